@@ -1,0 +1,1 @@
+"""Hall display: the big board, window screens and voice announcements."""

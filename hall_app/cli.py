@@ -1,0 +1,87 @@
+"""The ``hall`` command: one entry point for operators, planners and tests."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from queue_engine.accounts import parse_role
+from queue_engine.adapters.database import migrate
+from queue_engine.adapters.setup import add_user, create_hall
+from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+from queue_engine.clock import SystemClock
+from queue_engine.demo import DEMO_USERS, demo_hall
+from queue_engine.errors import DomainError
+
+from .config import Settings
+
+
+def _database() -> Database:
+    return Database(Settings.from_env().database_url)
+
+
+@click.group()
+def main() -> None:
+    """Queueing and efficiency supervision for government service halls."""
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Also create the demo hall ZMD and its users.")
+@click.option("--always-open", is_flag=True, help="Give the demo hall round-the-clock hours.")
+def init(demo: bool, always_open: bool) -> None:
+    """Create or upgrade the database schema (and optionally the demo hall)."""
+    settings = Settings.from_env()
+    migrate(settings.database_url)
+    click.echo("schema is up to date")
+    if not demo:
+        return
+    db = Database(settings.database_url)
+    try:
+        with UnitOfWork(db) as uow:
+            create_hall(uow.session, demo_hall(always_open=always_open))
+            now = SystemClock().now()
+            for username, password, role in DEMO_USERS:
+                add_user(uow.session, username, password, parse_role(role), now, "ZMD")
+            uow.commit()
+    except DomainError as exc:
+        click.echo(f"demo not created: {exc.message}", err=True)
+        return
+    finally:
+        db.dispose()
+    spec = demo_hall(always_open)
+    click.echo(
+        f"created hall {spec.code} {spec.name_zh}: "
+        f"{len(spec.services)} services, {len(spec.windows)} windows"
+    )
+    click.echo("demo users (username / password / role):")
+    for username, password, role in DEMO_USERS[:4]:
+        click.echo(f"  {username:<12} {password:<16} {role}")
+    click.echo(f"  clerk02 … clerk{len(spec.windows):02d} share the password of clerk01")
+
+
+@main.group()
+def user() -> None:
+    """Staff accounts."""
+
+
+@user.command("add")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "supervisor", "clerk", "kiosk"]))
+@click.option("--hall", "hall_code", default=None, help="Hall code the user belongs to.")
+def user_add(username: str, password: str, role: str, hall_code: str | None) -> None:
+    """Add a staff account (the password is stored only as a salted scrypt hash)."""
+    db = _database()
+    try:
+        with UnitOfWork(db) as uow:
+            add_user(
+                uow.session, username, password, parse_role(role), SystemClock().now(), hall_code
+            )
+            uow.commit()
+    except DomainError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)
+    finally:
+        db.dispose()
+    click.echo(f"user {username} ({role}) added")

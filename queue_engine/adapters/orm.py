@@ -1,0 +1,195 @@
+"""The database schema as SQLAlchemy 2 typed ORM classes (changed only through Alembic)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes, stored in UTC on every database (SQLite included)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; attach a time zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite only auto-increments INTEGER PRIMARY KEY columns.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}  # noqa: RUF012
+
+
+class HallRow(Base):
+    __tablename__ = "halls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    hours: Mapped[dict[str, Any]]
+    dispatch: Mapped[dict[str, Any]]
+    no_show: Mapped[dict[str, Any]]
+    notice: Mapped[str] = mapped_column(String(500), default="")
+    config_version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ServiceRow(Base):
+    __tablename__ = "services"
+    __table_args__ = (UniqueConstraint("hall_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    prefix: Mapped[str] = mapped_column(String(1))
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    zone: Mapped[str] = mapped_column(String(100))
+    standard_minutes: Mapped[float] = mapped_column(Float)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WindowRow(Base):
+    __tablename__ = "windows"
+    __table_args__ = (UniqueConstraint("hall_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    zone: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(16), default="closed")
+    clerk: Mapped[str | None] = mapped_column(String(64))
+    current_ticket_id: Mapped[str | None] = mapped_column(String(32))
+    paused_reason: Mapped[str | None] = mapped_column(String(200))
+    state_since: Mapped[datetime | None]
+    cycle_position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class WindowSkillRow(Base):
+    __tablename__ = "window_skills"
+
+    window_id: Mapped[int] = mapped_column(ForeignKey("windows.id"), primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TicketRow(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("hall_id", "prefix", "business_date", "seq", name="uq_ticket_number"),
+        UniqueConstraint("hall_id", "idempotency_key", name="uq_ticket_idempotency"),
+        Index("ix_tickets_queue", "hall_id", "status", "business_date", "service"),
+        Index("ix_tickets_window", "window_id", "status"),
+        Index("ix_tickets_day", "hall_id", "business_date"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    service: Mapped[str] = mapped_column(String(32))
+    prefix: Mapped[str] = mapped_column(String(1))
+    seq: Mapped[int] = mapped_column(Integer)
+    business_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(16))
+    issued_at: Mapped[datetime]
+    queued_at: Mapped[datetime]
+    slot_start: Mapped[datetime | None]
+    called_at: Mapped[datetime | None]
+    first_called_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id"))
+    clerk: Mapped[str | None] = mapped_column(String(64))
+    target_window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id"))
+    est_median: Mapped[float | None] = mapped_column(Float)
+    est_p90: Mapped[float | None] = mapped_column(Float)
+    recalls: Mapped[int] = mapped_column(Integer, default=0)
+    requeues: Mapped[int] = mapped_column(Integer, default=0)
+    transfers: Mapped[int] = mapped_column(Integer, default=0)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class TicketCounterRow(Base):
+    """The last number handed out per hall, prefix and business date."""
+
+    __tablename__ = "ticket_counters"
+
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"), primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(1), primary_key=True)
+    business_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)
+
+
+class EventRow(Base):
+    """The append-only event log; rows are only ever inserted."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_hall_ts", "hall", "ts"),
+        Index("ix_events_ticket", "ticket_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(32), unique=True)
+    hall: Mapped[str] = mapped_column(String(16))
+    ts: Mapped[datetime]
+    type: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[str | None] = mapped_column(String(32))
+    ticket_number: Mapped[str | None] = mapped_column(String(16))
+    service: Mapped[str | None] = mapped_column(String(32))
+    window: Mapped[str | None] = mapped_column(String(16))
+    clerk: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    priority: Mapped[str | None] = mapped_column(String(16))
+    payload: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    hall_id: Mapped[int | None] = mapped_column(ForeignKey("halls.id"))
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]

@@ -1,0 +1,523 @@
+"""Reading and writing halls, windows, tickets and events with SQLAlchemy Core statements.
+
+Every write that depends on what was read is guarded: tickets carry a version number and are
+updated only if nobody changed them in between; numbers come from an atomic counter upsert.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, Table, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..errors import Conflict, NotFound
+from ..events import DomainEvent, dump_payload
+from ..hours import OpeningHours
+from ..model import (
+    Channel,
+    HallConfig,
+    NoShowMode,
+    NoShowRule,
+    Priority,
+    Service,
+    Ticket,
+    TicketStatus,
+    WaitEstimate,
+    WindowConfig,
+    WindowState,
+    WindowStatus,
+)
+from ..policy import Candidate, DispatchRules, GuardKind
+from .orm import (
+    EventRow,
+    HallRow,
+    ServiceRow,
+    TicketCounterRow,
+    TicketRow,
+    UTCDateTime,
+    WindowRow,
+    WindowSkillRow,
+)
+
+# Hot paths use Core statements built once, with bound parameters: no per-call construction.
+T: Table = TicketRow.__table__  # type: ignore[assignment]
+W: Table = WindowRow.__table__  # type: ignore[assignment]
+H: Table = HallRow.__table__  # type: ignore[assignment]
+E: Table = EventRow.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """A domain event with the id it was stored under."""
+
+    event_id: str
+    event: DomainEvent
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+# ---- halls -------------------------------------------------------------------------------
+
+
+_HALL_BY_CODE = select(H.c.id, H.c.config_version).where(H.c.code == bindparam("code"))
+_HALL_BY_ID = select(H.c.code, H.c.config_version).where(H.c.id == bindparam("id"))
+
+
+def hall_version(conn: Connection, code: str) -> tuple[int, int]:
+    row = conn.execute(_HALL_BY_CODE, {"code": code}).first()
+    if row is None:
+        raise NotFound(f"no hall {code!r}")
+    return row[0], row[1]
+
+
+def hall_version_by_id(conn: Connection, hall_id: int) -> tuple[str, int]:
+    row = conn.execute(_HALL_BY_ID, {"id": hall_id}).first()
+    if row is None:
+        raise NotFound(f"no hall with id {hall_id}")
+    return row[0], row[1]
+
+
+def load_hall_config(conn: Connection, hall_id: int) -> HallConfig:
+    session = Session(bind=conn)
+    hall = session.get(HallRow, hall_id)
+    if hall is None:
+        raise NotFound(f"no hall with id {hall_id}")
+    service_rows = session.scalars(
+        select(ServiceRow).where(ServiceRow.hall_id == hall_id).order_by(ServiceRow.sort_order)
+    ).all()
+    codes = {s.id: s.code for s in service_rows}
+    skills: dict[int, dict[str, bool]] = {}
+    for window_id, service_id, primary in session.execute(
+        select(WindowSkillRow.window_id, WindowSkillRow.service_id, WindowSkillRow.is_primary)
+        .join(WindowRow, WindowRow.id == WindowSkillRow.window_id)
+        .where(WindowRow.hall_id == hall_id)
+    ):
+        skills.setdefault(window_id, {})[codes[service_id]] = primary
+    window_rows = session.scalars(
+        select(WindowRow).where(WindowRow.hall_id == hall_id).order_by(WindowRow.number)
+    ).all()
+    return HallConfig(
+        code=hall.code,
+        name_zh=hall.name_zh,
+        name_en=hall.name_en,
+        timezone=hall.timezone,
+        hours=OpeningHours.from_mapping(hall.hours),
+        services=tuple(
+            Service(s.code, s.prefix, s.name_zh, s.name_en, s.zone, s.standard_minutes, s.active)
+            for s in service_rows
+        ),
+        windows=tuple(
+            WindowConfig(w.id, w.number, w.name, w.zone, skills.get(w.id, {}))
+            for w in window_rows
+            if w.active
+        ),
+        dispatch=dispatch_rules_from(hall.dispatch),
+        no_show=no_show_rule_from(hall.no_show),
+        version=hall.config_version,
+    )
+
+
+def dispatch_rules_from(data: dict[str, Any]) -> DispatchRules:
+    return DispatchRules(
+        guard=GuardKind(data.get("guard", "aging")),
+        aging_minutes=float(data.get("aging_minutes", 20)),
+        ratio_priority=int(data.get("ratio_priority", 1)),
+        ratio_regular=int(data.get("ratio_regular", 2)),
+    )
+
+
+def no_show_rule_from(data: dict[str, Any]) -> NoShowRule:
+    return NoShowRule(
+        mode=NoShowMode(data.get("mode", "void")),
+        behind=int(data.get("behind", 3)),
+        max_requeues=int(data.get("max_requeues", 1)),
+    )
+
+
+# ---- windows -----------------------------------------------------------------------------
+
+_WINDOW_WITH_VERSION = (
+    select(W, H.c.config_version).join(H, H.c.id == W.c.hall_id).where(W.c.id == bindparam("id"))
+)
+_WINDOW_LOCKED = _WINDOW_WITH_VERSION.with_for_update(of=W)
+_WINDOW_STATES = select(W.c.id, W.c.state, W.c.current_ticket_id).where(
+    W.c.hall_id == bindparam("hall"), W.c.active.is_(True)
+)
+_SAVE_WINDOW = (
+    update(W)
+    .where(W.c.id == bindparam("w_id"))
+    .values(
+        state=bindparam("v_state"),
+        clerk=bindparam("v_clerk"),
+        current_ticket_id=bindparam("v_current"),
+        paused_reason=bindparam("v_reason"),
+        state_since=bindparam("v_since", type_=UTCDateTime()),
+        cycle_position=bindparam("v_cycle"),
+    )
+)
+
+
+@dataclass(frozen=True)
+class WindowRecord:
+    """A window row together with its hall id and the hall's configuration version."""
+
+    hall_id: int
+    config_version: int
+    row: Row[Any]
+
+    def status(self, config: HallConfig) -> WindowStatus:
+        r = self.row
+        return WindowStatus(
+            hall=config.code,
+            config=config.window(r.id),
+            state=WindowState(r.state),
+            clerk=r.clerk,
+            current_ticket=r.current_ticket_id,
+            paused_reason=r.paused_reason,
+            since=r.state_since,
+            cycle_position=r.cycle_position,
+        )
+
+
+def load_window(conn: Connection, window_id: int, *, lock: bool = True) -> WindowRecord:
+    """A window's row, holding its row lock (PostgreSQL) until the commit when ``lock``."""
+    stmt = _WINDOW_LOCKED if lock else _WINDOW_WITH_VERSION
+    row = conn.execute(stmt, {"id": window_id}).first()
+    if row is None or not row.active:
+        raise NotFound(f"no window {window_id}")
+    return WindowRecord(row.hall_id, row.config_version, row)
+
+
+def save_window(conn: Connection, window: WindowStatus) -> None:
+    conn.execute(
+        _SAVE_WINDOW,
+        {
+            "w_id": window.config.id,
+            "v_state": str(window.state),
+            "v_clerk": window.clerk,
+            "v_current": window.current_ticket,
+            "v_reason": window.paused_reason,
+            "v_since": window.since,
+            "v_cycle": window.cycle_position,
+        },
+    )
+
+
+def window_states(conn: Connection, hall_id: int) -> list[tuple[int, str, str | None]]:
+    """(window id, state, current ticket id) of every active window of a hall."""
+    rows = conn.execute(_WINDOW_STATES, {"hall": hall_id})
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+# ---- tickets -----------------------------------------------------------------------------
+
+_MUTABLE_TICKET_COLUMNS = (
+    "service",
+    "status",
+    "queued_at",
+    "called_at",
+    "first_called_at",
+    "started_at",
+    "finished_at",
+    "window_id",
+    "clerk",
+    "target_window_id",
+    "recalls",
+    "requeues",
+    "transfers",
+)
+_TICKET_BY_ID = select(T).where(T.c.id == bindparam("id"))
+_TICKET_BY_KEY = select(T).where(
+    T.c.hall_id == bindparam("hall"), T.c.idempotency_key == bindparam("key")
+)
+_WAITING = (
+    T.c.hall_id == bindparam("hall"),
+    T.c.status == TicketStatus.WAITING.value,
+    T.c.business_date == bindparam("day"),
+)
+_CANDIDATE_COLUMNS = (
+    T.c.id,
+    T.c.service,
+    T.c.queued_at,
+    T.c.seq,
+    T.c.priority,
+    T.c.slot_start,
+    T.c.target_window_id,
+)
+_WAITING_ALL = select(*_CANDIDATE_COLUMNS).where(*_WAITING)
+_WAITING_FOR_SERVICES = select(*_CANDIDATE_COLUMNS).where(
+    *_WAITING, T.c.service.in_(bindparam("services", expanding=True))
+)
+_WAITING_FOR_WINDOW = select(T).where(
+    *_WAITING,
+    or_(
+        T.c.service.in_(bindparam("services", expanding=True)),
+        T.c.target_window_id == bindparam("window"),
+    ),
+)
+_SAVE_TICKET = (
+    update(T)
+    .where(T.c.id == bindparam("t_id"), T.c.version == bindparam("t_version"))
+    .values(
+        version=bindparam("v_version"),
+        **{name: bindparam(f"v_{name}", type_=T.c[name].type) for name in _MUTABLE_TICKET_COLUMNS},
+    )
+)
+
+
+def _counter_upsert(dialect: Any) -> Any:
+    return (
+        dialect.insert(TicketCounterRow.__table__)
+        .values(
+            hall_id=bindparam("hall"),
+            prefix=bindparam("prefix"),
+            business_date=bindparam("day"),
+            last_seq=1,
+        )
+        .on_conflict_do_update(
+            index_elements=["hall_id", "prefix", "business_date"],
+            set_={"last_seq": TicketCounterRow.__table__.c.last_seq + 1},
+        )
+        .returning(TicketCounterRow.__table__.c.last_seq)
+    )
+
+
+_NEXT_SEQ = {"postgresql": _counter_upsert(postgresql), "sqlite": _counter_upsert(sqlite)}
+
+
+def next_seq(conn: Connection, hall_id: int, prefix: str, day: date) -> int:
+    """Atomically take the next number for (hall, prefix, day): one upsert, row-locked."""
+    stmt = _NEXT_SEQ[conn.dialect.name]
+    return int(conn.execute(stmt, {"hall": hall_id, "prefix": prefix, "day": day}).scalar_one())
+
+
+def ticket_by_idempotency_key(conn: Connection, hall_id: int, key: str) -> Row[Any] | None:
+    return conn.execute(_TICKET_BY_KEY, {"hall": hall_id, "key": key}).first()
+
+
+def insert_ticket(conn: Connection, hall_id: int, ticket: Ticket, key: str | None) -> None:
+    values = ticket_values(ticket)
+    values.update(
+        id=ticket.id,
+        hall_id=hall_id,
+        prefix=ticket.prefix,
+        seq=ticket.seq,
+        business_date=ticket.business_date,
+        channel=str(ticket.channel),
+        priority=str(ticket.priority),
+        issued_at=ticket.issued_at,
+        slot_start=ticket.slot_start,
+        est_median=ticket.estimate.median_minutes if ticket.estimate else None,
+        est_p90=ticket.estimate.p90_minutes if ticket.estimate else None,
+        idempotency_key=key,
+        version=1,
+    )
+    conn.execute(_INSERT_TICKET, values)
+
+
+def ticket_values(ticket: Ticket) -> dict[str, Any]:
+    """The columns a transition may change."""
+    return {
+        "service": ticket.service,
+        "status": str(ticket.status),
+        "queued_at": ticket.queued_at,
+        "called_at": ticket.called_at,
+        "first_called_at": ticket.first_called_at,
+        "started_at": ticket.started_at,
+        "finished_at": ticket.finished_at,
+        "window_id": ticket.window_id,
+        "clerk": ticket.clerk,
+        "target_window_id": ticket.target_window,
+        "recalls": ticket.recalls,
+        "requeues": ticket.requeues,
+        "transfers": ticket.transfers,
+    }
+
+
+_LOCK_WAITING = (
+    select(T.c.version)
+    .where(T.c.id == bindparam("id"), T.c.status == TicketStatus.WAITING.value)
+    .with_for_update(skip_locked=True)
+)
+
+
+def lock_waiting_ticket(conn: Connection, ticket_id: str) -> int | None:
+    """Lock a waiting ticket without waiting: its version, or None when another transaction
+    holds it (it is being claimed) or it is no longer waiting.
+
+    SQLite has no row locks; there every write transaction already holds the database lock.
+    """
+    if conn.dialect.name == "sqlite":
+        return -1
+    version = conn.execute(_LOCK_WAITING, {"id": ticket_id}).scalar()
+    return None if version is None else int(version)
+
+
+def save_ticket(conn: Connection, ticket: Ticket, version: int) -> bool:
+    """Write a transition if the row is still at ``version``; False when somebody was faster."""
+    params = {f"v_{k}": v for k, v in ticket_values(ticket).items()}
+    params.update(t_id=ticket.id, t_version=version, v_version=version + 1)
+    result = conn.execute(_SAVE_TICKET, params)
+    return bool(result.rowcount == 1)
+
+
+def save_ticket_or_conflict(conn: Connection, ticket: Ticket, version: int) -> None:
+    if not save_ticket(conn, ticket, version):
+        raise Conflict(f"ticket {ticket.number} was changed by somebody else; reload it")
+
+
+def get_ticket_row(conn: Connection, ticket_id: str) -> Row[Any]:
+    row = (
+        conn.execute(_TICKET_BY_ID, {"id": ticket_id}).first() if _plausible_id(ticket_id) else None
+    )
+    if row is None:
+        raise NotFound("no such ticket")
+    return row
+
+
+def _plausible_id(ticket_id: str) -> bool:
+    return 0 < len(ticket_id) <= 32 and ticket_id.isalnum()
+
+
+def ticket_from_row(row: Row[Any], config: HallConfig) -> Ticket:
+    window_label = None
+    if row.window_id is not None:
+        try:
+            window_label = config.window(row.window_id).label
+        except NotFound:
+            window_label = None
+    estimate = (
+        WaitEstimate(row.est_median, row.est_p90)
+        if row.est_median is not None and row.est_p90 is not None
+        else None
+    )
+    return Ticket(
+        id=row.id,
+        hall=config.code,
+        service=row.service,
+        prefix=row.prefix,
+        seq=row.seq,
+        business_date=row.business_date,
+        channel=Channel(row.channel),
+        priority=Priority(row.priority),
+        issued_at=row.issued_at,
+        queued_at=row.queued_at,
+        status=TicketStatus(row.status),
+        estimate=estimate,
+        slot_start=row.slot_start,
+        called_at=row.called_at,
+        first_called_at=row.first_called_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        window_id=row.window_id,
+        window_label=window_label,
+        clerk=row.clerk,
+        target_window=row.target_window_id,
+        recalls=row.recalls,
+        requeues=row.requeues,
+        transfers=row.transfers,
+    )
+
+
+def candidate_from_row(r: Row[Any]) -> Candidate:
+    return Candidate(
+        ticket_id=r.id,
+        service=r.service,
+        queued_at=r.queued_at,
+        seq=r.seq,
+        priority=r.priority != Priority.NONE.value,
+        slot_start=r.slot_start,
+        target_window=r.target_window_id,
+    )
+
+
+def waiting_candidates(
+    conn: Connection, hall_id: int, day: date, services: Iterable[str] | None = None
+) -> list[Candidate]:
+    """Today's waiting tickets of a hall as policy candidates (optionally for some services)."""
+    params: dict[str, Any] = {"hall": hall_id, "day": day}
+    stmt: Select[Any] = _WAITING_ALL
+    if services is not None:
+        params["services"] = list(services)
+        stmt = _WAITING_FOR_SERVICES
+    return [candidate_from_row(r) for r in conn.execute(stmt, params)]
+
+
+def waiting_for_window(
+    conn: Connection, hall_id: int, day: date, window: WindowConfig
+) -> dict[str, Row[Any]]:
+    """Full rows of today's waiting tickets a window may call, by ticket id."""
+    params = {"hall": hall_id, "day": day, "services": list(window.skills), "window": window.id}
+    return {r.id: r for r in conn.execute(_WAITING_FOR_WINDOW, params)}
+
+
+def recent_handling_minutes(
+    conn: Connection, hall_id: int, since: datetime, limit: int = 2000
+) -> dict[str, list[float]]:
+    """Handling times of recently finished tickets, per service, newest first."""
+    rows = conn.execute(
+        select(T.c.service, T.c.started_at, T.c.finished_at)
+        .where(
+            T.c.hall_id == hall_id,
+            T.c.status == TicketStatus.DONE.value,
+            T.c.finished_at >= since,
+            T.c.started_at.is_not(None),
+        )
+        .order_by(T.c.finished_at.desc())
+        .limit(limit)
+    )
+    samples: dict[str, list[float]] = {}
+    for service, started, finished in rows:
+        samples.setdefault(service, []).append((finished - started).total_seconds() / 60)
+    return samples
+
+
+def count_tickets(conn: Connection, hall_id: int, day: date) -> dict[str, int]:
+    rows = conn.execute(
+        select(T.c.status, func.count())
+        .where(T.c.hall_id == hall_id, T.c.business_date == day)
+        .group_by(T.c.status)
+    )
+    return {r[0]: r[1] for r in rows}
+
+
+# ---- events ------------------------------------------------------------------------------
+
+
+_INSERT_EVENT = insert(E)
+_INSERT_TICKET = insert(T)
+
+
+def append_events(conn: Connection, events: Sequence[DomainEvent]) -> list[StoredEvent]:
+    """Insert events into the append-only log (in the caller's transaction)."""
+    stored = [StoredEvent(new_id(), e) for e in events]
+    if stored:
+        conn.execute(
+            _INSERT_EVENT,
+            [
+                {
+                    "event_id": s.event_id,
+                    "hall": s.event.hall,
+                    "ts": s.event.ts,
+                    "type": str(s.event.type),
+                    "ticket_id": s.event.ticket_id,
+                    "ticket_number": s.event.ticket_number,
+                    "service": s.event.service,
+                    "window": s.event.window,
+                    "clerk": s.event.clerk,
+                    "channel": s.event.channel,
+                    "priority": s.event.priority,
+                    "payload": dump_payload(s.event.payload),
+                }
+                for s in stored
+            ],
+        )
+    return stored

@@ -1,0 +1,147 @@
+"""The unit of work: one transaction, the hall's configuration, and events for after commit."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from types import TracebackType
+
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from ..estimate import HandlingStats, handling_stats
+from ..events import DomainEvent
+from ..model import HallConfig
+from . import repository as repo
+from .database import make_engine
+
+HANDLING_WINDOW = timedelta(hours=3)
+HANDLING_TTL_SECONDS = 30.0
+
+
+class Database:
+    """One database: engine, session factories and small caches that are safe to share.
+
+    A hall's configuration is cached and reused while its ``config_version`` is unchanged, so
+    an administrator's change takes effect in every process with the next transaction.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.reader_engine = (
+            self.engine.execution_options(sqlite_begin="DEFERRED")
+            if self.engine.dialect.name == "sqlite"
+            else self.engine
+        )
+        self._configs: dict[int, HallConfig] = {}
+        self._handling: dict[int, tuple[float, dict[str, HandlingStats]]] = {}
+        self._lock = threading.Lock()
+
+    def hall_config(self, conn: Connection, code: str) -> tuple[int, HallConfig]:
+        hall_id, version = repo.hall_version(conn, code)
+        return hall_id, self.config_at(conn, hall_id, version)
+
+    def hall_config_by_id(self, conn: Connection, hall_id: int) -> HallConfig:
+        _, version = repo.hall_version_by_id(conn, hall_id)
+        return self.config_at(conn, hall_id, version)
+
+    def config_at(self, conn: Connection, hall_id: int, version: int) -> HallConfig:
+        """The hall's configuration at ``version`` (read again only when it changed)."""
+        cached = self._configs.get(hall_id)
+        if cached is not None and cached.version == version:
+            return cached
+        config = repo.load_hall_config(conn, hall_id)
+        with self._lock:
+            self._configs[hall_id] = config
+        return config
+
+    def handling(self, conn: Connection, hall_id: int, now: datetime) -> dict[str, HandlingStats]:
+        """Handling-time statistics per service from recent tickets (refreshed every 30 s).
+
+        Services with too few recent tickets are missing; callers fall back to the standard.
+        """
+        cached = self._handling.get(hall_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        samples = repo.recent_handling_minutes(conn, hall_id, now - HANDLING_WINDOW)
+        stats = {
+            code: s for code, values in samples.items() if (s := handling_stats(values)) is not None
+        }
+        with self._lock:
+            self._handling[hall_id] = (time.monotonic() + HANDLING_TTL_SECONDS, stats)
+        return stats
+
+    def forget_caches(self) -> None:
+        with self._lock:
+            self._configs.clear()
+            self._handling.clear()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class UnitOfWork:
+    """``with UnitOfWork(db) as uow: ...; uow.commit()``: nothing is kept unless committed.
+
+    Events collected with ``record`` are written in the same transaction as the change and
+    handed out (``uow.published``) only after a successful commit.
+    """
+
+    def __init__(self, db: Database, *, write: bool = True) -> None:
+        self.db = db
+        self._engine = db.engine if write else db.reader_engine
+        self._events: list[DomainEvent] = []
+        self._session: Session | None = None
+        self.published: list[repo.StoredEvent] = []
+
+    def __enter__(self) -> UnitOfWork:
+        self.conn: Connection = self._engine.connect()
+        self._tx = self.conn.begin()
+        return self
+
+    @property
+    def session(self) -> Session:
+        """An ORM session inside this unit's transaction, for the less travelled paths."""
+        if self._session is None:
+            self._session = Session(bind=self.conn, join_transaction_mode="create_savepoint")
+        return self._session
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._session is not None:
+                self._session.close()
+            if self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self.conn.close()
+
+    def record(self, *events: DomainEvent) -> None:
+        self._events.extend(events)
+
+    def commit(self) -> list[repo.StoredEvent]:
+        if self._session is not None:
+            self._session.flush()
+        stored = repo.append_events(self.conn, self._events)
+        self._tx.commit()
+        self._events = []
+        self.published.extend(stored)
+        return stored
+
+    def rollback(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+        self._tx.rollback()
+        self._events = []
+
+    @property
+    def pending_events(self) -> Sequence[DomainEvent]:
+        return tuple(self._events)

@@ -1,0 +1,170 @@
+"""The dispatch policy: which waiting ticket a window gets when its clerk presses "call next".
+
+Picture a post office clerk looking over the waiting room. First come the people whose booked
+appointment has begun; then, with nobody left waiting too long (the fairness guard), people with
+a priority reason (elderly, disabled, military, pregnant…); then everybody else in the order they
+arrived. A clerk prefers the services that are the window's primary skills over the ones it only
+helps out with.
+
+``choose_next`` is a pure function: the live engine and the SimPy model both call it, so the
+planning model runs exactly the rules of the hall.
+
+Ordering, best first:
+
+1. checked-in appointment tickets whose slot has begun (earliest slot, then earliest queued);
+2. with the ``aging`` guard: tickets waiting at least ``aging_minutes`` (oldest first), so no
+   priority stream can starve a regular ticket beyond that bound;
+3. priority class before regular; with the ``ratio`` guard the window follows a repeating cycle
+   of ``ratio_priority`` priority calls then ``ratio_regular`` regular calls whenever both wait;
+4. within a class: primary skills before secondary skills, then first queued, then lowest number.
+
+Tickets transferred to a specific window are eligible only there, and go first at that window
+after begun appointments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class GuardKind(StrEnum):
+    NONE = "none"
+    AGING = "aging"
+    RATIO = "ratio"
+
+
+@dataclass(frozen=True)
+class DispatchRules:
+    """The hall's configurable fairness guard."""
+
+    guard: GuardKind = GuardKind.AGING
+    aging_minutes: float = 20.0
+    ratio_priority: int = 1
+    ratio_regular: int = 2
+
+    def __post_init__(self) -> None:
+        if self.aging_minutes <= 0:
+            raise ValueError("aging_minutes must be positive")
+        if self.ratio_priority < 1 or self.ratio_regular < 1:
+            raise ValueError("ratio parts must be at least 1")
+
+    @property
+    def cycle_length(self) -> int:
+        return self.ratio_priority + self.ratio_regular
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """What the policy needs to know of one waiting ticket: no names, no I/O."""
+
+    ticket_id: str
+    service: str
+    queued_at: datetime
+    seq: int = 0
+    priority: bool = False
+    slot_start: datetime | None = None  # set for checked-in appointment tickets
+    target_window: int | None = None  # set when transferred to one window
+
+
+@dataclass(frozen=True, slots=True)
+class WindowView:
+    """A window as the policy sees it: its id, skills (service → primary?) and cycle position."""
+
+    id: int
+    skills: Mapping[str, bool]
+    cycle_position: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    ticket_id: str
+    reason: str
+    next_cycle_position: int
+
+
+def is_begun_appointment(candidate: Candidate, now: datetime) -> bool:
+    return candidate.slot_start is not None and candidate.slot_start <= now
+
+
+def is_aged(candidate: Candidate, now: datetime, rules: DispatchRules) -> bool:
+    return rules.guard is GuardKind.AGING and now - candidate.queued_at >= timedelta(
+        minutes=rules.aging_minutes
+    )
+
+
+def eligible(window: WindowView, candidates: Iterable[Candidate]) -> list[Candidate]:
+    """Candidates this window may serve: its skills, and window transfers meant for it."""
+    return [
+        c
+        for c in candidates
+        if (c.target_window == window.id)
+        or (c.target_window is None and c.service in window.skills)
+    ]
+
+
+def _fifo_key(window: WindowView, c: Candidate) -> tuple[bool, datetime, int, str]:
+    secondary = not window.skills.get(c.service, True)
+    return (secondary, c.queued_at, c.seq, c.ticket_id)
+
+
+def choose_next(
+    window: WindowView,
+    candidates: Sequence[Candidate],
+    now: datetime,
+    rules: DispatchRules,
+) -> Decision | None:
+    """Pick the ticket ``window`` should call now, or None when nothing is eligible."""
+    pool = eligible(window, candidates)
+    if not pool:
+        return None
+    position = window.cycle_position
+
+    def decide(chosen: Candidate, reason: str, advance: bool = False) -> Decision:
+        nxt = (position + 1) % rules.cycle_length if advance else position
+        return Decision(chosen.ticket_id, reason, nxt)
+
+    begun = [c for c in pool if is_begun_appointment(c, now)]
+    if begun:
+        best = min(begun, key=lambda c: (c.slot_start, *_fifo_key(window, c)))
+        return decide(best, "appointment")
+    targeted = [c for c in pool if c.target_window == window.id]
+    if targeted:
+        return decide(min(targeted, key=lambda c: _fifo_key(window, c)), "transferred")
+    aged = [c for c in pool if is_aged(c, now, rules)]
+    if aged:
+        return decide(min(aged, key=lambda c: (c.queued_at, c.seq, c.ticket_id)), "aged")
+
+    priority = [c for c in pool if c.priority]
+    regular = [c for c in pool if not c.priority]
+    if priority and regular and rules.guard is GuardKind.RATIO:
+        wants_priority = position < rules.ratio_priority
+        group = priority if wants_priority else regular
+        reason = "priority" if wants_priority else "regular"
+        return decide(min(group, key=lambda c: _fifo_key(window, c)), reason, advance=True)
+    group = priority or regular
+    reason = "priority" if priority else "regular"
+    return decide(min(group, key=lambda c: _fifo_key(window, c)), reason)
+
+
+def queue_order(
+    candidates: Iterable[Candidate], now: datetime, rules: DispatchRules
+) -> list[Candidate]:
+    """The order a single all-skilled window would serve these tickets in (for positions).
+
+    It ignores ratio cycles and window transfers, which depend on which window calls; it is the
+    citizen-facing "people ahead of you" order, not a promise about a particular window.
+    """
+
+    def key(c: Candidate) -> tuple[int, datetime, datetime, int, str]:
+        if is_begun_appointment(c, now):
+            assert c.slot_start is not None
+            return (0, c.slot_start, c.queued_at, c.seq, c.ticket_id)
+        if is_aged(c, now, rules):
+            return (1, c.queued_at, c.queued_at, c.seq, c.ticket_id)
+        rank = 2 if c.priority else 3
+        return (rank, c.queued_at, c.queued_at, c.seq, c.ticket_id)
+
+    return sorted(candidates, key=key)

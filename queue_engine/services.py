@@ -1,0 +1,465 @@
+"""The service layer: one method per command; each loads, acts through the domain, commits.
+
+Events are published to subscribers only after the transaction has committed, and a failing
+subscriber never fails the command (it is logged).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from .adapters import repository as repo
+from .adapters.unit_of_work import Database, UnitOfWork
+from .clock import Clock, SystemClock
+from .errors import Busy, Forbidden, HallClosed, InvalidInput, InvalidTransition
+from .estimate import HandlingStats, OpenWindow, estimate_wait
+from .model import (
+    ACTIVE_STATUSES,
+    Channel,
+    HallConfig,
+    NoShowMode,
+    Priority,
+    Ticket,
+    TicketStatus,
+    WaitEstimate,
+    WindowState,
+    WindowStatus,
+)
+from .policy import Candidate, choose_next, queue_order
+
+log = logging.getLogger(__name__)
+
+Subscriber = Callable[[Sequence[repo.StoredEvent]], None]
+CALL_RETRIES = 50
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """A ticket with its live place in the queue (for citizens and clerks)."""
+
+    ticket: Ticket
+    position: int | None  # people ahead of it; None once it is no longer waiting
+    estimate: WaitEstimate | None  # live estimate while waiting
+
+
+@dataclass(frozen=True)
+class ServiceQueue:
+    code: str
+    waiting: int
+    longest_wait_minutes: float
+    estimate: WaitEstimate
+
+
+@dataclass(frozen=True)
+class _Hall:
+    id: int
+    config: HallConfig
+
+
+class QueueEngine:
+    """Tickets and windows of every hall in one database."""
+
+    def __init__(self, db: Database, clock: Clock | None = None) -> None:
+        self.db = db
+        self.clock: Clock = clock or SystemClock()
+        self._subscribers: list[Subscriber] = []
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        """Call ``subscriber`` with the stored events of every committed command."""
+        self._subscribers.append(subscriber)
+
+    def _publish(self, events: Sequence[repo.StoredEvent]) -> None:
+        if not events:
+            return
+        for subscriber in self._subscribers:
+            try:
+                subscriber(events)
+            except Exception:  # a broken listener must never undo a committed change
+                log.exception("event subscriber %r failed", subscriber)
+
+    def _commit(self, uow: UnitOfWork) -> None:
+        self._publish(uow.commit())
+
+    # -- tickets -------------------------------------------------------------------------
+
+    def issue_ticket(
+        self,
+        hall: str,
+        service: str,
+        channel: Channel | str = Channel.KIOSK,
+        priority: Priority | str = Priority.NONE,
+        *,
+        idempotency_key: str | None = None,
+        slot_start: datetime | None = None,
+        check_hours: bool = True,
+    ) -> Ticket:
+        """Give a citizen the next number of ``service``; retries with the same key get it again."""
+        channel, priority = _parse_channel(channel), _parse_priority(priority)
+        if idempotency_key is not None and not 0 < len(idempotency_key) <= 100:
+            raise InvalidInput("Idempotency-Key must be 1 to 100 characters")
+        try:
+            return self._issue(
+                hall, service, channel, priority, idempotency_key, slot_start, check_hours
+            )
+        except IntegrityError:
+            if idempotency_key is None:
+                raise
+            # A concurrent retry with the same key committed first: return its ticket.
+            with UnitOfWork(self.db, write=False) as uow:
+                hall_id, config = self.db.hall_config(uow.conn, hall)
+                row = repo.ticket_by_idempotency_key(uow.conn, hall_id, idempotency_key)
+                if row is None:
+                    raise
+                return repo.ticket_from_row(row, config)
+
+    def _issue(
+        self,
+        hall: str,
+        service_code: str,
+        channel: Channel,
+        priority: Priority,
+        key: str | None,
+        slot_start: datetime | None,
+        check_hours: bool,
+    ) -> Ticket:
+        now = self.clock.now()
+        with UnitOfWork(self.db) as uow:
+            hall_id, config = self.db.hall_config(uow.conn, hall)
+            if key is not None:
+                existing = repo.ticket_by_idempotency_key(uow.conn, hall_id, key)
+                if existing is not None:
+                    return repo.ticket_from_row(existing, config)
+            service = config.service(service_code)
+            if not service.active:
+                raise InvalidInput(f"service {service.code} is not issuing tickets now")
+            if check_hours and not config.is_open(now):
+                raise HallClosed(f"{config.name_zh} is closed now")
+            day = config.business_date(now)
+            seq = repo.next_seq(uow.conn, hall_id, service.prefix, day)
+            ticket = Ticket(
+                id=repo.new_id(),
+                hall=config.code,
+                service=service.code,
+                prefix=service.prefix,
+                seq=seq,
+                business_date=day,
+                channel=channel,
+                priority=priority,
+                issued_at=now,
+                queued_at=now,
+                slot_start=slot_start,
+            )
+            waiting = repo.waiting_candidates(uow.conn, hall_id, day)
+            ticket.estimate = self._estimate(uow, hall_id, config, ticket, waiting, now)[1]
+            repo.insert_ticket(uow.conn, hall_id, ticket, key)
+            uow.record(ticket.issued_event())
+            self._commit(uow)
+            return ticket
+
+    def ticket(self, ticket_id: str) -> TicketView:
+        """A ticket with its current position and a fresh estimate while it waits."""
+        now = self.clock.now()
+        with UnitOfWork(self.db, write=False) as uow:
+            row = repo.get_ticket_row(uow.conn, ticket_id)
+            config = self.db.hall_config_by_id(uow.conn, row.hall_id)
+            ticket = repo.ticket_from_row(row, config)
+            if ticket.status is not TicketStatus.WAITING:
+                return TicketView(ticket, None, None)
+            waiting = repo.waiting_candidates(uow.conn, row.hall_id, ticket.business_date)
+            position, estimate = self._estimate(uow, row.hall_id, config, ticket, waiting, now)
+            return TicketView(ticket, position, estimate)
+
+    def _estimate(
+        self,
+        uow: UnitOfWork,
+        hall_id: int,
+        config: HallConfig,
+        ticket: Ticket,
+        waiting: list[Candidate],
+        now: datetime,
+    ) -> tuple[int, WaitEstimate]:
+        mine = _candidate(ticket)
+        same_service = [
+            c for c in waiting if c.service == ticket.service and c.ticket_id != mine.ticket_id
+        ]
+        ahead = queue_order([*same_service, mine], now, config.dispatch).index(mine)
+        counts: dict[str, int] = {}
+        for c in waiting:
+            if c.ticket_id != mine.ticket_id:
+                counts[c.service] = counts.get(c.service, 0) + 1
+        states = {
+            wid: (state, current) for wid, state, current in repo.window_states(uow.conn, hall_id)
+        }
+        open_windows = [
+            OpenWindow(w.skills, idle=states[w.id][1] is None)
+            for w in config.windows
+            if w.id in states and states[w.id][0] == WindowState.OPEN.value
+        ]
+        stats = self.db.handling(uow.conn, hall_id, now).get(ticket.service) or HandlingStats(
+            config.service(ticket.service).standard_minutes
+        )
+        skilled = sum(1 for w in config.windows if ticket.service in w.skills)
+        return ahead, estimate_wait(ticket.service, ahead, open_windows, counts, stats, skilled)
+
+    def cancel(self, ticket_id: str, by: str = "holder") -> Ticket:
+        def act(uow: UnitOfWork, hall: _Hall, ticket: Ticket) -> None:
+            uow.record(ticket.cancel(self.clock.now(), by=by))
+
+        return self._ticket_command(ticket_id, None, act, needs_window=False)
+
+    # -- clerk actions on the window's ticket -------------------------------------------
+
+    def start(self, ticket_id: str, clerk: str | None = None) -> Ticket:
+        return self._ticket_command(
+            ticket_id, clerk, lambda uow, hall, t: uow.record(t.start(self.clock.now()))
+        )
+
+    def finish(self, ticket_id: str, clerk: str | None = None) -> Ticket:
+        return self._ticket_command(
+            ticket_id, clerk, lambda uow, hall, t: uow.record(t.finish(self.clock.now()))
+        )
+
+    def no_show(self, ticket_id: str, clerk: str | None = None) -> Ticket:
+        def act(uow: UnitOfWork, hall: _Hall, ticket: Ticket) -> None:
+            now = self.clock.now()
+            requeue_at = self._requeue_time(uow, hall, ticket, now)
+            uow.record(ticket.no_show(hall.config.no_show, now, requeue_at))
+
+        return self._ticket_command(ticket_id, clerk, act)
+
+    def transfer(
+        self,
+        ticket_id: str,
+        clerk: str | None = None,
+        *,
+        service: str | None = None,
+        window: int | None = None,
+    ) -> Ticket:
+        """Send a ticket to another service and/or to one window (by window id)."""
+        if service is None and window is None:
+            raise InvalidInput("say which service or window to transfer to")
+
+        def act(uow: UnitOfWork, hall: _Hall, ticket: Ticket) -> None:
+            target_window = hall.config.window(window) if window is not None else None
+            to_service = hall.config.service(service or ticket.service)
+            uow.record(ticket.transfer(to_service, target_window, self.clock.now()))
+
+        return self._ticket_command(ticket_id, clerk, act)
+
+    def _requeue_time(
+        self, uow: UnitOfWork, hall: _Hall, ticket: Ticket, now: datetime
+    ) -> datetime | None:
+        """Where a no-show goes back in the queue: just behind the k-th waiting ticket."""
+        rule = hall.config.no_show
+        if rule.mode is not NoShowMode.REQUEUE or ticket.requeues >= rule.max_requeues:
+            return None
+        waiting = repo.waiting_candidates(uow.conn, hall.id, ticket.business_date, [ticket.service])
+        ordered = sorted(waiting, key=lambda c: (c.queued_at, c.seq))
+        if rule.behind == 0 or not ordered:
+            return min([ticket.queued_at, *(c.queued_at for c in ordered)])
+        if len(ordered) < rule.behind:
+            return max(now, ordered[-1].queued_at + timedelta(microseconds=1))
+        return ordered[rule.behind - 1].queued_at + timedelta(microseconds=1)
+
+    def _ticket_command(
+        self,
+        ticket_id: str,
+        clerk: str | None,
+        act: Callable[[UnitOfWork, _Hall, Ticket], None],
+        *,
+        needs_window: bool = True,
+    ) -> Ticket:
+        with UnitOfWork(self.db) as uow:
+            row = repo.get_ticket_row(uow.conn, ticket_id)
+            config = self.db.hall_config_by_id(uow.conn, row.hall_id)
+            hall = _Hall(row.hall_id, config)
+            window: WindowStatus | None = None
+            if needs_window:
+                if row.window_id is None or row.status not in ACTIVE_STATUSES:
+                    raise InvalidTransition(f"ticket is {row.status}, not at a window")
+                window = repo.load_window(uow.conn, row.window_id).status(config)
+                _check_clerk(window, clerk)
+            ticket = repo.ticket_from_row(row, config)
+            act(uow, hall, ticket)
+            repo.save_ticket_or_conflict(uow.conn, ticket, row.version)
+            if window is not None and ticket.status not in ACTIVE_STATUSES:
+                window.current_ticket = None
+                repo.save_window(uow.conn, window)
+            self._commit(uow)
+            return ticket
+
+    # -- windows -------------------------------------------------------------------------
+
+    def _window(
+        self, uow: UnitOfWork, window_id: int, *, lock: bool = True
+    ) -> tuple[int, HallConfig, WindowStatus]:
+        record = repo.load_window(uow.conn, window_id, lock=lock)
+        config = self.db.config_at(uow.conn, record.hall_id, record.config_version)
+        return record.hall_id, config, record.status(config)
+
+    def call_next(self, window_id: int, clerk: str | None = None) -> Ticket | None:
+        """Claim the ticket the dispatch policy picks for this window, atomically.
+
+        On PostgreSQL the chosen ticket is locked with ``SKIP LOCKED``: when another window is
+        claiming it at this very moment, the policy picks again among the rest instead of
+        queueing behind that transaction. The write itself is guarded by the ticket's version;
+        when somebody was faster, the candidates are read again (a bounded number of times).
+        """
+        for attempt in range(CALL_RETRIES):
+            with UnitOfWork(self.db) as uow:
+                hall_id, config, window = self._window(uow, window_id)
+                _check_clerk(window, clerk)
+                window.require_ready_to_call()
+                now = self.clock.now()
+                rows = repo.waiting_for_window(
+                    uow.conn, hall_id, config.business_date(now), window.config
+                )
+                candidates = [repo.candidate_from_row(r) for r in rows.values()]
+                view = window.config.view(window.cycle_position)
+                while (decision := choose_next(view, candidates, now, config.dispatch)) is not None:
+                    row = rows[decision.ticket_id]
+                    locked = repo.lock_waiting_ticket(uow.conn, row.id)
+                    if locked is None:  # being claimed by another window right now
+                        candidates = [c for c in candidates if c.ticket_id != row.id]
+                        continue
+                    ticket = repo.ticket_from_row(row, config)
+                    uow.record(ticket.call(window.config, window.clerk, now))
+                    if not repo.save_ticket(uow.conn, ticket, row.version):
+                        break  # changed since we read it: read again
+                    window.current_ticket = ticket.id
+                    window.cycle_position = decision.next_cycle_position
+                    repo.save_window(uow.conn, window)
+                    self._commit(uow)
+                    return ticket
+                if not candidates:
+                    return None
+            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+        raise Busy("too many windows are calling at once; try again")
+
+    def recall(self, window_id: int, clerk: str | None = None) -> Ticket:
+        """Announce the window's called ticket again."""
+        with UnitOfWork(self.db) as uow:
+            _, config, window = self._window(uow, window_id)
+            _check_clerk(window, clerk)
+            if window.current_ticket is None:
+                raise InvalidTransition("this window has no called ticket to recall")
+            row = repo.get_ticket_row(uow.conn, window.current_ticket)
+            ticket = repo.ticket_from_row(row, config)
+            uow.record(ticket.recall(self.clock.now()))
+            repo.save_ticket_or_conflict(uow.conn, ticket, row.version)
+            self._commit(uow)
+            return ticket
+
+    def current_ticket(self, window_id: int) -> Ticket | None:
+        with UnitOfWork(self.db, write=False) as uow:
+            _, config, window = self._window(uow, window_id, lock=False)
+            if window.current_ticket is None:
+                return None
+            return repo.ticket_from_row(
+                repo.get_ticket_row(uow.conn, window.current_ticket), config
+            )
+
+    def open_window(self, window_id: int, clerk: str) -> WindowStatus:
+        return self._window_command(window_id, None, lambda w, now: w.open(clerk, now))
+
+    def pause(self, window_id: int, reason: str, clerk: str | None = None) -> WindowStatus:
+        return self._window_command(window_id, clerk, lambda w, now: w.pause(reason, now))
+
+    def resume(self, window_id: int, clerk: str | None = None) -> WindowStatus:
+        return self._window_command(window_id, clerk, lambda w, now: w.resume(now))
+
+    def close_window(self, window_id: int, clerk: str | None = None) -> WindowStatus:
+        return self._window_command(window_id, clerk, lambda w, now: w.close(now))
+
+    def window(self, window_id: int) -> WindowStatus:
+        with UnitOfWork(self.db, write=False) as uow:
+            return self._window(uow, window_id, lock=False)[2]
+
+    def _window_command(
+        self,
+        window_id: int,
+        clerk: str | None,
+        act: Callable[[WindowStatus, datetime], object],
+    ) -> WindowStatus:
+        with UnitOfWork(self.db) as uow:
+            _, _, window = self._window(uow, window_id)
+            _check_clerk(window, clerk)
+            event = act(window, self.clock.now())
+            uow.record(event)  # type: ignore[arg-type]
+            repo.save_window(uow.conn, window)
+            self._commit(uow)
+            return window
+
+    # -- queues ----------------------------------------------------------------------------
+
+    def queues(self, hall: str) -> list[ServiceQueue]:
+        """Every service of a hall: waiting count, longest wait, estimate for a new ticket."""
+        now = self.clock.now()
+        with UnitOfWork(self.db, write=False) as uow:
+            hall_id, config = self.db.hall_config(uow.conn, hall)
+            day = config.business_date(now)
+            waiting = repo.waiting_candidates(uow.conn, hall_id, day)
+            result = []
+            for service in config.services:
+                mine = [c for c in waiting if c.service == service.code]
+                probe = Ticket(
+                    id="",
+                    hall=config.code,
+                    service=service.code,
+                    prefix=service.prefix,
+                    seq=0,
+                    business_date=day,
+                    channel=Channel.KIOSK,
+                    priority=Priority.NONE,
+                    issued_at=now,
+                    queued_at=now,
+                )
+                _, estimate = self._estimate(uow, hall_id, config, probe, waiting, now)
+                longest = max(((now - c.queued_at).total_seconds() / 60 for c in mine), default=0)
+                result.append(ServiceQueue(service.code, len(mine), round(longest, 1), estimate))
+            return result
+
+    def business_date(self, hall: str) -> date:
+        with UnitOfWork(self.db, write=False) as uow:
+            return self.db.hall_config(uow.conn, hall)[1].business_date(self.clock.now())
+
+
+def _candidate(ticket: Ticket) -> Candidate:
+    return Candidate(
+        ticket_id=ticket.id or "~new",
+        service=ticket.service,
+        queued_at=ticket.queued_at,
+        seq=ticket.seq,
+        priority=ticket.priority.is_priority,
+        slot_start=ticket.slot_start,
+        target_window=ticket.target_window,
+    )
+
+
+def _check_clerk(window: WindowStatus, clerk: str | None) -> None:
+    """A clerk may act only on a window it opened (``clerk=None`` is a trusted system actor)."""
+    if clerk is not None and window.clerk != clerk:
+        raise Forbidden(f"window {window.config.number} was not opened by {clerk}")
+
+
+def _parse_channel(value: Channel | str) -> Channel:
+    try:
+        return Channel(value)
+    except ValueError:
+        raise InvalidInput(f"unknown channel {value!r}") from None
+
+
+def _parse_priority(value: Priority | str) -> Priority:
+    try:
+        return Priority(value)
+    except ValueError:
+        raise InvalidInput(f"unknown priority {value!r}") from None

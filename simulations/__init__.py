@@ -1,0 +1,1 @@
+"""Planning: the SimPy model of a hall, running the same dispatch policy as the live engine."""

@@ -38,7 +38,9 @@ def check_username(username: str) -> str:
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
-    if password.isdigit() or password.isalpha():
+    has_letter = any(ch.isalpha() for ch in password)
+    has_other = any(not ch.isalpha() and not ch.isspace() for ch in password)
+    if not (has_letter and has_other):
         raise InvalidInput("passwords need both letters and digits or symbols")
 
 
@@ -67,7 +69,7 @@ def verify_password(password: str, stored: str) -> bool:
             p=int(p),
             dklen=len(expected),
         )
-    except ValueError:
+    except (ValueError, TypeError, OverflowError):  # a corrupted hash is a failed login
         return False
     return hmac.compare_digest(actual, expected)
 

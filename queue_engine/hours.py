@@ -85,19 +85,25 @@ class OpeningHours:
     def periods_on(self, day: date) -> Sequence[Period]:
         """The opening periods of one local date (empty when the hall is shut that day)."""
         if self.always_open:
-            return self.weekly.get(day.weekday(), ())
+            return ((time(0, 0), time.max),)
         if day in self.closed_dates:
             return ()
-        weekday = day.weekday()
         if day in self.open_dates:
-            return self.weekly.get(weekday) or self.weekly.get(0, ())
+            return self.weekly.get(day.weekday()) or self._workday_periods()
         if self.follow_holidays:
-            official = _official_workday(day)
-            if official is False and weekday < 5:
-                return ()  # a statutory holiday on a weekday
-            if official is True and weekday >= 5:
-                return self.weekly.get(weekday) or self.weekly.get(0, ())  # 调休 working weekend
-        return self.weekly.get(weekday, ())
+            kind = _official_kind(day)
+            if kind == "holiday":
+                return ()
+            if kind == "workday" and day.weekday() >= 5:
+                return self._workday_periods()  # 调休: an adjusted working weekend
+        return self.weekly.get(day.weekday(), ())
+
+    def _workday_periods(self) -> Sequence[Period]:
+        """Ordinary weekday hours (the first of Monday–Friday that has any)."""
+        for weekday in range(5):
+            if self.weekly.get(weekday):
+                return self.weekly[weekday]
+        return ()
 
     def is_open(self, local: datetime) -> bool:
         moment = local.time()
@@ -113,12 +119,16 @@ def _seq(data: Mapping[str, object], key: str) -> Sequence[object]:
     return value
 
 
-def _official_workday(day: date) -> bool | None:
-    """True/False from the Chinese calendar; None for years it does not cover yet."""
+def _official_kind(day: date) -> str | None:
+    """ "workday", "holiday" (statutory, weekends inside a holiday included) or "weekend";
+    None for years the Chinese calendar does not cover yet."""
     try:
-        return bool(chinese_calendar.is_workday(day))
+        if chinese_calendar.is_workday(day):
+            return "workday"
+        _, holiday_name = chinese_calendar.get_holiday_detail(day)
     except NotImplementedError:
         return None
+    return "holiday" if holiday_name is not None else "weekend"
 
 
 def local_time(moment: datetime, zone: ZoneInfo) -> datetime:

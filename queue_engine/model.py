@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from .errors import InvalidInput, InvalidTransition, NotFound
 from .events import DomainEvent, EventType
-from .hours import OpeningHours, business_date
+from .hours import OpeningHours, business_date, local_time
 from .policy import DispatchRules, WindowView
 
 
@@ -164,7 +164,7 @@ class HallConfig:
         return business_date(moment, self.zone)
 
     def is_open(self, moment: datetime) -> bool:
-        return self.hours.is_open(moment.astimezone(self.zone))
+        return self.hours.is_open(local_time(moment, self.zone))
 
 
 @dataclass(frozen=True)

@@ -120,7 +120,7 @@ def choose_next(
     pool = eligible(window, candidates)
     if not pool:
         return None
-    position = window.cycle_position
+    position = window.cycle_position % rules.cycle_length  # the ratio may have been changed
 
     def decide(chosen: Candidate, reason: str, advance: bool = False) -> Decision:
         nxt = (position + 1) % rules.cycle_length if advance else position

@@ -499,25 +499,27 @@ _INSERT_TICKET = insert(T)
 def append_events(conn: Connection, events: Sequence[DomainEvent]) -> list[StoredEvent]:
     """Insert events into the append-only log (in the caller's transaction)."""
     stored = [StoredEvent(new_id(), e) for e in events]
-    if stored:
-        conn.execute(
-            _INSERT_EVENT,
-            [
-                {
-                    "event_id": s.event_id,
-                    "hall": s.event.hall,
-                    "ts": s.event.ts,
-                    "type": str(s.event.type),
-                    "ticket_id": s.event.ticket_id,
-                    "ticket_number": s.event.ticket_number,
-                    "service": s.event.service,
-                    "window": s.event.window,
-                    "clerk": s.event.clerk,
-                    "channel": s.event.channel,
-                    "priority": s.event.priority,
-                    "payload": dump_payload(s.event.payload),
-                }
-                for s in stored
-            ],
-        )
+    rows = [_event_values(s) for s in stored]
+    if len(rows) == 1:
+        conn.execute(_INSERT_EVENT, rows[0])  # one row: skips the executemany machinery
+    elif rows:
+        conn.execute(_INSERT_EVENT, rows)
     return stored
+
+
+def _event_values(s: StoredEvent) -> dict[str, Any]:
+    e = s.event
+    return {
+        "event_id": s.event_id,
+        "hall": e.hall,
+        "ts": e.ts,
+        "type": str(e.type),
+        "ticket_id": e.ticket_id,
+        "ticket_number": e.ticket_number,
+        "service": e.service,
+        "window": e.window,
+        "clerk": e.clerk,
+        "channel": e.channel,
+        "priority": e.priority,
+        "payload": dump_payload(e.payload),
+    }

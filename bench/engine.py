@@ -1,0 +1,168 @@
+"""Engine throughput: issue + call-next through QueueEngine (no HTTP), SQLite and PostgreSQL.
+
+Next to it, in the same run and on the same database, a bare single-row INSERT transaction
+through SQLAlchemy Core: the floor that any transactional write pays here. Rounds alternate
+between the two so that machine noise hits both alike; the ratio is the figure to compare.
+
+    .venv/bin/python bench/engine.py [--pairs 2000] [--rounds 3] [--postgres URL]
+
+The process is pinned to one CPU core. Each engine round issues a ticket, calls it to a window,
+then starts and finishes it (so the window is free again); "issue+call pairs/s" counts only the
+time spent in issue_ticket and call_next, "full visits/s" the whole cycle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from queue_engine.adapters.database import make_engine, migrate, normalize_url
+from queue_engine.adapters.setup import create_hall
+from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+from queue_engine.demo import demo_hall
+from queue_engine.services import QueueEngine
+
+BARE = Table(
+    "bench_bare",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("payload", String(64)),
+)
+
+
+def bare_inserts(url: str, n: int) -> float:
+    """Transactions per second of one-row INSERTs, same engine settings as the app."""
+    engine = make_engine(url)
+    BARE.create(engine, checkfirst=True)
+    started = time.perf_counter()
+    for i in range(n):
+        with engine.begin() as conn:
+            conn.execute(insert(BARE), {"payload": f"row {i}"})
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return n / elapsed
+
+
+def engine_pairs(url: str, n: int) -> tuple[float, float]:
+    """(issue+call-next pairs per second, full visits per second)."""
+    db = Database(url)
+    engine = QueueEngine(db)
+    with UnitOfWork(db, write=False) as uow:
+        window = db.hall_config(uow.conn, "ZMD")[1].window_by_number(10).id
+    if engine.window(window).state.value == "closed":
+        engine.open_window(window, "bench")
+    in_pairs = 0.0
+    started = time.perf_counter()
+    for _ in range(n):
+        t0 = time.perf_counter()
+        engine.issue_ticket("ZMD", "SOCIAL")
+        called = engine.call_next(window, "bench")
+        in_pairs += time.perf_counter() - t0
+        assert called is not None
+        engine.start(called.id, "bench")
+        engine.finish(called.id, "bench")
+    total = time.perf_counter() - started
+    db.dispose()
+    return n / in_pairs, n / total
+
+
+def prepare(url: str) -> None:
+    migrate(url)
+    db = Database(url)
+    with UnitOfWork(db) as uow:
+        create_hall(uow.session, demo_hall(always_open=True))
+        uow.commit()
+    db.dispose()
+
+
+def measure(label: str, url: str, pairs: int, rounds: int) -> dict[str, object]:
+    prepare(url)
+    bare_inserts(url, 200)  # warm up both paths
+    engine_pairs(url, 100)
+    bare, paired, full = [], [], []
+    for _ in range(rounds):
+        bare.append(bare_inserts(url, pairs))
+        p, f = engine_pairs(url, pairs)
+        paired.append(p)
+        full.append(f)
+    result = {
+        "database": label,
+        "bare_insert_tx_per_s": round(statistics.median(bare)),
+        "issue_call_pairs_per_s": round(statistics.median(paired)),
+        "full_visits_per_s": round(statistics.median(full)),
+        "pair_cost_in_bare_tx": round(
+            statistics.median(b / p for b, p in zip(bare, paired, strict=True)), 2
+        ),
+    }
+    print(
+        f"{label:<10} bare insert tx/s {result['bare_insert_tx_per_s']:>7}   "
+        f"issue+call pairs/s {result['issue_call_pairs_per_s']:>6}   "
+        f"full visits/s {result['full_visits_per_s']:>6}   "
+        f"one pair costs {result['pair_cost_in_bare_tx']} bare transactions",
+        flush=True,
+    )
+    return result
+
+
+def postgres_database(admin_url: str) -> tuple[str, object]:
+    admin = create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
+    name = f"hall_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(normalize_url(admin_url)).set(database=name).render_as_string(False)
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("HALL_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test"),
+        help="admin URL of a PostgreSQL server ('' to skip)",
+    )
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    print(
+        f"bench/engine.py  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  one core, "
+        f"{args.pairs} pairs x {args.rounds} rounds"
+    )
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        results.append(measure("sqlite", f"sqlite:///{tmp}/bench.db", args.pairs, args.rounds))
+    if args.postgres:
+        try:
+            url, drop = postgres_database(args.postgres)
+        except Exception as exc:  # report and carry on: SQLite figures still stand
+            print(f"postgresql skipped: {exc.__class__.__name__}: {exc}")
+        else:
+            try:
+                results.append(measure("postgresql", url, args.pairs, args.rounds))
+            finally:
+                drop()  # type: ignore[operator]
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""The schema comes from Alembic and matches the ORM; the ``hall`` command sets a hall up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from hall_app.cli import main
+from queue_engine.accounts import verify_password
+from queue_engine.adapters.database import make_engine
+from queue_engine.adapters.orm import Base, UserRow
+from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+from queue_engine.demo import DEMO_SERVICES, DEMO_WINDOWS
+
+
+def test_migrations_build_exactly_the_orm_schema(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    return {"HALL_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+
+
+def test_init_demo_creates_the_citizen_centre_and_prints_credentials(
+    cli_env: dict[str, str],
+) -> None:
+    result = CliRunner().invoke(main, ["init", "--demo", "--always-open"], env=cli_env)
+    assert result.exit_code == 0, result.output
+    assert "驻马店市民中心" in result.output
+    assert "zmd-admin-2026" in result.output
+    db = Database(cli_env["HALL_DATABASE_URL"])
+    with UnitOfWork(db, write=False) as uow:
+        config = db.hall_config(uow.conn, "ZMD")[1]
+        admin = uow.session.scalars(select(UserRow).where(UserRow.username == "admin")).one()
+    db.dispose()
+    assert len(config.services) == len(DEMO_SERVICES) >= 12
+    assert len(config.windows) == len(DEMO_WINDOWS) >= 20
+    assert config.hours.always_open
+    assert {"综合窗口1", "老年服务1", "契税补贴专窗"} <= {w.name for w in config.windows}
+    assert admin.role == "admin" and verify_password("zmd-admin-2026", admin.password_hash)
+    assert "zmd-admin-2026" not in admin.password_hash
+    again = CliRunner().invoke(main, ["init", "--demo"], env=cli_env)
+    assert again.exit_code == 0 and "already exists" in again.output
+
+
+def test_user_add_hashes_the_password_and_refuses_bad_input(cli_env: dict[str, str]) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", "--demo"], env=cli_env).exit_code == 0
+    ok = runner.invoke(
+        main,
+        [
+            "user",
+            "add",
+            "--username",
+            "wang.li",
+            "--password",
+            "Window-7-ok",
+            "--role",
+            "clerk",
+            "--hall",
+            "ZMD",
+        ],
+        env=cli_env,
+    )
+    assert ok.exit_code == 0, ok.output
+    for args in (
+        ["--username", "wang.li", "--password", "Window-7-ok", "--role", "clerk"],  # duplicate
+        ["--username", "x", "--password", "Window-7-ok", "--role", "clerk"],  # short name
+        ["--username", "zhao", "--password", "short", "--role", "clerk"],  # weak password
+        ["--username", "zhao", "--password", "Window-7-ok", "--role", "clerk", "--hall", "NONE"],
+    ):
+        bad = runner.invoke(main, ["user", "add", *args], env=cli_env)
+        assert bad.exit_code == 2, (args, bad.output)
+        assert "error:" in bad.output
+    bad_role = runner.invoke(
+        main,
+        ["user", "add", "--username", "zhao", "--password", "Window-7-ok", "--role", "boss"],
+        env=cli_env,
+    )
+    assert bad_role.exit_code == 2
+    db = Database(cli_env["HALL_DATABASE_URL"])
+    with UnitOfWork(db, write=False) as uow:
+        user = uow.session.scalars(select(UserRow).where(UserRow.username == "wang.li")).one()
+    db.dispose()
+    assert user.role == "clerk" and verify_password("Window-7-ok", user.password_hash)

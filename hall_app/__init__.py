@@ -1,1 +1,124 @@
-"""The hall web app: API, live events and the pages of kiosks, clerks and supervisors."""
+"""The hall web app: API, live events and the pages of kiosks, clerks and citizens."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from apiflask import APIFlask
+from flask import Response, abort, request, send_from_directory
+
+from queue_engine.adapters.unit_of_work import Database
+from queue_engine.clock import Clock
+from queue_engine.services import QueueEngine
+
+from .config import Settings
+from .errors import register_error_handlers
+from .extensions import babel, csrf, limiter, socketio
+from .live import LivePublisher, register_socket_handlers
+from .state import HallState
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE_MODULES = ROOT / "node_modules"
+VENDOR_PACKAGES = frozenset({"socket.io-client", "swagger-ui-dist", "echarts"})
+LANGUAGES = ("zh_Hans_CN", "en")
+
+
+def create_app(
+    test_config: dict[str, Any] | None = None, *, clock: Clock | None = None
+) -> APIFlask:
+    """The application factory: configuration, extensions, blueprints, live events."""
+    settings = Settings.from_env()
+    app = APIFlask(
+        __name__,
+        title="政务服务大厅 API · Service hall API",
+        version="1.0",
+        spec_path="/api/v1/openapi.json",
+        docs_path="/api/v1/docs",
+        instance_path=str(settings.instance_path),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key or _instance_secret(settings.instance_path),
+        DATABASE_URL=settings.database_url,
+        MESSAGE_QUEUE=settings.message_queue,
+        BABEL_DEFAULT_LOCALE="zh_Hans_CN",
+        BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        VALIDATION_ERROR_STATUS_CODE=422,
+        DOCS_UI="swagger-ui",
+        SWAGGER_UI_CSS="/vendor/swagger-ui-dist/swagger-ui.css",
+        SWAGGER_UI_BUNDLE_JS="/vendor/swagger-ui-dist/swagger-ui-bundle.js",
+        SWAGGER_UI_STANDALONE_PRESET_JS="/vendor/swagger-ui-dist/swagger-ui-standalone-preset.js",
+        RATELIMIT_ENABLED=True,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    db = Database(app.config["DATABASE_URL"])
+    state = HallState(db, QueueEngine(db, clock))
+    app.extensions["hall"] = state
+
+    babel.init_app(app, locale_selector=_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config["MESSAGE_QUEUE"],
+        cors_allowed_origins=[],
+        logger=False,
+        engineio_logger=False,
+    )
+    register_error_handlers(app)
+
+    from .api import api
+    from .pages import pages
+
+    csrf.exempt(api)
+    app.register_blueprint(api)
+    app.register_blueprint(pages)
+
+    publisher = LivePublisher(app, state)
+    app.extensions["hall_live"] = publisher
+    state.engine.subscribe(publisher.publish)
+    register_socket_handlers(publisher)
+
+    @app.get("/vendor/<package>/<path:filename>")
+    @app.doc(hide=True)
+    def vendor(package: str, filename: str) -> Response:
+        """Browser libraries installed from npm (package-lock.json), never from a CDN."""
+        if package not in VENDOR_PACKAGES:
+            abort(404)
+        response = send_from_directory(NODE_MODULES / package, filename, max_age=86400)
+        return response
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return app
+
+
+def _locale() -> str:
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    if chosen in ("en", "zh"):
+        return "en" if chosen == "en" else "zh_Hans_CN"
+    best = request.accept_languages.best_match(["zh", "en"], default="zh")
+    return "en" if best == "en" else "zh_Hans_CN"
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random secret kept in the instance folder, shared by processes on this machine."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -85,3 +85,27 @@ def user_add(username: str, password: str, role: str, hall_code: str | None) -> 
     finally:
         db.dispose()
     click.echo(f"user {username} ({role}) added")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the API, live events and pages (Socket.IO in threading mode, simple-websocket)."""
+    from . import create_app
+    from .extensions import socketio
+
+    settings = Settings.from_env()
+    migrate(settings.database_url)
+    app = create_app()
+    click.echo(f"serving on http://{host}:{port}/  (database: {_safe(settings.database_url)})")
+    socketio.run(
+        app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False
+    )
+
+
+def _safe(url: str) -> str:
+    """The database URL without its password, for logs."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

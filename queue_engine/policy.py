@@ -168,3 +168,21 @@ def queue_order(
         return (rank, c.queued_at, c.queued_at, c.seq, c.ticket_id)
 
     return sorted(candidates, key=key)
+
+
+def dispatch_sequence(
+    window: WindowView, candidates: Sequence[Candidate], now: datetime, rules: DispatchRules
+) -> list[Candidate]:
+    """The order in which ``window`` would call these candidates if nothing else changed."""
+    remaining = eligible(window, candidates)
+    by_id = {c.ticket_id: c for c in remaining}
+    order: list[Candidate] = []
+    view = window
+    while remaining:
+        decision = choose_next(view, remaining, now, rules)
+        if decision is None:
+            break
+        order.append(by_id[decision.ticket_id])
+        remaining = [c for c in remaining if c.ticket_id != decision.ticket_id]
+        view = WindowView(view.id, view.skills, decision.next_cycle_position)
+    return order

@@ -20,6 +20,7 @@ from .adapters.unit_of_work import Database, UnitOfWork
 from .clock import Clock, SystemClock
 from .errors import Busy, Forbidden, HallClosed, InvalidInput, InvalidTransition
 from .estimate import HandlingStats, OpenWindow, estimate_wait
+from .kpi import summary
 from .model import (
     ACTIVE_STATUSES,
     Channel,
@@ -32,7 +33,7 @@ from .model import (
     WindowState,
     WindowStatus,
 )
-from .policy import Candidate, choose_next, queue_order
+from .policy import Candidate, choose_next, dispatch_sequence, queue_order
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,24 @@ class ServiceQueue:
     waiting: int
     longest_wait_minutes: float
     estimate: WaitEstimate
+
+
+@dataclass(frozen=True)
+class WindowQueue:
+    window: WindowStatus
+    current: Ticket | None
+    queue: list[Candidate]  # in the order this window would call them now
+    today: dict[str, float]
+    now: datetime
+
+
+@dataclass(frozen=True)
+class HallLive:
+    config: HallConfig
+    business_date: date
+    windows: list[tuple[WindowStatus, Ticket | None]]
+    queues: list[ServiceQueue]
+    kpis: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -186,29 +205,31 @@ class QueueEngine:
         ticket: Ticket,
         waiting: list[Candidate],
         now: datetime,
+        open_windows: list[OpenWindow] | None = None,
     ) -> tuple[int, WaitEstimate]:
+        """(people ahead, estimated wait) of ``ticket`` among the ``waiting`` candidates."""
         mine = _candidate(ticket)
-        same_service = [
-            c for c in waiting if c.service == ticket.service and c.ticket_id != mine.ticket_id
-        ]
+        others = [c for c in waiting if c.ticket_id != mine.ticket_id]
+        same_service = [c for c in others if c.service == ticket.service]
         ahead = queue_order([*same_service, mine], now, config.dispatch).index(mine)
         counts: dict[str, int] = {}
-        for c in waiting:
-            if c.ticket_id != mine.ticket_id:
-                counts[c.service] = counts.get(c.service, 0) + 1
-        states = {
-            wid: (state, current) for wid, state, current in repo.window_states(uow.conn, hall_id)
-        }
-        open_windows = [
-            OpenWindow(w.skills, idle=states[w.id][1] is None)
-            for w in config.windows
-            if w.id in states and states[w.id][0] == WindowState.OPEN.value
-        ]
+        for c in others:
+            counts[c.service] = counts.get(c.service, 0) + 1
+        if open_windows is None:
+            open_windows = self._open_windows(uow, hall_id, config)
         stats = self.db.handling(uow.conn, hall_id, now).get(ticket.service) or HandlingStats(
             config.service(ticket.service).standard_minutes
         )
         skilled = sum(1 for w in config.windows if ticket.service in w.skills)
         return ahead, estimate_wait(ticket.service, ahead, open_windows, counts, stats, skilled)
+
+    def _open_windows(self, uow: UnitOfWork, hall_id: int, config: HallConfig) -> list[OpenWindow]:
+        states = {wid: (state, cur) for wid, state, cur in repo.window_states(uow.conn, hall_id)}
+        return [
+            OpenWindow(w.skills, idle=states[w.id][1] is None)
+            for w in config.windows
+            if w.id in states and states[w.id][0] == WindowState.OPEN.value
+        ]
 
     def cancel(self, ticket_id: str, by: str = "holder") -> Ticket:
         def act(uow: UnitOfWork, hall: _Hall, ticket: Ticket) -> None:
@@ -325,11 +346,13 @@ class QueueEngine:
                 )
                 candidates = [repo.candidate_from_row(r) for r in rows.values()]
                 view = window.config.view(window.cycle_position)
+                skipped = False
                 while (decision := choose_next(view, candidates, now, config.dispatch)) is not None:
                     row = rows[decision.ticket_id]
                     locked = repo.lock_waiting_ticket(uow.conn, row.id)
                     if locked is None:  # being claimed by another window right now
                         candidates = [c for c in candidates if c.ticket_id != row.id]
+                        skipped = True
                         continue
                     ticket = repo.ticket_from_row(row, config)
                     uow.record(ticket.call(window.config, window.clerk, now))
@@ -340,8 +363,8 @@ class QueueEngine:
                     repo.save_window(uow.conn, window)
                     self._commit(uow)
                     return ticket
-                if not candidates:
-                    return None
+                if decision is None and not skipped:
+                    return None  # nothing eligible (claims in flight elsewhere: look again)
             time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
         raise Busy("too many windows are calling at once; try again")
 
@@ -408,6 +431,7 @@ class QueueEngine:
             hall_id, config = self.db.hall_config(uow.conn, hall)
             day = config.business_date(now)
             waiting = repo.waiting_candidates(uow.conn, hall_id, day)
+            open_windows = self._open_windows(uow, hall_id, config)
             result = []
             for service in config.services:
                 mine = [c for c in waiting if c.service == service.code]
@@ -423,10 +447,83 @@ class QueueEngine:
                     issued_at=now,
                     queued_at=now,
                 )
-                _, estimate = self._estimate(uow, hall_id, config, probe, waiting, now)
+                _, estimate = self._estimate(
+                    uow, hall_id, config, probe, waiting, now, open_windows
+                )
                 longest = max(((now - c.queued_at).total_seconds() / 60 for c in mine), default=0)
                 result.append(ServiceQueue(service.code, len(mine), round(longest, 1), estimate))
             return result
+
+    def windows(self, hall: str) -> list[tuple[WindowStatus, Ticket | None]]:
+        """Every window of a hall with its current ticket."""
+        with UnitOfWork(self.db, write=False) as uow:
+            hall_id, config = self.db.hall_config(uow.conn, hall)
+            return self._windows(uow, hall_id, config)
+
+    def _windows(
+        self, uow: UnitOfWork, hall_id: int, config: HallConfig
+    ) -> list[tuple[WindowStatus, Ticket | None]]:
+        rows = repo.all_windows(uow.conn, hall_id)
+        current = repo.tickets_by_id(uow.conn, (r.current_ticket_id for r in rows))
+        result = []
+        for r in rows:
+            status = repo.WindowRecord(hall_id, config.version, r).status(config)
+            ticket_row = current.get(r.current_ticket_id) if r.current_ticket_id else None
+            ticket = repo.ticket_from_row(ticket_row, config) if ticket_row is not None else None
+            result.append((status, ticket))
+        return result
+
+    def window_queue(self, window_id: int) -> WindowQueue:
+        """What a clerk sees: the window, its ticket, the eligible queue in call order, today."""
+        now = self.clock.now()
+        with UnitOfWork(self.db, write=False) as uow:
+            hall_id, config, window = self._window(uow, window_id, lock=False)
+            day = config.business_date(now)
+            rows = repo.waiting_for_window(uow.conn, hall_id, day, window.config)
+            candidates = [repo.candidate_from_row(r) for r in rows.values()]
+            ordered = dispatch_sequence(
+                window.config.view(window.cycle_position), candidates, now, config.dispatch
+            )
+            current = None
+            if window.current_ticket is not None:
+                current = repo.ticket_from_row(
+                    repo.get_ticket_row(uow.conn, window.current_ticket), config
+                )
+            today = summary(repo.ticket_times(uow.conn, hall_id, day, window_id))
+            return WindowQueue(window, current, ordered, today, now)
+
+    def live(self, hall: str) -> HallLive:
+        """A supervisor's picture of a hall: windows, queues and today's KPIs."""
+        now = self.clock.now()
+        with UnitOfWork(self.db, write=False) as uow:
+            hall_id, config = self.db.hall_config(uow.conn, hall)
+            day = config.business_date(now)
+            windows = self._windows(uow, hall_id, config)
+            kpis = summary(repo.ticket_times(uow.conn, hall_id, day))
+        return HallLive(config, day, windows, self.queues(hall), kpis)
+
+    def recent_calls(self, hall: str, limit: int = 10) -> list[dict[str, str]]:
+        """Today's latest calls (number, service, window, time), newest first."""
+        now = self.clock.now()
+        with UnitOfWork(self.db, write=False) as uow:
+            _, config = self.db.hall_config(uow.conn, hall)
+            local = now.astimezone(config.zone)
+            midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+            rows = repo.recent_calls(uow.conn, config.code, midnight, limit)
+        return [
+            {
+                "type": r.type,
+                "ts": r.ts.isoformat(),
+                "number": r.ticket_number,
+                "service": r.service,
+                "window": r.window,
+            }
+            for r in rows
+        ]
+
+    def hall_config(self, hall: str) -> HallConfig:
+        with UnitOfWork(self.db, write=False) as uow:
+            return self.db.hall_config(uow.conn, hall)[1]
 
     def business_date(self, hall: str) -> date:
         with UnitOfWork(self.db, write=False) as uow:

@@ -61,7 +61,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        # Straight to the driver: this runs for every transaction, and BEGIN has no result.
+        connection.connection.driver_connection.execute(f"BEGIN {mode}")
 
     return engine
 

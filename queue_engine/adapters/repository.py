@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ..errors import Conflict, NotFound
 from ..events import DomainEvent, dump_payload
 from ..hours import OpeningHours
+from ..kpi import TicketTimes
 from ..model import (
     Channel,
     HallConfig,
@@ -478,6 +479,54 @@ def recent_handling_minutes(
     for service, started, finished in rows:
         samples.setdefault(service, []).append((finished - started).total_seconds() / 60)
     return samples
+
+
+def ticket_times(
+    conn: Connection, hall_id: int, day: date, window_id: int | None = None
+) -> list[TicketTimes]:
+    """The KPI-relevant times of a business day's tickets (optionally of one window)."""
+    stmt = select(
+        T.c.status,
+        T.c.issued_at,
+        T.c.slot_start,
+        T.c.first_called_at,
+        T.c.started_at,
+        T.c.finished_at,
+    ).where(T.c.hall_id == hall_id, T.c.business_date == day)
+    if window_id is not None:
+        stmt = stmt.where(T.c.window_id == window_id)
+    return [TicketTimes(*row) for row in conn.execute(stmt)]
+
+
+def all_windows(conn: Connection, hall_id: int) -> list[Row[Any]]:
+    return list(
+        conn.execute(
+            select(W).where(W.c.hall_id == hall_id, W.c.active.is_(True)).order_by(W.c.number)
+        )
+    )
+
+
+def tickets_by_id(conn: Connection, ids: Iterable[str]) -> dict[str, Row[Any]]:
+    wanted = [i for i in ids if i]
+    if not wanted:
+        return {}
+    return {r.id: r for r in conn.execute(select(T).where(T.c.id.in_(wanted)))}
+
+
+def recent_calls(conn: Connection, hall: str, since: datetime, limit: int) -> list[Row[Any]]:
+    """The latest call and recall events of a hall, newest first."""
+    return list(
+        conn.execute(
+            select(E.c.type, E.c.ts, E.c.ticket_number, E.c.service, E.c.window)
+            .where(
+                E.c.hall == hall,
+                E.c.ts >= since,
+                E.c.type.in_(["ticket.called", "ticket.recalled"]),
+            )
+            .order_by(E.c.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def count_tickets(conn: Connection, hall_id: int, day: date) -> dict[str, int]:

@@ -1,0 +1,5 @@
+"""The HTTP API (``/api/v1``), described by the OpenAPI document at ``/api/v1/openapi.json``."""
+
+from .routes import api
+
+__all__ = ["api"]

@@ -1,0 +1,287 @@
+"""HTTP API routes of SPEC §5: thin adapters from JSON to QueueEngine commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIBlueprint, abort
+from flask import Response, request
+
+from queue_engine.accounts import Role
+from queue_engine.adapters.staff import authenticate
+from queue_engine.errors import InvalidInput
+from queue_engine.model import HallConfig, Ticket
+
+from ..auth import TOKEN_MAX_AGE, current_user, issue_token, require_roles
+from ..extensions import limiter
+from ..serialize import queue_json, view_json, window_json
+from ..state import hall_state
+from . import schemas as s
+
+api = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="Hall API")
+
+CLERK = (Role.CLERK,)
+
+
+def _engine() -> Any:
+    return hall_state().engine
+
+
+def _ticket_out(ticket: Ticket) -> dict[str, Any]:
+    return view_json(_engine().ticket(ticket.id), _config_of(ticket.hall))
+
+
+def _config_of(hall: str) -> HallConfig:
+    return _engine().hall_config(hall)  # type: ignore[no-any-return]
+
+
+def _clerk() -> str | None:
+    """The acting clerk's name; admins act as the system (no window ownership check)."""
+    user = current_user()
+    assert user is not None
+    return None if user.role is Role.ADMIN else user.username
+
+
+# -- auth ---------------------------------------------------------------------------------
+
+
+@api.post("/auth/token")
+@limiter.limit("10 per minute")
+@api.input(s.TokenIn, arg_name="body")
+@api.output(s.TokenOut)
+@api.doc(
+    summary="Exchange a staff username and password for a bearer token",
+    responses={401: "wrong username or password", 429: "too many attempts"},
+)
+def token(body: s.TokenIn) -> dict[str, Any]:
+    with hall_state().reader() as conn:
+        user = authenticate(conn, body.username, body.password)
+    if user is None:
+        abort(401, "wrong username or password")
+    return {
+        "token": issue_token(user),
+        "username": user.username,
+        "role": str(user.role),
+        "hall": user.hall,
+        "expires_in": TOKEN_MAX_AGE,
+    }
+
+
+# -- public: services and tickets ---------------------------------------------------------
+
+
+@api.get("/halls/<string:hall>/services")
+@api.output(s.ServicesOut)
+@api.doc(summary="Services of a hall with their waiting count and estimated wait")
+def services(hall: str) -> dict[str, Any]:
+    config = _config_of(hall)
+    return {
+        "hall": config.code,
+        "name_zh": config.name_zh,
+        "name_en": config.name_en,
+        "services": [queue_json(q, config) for q in _engine().queues(hall)],
+    }
+
+
+@api.post("/halls/<string:hall>/tickets")
+@api.input(s.TicketIn, arg_name="body")
+@api.output(s.TicketOut, status_code=201)
+@api.doc(
+    summary="Take a ticket",
+    description="Kiosks need a kiosk token; the app and web channels are public. "
+    "Send an `Idempotency-Key` header so that a retry returns the same ticket.",
+    responses={403: "kiosk channel without a kiosk token", 409: "the hall is closed"},
+)
+def issue(hall: str, body: s.TicketIn) -> tuple[dict[str, Any], int]:
+    if body.channel == "kiosk":
+        user = current_user()
+        if user is None:
+            abort(401, "kiosk tickets need a kiosk token")
+        if user.role not in (Role.KIOSK, Role.ADMIN):
+            abort(403, "only kiosks issue kiosk tickets")
+    key = request.headers.get("Idempotency-Key")
+    ticket = _engine().issue_ticket(
+        hall, body.service, body.channel, body.priority, idempotency_key=key
+    )
+    return _ticket_out(ticket), 201
+
+
+@api.get("/tickets/<string:ticket_id>")
+@api.output(s.TicketOut)
+@api.doc(summary="A ticket with its position and live estimate (ids are unguessable)")
+def get_ticket(ticket_id: str) -> dict[str, Any]:
+    view = _engine().ticket(ticket_id)
+    return view_json(view, _config_of(view.ticket.hall))
+
+
+@api.post("/tickets/<string:ticket_id>/cancel")
+@api.output(s.TicketOut)
+@api.doc(summary="Cancel a waiting ticket (its holder, or staff)")
+def cancel(ticket_id: str) -> dict[str, Any]:
+    user = current_user()
+    by = f"staff:{user.username}" if user is not None else "holder"
+    return _ticket_out(_engine().cancel(ticket_id, by=by))
+
+
+# -- clerks: windows ----------------------------------------------------------------------
+
+
+def _window_out(window_id: int) -> dict[str, Any]:
+    engine = _engine()
+    return window_json(engine.window(window_id), engine.current_ticket(window_id))
+
+
+@api.get("/windows/<int:window_id>")
+@api.output(s.WindowQueueOut)
+@require_roles(Role.CLERK, Role.SUPERVISOR)
+@api.doc(summary="A window: state, current ticket, eligible queue in call order, today's figures")
+def window_detail(window_id: int) -> dict[str, Any]:
+    wq = _engine().window_queue(window_id)
+    config = _config_of(wq.window.hall)
+    return {
+        "window": window_json(wq.window, wq.current),
+        "current": _ticket_out(wq.current) if wq.current is not None else None,
+        "queue": [
+            {
+                "number": f"{config.service(c.service).prefix}{c.seq:03d}",
+                "service": c.service,
+                "priority": "priority" if c.priority else "none",
+                "waited_minutes": round((wq.now - c.queued_at).total_seconds() / 60, 1),
+                "appointment": c.slot_start is not None,
+            }
+            for c in wq.queue
+        ],
+        "today": wq.today,
+    }
+
+
+@api.post("/windows/<int:window_id>/open")
+@api.output(s.WindowOut)
+@require_roles(*CLERK)
+@api.doc(summary="Open a window: it is then this clerk's until closed")
+def open_window(window_id: int) -> dict[str, Any]:
+    user = current_user()
+    assert user is not None
+    _engine().open_window(window_id, user.username)
+    return _window_out(window_id)
+
+
+@api.post("/windows/<int:window_id>/pause")
+@api.input(s.PauseIn, arg_name="body")
+@api.output(s.WindowOut)
+@require_roles(*CLERK)
+@api.doc(summary="Pause a window with a reason")
+def pause(window_id: int, body: s.PauseIn) -> dict[str, Any]:
+    _engine().pause(window_id, body.reason, _clerk())
+    return _window_out(window_id)
+
+
+@api.post("/windows/<int:window_id>/resume")
+@api.output(s.WindowOut)
+@require_roles(*CLERK)
+@api.doc(summary="Resume a paused window")
+def resume(window_id: int) -> dict[str, Any]:
+    _engine().resume(window_id, _clerk())
+    return _window_out(window_id)
+
+
+@api.post("/windows/<int:window_id>/close")
+@api.output(s.WindowOut)
+@require_roles(*CLERK)
+@api.doc(summary="Close a window (it must have no active ticket)")
+def close_window(window_id: int) -> dict[str, Any]:
+    _engine().close_window(window_id, _clerk())
+    return _window_out(window_id)
+
+
+@api.post("/windows/<int:window_id>/call-next")
+@api.output(s.TicketOut, description="the called ticket")
+@require_roles(*CLERK)
+@api.doc(
+    summary="Call the next ticket the dispatch policy picks for this window",
+    responses={204: "nothing is eligible", 409: "window not open, or it still has a ticket"},
+)
+def call_next(window_id: int) -> Any:
+    ticket = _engine().call_next(window_id, _clerk())
+    if ticket is None:
+        return Response(status=204)
+    return _ticket_out(ticket)
+
+
+@api.post("/windows/<int:window_id>/recall")
+@api.output(s.TicketOut)
+@require_roles(*CLERK)
+@api.doc(summary="Announce the window's called ticket again")
+def recall(window_id: int) -> dict[str, Any]:
+    return _ticket_out(_engine().recall(window_id, _clerk()))
+
+
+# -- clerks: the ticket at their window ---------------------------------------------------
+
+
+@api.post("/tickets/<string:ticket_id>/start")
+@api.output(s.TicketOut)
+@require_roles(*CLERK)
+@api.doc(summary="The citizen has come: start handling", responses={409: "wrong state"})
+def start(ticket_id: str) -> dict[str, Any]:
+    return _ticket_out(_engine().start(ticket_id, _clerk()))
+
+
+@api.post("/tickets/<string:ticket_id>/finish")
+@api.output(s.TicketOut)
+@require_roles(*CLERK)
+@api.doc(summary="Handling finished", responses={409: "wrong state"})
+def finish(ticket_id: str) -> dict[str, Any]:
+    return _ticket_out(_engine().finish(ticket_id, _clerk()))
+
+
+@api.post("/tickets/<string:ticket_id>/no-show")
+@api.output(s.TicketOut)
+@require_roles(*CLERK)
+@api.doc(summary="The called citizen did not come", responses={409: "wrong state"})
+def no_show(ticket_id: str) -> dict[str, Any]:
+    return _ticket_out(_engine().no_show(ticket_id, _clerk()))
+
+
+@api.post("/tickets/<string:ticket_id>/transfer")
+@api.input(s.TransferIn, arg_name="body")
+@api.output(s.TicketOut)
+@require_roles(*CLERK)
+@api.doc(
+    summary="Send the ticket to another service and/or one window",
+    responses={409: "wrong state", 422: "no or invalid target"},
+)
+def transfer(ticket_id: str, body: s.TransferIn) -> dict[str, Any]:
+    if body.service is None and body.window is None:
+        raise InvalidInput("say which service or window to transfer to")
+    return _ticket_out(
+        _engine().transfer(ticket_id, _clerk(), service=body.service, window=body.window)
+    )
+
+
+# -- supervisors --------------------------------------------------------------------------
+
+
+@api.get("/halls/<string:hall>/live")
+@api.output(s.LiveOut)
+@require_roles(Role.SUPERVISOR)
+@api.doc(summary="Every window and queue of a hall, today's KPIs and open alerts")
+def live(hall: str) -> dict[str, Any]:
+    snapshot = _engine().live(hall)
+    config = snapshot.config
+    return {
+        "hall": config.code,
+        "business_date": snapshot.business_date.isoformat(),
+        "windows": [window_json(w, t) for w, t in snapshot.windows],
+        "queues": [queue_json(q, config) for q in snapshot.queues],
+        "kpis": snapshot.kpis,
+        "alerts": [],
+    }
+
+
+@api.get("/halls/<string:hall>/windows")
+@api.output(s.WindowsOut)
+@api.doc(summary="Every window of a hall with its state and current ticket number (public)")
+def windows(hall: str) -> dict[str, Any]:
+    config = _config_of(hall)
+    return {"hall": config.code, "windows": [window_json(w, t) for w, t in _engine().windows(hall)]}

@@ -1,0 +1,142 @@
+"""Request and response models of the HTTP API (pydantic), source of the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Priority = Literal["none", "elderly", "disabled", "military", "pregnant"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TokenIn(Strict):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class TokenOut(BaseModel):
+    token: str
+    username: str
+    role: str
+    hall: str | None
+    expires_in: int
+
+
+class TicketIn(Strict):
+    service: str = Field(min_length=1, max_length=32, description="service code, e.g. SOCIAL")
+    channel: Literal["kiosk", "app", "web"] = "kiosk"
+    priority: Priority = "none"
+
+
+class PauseIn(Strict):
+    reason: str = Field(min_length=1, max_length=200, description="e.g. 午休, 系统故障")
+
+
+class TransferIn(Strict):
+    service: str | None = Field(default=None, min_length=1, max_length=32)
+    window: int | None = Field(default=None, ge=1, le=2**31 - 1, description="window id")
+
+
+class Estimate(BaseModel):
+    median_minutes: float
+    p90_minutes: float
+
+
+class TicketOut(BaseModel):
+    id: str
+    number: str
+    hall: str
+    service: str
+    service_name: str
+    service_name_en: str
+    status: str
+    channel: str
+    priority: str
+    business_date: str
+    issued_at: str
+    called_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    window: str | None
+    window_name: str | None
+    position: int | None
+    estimated_wait: Estimate | None
+    estimate_at_issue: Estimate | None
+    recalls: int
+
+
+class Skill(BaseModel):
+    service: str
+    primary: bool
+
+
+class CurrentTicket(BaseModel):
+    number: str
+    service: str
+    status: str
+
+
+class WindowOut(BaseModel):
+    id: int
+    number: int
+    name: str
+    zone: str
+    state: str
+    clerk: str | None
+    paused_reason: str | None
+    since: str | None
+    skills: list[Skill]
+    current_ticket: CurrentTicket | None
+
+
+class WindowsOut(BaseModel):
+    hall: str
+    windows: list[WindowOut]
+
+
+class ServiceOut(BaseModel):
+    code: str
+    prefix: str
+    name_zh: str
+    name_en: str
+    zone: str
+    standard_minutes: float
+    active: bool
+    waiting: int
+    longest_wait_minutes: float
+    estimated_wait: Estimate | None
+
+
+class ServicesOut(BaseModel):
+    hall: str
+    name_zh: str
+    name_en: str
+    services: list[ServiceOut]
+
+
+class QueueEntry(BaseModel):
+    number: str
+    service: str
+    priority: str
+    waited_minutes: float
+    appointment: bool
+
+
+class WindowQueueOut(BaseModel):
+    window: WindowOut
+    current: TicketOut | None
+    queue: list[QueueEntry]
+    today: dict[str, float]
+
+
+class LiveOut(BaseModel):
+    hall: str
+    business_date: str
+    windows: list[WindowOut]
+    queues: list[ServiceOut]
+    kpis: dict[str, float]
+    alerts: list[dict[str, str]]

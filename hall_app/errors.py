@@ -1,0 +1,74 @@
+"""Every error as JSON ``{"error": code, "message": text}``: domain errors mapped in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIFlask
+from apiflask.exceptions import HTTPError
+from flask import Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from queue_engine.errors import (
+    Busy,
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+)
+
+STATUS_FOR: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, 404),
+    (InvalidInput, 422),
+    (Conflict, 409),
+    (Forbidden, 403),
+    (Busy, 503),
+)
+
+
+def status_for(error: DomainError) -> int:
+    for kind, status in STATUS_FOR:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> Response:
+    response = jsonify({"error": code, "message": message, **extra})
+    response.status_code = status
+    return response
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def register_error_handlers(app: APIFlask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError) -> Response:
+        return error_response(status_for(error), error.code, error.message)
+
+    @app.error_processor
+    def api_error(error: HTTPError) -> Response:
+        code = {
+            400: "bad_request",
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            409: "conflict",
+            415: "unsupported_media_type",
+            422: "invalid",
+            429: "too_many_requests",
+        }.get(error.status_code, "error")
+        extra = {"detail": error.detail} if error.detail else {}
+        return error_response(error.status_code, code, str(error.message), **extra)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response | HTTPException:
+        if not _wants_json():
+            return error
+        status = error.code or 500
+        name = (error.name or "error").lower().replace(" ", "_")
+        return error_response(status, name, error.description or error.name or "error")

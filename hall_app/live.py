@@ -1,0 +1,190 @@
+"""Live events over Socket.IO: rooms per hall, window and ticket; a snapshot on every join.
+
+Domain events reach clients only after their transaction committed (the engine publishes
+after commit). Public rooms (hall boards, citizens' phones) get numbers, never ticket ids or
+personal data. A background task per process refreshes queue figures and the positions of the
+tickets followed by clients connected to this process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Flask, request
+from flask_socketio import emit, join_room
+
+from queue_engine.adapters.repository import StoredEvent
+from queue_engine.errors import DomainError, NotFound
+from queue_engine.events import EventType
+
+from .errors import status_for
+from .extensions import socketio
+from .serialize import public_event, queue_json, view_json, window_json
+from .state import HallState
+
+log = logging.getLogger(__name__)
+REFRESH_SECONDS = 1.0
+QUEUE_EVENTS = frozenset(
+    {
+        EventType.TICKET_ISSUED,
+        EventType.TICKET_CALLED,
+        EventType.TICKET_CANCELLED,
+        EventType.TICKET_TRANSFERRED,
+        EventType.TICKET_NO_SHOW,
+        EventType.WINDOW_OPENED,
+        EventType.WINDOW_CLOSED,
+        EventType.WINDOW_PAUSED,
+        EventType.WINDOW_RESUMED,
+    }
+)
+WINDOW_EVENTS = frozenset(
+    {
+        EventType.WINDOW_OPENED,
+        EventType.WINDOW_PAUSED,
+        EventType.WINDOW_RESUMED,
+        EventType.WINDOW_CLOSED,
+    }
+)
+
+
+def hall_room(hall: str) -> str:
+    return f"hall:{hall}"
+
+
+def window_room(hall: str, number: str | int) -> str:
+    return f"window:{hall}:{number}"
+
+
+def ticket_room(ticket_id: str) -> str:
+    return f"ticket:{ticket_id}"
+
+
+class LivePublisher:
+    """Turns committed domain events into Socket.IO messages, and keeps figures fresh."""
+
+    def __init__(self, app: Flask, state: HallState) -> None:
+        self.app = app
+        self.state = state
+        self._dirty: set[str] = set()
+        self._lock = threading.Lock()
+        self._refresher: Any = None
+
+    def publish(self, stored: Sequence[StoredEvent]) -> None:
+        for item in stored:
+            e = item.event
+            message = public_event(item)
+            rooms = [hall_room(e.hall)]
+            if e.window:
+                rooms.append(window_room(e.hall, e.window))
+            if e.ticket_id:
+                rooms.append(ticket_room(e.ticket_id))
+            name = "window.changed" if e.type in WINDOW_EVENTS else str(e.type)
+            socketio.emit(name, message, to=rooms)
+            if e.type in QUEUE_EVENTS:
+                with self._lock:
+                    self._dirty.add(e.hall)
+
+    def ensure_refresher(self) -> None:
+        with self._lock:
+            if self._refresher is None:
+                self._refresher = socketio.start_background_task(self._refresh_forever)
+
+    def _refresh_forever(self) -> None:
+        tick = 0
+        while True:
+            socketio.sleep(REFRESH_SECONDS)
+            tick += 1
+            try:
+                with self.app.app_context():
+                    self.refresh(full=tick % 5 == 0)
+            except Exception:  # keep refreshing whatever one round hit
+                log.exception("live refresh failed")
+
+    def refresh(self, full: bool = False) -> None:
+        """Emit fresh queue figures for changed halls and positions for followed tickets."""
+        rooms = _local_rooms()
+        with self._lock:
+            dirty, self._dirty = self._dirty, set()
+        halls = {r.split(":", 1)[1] for r in rooms if r.startswith("hall:")}
+        for hall in halls if full else halls & dirty:
+            socketio.emit("queue.changed", self.queues(hall), to=hall_room(hall))
+        if dirty or full:
+            for room in rooms:
+                if room.startswith("ticket:"):
+                    try:
+                        snapshot = self.ticket_snapshot(room.split(":", 1)[1])
+                    except NotFound:
+                        continue
+                    socketio.emit("ticket.updated", snapshot, to=room)
+
+    # -- snapshots ---------------------------------------------------------------------------
+
+    def queues(self, hall: str) -> dict[str, Any]:
+        engine = self.state.engine
+        config = engine.hall_config(hall)
+        return {"hall": hall, "queues": [queue_json(q, config) for q in engine.queues(hall)]}
+
+    def hall_snapshot(self, hall: str) -> dict[str, Any]:
+        engine = self.state.engine
+        config = engine.hall_config(hall)
+        return {
+            "room": hall_room(hall),
+            "hall": {
+                "code": config.code,
+                "name_zh": config.name_zh,
+                "name_en": config.name_en,
+                "timezone": config.timezone,
+            },
+            "windows": [window_json(w, t) for w, t in engine.windows(hall)],
+            "queues": self.queues(hall)["queues"],
+            "recent_calls": engine.recent_calls(hall),
+        }
+
+    def window_snapshot(self, window_id: int) -> dict[str, Any]:
+        engine = self.state.engine
+        window = engine.window(window_id)
+        return {
+            "room": window_room(window.hall, window.config.number),
+            "window": window_json(window, engine.current_ticket(window_id)),
+        }
+
+    def ticket_snapshot(self, ticket_id: str) -> dict[str, Any]:
+        view = self.state.engine.ticket(ticket_id)
+        config = self.state.engine.hall_config(view.ticket.hall)
+        return {"room": ticket_room(ticket_id), "ticket": view_json(view, config)}
+
+
+def _local_rooms() -> list[str]:
+    """Rooms with members connected to this process."""
+    rooms = socketio.server.manager.rooms.get("/", {})
+    return [r for r in list(rooms) if isinstance(r, str) and ":" in r]
+
+
+def register_socket_handlers(publisher: LivePublisher) -> None:
+    @socketio.on("connect")
+    def on_connect(auth: Any = None) -> None:
+        publisher.ensure_refresher()
+
+    @socketio.on("join")
+    def on_join(data: Any) -> None:
+        """``{"hall": "ZMD"}``, ``{"window": 7}`` or ``{"ticket": ID}``: join, then a snapshot."""
+        try:
+            if not isinstance(data, dict):
+                raise NotFound("join with {hall}, {window} or {ticket}")
+            if isinstance(data.get("hall"), str):
+                snapshot = publisher.hall_snapshot(data["hall"])
+            elif isinstance(data.get("window"), int):
+                snapshot = publisher.window_snapshot(data["window"])
+            elif isinstance(data.get("ticket"), str):
+                snapshot = publisher.ticket_snapshot(data["ticket"])
+            else:
+                raise NotFound("join with {hall}, {window} or {ticket}")
+        except DomainError as exc:
+            emit("error", {"error": exc.code, "message": exc.message, "status": status_for(exc)})
+            return
+        join_room(snapshot["room"])
+        emit("snapshot", snapshot)
+        log.debug("sid %s joined %s", getattr(request, "sid", "?"), snapshot["room"])

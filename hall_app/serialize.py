@@ -1,0 +1,108 @@
+"""JSON shapes of tickets, windows, queues and live events (public ones carry no personal data)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from queue_engine.adapters.repository import StoredEvent
+from queue_engine.model import HallConfig, Ticket, WaitEstimate, WindowStatus
+from queue_engine.services import ServiceQueue, TicketView
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def estimate_json(estimate: WaitEstimate | None) -> dict[str, float] | None:
+    return estimate.as_dict() if estimate is not None else None
+
+
+def ticket_json(
+    ticket: Ticket,
+    config: HallConfig,
+    position: int | None = None,
+    estimate: WaitEstimate | None = None,
+) -> dict[str, Any]:
+    service = config.service(ticket.service)
+    window = config.window(ticket.window_id) if ticket.window_id is not None else None
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "hall": ticket.hall,
+        "service": ticket.service,
+        "service_name": service.name_zh,
+        "service_name_en": service.name_en,
+        "status": str(ticket.status),
+        "channel": str(ticket.channel),
+        "priority": str(ticket.priority),
+        "business_date": ticket.business_date.isoformat(),
+        "issued_at": iso(ticket.issued_at),
+        "called_at": iso(ticket.called_at),
+        "started_at": iso(ticket.started_at),
+        "finished_at": iso(ticket.finished_at),
+        "window": window.label if window else None,
+        "window_name": window.name if window else None,
+        "position": position,
+        "estimated_wait": estimate_json(estimate),
+        "estimate_at_issue": estimate_json(ticket.estimate),
+        "recalls": ticket.recalls,
+    }
+
+
+def view_json(view: TicketView, config: HallConfig) -> dict[str, Any]:
+    return ticket_json(view.ticket, config, view.position, view.estimate)
+
+
+def window_json(window: WindowStatus, current: Ticket | None = None) -> dict[str, Any]:
+    return {
+        "id": window.config.id,
+        "number": window.config.number,
+        "name": window.config.name,
+        "zone": window.config.zone,
+        "state": str(window.state),
+        "clerk": window.clerk,
+        "paused_reason": window.paused_reason,
+        "since": iso(window.since),
+        "skills": [{"service": s, "primary": p} for s, p in window.config.skills.items()],
+        "current_ticket": (
+            {"number": current.number, "service": current.service, "status": str(current.status)}
+            if current is not None
+            else None
+        ),
+    }
+
+
+def queue_json(queue: ServiceQueue, config: HallConfig) -> dict[str, Any]:
+    service = config.service(queue.code)
+    return {
+        "code": service.code,
+        "prefix": service.prefix,
+        "name_zh": service.name_zh,
+        "name_en": service.name_en,
+        "zone": service.zone,
+        "standard_minutes": service.standard_minutes,
+        "active": service.active,
+        "waiting": queue.waiting,
+        "longest_wait_minutes": queue.longest_wait_minutes,
+        "estimated_wait": estimate_json(queue.estimate),
+    }
+
+
+def public_event(stored: StoredEvent) -> dict[str, Any]:
+    """A live event for public rooms (boards, phones): numbers only, never the ticket id."""
+    e = stored.event
+    payload = dict(e.payload)
+    payload.pop("estimated_wait", None)
+    return {
+        "event_id": stored.event_id,
+        "type": str(e.type),
+        "ts": e.ts.isoformat(),
+        "hall": e.hall,
+        "ticket_number": e.ticket_number,
+        "service": e.service,
+        "window": e.window,
+        "priority": e.priority,
+        "payload": json.loads(json.dumps(payload, default=str)),
+    }

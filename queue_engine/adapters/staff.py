@@ -1,0 +1,67 @@
+"""Staff accounts and the audit log."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from ..accounts import Role, verify_password
+from .orm import AuditRow, HallRow, UserRow
+
+
+@dataclass(frozen=True)
+class StaffUser:
+    username: str
+    role: Role
+    hall: str | None
+    display_name: str
+
+
+def find_user(conn: Connection, username: str) -> StaffUser | None:
+    """An active user by name."""
+    row = conn.execute(
+        select(UserRow.username, UserRow.role, HallRow.code, UserRow.display_name)
+        .outerjoin(HallRow, HallRow.id == UserRow.hall_id)
+        .where(UserRow.username == username, UserRow.active.is_(True))
+    ).first()
+    if row is None:
+        return None
+    return StaffUser(row[0], Role(row[1]), row[2], row[3] or row[0])
+
+
+def authenticate(conn: Connection, username: str, password: str) -> StaffUser | None:
+    """The user if the password matches an active account; None otherwise."""
+    row = conn.execute(
+        select(UserRow.password_hash).where(UserRow.username == username, UserRow.active.is_(True))
+    ).first()
+    if row is None or not verify_password(password, row[0]):
+        return None
+    return find_user(conn, username)
+
+
+def record_audit(
+    conn: Connection,
+    ts: datetime,
+    actor: str,
+    role: str,
+    action: str,
+    target: str = "",
+    detail: dict[str, Any] | None = None,
+    remote_addr: str = "",
+) -> None:
+    conn.execute(
+        insert(AuditRow),
+        {
+            "ts": ts,
+            "actor": actor,
+            "role": role,
+            "action": action,
+            "target": target[:100],
+            "detail": json.dumps(detail or {}, ensure_ascii=False, default=str),
+            "remote_addr": remote_addr[:64],
+        },
+    )

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: install run test lint bench clean
+.PHONY: install translations chromium run test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
-install: $(STAMP) node_modules/.installed
+translations: $(STAMP)
+	if [ -d hall_app/translations ]; then $(BIN)/pybabel compile -f -d hall_app/translations -q; fi
+
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+install: $(STAMP) node_modules/.installed translations
 
 run: install
 	$(BIN)/hall init --demo --always-open
@@ -28,11 +34,12 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint chromium
 	$(BIN)/pytest
 
 bench: install
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/http.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

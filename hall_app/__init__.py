@@ -13,6 +13,7 @@ from queue_engine.adapters.unit_of_work import Database
 from queue_engine.clock import Clock
 from queue_engine.services import QueueEngine
 
+from .audit import register_audit
 from .config import Settings
 from .errors import register_error_handlers
 from .extensions import babel, csrf, limiter, socketio
@@ -74,6 +75,7 @@ def create_app(
         engineio_logger=False,
     )
     register_error_handlers(app)
+    register_audit(app)
 
     from .api import api
     from .pages import pages

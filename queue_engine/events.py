@@ -36,7 +36,6 @@ class EventType(StrEnum):
     TICKET_STARTED = "ticket.started"
     TICKET_FINISHED = "ticket.finished"
     TICKET_NO_SHOW = "ticket.no_show"
-    TICKET_REQUEUED = "ticket.requeued"
     TICKET_TRANSFERRED = "ticket.transferred"
     TICKET_CANCELLED = "ticket.cancelled"
     WINDOW_OPENED = "window.opened"

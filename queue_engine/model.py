@@ -211,6 +211,7 @@ class Ticket:
     recalls: int = 0
     requeues: int = 0
     transfers: int = 0
+    position: int | None = field(default=None, compare=False)  # people ahead at issue
 
     @property
     def number(self) -> str:
@@ -297,7 +298,8 @@ class Ticket:
     ) -> DomainEvent:
         """Send the citizen back to waiting, for another service and/or one window.
 
-        The ticket keeps its original queue time, so a transferred citizen is not sent to the
+        Allowed from ``serving`` (SPEC §3) and also from ``called``: a clerk who sees at once
+        that the citizen came to the wrong window need not start the visit first. The ticket keeps its original queue time, so a transferred citizen is not sent to the
         back of a second queue.
         """
         self._require("transfer", TicketStatus.CALLED, TicketStatus.SERVING)

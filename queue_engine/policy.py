@@ -11,7 +11,8 @@ planning model runs exactly the rules of the hall.
 
 Ordering, best first:
 
-1. checked-in appointment tickets whose slot has begun (earliest slot, then earliest queued);
+1. checked-in appointment tickets whose slot has begun (earliest slot, then primary skills,
+   then earliest queued);
 2. with the ``aging`` guard: tickets waiting at least ``aging_minutes`` (oldest first), so no
    priority stream can starve a regular ticket beyond that bound;
 3. priority class before regular; with the ``ratio`` guard the window follows a repeating cycle

@@ -110,6 +110,31 @@ class QueueEngine:
 
     # -- tickets -------------------------------------------------------------------------
 
+    def issue(
+        self,
+        hall: str,
+        service: str,
+        channel: Channel | str = Channel.KIOSK,
+        priority: Priority | str = Priority.NONE,
+        *,
+        idempotency_key: str | None = None,
+        slot_start: datetime | None = None,
+        check_hours: bool = True,
+    ) -> TicketView:
+        """Like ``issue_ticket``, with the people ahead and the estimate given at issue."""
+        ticket = self.issue_ticket(
+            hall,
+            service,
+            channel,
+            priority,
+            idempotency_key=idempotency_key,
+            slot_start=slot_start,
+            check_hours=check_hours,
+        )
+        if ticket.status is TicketStatus.WAITING and ticket.position is not None:
+            return TicketView(ticket, ticket.position, ticket.estimate)
+        return self.ticket(ticket.id)  # a retried key: its current state
+
     def issue_ticket(
         self,
         hall: str,
@@ -178,7 +203,9 @@ class QueueEngine:
                 slot_start=slot_start,
             )
             waiting = repo.waiting_candidates(uow.conn, hall_id, day)
-            ticket.estimate = self._estimate(uow, hall_id, config, ticket, waiting, now)[1]
+            ticket.position, ticket.estimate = self._estimate(
+                uow, hall_id, config, ticket, waiting, now
+            )
             repo.insert_ticket(uow.conn, hall_id, ticket, key)
             uow.record(ticket.issued_event())
             self._commit(uow)
@@ -520,6 +547,16 @@ class QueueEngine:
             }
             for r in rows
         ]
+
+    def view(self, ticket: Ticket) -> TicketView:
+        """A ticket just returned by a command, as a view (reads only while it still waits)."""
+        if ticket.status is TicketStatus.WAITING:
+            return self.ticket(ticket.id)
+        return TicketView(ticket, None, None)
+
+    def config_for(self, hall: str) -> HallConfig:
+        """A hall's configuration, from this process's cache when a command just read it."""
+        return self.db.known_config(hall) or self.hall_config(hall)
 
     def hall_config(self, hall: str) -> HallConfig:
         with UnitOfWork(self.db, write=False) as uow:

@@ -28,11 +28,12 @@ def _engine() -> Any:
 
 
 def _ticket_out(ticket: Ticket) -> dict[str, Any]:
-    return view_json(_engine().ticket(ticket.id), _config_of(ticket.hall))
+    engine = _engine()
+    return view_json(engine.view(ticket), engine.config_for(ticket.hall))
 
 
 def _config_of(hall: str) -> HallConfig:
-    return _engine().hall_config(hall)  # type: ignore[no-any-return]
+    return _engine().config_for(hall)  # type: ignore[no-any-return]
 
 
 def _clerk() -> str | None:
@@ -100,10 +101,8 @@ def issue(hall: str, body: s.TicketIn) -> tuple[dict[str, Any], int]:
         if user.role not in (Role.KIOSK, Role.ADMIN):
             abort(403, "only kiosks issue kiosk tickets")
     key = request.headers.get("Idempotency-Key")
-    ticket = _engine().issue_ticket(
-        hall, body.service, body.channel, body.priority, idempotency_key=key
-    )
-    return _ticket_out(ticket), 201
+    view = _engine().issue(hall, body.service, body.channel, body.priority, idempotency_key=key)
+    return view_json(view, _config_of(hall)), 201
 
 
 @api.get("/tickets/<string:ticket_id>")

@@ -58,6 +58,13 @@ class Database:
             self._configs[hall_id] = config
         return config
 
+    def known_config(self, code: str) -> HallConfig | None:
+        """The configuration this process last read for a hall (no database round trip)."""
+        for config in list(self._configs.values()):
+            if config.code == code:
+                return config
+        return None
+
     def handling(self, conn: Connection, hall_id: int, now: datetime) -> dict[str, HandlingStats]:
         """Handling-time statistics per service from recent tickets (refreshed every 30 s).
 

@@ -299,8 +299,9 @@ class Ticket:
         """Send the citizen back to waiting, for another service and/or one window.
 
         Allowed from ``serving`` (SPEC §3) and also from ``called``: a clerk who sees at once
-        that the citizen came to the wrong window need not start the visit first. The ticket keeps its original queue time, so a transferred citizen is not sent to the
-        back of a second queue.
+        that the citizen came to the wrong window need not start the visit first. The ticket
+        keeps its original queue time, so a transferred citizen is not sent to the back of a
+        second queue.
         """
         self._require("transfer", TicketStatus.CALLED, TicketStatus.SERVING)
         if to_service.code == self.service and to_window is None:

@@ -251,7 +251,7 @@ class QueueEngine:
         return ahead, estimate_wait(ticket.service, ahead, open_windows, counts, stats, skilled)
 
     def _open_windows(self, uow: UnitOfWork, hall_id: int, config: HallConfig) -> list[OpenWindow]:
-        states = {wid: (state, cur) for wid, state, cur in repo.window_states(uow.conn, hall_id)}
+        states = {wid: (state, cur) for wid, state, cur in self.db.window_states(uow.conn, hall_id)}
         return [
             OpenWindow(w.skills, idle=states[w.id][1] is None)
             for w in config.windows

@@ -19,6 +19,7 @@ from .database import make_engine
 
 HANDLING_WINDOW = timedelta(hours=3)
 HANDLING_TTL_SECONDS = 30.0
+WINDOW_STATES_TTL_SECONDS = 1.0
 
 
 class Database:
@@ -38,6 +39,7 @@ class Database:
         )
         self._configs: dict[int, HallConfig] = {}
         self._handling: dict[int, tuple[float, dict[str, HandlingStats]]] = {}
+        self._windows: dict[int, tuple[float, list[tuple[int, str, str | None]]]] = {}
         self._lock = threading.Lock()
 
     def hall_config(self, conn: Connection, code: str) -> tuple[int, HallConfig]:
@@ -57,6 +59,16 @@ class Database:
         with self._lock:
             self._configs[hall_id] = config
         return config
+
+    def window_states(self, conn: Connection, hall_id: int) -> list[tuple[int, str, str | None]]:
+        """Window states for wait estimates: at most a second old (an estimate, not a claim)."""
+        cached = self._windows.get(hall_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        states = repo.window_states(conn, hall_id)
+        with self._lock:
+            self._windows[hall_id] = (time.monotonic() + WINDOW_STATES_TTL_SECONDS, states)
+        return states
 
     def known_config(self, code: str) -> HallConfig | None:
         """The configuration this process last read for a hall (no database round trip)."""
@@ -85,6 +97,7 @@ class Database:
         with self._lock:
             self._configs.clear()
             self._handling.clear()
+            self._windows.clear()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -129,6 +129,7 @@ class HallConfig:
     dispatch: DispatchRules = field(default_factory=DispatchRules)
     no_show: NoShowRule = field(default_factory=NoShowRule)
     version: int = 1
+    notice: str = ""
 
     @cached_property
     def zone(self) -> ZoneInfo:

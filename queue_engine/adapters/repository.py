@@ -123,6 +123,7 @@ def load_hall_config(conn: Connection, hall_id: int) -> HallConfig:
         dispatch=dispatch_rules_from(hall.dispatch),
         no_show=no_show_rule_from(hall.no_show),
         version=hall.config_version,
+        notice=hall.notice,
     )
 
 

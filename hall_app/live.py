@@ -137,6 +137,7 @@ class LivePublisher:
                 "name_zh": config.name_zh,
                 "name_en": config.name_en,
                 "timezone": config.timezone,
+                "notice": config.notice,
             },
             "windows": [window_json(w, t) for w, t in engine.windows(hall)],
             "queues": self.queues(hall)["queues"],

@@ -58,6 +58,13 @@ def create_app(
     if test_config:
         app.config.update(test_config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.security_schemes = {
+        "BearerAuth": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "POST /api/v1/auth/token gives the token",
+        }
+    }
 
     db = Database(app.config["DATABASE_URL"])
     state = HallState(db, QueueEngine(db, clock))
@@ -70,12 +77,14 @@ def create_app(
         app,
         async_mode="threading",
         message_queue=app.config["MESSAGE_QUEUE"],
+        channel=settings.message_channel,
         cors_allowed_origins=[],
         logger=False,
         engineio_logger=False,
     )
     register_error_handlers(app)
     register_audit(app)
+
 
     from .api import api
     from .pages import pages

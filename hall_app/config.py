@@ -11,6 +11,7 @@ from pathlib import Path
 class Settings:
     database_url: str
     message_queue: str | None
+    message_channel: str
     secret_key: str | None
     instance_path: Path
 
@@ -22,6 +23,7 @@ class Settings:
         return cls(
             database_url=env.get("HALL_DATABASE_URL") or default_db,
             message_queue=env.get("HALL_MESSAGE_QUEUE") or None,
+            message_channel=env.get("HALL_MESSAGE_CHANNEL") or "hall-live",
             secret_key=env.get("HALL_SECRET_KEY") or None,
             instance_path=instance,
         )

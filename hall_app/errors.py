@@ -7,6 +7,7 @@ from typing import Any
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
 from flask import Response, jsonify, request
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from queue_engine.errors import (
@@ -48,6 +49,18 @@ def register_error_handlers(app: APIFlask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Response:
         return error_response(status_for(error), error.code, error.message)
+
+    @app.errorhandler(DataError)
+    def data_error(error: DataError) -> Response:
+        # The database refused a value that validation let through (e.g. NUL in text).
+        return error_response(422, "invalid", "a value in the request cannot be stored")
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError) -> Response:
+        app.logger.error("database unavailable: %s", error.__class__.__name__)
+        response = error_response(503, "database_unavailable", "the database is unavailable; retry")
+        response.headers["Retry-After"] = "2"
+        return response
 
     @app.error_processor
     def api_error(error: HTTPError) -> Response:

@@ -177,7 +177,7 @@ def register_socket_handlers(publisher: LivePublisher) -> None:
                 raise NotFound("join with {hall}, {window} or {ticket}")
             if isinstance(data.get("hall"), str):
                 snapshot = publisher.hall_snapshot(data["hall"])
-            elif isinstance(data.get("window"), int):
+            elif type(data.get("window")) is int:  # not bool
                 snapshot = publisher.window_snapshot(data["window"])
             elif isinstance(data.get("ticket"), str):
                 snapshot = publisher.ticket_snapshot(data["ticket"])

@@ -55,14 +55,17 @@ def view_json(view: TicketView, config: HallConfig) -> dict[str, Any]:
     return ticket_json(view.ticket, config, view.position, view.estimate)
 
 
-def window_json(window: WindowStatus, current: Ticket | None = None) -> dict[str, Any]:
+def window_json(
+    window: WindowStatus, current: Ticket | None = None, *, staff: bool = False
+) -> dict[str, Any]:
+    """A window; the clerk's account name only for staff (public screens never name staff)."""
     return {
         "id": window.config.id,
         "number": window.config.number,
         "name": window.config.name,
         "zone": window.config.zone,
         "state": str(window.state),
-        "clerk": window.clerk,
+        "clerk": window.clerk if staff else None,
         "paused_reason": window.paused_reason,
         "since": iso(window.since),
         "skills": [{"service": s, "primary": p} for s, p in window.config.skills.items()],
@@ -95,6 +98,8 @@ def public_event(stored: StoredEvent) -> dict[str, Any]:
     e = stored.event
     payload = dict(e.payload)
     payload.pop("estimated_wait", None)
+    if "by" in payload:  # who cancelled: "holder" or "staff", never which staff member
+        payload["by"] = "staff" if str(payload["by"]).startswith("staff") else "holder"
     return {
         "event_id": stored.event_id,
         "type": str(e.type),

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from .adapters import repository as repo
 from .adapters.unit_of_work import Database, UnitOfWork
 from .clock import Clock, SystemClock
-from .errors import Busy, Forbidden, HallClosed, InvalidInput, InvalidTransition
+from .errors import Busy, Conflict, Forbidden, HallClosed, InvalidInput, InvalidTransition
 from .estimate import HandlingStats, OpenWindow, estimate_wait
 from .kpi import summary
 from .model import (
@@ -163,7 +163,8 @@ class QueueEngine:
                 row = repo.ticket_by_idempotency_key(uow.conn, hall_id, idempotency_key)
                 if row is None:
                     raise
-                return repo.ticket_from_row(row, config)
+                ticket = repo.ticket_from_row(row, config)
+                return _same_request(ticket, service, channel, priority)
 
     def _issue(
         self,
@@ -181,7 +182,8 @@ class QueueEngine:
             if key is not None:
                 existing = repo.ticket_by_idempotency_key(uow.conn, hall_id, key)
                 if existing is not None:
-                    return repo.ticket_from_row(existing, config)
+                    ticket = repo.ticket_from_row(existing, config)
+                    return _same_request(ticket, service_code, channel, priority)
             service = config.service(service_code)
             if not service.active:
                 raise InvalidInput(f"service {service.code} is not issuing tickets now")
@@ -579,9 +581,20 @@ def _candidate(ticket: Ticket) -> Candidate:
     )
 
 
+def _same_request(ticket: Ticket, service: str, channel: Channel, priority: Priority) -> Ticket:
+    """A retry must ask for the same thing as the request that made the ticket."""
+    first_service = ticket.service if ticket.transfers == 0 else service
+    if (first_service, ticket.channel, ticket.priority) != (service, channel, priority):
+        raise Conflict("this Idempotency-Key was already used for a different request")
+    return ticket
+
+
 def _check_clerk(window: WindowStatus, clerk: str | None) -> None:
-    """A clerk may act only on a window it opened (``clerk=None`` is a trusted system actor)."""
-    if clerk is not None and window.clerk != clerk:
+    """A clerk may act only on a window it opened (``clerk=None`` is a trusted system actor).
+
+    A window nobody has opened belongs to nobody: the action then fails on its state (409).
+    """
+    if clerk is not None and window.clerk is not None and window.clerk != clerk:
         raise Forbidden(f"window {window.config.number} was not opened by {clerk}")
 
 

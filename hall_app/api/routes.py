@@ -36,6 +36,23 @@ def _config_of(hall: str) -> HallConfig:
     return _engine().config_for(hall)  # type: ignore[no-any-return]
 
 
+STAFF_ERRORS = {401: "no or invalid bearer token", 403: "the token's role or hall may not do this"}
+
+
+def staff_doc(summary: str, **responses: str) -> Any:
+    """OpenAPI documentation of a staff-only operation: bearer security, 401/403 and more."""
+    codes = {**STAFF_ERRORS, **{int(code[1:]): text for code, text in responses.items()}}
+    return api.doc(summary=summary, security="BearerAuth", responses=codes)
+
+
+def _require_hall(hall: str) -> None:
+    """Staff act only in their own hall (admins, and accounts without a hall, everywhere)."""
+    _config_of(hall)  # an unknown hall is a 404 for everybody
+    user = current_user()
+    if user is not None and user.role is not Role.ADMIN and user.hall not in (None, hall):
+        abort(403, f"your account belongs to hall {user.hall}, not {hall}")
+
+
 def _clerk() -> str | None:
     """The acting clerk's name; admins act as the system (no window ownership check)."""
     user = current_user()
@@ -100,6 +117,7 @@ def issue(hall: str, body: s.TicketIn) -> tuple[dict[str, Any], int]:
             abort(401, "kiosk tickets need a kiosk token")
         if user.role not in (Role.KIOSK, Role.ADMIN):
             abort(403, "only kiosks issue kiosk tickets")
+        _require_hall(hall)
     key = request.headers.get("Idempotency-Key")
     view = _engine().issue(hall, body.service, body.channel, body.priority, idempotency_key=key)
     return view_json(view, _config_of(hall)), 201
@@ -127,18 +145,19 @@ def cancel(ticket_id: str) -> dict[str, Any]:
 
 def _window_out(window_id: int) -> dict[str, Any]:
     engine = _engine()
-    return window_json(engine.window(window_id), engine.current_ticket(window_id))
+    return window_json(engine.window(window_id), engine.current_ticket(window_id), staff=True)
 
 
 @api.get("/windows/<int:window_id>")
 @api.output(s.WindowQueueOut)
 @require_roles(Role.CLERK, Role.SUPERVISOR)
-@api.doc(summary="A window: state, current ticket, eligible queue in call order, today's figures")
+@staff_doc("A window: state, current ticket, eligible queue in call order, today's figures")
 def window_detail(window_id: int) -> dict[str, Any]:
     wq = _engine().window_queue(window_id)
+    _require_hall(wq.window.hall)
     config = _config_of(wq.window.hall)
     return {
-        "window": window_json(wq.window, wq.current),
+        "window": window_json(wq.window, wq.current, staff=True),
         "current": _ticket_out(wq.current) if wq.current is not None else None,
         "queue": [
             {
@@ -157,10 +176,11 @@ def window_detail(window_id: int) -> dict[str, Any]:
 @api.post("/windows/<int:window_id>/open")
 @api.output(s.WindowOut)
 @require_roles(*CLERK)
-@api.doc(summary="Open a window: it is then this clerk's until closed")
+@staff_doc("Open a window: it is then this clerk's until closed", r409="already open")
 def open_window(window_id: int) -> dict[str, Any]:
     user = current_user()
     assert user is not None
+    _require_hall(_engine().window(window_id).hall)
     _engine().open_window(window_id, user.username)
     return _window_out(window_id)
 
@@ -169,7 +189,7 @@ def open_window(window_id: int) -> dict[str, Any]:
 @api.input(s.PauseIn, arg_name="body")
 @api.output(s.WindowOut)
 @require_roles(*CLERK)
-@api.doc(summary="Pause a window with a reason")
+@staff_doc("Pause a window with a reason", r409="not open, or a ticket is active")
 def pause(window_id: int, body: s.PauseIn) -> dict[str, Any]:
     _engine().pause(window_id, body.reason, _clerk())
     return _window_out(window_id)
@@ -178,7 +198,7 @@ def pause(window_id: int, body: s.PauseIn) -> dict[str, Any]:
 @api.post("/windows/<int:window_id>/resume")
 @api.output(s.WindowOut)
 @require_roles(*CLERK)
-@api.doc(summary="Resume a paused window")
+@staff_doc("Resume a paused window", r409="not paused")
 def resume(window_id: int) -> dict[str, Any]:
     _engine().resume(window_id, _clerk())
     return _window_out(window_id)
@@ -187,7 +207,7 @@ def resume(window_id: int) -> dict[str, Any]:
 @api.post("/windows/<int:window_id>/close")
 @api.output(s.WindowOut)
 @require_roles(*CLERK)
-@api.doc(summary="Close a window (it must have no active ticket)")
+@staff_doc("Close a window (it must have no active ticket)", r409="closed, or a ticket is active")
 def close_window(window_id: int) -> dict[str, Any]:
     _engine().close_window(window_id, _clerk())
     return _window_out(window_id)
@@ -196,9 +216,10 @@ def close_window(window_id: int) -> dict[str, Any]:
 @api.post("/windows/<int:window_id>/call-next")
 @api.output(s.TicketOut, description="the called ticket")
 @require_roles(*CLERK)
-@api.doc(
-    summary="Call the next ticket the dispatch policy picks for this window",
-    responses={204: "nothing is eligible", 409: "window not open, or it still has a ticket"},
+@staff_doc(
+    "Call the next ticket the dispatch policy picks for this window",
+    r204="nothing is eligible",
+    r409="window not open, or it still has a ticket",
 )
 def call_next(window_id: int) -> Any:
     ticket = _engine().call_next(window_id, _clerk())
@@ -210,7 +231,7 @@ def call_next(window_id: int) -> Any:
 @api.post("/windows/<int:window_id>/recall")
 @api.output(s.TicketOut)
 @require_roles(*CLERK)
-@api.doc(summary="Announce the window's called ticket again")
+@staff_doc("Announce the window's called ticket again", r409="no called ticket")
 def recall(window_id: int) -> dict[str, Any]:
     return _ticket_out(_engine().recall(window_id, _clerk()))
 
@@ -221,7 +242,7 @@ def recall(window_id: int) -> dict[str, Any]:
 @api.post("/tickets/<string:ticket_id>/start")
 @api.output(s.TicketOut)
 @require_roles(*CLERK)
-@api.doc(summary="The citizen has come: start handling", responses={409: "wrong state"})
+@staff_doc("The citizen has come: start handling", r409="wrong state")
 def start(ticket_id: str) -> dict[str, Any]:
     return _ticket_out(_engine().start(ticket_id, _clerk()))
 
@@ -229,7 +250,7 @@ def start(ticket_id: str) -> dict[str, Any]:
 @api.post("/tickets/<string:ticket_id>/finish")
 @api.output(s.TicketOut)
 @require_roles(*CLERK)
-@api.doc(summary="Handling finished", responses={409: "wrong state"})
+@staff_doc("Handling finished", r409="wrong state")
 def finish(ticket_id: str) -> dict[str, Any]:
     return _ticket_out(_engine().finish(ticket_id, _clerk()))
 
@@ -237,7 +258,7 @@ def finish(ticket_id: str) -> dict[str, Any]:
 @api.post("/tickets/<string:ticket_id>/no-show")
 @api.output(s.TicketOut)
 @require_roles(*CLERK)
-@api.doc(summary="The called citizen did not come", responses={409: "wrong state"})
+@staff_doc("The called citizen did not come", r409="wrong state")
 def no_show(ticket_id: str) -> dict[str, Any]:
     return _ticket_out(_engine().no_show(ticket_id, _clerk()))
 
@@ -246,9 +267,10 @@ def no_show(ticket_id: str) -> dict[str, Any]:
 @api.input(s.TransferIn, arg_name="body")
 @api.output(s.TicketOut)
 @require_roles(*CLERK)
-@api.doc(
-    summary="Send the ticket to another service and/or one window",
-    responses={409: "wrong state", 422: "no or invalid target"},
+@staff_doc(
+    "Send the ticket to another service and/or one window",
+    r409="wrong state",
+    r422="no or invalid target",
 )
 def transfer(ticket_id: str, body: s.TransferIn) -> dict[str, Any]:
     if body.service is None and body.window is None:
@@ -264,14 +286,15 @@ def transfer(ticket_id: str, body: s.TransferIn) -> dict[str, Any]:
 @api.get("/halls/<string:hall>/live")
 @api.output(s.LiveOut)
 @require_roles(Role.SUPERVISOR)
-@api.doc(summary="Every window and queue of a hall, today's KPIs and open alerts")
+@staff_doc("Every window and queue of a hall, today's KPIs and open alerts")
 def live(hall: str) -> dict[str, Any]:
+    _require_hall(hall)
     snapshot = _engine().live(hall)
     config = snapshot.config
     return {
         "hall": config.code,
         "business_date": snapshot.business_date.isoformat(),
-        "windows": [window_json(w, t) for w, t in snapshot.windows],
+        "windows": [window_json(w, t, staff=True) for w, t in snapshot.windows],
         "queues": [queue_json(q, config) for q in snapshot.queues],
         "kpis": snapshot.kpis,
         "alerts": [],
@@ -280,7 +303,13 @@ def live(hall: str) -> dict[str, Any]:
 
 @api.get("/halls/<string:hall>/windows")
 @api.output(s.WindowsOut)
-@api.doc(summary="Every window of a hall with its state and current ticket number (public)")
+@api.doc(
+    summary="Every window of a hall with its state and current ticket number",
+    description="Public; the `clerk` field is filled only for staff of the hall.",
+)
 def windows(hall: str) -> dict[str, Any]:
     config = _config_of(hall)
-    return {"hall": config.code, "windows": [window_json(w, t) for w, t in _engine().windows(hall)]}
+    user = current_user()
+    staff = user is not None and (user.role is Role.ADMIN or user.hall in (None, config.code))
+    windows = _engine().windows(hall)
+    return {"hall": config.code, "windows": [window_json(w, t, staff=staff) for w, t in windows]}

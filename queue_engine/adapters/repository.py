@@ -72,7 +72,14 @@ _HALL_BY_CODE = select(H.c.id, H.c.config_version).where(H.c.code == bindparam("
 _HALL_BY_ID = select(H.c.code, H.c.config_version).where(H.c.id == bindparam("id"))
 
 
+def plausible_code(code: str) -> bool:
+    """Hall and service codes are short printable ASCII: anything else cannot exist."""
+    return 0 < len(code) <= 32 and code.isascii() and code.isprintable()
+
+
 def hall_version(conn: Connection, code: str) -> tuple[int, int]:
+    if not plausible_code(code):
+        raise NotFound(f"no hall {code!r}")
     row = conn.execute(_HALL_BY_CODE, {"code": code}).first()
     if row is None:
         raise NotFound(f"no hall {code!r}")
@@ -189,8 +196,13 @@ class WindowRecord:
         )
 
 
+MAX_ID = 2**31 - 1
+
+
 def load_window(conn: Connection, window_id: int, *, lock: bool = True) -> WindowRecord:
     """A window's row, holding its row lock (PostgreSQL) until the commit when ``lock``."""
+    if not 1 <= window_id <= MAX_ID:
+        raise NotFound(f"no window {window_id}")
     stmt = _WINDOW_LOCKED if lock else _WINDOW_WITH_VERSION
     row = conn.execute(stmt, {"id": window_id}).first()
     if row is None or not row.active:

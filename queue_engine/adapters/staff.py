@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from ..accounts import Role, verify_password
+from ..accounts import Role, hash_password, verify_password
 from .orm import AuditRow, HallRow, UserRow
 
 
@@ -19,6 +19,9 @@ class StaffUser:
     role: Role
     hall: str | None
     display_name: str
+
+
+_DUMMY_HASH = hash_password("not a real password 0", salt=b"0" * 16)
 
 
 def find_user(conn: Connection, username: str) -> StaffUser | None:
@@ -38,7 +41,10 @@ def authenticate(conn: Connection, username: str, password: str) -> StaffUser | 
     row = conn.execute(
         select(UserRow.password_hash).where(UserRow.username == username, UserRow.active.is_(True))
     ).first()
-    if row is None or not verify_password(password, row[0]):
+    if row is None:
+        verify_password(password, _DUMMY_HASH)  # same work for unknown names: no timing oracle
+        return None
+    if not verify_password(password, row[0]):
         return None
     return find_user(conn, username)
 

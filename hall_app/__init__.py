@@ -118,11 +118,9 @@ def create_app(
 
 
 def _locale() -> str:
+    """Chinese first: English only when asked for (``?lang=en``, remembered in a cookie)."""
     chosen = request.args.get("lang") or request.cookies.get("lang")
-    if chosen in ("en", "zh"):
-        return "en" if chosen == "en" else "zh_Hans_CN"
-    best = request.accept_languages.best_match(["zh", "en"], default="zh")
-    return "en" if best == "en" else "zh_Hans_CN"
+    return "en" if chosen == "en" else "zh_Hans_CN"
 
 
 def _instance_secret(instance: Path) -> str:

@@ -54,7 +54,8 @@ def current_user() -> StaffUser | None:
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         user = _user_from_token(header[7:].strip())
-    elif isinstance(session.get("username"), str):
+    elif isinstance(session.get("username"), str) and not request.path.startswith("/api/"):
+        # The API takes bearer tokens only: a browser's cookie can't be used cross-site there.
         user = _load_user(session["username"])
     g.staff_user = user
     return user

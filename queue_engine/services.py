@@ -560,6 +560,11 @@ class QueueEngine:
         """A hall's configuration, from this process's cache when a command just read it."""
         return self.db.known_config(hall) or self.hall_config(hall)
 
+    def halls(self) -> list[HallConfig]:
+        """Every hall of this deployment, by code."""
+        with UnitOfWork(self.db, write=False) as uow:
+            return [self.db.hall_config(uow.conn, code)[1] for code in repo.hall_codes(uow.conn)]
+
     def hall_config(self, hall: str) -> HallConfig:
         with UnitOfWork(self.db, write=False) as uow:
             return self.db.hall_config(uow.conn, hall)[1]

@@ -77,6 +77,10 @@ def plausible_code(code: str) -> bool:
     return 0 < len(code) <= 32 and code.isascii() and code.isprintable()
 
 
+def hall_codes(conn: Connection) -> list[str]:
+    return list(conn.execute(select(H.c.code).order_by(H.c.code)).scalars())
+
+
 def hall_version(conn: Connection, code: str) -> tuple[int, int]:
     if not plausible_code(code):
         raise NotFound(f"no hall {code!r}")

@@ -11,6 +11,7 @@ from types import TracebackType
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from ..errors import Busy
 from ..estimate import HandlingStats, handling_stats
 from ..events import DomainEvent
 from ..model import HallConfig
@@ -20,6 +21,7 @@ from .database import make_engine
 HANDLING_WINDOW = timedelta(hours=3)
 HANDLING_TTL_SECONDS = 30.0
 WINDOW_STATES_TTL_SECONDS = 1.0
+WRITE_GATE_SECONDS = 60.0
 
 
 class Database:
@@ -41,6 +43,11 @@ class Database:
         self._handling: dict[int, tuple[float, dict[str, HandlingStats]]] = {}
         self._windows: dict[int, tuple[float, list[tuple[int, str, str | None]]]] = {}
         self._lock = threading.Lock()
+        # SQLite lets one writer in at a time and makes the others poll; queueing this
+        # process's writers on a lock first is fairer and keeps pool connections free.
+        self.write_gate: threading.Lock | None = (
+            threading.Lock() if self.engine.dialect.name == "sqlite" else None
+        )
 
     def hall_config(self, conn: Connection, code: str) -> tuple[int, HallConfig]:
         hall_id, version = repo.hall_version(conn, code)
@@ -118,9 +125,21 @@ class UnitOfWork:
         self.published: list[repo.StoredEvent] = []
 
     def __enter__(self) -> UnitOfWork:
-        self.conn: Connection = self._engine.connect()
-        self._tx = self.conn.begin()
+        self._gate = self.db.write_gate if self._engine is self.db.engine else None
+        if self._gate is not None and not self._gate.acquire(timeout=WRITE_GATE_SECONDS):
+            raise Busy("the database is busy; try again")
+        try:
+            self.conn: Connection = self._engine.connect()
+            self._tx = self.conn.begin()
+        except BaseException:
+            self._release()
+            raise
         return self
+
+    def _release(self) -> None:
+        if self._gate is not None:
+            self._gate.release()
+            self._gate = None
 
     @property
     def session(self) -> Session:
@@ -142,6 +161,7 @@ class UnitOfWork:
                 self._tx.rollback()
         finally:
             self.conn.close()
+            self._release()
 
     def record(self, *events: DomainEvent) -> None:
         self._events.extend(events)

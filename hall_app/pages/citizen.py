@@ -1,0 +1,78 @@
+"""A citizen's own ticket, followed live on a phone, and the QR code that leads there."""
+
+from __future__ import annotations
+
+import qrcode
+import qrcode.image.svg
+from flask import Response, make_response, render_template, url_for
+from flask_babel import gettext
+
+from ..serialize import view_json
+from ..state import hall_state
+from .i18n import common_strings, hall_name
+from .routes import pages
+
+
+@pages.get("/t/<ticket_id>")
+def ticket_page(ticket_id: str) -> Response:
+    """Public: ticket ids are unguessable, and a ticket carries no personal data."""
+    engine = hall_state().engine
+    view = engine.ticket(ticket_id)
+    config = engine.hall_config(view.ticket.hall)
+    ticket = view_json(view, config)
+    data = {
+        "ticket": ticket,
+        "timezone": config.timezone,
+        "ticket_url": url_for("api.get_ticket", ticket_id=ticket_id),
+        "cancel_url": url_for("api.cancel", ticket_id=ticket_id),
+        "strings": {**common_strings(), **citizen_strings()},
+    }
+    response = make_response(
+        render_template(
+            "pages/ticket.html",
+            ticket=ticket,
+            hall_name=hall_name(config.name_zh, config.name_en),
+            data=data,
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@pages.get("/t/<ticket_id>/qr.svg")
+def ticket_qr(ticket_id: str) -> Response:
+    """The QR code printed on the slip: the absolute address of the ticket's page."""
+    hall_state().engine.ticket(ticket_id)  # 404 for unknown tickets
+    target = url_for("pages.ticket_page", ticket_id=ticket_id, _external=True)
+    image = qrcode.make(
+        target,
+        image_factory=qrcode.image.svg.SvgPathImage,
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        box_size=10,
+        border=2,
+    )
+    response = make_response(image.to_string(encoding="unicode"))
+    response.mimetype = "image/svg+xml"
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+def citizen_strings() -> dict[str, str]:
+    return {
+        "go_to_window": gettext("请到 {window} 号窗口办理"),
+        "serving_at": gettext("正在 {window} 号窗口办理"),
+        "recalled": gettext("再次呼叫,请尽快前往"),
+        "people_ahead": gettext("前面还有 {n} 人"),
+        "estimate_line": gettext("预计等待{text}"),
+        "no_wait_line": gettext("请留意叫号,随时可能轮到您"),
+        "window_label": gettext("{n} 号窗口"),
+        "you_are_next": gettext("您是下一位"),
+        "done_title": gettext("业务已办结"),
+        "done_text": gettext("感谢您的耐心等待,祝您办事顺利。"),
+        "no_show_title": gettext("已过号"),
+        "no_show_text": gettext("如仍需办理,请重新取号或到服务台咨询。"),
+        "cancelled_title": gettext("号码已取消"),
+        "cancelled_text": gettext("如需办理,请重新取号。"),
+        "cancelled_ok": gettext("已为您取消排队"),
+    }

@@ -1,0 +1,192 @@
+"""The window clerk's pages: choose a window, then a console to call and serve tickets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, flash, make_response, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+
+from queue_engine.accounts import Role
+from queue_engine.adapters.staff import StaffUser
+from queue_engine.model import HallConfig, WindowState
+
+from ..auth import issue_token
+from ..state import hall_state
+from .access import home_hall, require_hall, signed_in_user, staff_page
+from .i18n import (
+    PAUSE_PRESETS,
+    common_strings,
+    hall_name,
+    service_name,
+    window_state_labels,
+    zone_label,
+)
+from .routes import pages
+
+
+@pages.get("/clerk")
+@staff_page(Role.CLERK)
+def clerk_windows() -> Response:
+    """Pick the window to work at (the list and its states come from the API)."""
+    user = signed_in_user()
+    config = hall_state().engine.hall_config(home_hall(user))
+    data = {
+        "hall": config.code,
+        "username": user.username,
+        "token": issue_token(user),
+        "windows_url": url_for("api.windows", hall=config.code),
+        "console_url": _url_template("pages.clerk_console", window_id=ID_SENTINEL),
+        "open_url": _url_template("api.open_window", window_id=ID_SENTINEL),
+        "zones": {w.zone: zone_label(w.zone) for w in config.windows},
+        "strings": {**common_strings(), **picker_strings()},
+    }
+    return _no_store(
+        render_template(
+            "pages/clerk_windows.html",
+            user=user,
+            hall_name=hall_name(config.name_zh, config.name_en),
+            data=data,
+        )
+    )
+
+
+@pages.get("/clerk/window/<int:window_id>")
+@staff_page(Role.CLERK)
+def clerk_console(window_id: int) -> ResponseReturnValue:
+    """The console of one window of the clerk's hall."""
+    user = signed_in_user()
+    engine = hall_state().engine
+    window = engine.window(window_id)
+    require_hall(user, window.hall)
+    if _taken_by_other(window.state, window.clerk, user):
+        flash(
+            gettext(
+                "%(window)s 号窗口正由 %(clerk)s 使用",
+                window=window.config.number,
+                clerk=window.clerk,
+            ),
+            "error",
+        )
+        return redirect(url_for("pages.clerk_windows"))
+    config = engine.hall_config(window.hall)
+    data = {
+        "hall": config.code,
+        "timezone": config.timezone,
+        "window_id": window_id,
+        "window_number": window.config.number,
+        "username": user.username,
+        "token": issue_token(user),
+        "services": _services(config),
+        "windows": _windows(config),
+        "pause_presets": [{"value": r, "label": gettext(r)} for r in PAUSE_PRESETS],
+        "urls": {
+            "window": url_for("api.window_detail", window_id=window_id),
+            "open": url_for("api.open_window", window_id=window_id),
+            "pause": url_for("api.pause", window_id=window_id),
+            "resume": url_for("api.resume", window_id=window_id),
+            "close": url_for("api.close_window", window_id=window_id),
+            "call_next": url_for("api.call_next", window_id=window_id),
+            "recall": url_for("api.recall", window_id=window_id),
+            "start": url_for("api.start", ticket_id="TICKET_ID"),
+            "finish": url_for("api.finish", ticket_id="TICKET_ID"),
+            "no_show": url_for("api.no_show", ticket_id="TICKET_ID"),
+            "transfer": url_for("api.transfer", ticket_id="TICKET_ID"),
+            "picker": url_for("pages.clerk_windows"),
+        },
+        "strings": {**common_strings(), **console_strings()},
+    }
+    return _no_store(
+        render_template(
+            "pages/clerk_console.html",
+            user=user,
+            window=window.config,
+            zone=zone_label(window.config.zone),
+            hall_name=hall_name(config.name_zh, config.name_en),
+            data=data,
+        )
+    )
+
+
+ID_SENTINEL = 987654321
+
+
+def _url_template(endpoint: str, **values: Any) -> str:
+    """A URL with ``WINDOW_ID`` where the page script puts a window id."""
+    return url_for(endpoint, **values).replace(str(ID_SENTINEL), "WINDOW_ID")
+
+
+def _taken_by_other(state: WindowState, clerk: str | None, user: StaffUser) -> bool:
+    return state is not WindowState.CLOSED and clerk != user.username and user.role is Role.CLERK
+
+
+def _services(config: HallConfig) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": s.code,
+            "prefix": s.prefix,
+            "name": service_name({"code": s.code, "name_zh": s.name_zh, "name_en": s.name_en}),
+            "active": s.active,
+        }
+        for s in config.services
+    ]
+
+
+def _windows(config: HallConfig) -> list[dict[str, Any]]:
+    return [
+        {"id": w.id, "number": w.number, "name": w.name, "skills": sorted(w.skills)}
+        for w in sorted(config.windows, key=lambda w: w.number)
+    ]
+
+
+def _no_store(body: str) -> Response:
+    response = make_response(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def picker_strings() -> dict[str, Any]:
+    return {
+        "states": window_state_labels(),
+        "window_no": gettext("{n} 号窗口"),
+        "in_use_by": gettext("{clerk} 使用中"),
+        "mine": gettext("我的窗口 · 继续"),
+        "open_it": gettext("开启并进入"),
+        "current": gettext("当前:{number}"),
+    }
+
+
+def console_strings() -> dict[str, Any]:
+    return {
+        "states": window_state_labels(),
+        "window_no": gettext("{n} 号窗口"),
+        "no_current": gettext("当前没有号"),
+        "no_current_hint": gettext("按 N 叫下一位"),
+        "nothing_to_call": gettext("当前没有可叫的号"),
+        "called": gettext("已叫 {number}"),
+        "recalled": gettext("已重呼 {number}"),
+        "started": gettext("{number} 开始办理"),
+        "finished": gettext("{number} 已办结"),
+        "no_show": gettext("{number} 已标记未到"),
+        "transferred": gettext("{number} 已转办"),
+        "paused": gettext("窗口已暂停"),
+        "resumed": gettext("窗口已恢复服务"),
+        "opened": gettext("窗口已开启"),
+        "closed": gettext("窗口已关闭"),
+        "since_called": gettext("叫号后 {t}"),
+        "since_started": gettext("已办理 {t}"),
+        "recalls": gettext("已重呼 {n} 次"),
+        "waited": gettext("已等 {n} 分钟"),
+        "issued_waited": gettext("{time} 取号 · 等候 {n} 分钟"),
+        "priority_tag": gettext("优先"),
+        "appointment_tag": gettext("预约"),
+        "queue_empty": gettext("暂无排队"),
+        "queue_more": gettext("另有 {n} 人"),
+        "paused_since": gettext("{reason} · {time} 起"),
+        "any_window": gettext("任意窗口"),
+        "reason_required": gettext("请选择或填写暂停原因"),
+        "pause_label": gettext("暂停"),
+        "resume_label": gettext("恢复"),
+        "transfer_same": gettext("请选择其他事项或指定窗口"),
+    }

@@ -1,0 +1,67 @@
+"""The ticket kiosk: services by zone, a priority choice, and a printable ticket slip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, make_response, render_template, url_for
+from flask_babel import gettext
+
+from queue_engine.accounts import Role
+
+from ..auth import issue_token
+from ..serialize import queue_json
+from ..state import hall_state
+from .access import require_hall, signed_in_user, staff_page
+from .i18n import common_strings, hall_name, service_name, zone_label
+from .routes import pages
+
+
+@pages.get("/kiosk/<hall>")
+@staff_page(Role.KIOSK)
+def kiosk(hall: str) -> Response:
+    """A kiosk of ``hall``; its API token is issued now and lives only in this page."""
+    user = signed_in_user()
+    require_hall(user, hall)
+    engine = hall_state().engine
+    config = engine.hall_config(hall)
+    services = [queue_json(q, config) for q in engine.queues(hall)]
+    notice = config.notice
+    zones: dict[str, list[dict[str, Any]]] = {}
+    for service in services:
+        service["label"] = service_name(service)
+        zones.setdefault(service["zone"], []).append(service)
+    data = {
+        "hall": config.code,
+        "timezone": config.timezone,
+        "token": issue_token(user),
+        "issue_url": url_for("api.issue", hall=config.code),
+        "ticket_page_url": url_for("pages.ticket_page", ticket_id="TICKET_ID"),
+        "qr_url": url_for("pages.ticket_qr", ticket_id="TICKET_ID"),
+        "hall_name": hall_name(config.name_zh, config.name_en),
+        "services": {s["code"]: s for s in services},
+        "strings": {**common_strings(), **kiosk_strings()},
+    }
+    response = make_response(
+        render_template(
+            "pages/kiosk.html",
+            config=config,
+            zones=[(zone_label(z), items) for z, items in zones.items()],
+            notice=notice,
+            is_open=config.is_open(engine.clock.now()),
+            data=data,
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def kiosk_strings() -> dict[str, str]:
+    return {
+        "waiting_count": gettext("等候 {n} 人"),
+        "taking": gettext("正在取号…"),
+        "retrying": gettext("网络不稳定,正在重试…"),
+        "ahead_count": gettext("{n} 人"),
+        "you_are_next": gettext("您是下一位"),
+        "paused_service": gettext("暂停取号"),
+    }

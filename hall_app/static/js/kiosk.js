@@ -1,0 +1,171 @@
+/* The kiosk: live waiting figures per service, priority choice, idempotent ticket taking. */
+(function () {
+  "use strict";
+  var H = window.Hall, data = H.data, t = H.t;
+  var SLIP_SECONDS = 30;
+  var RETRY_DELAYS = [800, 2000, 4000];
+
+  var confirmBox = document.getElementById("confirm");
+  var takeButton = document.getElementById("take-button");
+  var confirmError = document.getElementById("confirm-error");
+  var slipOverlay = document.getElementById("slip-overlay");
+  var chosen = null;       // service code in the confirm sheet
+  var pending = null;      // {service, priority, key} of a press not yet answered
+  var countdown = null;
+
+  // -- clock --------------------------------------------------------------------------------
+  function tickClock() {
+    var now = new Date();
+    var zone = data.timezone;
+    document.getElementById("clock-time").textContent = new Intl.DateTimeFormat(H.lang, {
+      hour: "2-digit", minute: "2-digit", hour12: false, timeZone: zone
+    }).format(now);
+    document.getElementById("clock-date").textContent = new Intl.DateTimeFormat(H.lang, {
+      month: "long", day: "numeric", weekday: "long", timeZone: zone
+    }).format(now);
+  }
+  tickClock();
+  setInterval(tickClock, 10000);
+
+  // -- tiles --------------------------------------------------------------------------------
+  function renderTile(service) {
+    var tile = document.querySelector('.tile[data-service="' + service.code + '"]');
+    if (!tile) return;
+    tile.disabled = !service.active;
+    tile.querySelector('[data-field="waiting"]').textContent = service.active
+      ? t("waiting_count", { n: service.waiting }) : t("paused_service");
+    tile.querySelector('[data-field="estimate"]').textContent = service.active
+      ? H.estimate(service.estimated_wait, true) : "";
+  }
+
+  function updateQueues(queues) {
+    (queues || []).forEach(function (q) {
+      var known = data.services[q.code];
+      if (known) Object.assign(known, q); else data.services[q.code] = q;
+      renderTile(data.services[q.code]);
+    });
+  }
+  updateQueues(Object.keys(data.services).map(function (k) { return data.services[k]; }));
+
+  document.querySelector(".kiosk-main").addEventListener("click", function (event) {
+    var tile = event.target.closest(".tile");
+    if (tile && !tile.disabled) openConfirm(tile.dataset.service);
+  });
+
+  // -- confirm sheet --------------------------------------------------------------------------
+  function openConfirm(code) {
+    var service = data.services[code];
+    chosen = code;
+    pending = null;
+    document.getElementById("confirm-prefix").textContent = service.prefix;
+    document.getElementById("confirm-title").textContent = service.label;
+    document.getElementById("confirm-meta").textContent =
+      t("waiting_count", { n: service.waiting }) + " · " + H.estimate(service.estimated_wait);
+    confirmBox.querySelector('input[value="none"]').checked = true;
+    confirmError.hidden = true;
+    setBusy(false);
+    H.openOverlay(confirmBox, function () { chosen = null; pending = null; });
+  }
+
+  function setBusy(busy, text) {
+    takeButton.disabled = busy;
+    takeButton.classList.toggle("is-busy", busy);
+    takeButton.dataset.busyText = text || t("taking");
+  }
+
+  confirmBox.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-action]");
+    if (!button) return;
+    if (button.dataset.action === "cancel") H.closeOverlay(confirmBox);
+    if (button.dataset.action === "take") take();
+  });
+
+  function take() {
+    if (!chosen || takeButton.disabled) return;
+    var priority = confirmBox.querySelector('input[name="priority"]:checked').value;
+    // A retry of the same choice reuses its key, so a lost answer never yields two tickets.
+    if (!pending || pending.service !== chosen || pending.priority !== priority) {
+      pending = { service: chosen, priority: priority, key: H.randomKey() };
+    }
+    confirmError.hidden = true;
+    setBusy(true);
+    send(pending, 0);
+  }
+
+  function send(attempt, tries) {
+    H.api("POST", data.issue_url, { service: attempt.service, channel: "kiosk", priority: attempt.priority },
+      { "Idempotency-Key": attempt.key })
+      .then(function (ticket) {
+        pending = null;
+        setBusy(false);
+        H.closeOverlay(confirmBox);
+        showSlip(ticket);
+      })
+      .catch(function (error) {
+        var transient = error instanceof H.ApiError && (error.status === 0 || error.status >= 500);
+        if (transient && tries < RETRY_DELAYS.length) {
+          setBusy(true, t("retrying"));
+          setTimeout(function () { send(attempt, tries + 1); }, RETRY_DELAYS[tries]);
+          return;
+        }
+        if (error instanceof H.ApiError && error.status === 401) {
+          window.location.reload();  // the page's token expired: the session issues a new one
+          return;
+        }
+        setBusy(false);
+        var title = t("errors." + (error.code || "error"));
+        confirmError.textContent = title.indexOf("errors.") === 0 ? t("errors.error") : title;
+        confirmError.hidden = false;
+        H.apiError(error);
+      });
+  }
+
+  // -- slip --------------------------------------------------------------------------------
+  function showSlip(ticket) {
+    var slip = document.getElementById("slip");
+    slip.dataset.ticketId = ticket.id;
+    document.getElementById("slip-number").textContent = ticket.number;
+    var service = data.services[ticket.service];
+    document.getElementById("slip-service").textContent = service ? service.label : ticket.service_name;
+    var prio = document.getElementById("slip-priority");
+    prio.hidden = ticket.priority === "none";
+    prio.textContent = t("priority." + ticket.priority);
+    document.getElementById("slip-ahead").textContent =
+      ticket.position ? t("ahead_count", { n: ticket.position }) : t("you_are_next");
+    document.getElementById("slip-estimate").textContent = H.estimate(ticket.estimated_wait);
+    document.getElementById("slip-time").textContent = H.clock(ticket.issued_at, true);
+    document.getElementById("slip-qr").src = data.qr_url.replace("TICKET_ID", encodeURIComponent(ticket.id));
+    H.openOverlay(slipOverlay, stopCountdown);
+    startCountdown();
+  }
+
+  function startCountdown() {
+    var left = SLIP_SECONDS;
+    var label = document.getElementById("slip-countdown");
+    stopCountdown();
+    label.textContent = "(" + left + ")";
+    countdown = setInterval(function () {
+      left -= 1;
+      label.textContent = "(" + left + ")";
+      if (left <= 0) H.closeOverlay(slipOverlay);
+    }, 1000);
+  }
+
+  function stopCountdown() {
+    clearInterval(countdown);
+    countdown = null;
+  }
+
+  slipOverlay.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-action]");
+    if (!button) return;
+    if (button.dataset.action === "print") { window.print(); startCountdown(); }
+    if (button.dataset.action === "done") H.closeOverlay(slipOverlay);
+  });
+
+  // -- live -------------------------------------------------------------------------------
+  H.live([{ hall: data.hall }], {
+    snapshot: function (msg) { if (msg.queues) updateQueues(msg.queues); },
+    "queue.changed": function (msg) { updateQueues(msg.queues); }
+  });
+})();

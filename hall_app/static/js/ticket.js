@@ -1,0 +1,122 @@
+/* A citizen's ticket, live: position and estimate while waiting, the window when called. */
+(function () {
+  "use strict";
+  var H = window.Hall, data = H.data, t = H.t;
+  var ticket = data.ticket;
+  var root = document.getElementById("ticket");
+  var lastStatus = ticket.status;
+  var recalledAt = 0;
+
+  function text(id, value) { document.getElementById(id).textContent = value; }
+
+  function serviceName(tk) {
+    return H.lang === "en" && tk.service_name_en ? tk.service_name_en : tk.service_name;
+  }
+
+  function render() {
+    var status = ticket.status;
+    root.dataset.status = status;
+    text("t-number", ticket.number);
+    text("t-service", serviceName(ticket));
+    var pill = document.getElementById("t-status");
+    pill.dataset.status = status;
+    pill.textContent = t("status." + status);
+    document.title = ticket.number + " · " + t("status." + status);
+
+    var waiting = status === "waiting";
+    renderCallout(status);
+
+    H.show(document.getElementById("t-window-row"), Boolean(ticket.window));
+    text("t-window", ticket.window
+      ? t("window_label", { n: ticket.window }) + (ticket.window_name ? " · " + ticket.window_name : "")
+      : "");
+    H.show(document.getElementById("t-priority-row"), ticket.priority !== "none");
+    text("t-priority", t("priority." + ticket.priority));
+    text("t-issued", H.clock(ticket.issued_at, true));
+    H.show(document.getElementById("cancel-button"), waiting);
+    H.show(document.getElementById("t-note"), ["waiting", "called", "serving"].indexOf(status) >= 0);
+
+    if (status === "called" && lastStatus !== "called" && navigator.vibrate) {
+      navigator.vibrate([300, 150, 300, 150, 600]);
+    }
+    lastStatus = status;
+  }
+
+  function renderCallout(status) {
+    var box = document.getElementById("t-callout");
+    var title = "", detail = "";
+    if (status === "waiting") {
+      title = ticket.position ? t("people_ahead", { n: ticket.position }) : t("you_are_next");
+      var est = ticket.estimated_wait;
+      var none = !est || (est.median_minutes < 0.5 && est.p90_minutes < 1);
+      detail = none ? t("no_wait_line") : t("estimate_line", { text: H.estimate(est) });
+    } else if (status === "called") {
+      title = t("go_to_window", { window: ticket.window });
+      detail = Date.now() - recalledAt < 60000 ? t("recalled") : (ticket.window_name || "");
+    } else if (status === "serving") {
+      title = t("serving_at", { window: ticket.window });
+      detail = ticket.window_name || "";
+    } else if (status === "done") {
+      title = t("done_title"); detail = t("done_text");
+    } else if (status === "no_show") {
+      title = t("no_show_title"); detail = t("no_show_text");
+    } else if (status === "cancelled") {
+      title = t("cancelled_title"); detail = t("cancelled_text");
+    }
+    box.dataset.status = status;
+    text("t-callout-title", title);
+    text("t-callout-text", detail);
+  }
+
+  var refresh = H.debounce(function () {
+    H.api("GET", data.ticket_url).then(function (fresh) { ticket = fresh; render(); }, function () {});
+  }, 120);
+
+  function onEvent(event) {
+    if (event.type === "ticket.called" && event.window) {
+      // Show the call at once; the refetch below fills in the rest.
+      ticket = Object.assign({}, ticket, { status: "called", window: event.window, position: null });
+      render();
+    }
+    if (event.type === "ticket.recalled") {
+      recalledAt = Date.now();
+      if (navigator.vibrate) navigator.vibrate([300, 150, 300]);
+    }
+    refresh();
+  }
+
+  var events = ["ticket.called", "ticket.recalled", "ticket.started", "ticket.finished",
+                "ticket.no_show", "ticket.transferred", "ticket.cancelled"];
+  var handlers = {
+    snapshot: function (msg) { if (msg.ticket) { ticket = msg.ticket; render(); } },
+    "ticket.updated": function (msg) { if (msg.ticket) { ticket = msg.ticket; render(); } }
+  };
+  events.forEach(function (name) { handlers[name] = onEvent; });
+  H.live([{ ticket: ticket.id }], handlers);
+
+  // -- cancel ---------------------------------------------------------------------------------
+  var confirmBox = document.getElementById("cancel-confirm");
+  document.getElementById("cancel-button").addEventListener("click", function () {
+    H.openOverlay(confirmBox);
+  });
+  confirmBox.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-action]");
+    if (!button) return;
+    if (button.dataset.action === "keep") H.closeOverlay(confirmBox);
+    if (button.dataset.action === "confirm-cancel") {
+      button.disabled = true;
+      H.api("POST", data.cancel_url).then(function (fresh) {
+        ticket = fresh;
+        H.closeOverlay(confirmBox);
+        render();
+        H.toast(t("cancelled_ok"), "success");
+      }, function (error) {
+        H.closeOverlay(confirmBox);
+        H.apiError(error);
+        refresh();
+      }).then(function () { button.disabled = false; });
+    }
+  });
+
+  render();
+})();

@@ -1,0 +1,189 @@
+"""Browser tests: a real ``hall serve`` in a subprocess, driven by Debian's chromium.
+
+Playwright never downloads a browser here: it launches ``/usr/bin/chromium`` (or
+``HALL_CHROMIUM``). Without it the tests are skipped, unless ``HALL_REQUIRE_SERVICES=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+# A loaded 2-core CI machine can take a few seconds for a page to react: wait up to 10 s.
+expect.set_options(timeout=10_000)
+
+ROOT = Path(__file__).resolve().parents[2]
+TRANSLATIONS = ROOT / "hall_app" / "translations"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = os.environ.get("HALL_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+REQUIRE_SERVICES = os.environ.get("HALL_REQUIRE_SERVICES") == "1"
+
+
+def unavailable(what: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (HALL_REQUIRE_SERVICES=1) but unavailable")
+    pytest.skip(f"{what} unavailable")
+
+
+def compile_translations() -> None:
+    """Compile the .po catalogs that are newer than their .mo (as ``pybabel compile`` does)."""
+    for po_path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+
+
+def _hall_command() -> str:
+    local = Path(sys.executable).parent / "hall"
+    found = str(local) if local.exists() else shutil.which("hall")
+    if found is None:
+        pytest.fail("the `hall` command is not installed (pip install -e .)")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"hall serve exited ({process.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url + "login", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.1)
+    pytest.fail(f"hall serve did not answer at {url}:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a freshly initialised demo hall served by ``hall serve``."""
+    compile_translations()
+    folder = tmp_path_factory.mktemp("hall-server")
+    env = {
+        **os.environ,
+        "HALL_DATABASE_URL": f"sqlite:///{folder / 'hall.db'}",
+        "HALL_INSTANCE_PATH": str(folder),
+        "HALL_SECRET_KEY": secrets.token_hex(32),
+    }
+    env.pop("HALL_MESSAGE_QUEUE", None)
+    hall = _hall_command()
+    subprocess.run(
+        [hall, "init", "--demo", "--always-open"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    port = _free_port()
+    log_path = folder / "serve.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [hall, "serve", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            _wait_until_up(url, process, log_path)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        unavailable(f"chromium at {CHROMIUM}")
+    playwright = sync_playwright().start()
+    try:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+    except Exception as exc:  # any launch failure means "no usable chromium here"
+        playwright.stop()
+        unavailable(f"chromium at {CHROMIUM} ({exc.__class__.__name__})")
+    yield launched
+    launched.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def new_context(browser: Browser, server: str) -> Iterator[Callable[..., BrowserContext]]:
+    """Open isolated browser contexts (own cookies) on the server; all closed after the test.
+
+    Contexts send ``Accept-Language: zh-CN`` unless told otherwise, as the hall's devices do.
+    """
+    opened: list[BrowserContext] = []
+
+    def make(**options: Any) -> BrowserContext:
+        options.setdefault("locale", "zh-CN")  # a hall's devices; Accept-Language picks zh
+        context = browser.new_context(base_url=server, **options)
+        context.set_default_timeout(10_000)
+        opened.append(context)
+        return context
+
+    yield make
+    for context in opened:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture
+def sign_in() -> Callable[[Page, str, str], None]:
+    """Sign a page in through the staff login form."""
+
+    def submit(page: Page, username: str, password: str) -> None:
+        page.goto("/login")
+        page.fill('input[name="username"]', username)
+        page.fill('input[name="password"]', password)
+        page.click('button[type="submit"]')
+
+    return submit

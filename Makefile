@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: install translations chromium run test lint bench clean
+.PHONY: install translations chromium espeak run test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,12 @@ node_modules/.installed: package.json package-lock.json
 translations: $(STAMP)
 	if [ -d hall_app/translations ]; then $(BIN)/pybabel compile -f -d hall_app/translations -q; fi
 
+espeak:
+	@command -v espeak-ng >/dev/null || (apt-get update && apt-get install -y espeak-ng)
+
 chromium:
-	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
+		(apt-get update && apt-get install -y chromium fonts-noto-cjk)
 
 install: $(STAMP) node_modules/.installed translations
 
@@ -34,7 +38,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint chromium
+test: lint chromium espeak
 	$(BIN)/pytest
 
 bench: install

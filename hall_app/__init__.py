@@ -85,6 +85,7 @@ def create_app(
     register_error_handlers(app)
     register_audit(app)
 
+    from display.routes import display as display_bp
 
     from .api import api
     from .pages import pages
@@ -92,6 +93,7 @@ def create_app(
     csrf.exempt(api)
     app.register_blueprint(api)
     app.register_blueprint(pages)
+    app.register_blueprint(display_bp)
 
     publisher = LivePublisher(app, state)
     app.extensions["hall_live"] = publisher

@@ -41,8 +41,8 @@ def init(demo: bool, always_open: bool) -> None:
         with UnitOfWork(db) as uow:
             create_hall(uow.session, demo_hall(always_open=always_open))
             now = SystemClock().now()
-            for username, password, role in DEMO_USERS:
-                add_user(uow.session, username, password, parse_role(role), now, "ZMD")
+            for username, password, role, name in DEMO_USERS:
+                add_user(uow.session, username, password, parse_role(role), now, "ZMD", name)
             uow.commit()
     except DomainError as exc:
         click.echo(f"demo not created: {exc.message}", err=True)
@@ -55,7 +55,7 @@ def init(demo: bool, always_open: bool) -> None:
         f"{len(spec.services)} services, {len(spec.windows)} windows"
     )
     click.echo("demo users (username / password / role):")
-    for username, password, role in DEMO_USERS[:4]:
+    for username, password, role, _ in DEMO_USERS[:4]:
         click.echo(f"  {username:<12} {password:<16} {role}")
     click.echo(f"  clerk02 … clerk{len(spec.windows):02d} share the password of clerk01")
 

@@ -122,9 +122,37 @@ def demo_hall(always_open: bool = False) -> HallSpec:
     )
 
 
-DEMO_USERS: tuple[tuple[str, str, str], ...] = (
-    ("admin", "zmd-admin-2026", "admin"),
-    ("supervisor", "zmd-super-2026", "supervisor"),
-    ("kiosk", "zmd-kiosk-2026", "kiosk"),
-    *((f"clerk{n:02d}", "zmd-clerk-2026", "clerk") for n in range(1, len(DEMO_WINDOWS) + 1)),
+CLERK_NAMES = (
+    "王芳",
+    "李娜",
+    "张伟",
+    "刘洋",
+    "陈静",
+    "杨帆",
+    "赵敏",
+    "黄磊",
+    "周婷",
+    "吴昊",
+    "徐丽",
+    "孙强",
+    "马慧",
+    "朱琳",
+    "胡军",
+    "郭燕",
+    "何平",
+    "高雪",
+    "林涛",
+    "罗晶",
+    "梁宇",
+    "宋佳",
+)
+
+DEMO_USERS: tuple[tuple[str, str, str, str], ...] = (
+    ("admin", "zmd-admin-2026", "admin", "系统管理员"),
+    ("supervisor", "zmd-super-2026", "supervisor", "效能监察员"),
+    ("kiosk", "zmd-kiosk-2026", "kiosk", "自助取号机"),
+    *(
+        (f"clerk{n:02d}", "zmd-clerk-2026", "clerk", CLERK_NAMES[(n - 1) % len(CLERK_NAMES)])
+        for n in range(1, len(DEMO_WINDOWS) + 1)
+    ),
 )

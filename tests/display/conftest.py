@@ -1,0 +1,103 @@
+"""Fixtures of the display tests: an app on a demo SQLite hall, Debian's chromium, a live server.
+
+The browser tests drive a real ``hall serve`` process (init with the demo hall, a temporary
+SQLite file and instance folder, a free port) through the JSON API, and watch the display pages
+in headless chromium. Browsers are never downloaded: without ``/usr/bin/chromium`` the browser
+tests are skipped, or fail when ``HALL_REQUIRE_SERVICES=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from display_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CLERK_NAMES,
+    CLERK_PASSWORD,
+    MORNING,
+    HallServer,
+    unavailable,
+)
+
+from hall_app import create_app
+from queue_engine.accounts import Role
+from queue_engine.adapters import setup as adapters_setup
+from queue_engine.adapters.setup import create_hall
+from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+from queue_engine.demo import demo_hall
+
+# -- an app in this process (routes, JSON) ------------------------------------------------
+
+
+@pytest.fixture
+def hall_db(tmp_path: Path, sqlite_template: Path) -> Iterator[Database]:
+    """Demo hall ZMD (round the clock) on SQLite, with clerks 10 and 11 named as above."""
+    target = tmp_path / "hall.db"
+    shutil.copy(sqlite_template, target)
+    database = Database(f"sqlite:///{target}")
+    with UnitOfWork(database) as uow:
+        create_hall(uow.session, demo_hall(always_open=True))
+        for username, name in CLERK_NAMES.items():
+            adapters_setup.add_user(
+                uow.session, username, CLERK_PASSWORD, Role.CLERK, MORNING, "ZMD", name
+            )
+        uow.commit()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def app(hall_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("HALL_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.delenv("HALL_MESSAGE_QUEUE", raising=False)
+    application = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": hall_db.url,
+            "SECRET_KEY": "display-tests-secret",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    yield application
+    application.extensions["hall"].db.dispose()
+
+
+# -- chromium -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Debian chromium (never a downloaded browser)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("Playwright")
+    if not os.access(CHROMIUM, os.X_OK):
+        unavailable(f"chromium at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        try:
+            chromium = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+        except Exception as exc:  # any launch failure means "no browser here"
+            unavailable(f"chromium ({exc.__class__.__name__}: {str(exc)[:200]})")
+        yield chromium
+        chromium.close()
+
+
+# -- a real server ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hall_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HallServer]:
+    server = HallServer(tmp_path_factory.mktemp("hall-server"))
+    server.init()
+    server.start()
+    yield server
+    server.stop()

@@ -18,7 +18,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 translations: $(STAMP)
-	if [ -d hall_app/translations ]; then $(BIN)/pybabel compile -f -d hall_app/translations -q; fi
+	if [ -d hall_app/translations ]; then $(BIN)/pybabel compile -f -d hall_app/translations >/dev/null; fi
 
 espeak:
 	@command -v espeak-ng >/dev/null || (apt-get update && apt-get install -y espeak-ng)

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -38,6 +39,38 @@ def unavailable(what: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{what} is required (HALL_REQUIRE_SERVICES=1) but unavailable")
     pytest.skip(f"{what} unavailable")
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; a test never downloads a browser
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Debian chromium, one for the whole session (Playwright allows one sync driver)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("Playwright")
+    if not os.access(CHROMIUM, os.X_OK):
+        unavailable(f"chromium at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        try:
+            chromium = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+        except Exception as exc:  # any launch failure means "no usable chromium here"
+            unavailable(f"chromium at {CHROMIUM} ({exc.__class__.__name__}: {str(exc)[:200]})")
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture

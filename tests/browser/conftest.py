@@ -1,7 +1,8 @@
 """Browser tests: a real ``hall serve`` in a subprocess, driven by Debian's chromium.
 
-Playwright never downloads a browser here: it launches ``/usr/bin/chromium`` (or
-``HALL_CHROMIUM``). Without it the tests are skipped, unless ``HALL_REQUIRE_SERVICES=1``.
+Playwright never downloads a browser here: the session-wide `browser` fixture of
+tests/conftest.py launches Debian's chromium; without it these tests are skipped (or fail with
+HALL_REQUIRE_SERVICES=1).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 # A loaded 2-core CI machine can take a few seconds for a page to react: wait up to 10 s.
 expect.set_options(timeout=10_000)
@@ -30,15 +31,6 @@ expect.set_options(timeout=10_000)
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "hall_app" / "translations"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM = os.environ.get("HALL_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 REQUIRE_SERVICES = os.environ.get("HALL_REQUIRE_SERVICES") == "1"
 
 
@@ -131,23 +123,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        unavailable(f"chromium at {CHROMIUM}")
-    playwright = sync_playwright().start()
-    try:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-    except Exception as exc:  # any launch failure means "no usable chromium here"
-        playwright.stop()
-        unavailable(f"chromium at {CHROMIUM} ({exc.__class__.__name__})")
-    yield launched
-    launched.close()
-    playwright.stop()
 
 
 @pytest.fixture

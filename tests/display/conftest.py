@@ -8,7 +8,6 @@ tests are skipped, or fail when ``HALL_REQUIRE_SERVICES=1``.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,13 +15,10 @@ from typing import Any
 
 import pytest
 from display_helpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     CLERK_NAMES,
     CLERK_PASSWORD,
     MORNING,
     HallServer,
-    unavailable,
 )
 
 from hall_app import create_app
@@ -69,26 +65,6 @@ def app(hall_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
 
 
 # -- chromium -----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Headless Debian chromium (never a downloaded browser)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("Playwright")
-    if not os.access(CHROMIUM, os.X_OK):
-        unavailable(f"chromium at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        try:
-            chromium = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-            )
-        except Exception as exc:  # any launch failure means "no browser here"
-            unavailable(f"chromium ({exc.__class__.__name__}: {str(exc)[:200]})")
-        yield chromium
-        chromium.close()
 
 
 # -- a real server ------------------------------------------------------------------------

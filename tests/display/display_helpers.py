@@ -16,16 +16,6 @@ from typing import Any
 import pytest
 import requests
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
 HALL = str(Path(sys.executable).parent / "hall")  # the entry point of this environment
 CLERK_PASSWORD = "zmd-clerk-2026"
 # Public screens may show a clerk's display name; these tests give clerks names of their own.

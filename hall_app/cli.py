@@ -109,3 +109,27 @@ def _safe(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+@main.group()
+def appointments() -> None:
+    """Online appointments."""
+
+
+@appointments.command("sweep")
+def appointments_sweep() -> None:
+    """Mark appointments never checked in as no-shows once their check-in window closed."""
+    from queue_engine.appointment_service import AppointmentDesk
+    from queue_engine.services import QueueEngine
+
+    from .booking import pii_pepper
+
+    settings = Settings.from_env()
+    db = Database(settings.database_url)
+    try:
+        desk = AppointmentDesk(QueueEngine(db), pii_pepper(settings.instance_path))
+        marked = desk.sweep()
+        reminded = desk.send_reminders()
+    finally:
+        db.dispose()
+    click.echo(f"{marked} appointment(s) marked as no-show, {reminded} reminder(s) sent")

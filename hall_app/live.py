@@ -100,6 +100,9 @@ class LivePublisher:
             try:
                 with self.app.app_context():
                     self.refresh(full=tick % 5 == 0)
+                    periodic = self.app.extensions.get("hall_periodic")
+                    if periodic is not None:
+                        periodic()  # e.g. the appointment no-show sweep (self-throttled)
             except Exception:  # keep refreshing whatever one round hit
                 log.exception("live refresh failed")
 

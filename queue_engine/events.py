@@ -43,6 +43,13 @@ class EventType(StrEnum):
     WINDOW_RESUMED = "window.resumed"
     WINDOW_CLOSED = "window.closed"
     EVALUATION = "evaluation"
+    APPOINTMENT_BOOKED = "appointment.booked"
+    APPOINTMENT_CANCELLED = "appointment.cancelled"
+    APPOINTMENT_CHECKED_IN = "appointment.checked_in"
+    APPOINTMENT_LATE = "appointment.late"
+    APPOINTMENT_NO_SHOW = "appointment.no_show"
+    CASE_OPENED = "case.opened"
+    CASE_CHANGED = "case.changed"
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,10 @@ class QueueEngine:
     def _commit(self, uow: UnitOfWork) -> None:
         self._publish(uow.commit())
 
+    def commit(self, uow: UnitOfWork) -> None:
+        """Commit a unit of work opened by another service and publish its events."""
+        self._commit(uow)
+
     # -- tickets -------------------------------------------------------------------------
 
     def issue(
@@ -176,7 +180,6 @@ class QueueEngine:
         slot_start: datetime | None,
         check_hours: bool,
     ) -> Ticket:
-        now = self.clock.now()
         with UnitOfWork(self.db) as uow:
             hall_id, config = self.db.hall_config(uow.conn, hall)
             if key is not None:
@@ -184,34 +187,53 @@ class QueueEngine:
                 if existing is not None:
                     ticket = repo.ticket_from_row(existing, config)
                     return _same_request(ticket, service_code, channel, priority)
-            service = config.service(service_code)
-            if not service.active:
-                raise InvalidInput(f"service {service.code} is not issuing tickets now")
-            if check_hours and not config.is_open(now):
-                raise HallClosed(f"{config.name_zh} is closed now")
-            day = config.business_date(now)
-            seq = repo.next_seq(uow.conn, hall_id, service.prefix, day)
-            ticket = Ticket(
-                id=repo.new_id(),
-                hall=config.code,
-                service=service.code,
-                prefix=service.prefix,
-                seq=seq,
-                business_date=day,
-                channel=channel,
-                priority=priority,
-                issued_at=now,
-                queued_at=now,
-                slot_start=slot_start,
+            ticket = self.issue_in(
+                uow, hall_id, config, service_code, channel, priority, key, slot_start, check_hours
             )
-            waiting = repo.waiting_candidates(uow.conn, hall_id, day)
-            ticket.position, ticket.estimate = self._estimate(
-                uow, hall_id, config, ticket, waiting, now
-            )
-            repo.insert_ticket(uow.conn, hall_id, ticket, key)
-            uow.record(ticket.issued_event())
             self._commit(uow)
             return ticket
+
+    def issue_in(
+        self,
+        uow: UnitOfWork,
+        hall_id: int,
+        config: HallConfig,
+        service_code: str,
+        channel: Channel,
+        priority: Priority = Priority.NONE,
+        key: str | None = None,
+        slot_start: datetime | None = None,
+        check_hours: bool = True,
+    ) -> Ticket:
+        """Issue a ticket inside an open unit of work (the caller commits with ``commit``)."""
+        now = self.clock.now()
+        service = config.service(service_code)
+        if not service.active:
+            raise InvalidInput(f"service {service.code} is not issuing tickets now")
+        if check_hours and not config.is_open(now):
+            raise HallClosed(f"{config.name_zh} is closed now")
+        day = config.business_date(now)
+        seq = repo.next_seq(uow.conn, hall_id, service.prefix, day)
+        ticket = Ticket(
+            id=repo.new_id(),
+            hall=config.code,
+            service=service.code,
+            prefix=service.prefix,
+            seq=seq,
+            business_date=day,
+            channel=channel,
+            priority=priority,
+            issued_at=now,
+            queued_at=now,
+            slot_start=slot_start,
+        )
+        waiting = repo.waiting_candidates(uow.conn, hall_id, day)
+        ticket.position, ticket.estimate = self._estimate(
+            uow, hall_id, config, ticket, waiting, now
+        )
+        repo.insert_ticket(uow.conn, hall_id, ticket, key)
+        uow.record(ticket.issued_event())
+        return ticket
 
     def ticket(self, ticket_id: str) -> TicketView:
         """A ticket with its current position and a fresh estimate while it waits."""

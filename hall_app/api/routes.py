@@ -297,8 +297,14 @@ def live(hall: str) -> dict[str, Any]:
         "windows": [window_json(w, t, staff=True) for w, t in snapshot.windows],
         "queues": [queue_json(q, config) for q in snapshot.queues],
         "kpis": snapshot.kpis,
-        "alerts": [],
+        "alerts": overdue_alerts(hall),
     }
+
+
+def overdue_alerts(hall: str) -> list[dict[str, Any]]:
+    from .evaluations import overdue_alerts as alerts
+
+    return alerts(hall)
 
 
 @api.get("/halls/<string:hall>/windows")

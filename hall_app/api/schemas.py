@@ -146,4 +146,4 @@ class LiveOut(BaseModel):
     windows: list[WindowOut]
     queues: list[ServiceOut]
     kpis: dict[str, float]
-    alerts: list[dict[str, str]]
+    alerts: list[dict[str, Any]]

@@ -7,6 +7,7 @@ import qrcode.image.svg
 from flask import Response, make_response, render_template, url_for
 from flask_babel import gettext
 
+from ..booking import booking
 from ..serialize import view_json
 from ..state import hall_state
 from .i18n import common_strings, hall_name
@@ -25,6 +26,9 @@ def ticket_page(ticket_id: str) -> Response:
         "timezone": config.timezone,
         "ticket_url": url_for("api.get_ticket", ticket_id=ticket_id),
         "cancel_url": url_for("api.cancel", ticket_id=ticket_id),
+        "evaluation_url": url_for("api.evaluate", ticket_id=ticket_id),
+        "rated": booking().ratings.is_rated(ticket_id),
+        "scores": score_labels(),
         "strings": {**common_strings(), **citizen_strings()},
     }
     response = make_response(
@@ -58,6 +62,12 @@ def ticket_qr(ticket_id: str) -> Response:
     return response
 
 
+def score_labels() -> dict[str, str]:
+    from .booking import score_labels as labels
+
+    return labels()
+
+
 def citizen_strings() -> dict[str, str]:
     return {
         "go_to_window": gettext("请到 {window} 号窗口办理"),
@@ -75,4 +85,6 @@ def citizen_strings() -> dict[str, str]:
         "cancelled_title": gettext("号码已取消"),
         "cancelled_text": gettext("如需办理,请重新取号。"),
         "cancelled_ok": gettext("已为您取消排队"),
+        "rate_thanks": gettext("感谢您的评价!"),
+        "rate_thanks_bad": gettext("感谢您的反馈,我们将尽快回访整改。"),
     }

@@ -36,6 +36,8 @@ def kiosk(hall: str) -> Response:
         "timezone": config.timezone,
         "token": issue_token(user),
         "issue_url": url_for("api.issue", hall=config.code),
+        "checkin_code_url": url_for("api.check_in", code="CODE"),
+        "checkin_phone_url": url_for("api.check_in_by_phone", hall=config.code),
         "ticket_page_url": url_for("pages.ticket_page", ticket_id="TICKET_ID"),
         "qr_url": url_for("pages.ticket_qr", ticket_id="TICKET_ID"),
         "hall_name": hall_name(config.name_zh, config.name_en),
@@ -64,4 +66,14 @@ def kiosk_strings() -> dict[str, str]:
         "ahead_count": gettext("{n} 人"),
         "you_are_next": gettext("您是下一位"),
         "paused_service": gettext("暂停取号"),
+        "checking_in": gettext("正在签到…"),
+        "appointment_ok": gettext("预约签到成功,时段开始后优先叫号"),
+        "appointment_late": gettext("已超过签到时间,已为您按现场取号排队"),
+        "checkin_errors": {
+            "too_early": gettext("还未到签到时间"),
+            "not_found": gettext("未找到今天的预约,请核对后重试"),
+            "invalid_transition": gettext("该预约已签到或已取消"),
+            "expired": gettext("该预约不是今天的"),
+            "invalid": gettext("请核对输入的内容"),
+        },
     }

@@ -97,6 +97,12 @@ def landing() -> str:
     return render_template("pages/landing.html", halls=halls, waiting=waiting, user=current_user())
 
 
-from . import citizen, clerk, kiosk, session  # noqa: E402  (views register on the blueprint)
+from . import (  # noqa: E402  (views register on the blueprint)
+    booking,
+    citizen,
+    clerk,
+    kiosk,
+    session,
+)
 
-__all__ = ["citizen", "clerk", "kiosk", "pages", "session"]
+__all__ = ["booking", "citizen", "clerk", "kiosk", "pages", "session"]

@@ -209,3 +209,100 @@ class AuditRow(Base):
     target: Mapped[str] = mapped_column(String(100), default="")
     detail: Mapped[str] = mapped_column(Text, default="{}")
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
+
+
+class HallSettingsRow(Base):
+    """Per-hall settings beyond the configuration proper (appointments, follow-up); JSON."""
+
+    __tablename__ = "hall_settings"
+
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"), primary_key=True)
+    appointments: Mapped[dict[str, Any]]
+
+
+class AppointmentRow(Base):
+    """A booked slot; the person only as keyed hashes and masked forms.
+
+    ``person_key`` is the ID hash while the booking holds its place and NULL once cancelled,
+    so the unique constraint means "one booking per person, service and day" and a cancelled
+    booking never blocks booking again.
+    """
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        UniqueConstraint("hall_id", "service", "business_date", "person_key", name="uq_booking"),
+        Index("ix_appointments_slot", "hall_id", "status", "slot_start"),
+        Index("ix_appointments_person", "id_hash", "status"),
+        Index("ix_appointments_phone", "hall_id", "phone_hash", "business_date"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    service: Mapped[str] = mapped_column(String(32))
+    business_date: Mapped[date] = mapped_column(Date)
+    slot_start: Mapped[datetime]
+    slot_end: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    name_masked: Mapped[str] = mapped_column(String(16))
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    phone_masked: Mapped[str] = mapped_column(String(16))
+    id_hash: Mapped[str] = mapped_column(String(64))
+    id_masked: Mapped[str] = mapped_column(String(18))
+    person_key: Mapped[str | None] = mapped_column(String(64))
+    booked_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
+    checked_in_at: Mapped[datetime | None]
+    no_show_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    ticket_id: Mapped[str | None] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class SlotCounterRow(Base):
+    """Bookings held per slot: raised only by ``booked = booked + 1 WHERE booked < capacity``."""
+
+    __tablename__ = "slot_counters"
+
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"), primary_key=True)
+    service: Mapped[str] = mapped_column(String(32), primary_key=True)
+    slot_start: Mapped[datetime] = mapped_column(primary_key=True)
+    booked: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EvaluationRow(Base):
+    """One 好差评 rating per finished ticket."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (Index("ix_evaluations_hall_ts", "hall_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    service: Mapped[str] = mapped_column(String(32))
+    window: Mapped[str | None] = mapped_column(String(16))
+    clerk: Mapped[str | None] = mapped_column(String(64))
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class FollowUpCaseRow(Base):
+    """The follow-up of a bad review: open → called back → rectified → closed (or excluded)."""
+
+    __tablename__ = "follow_up_cases"
+    __table_args__ = (Index("ix_cases_hall_status", "hall_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    supervisor: Mapped[str | None] = mapped_column(String(64))
+    opened_at: Mapped[datetime]
+    deadline: Mapped[date] = mapped_column(Date)
+    updated_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text, default="")
+    rerating: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1)

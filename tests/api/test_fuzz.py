@@ -109,6 +109,19 @@ OPERATIONS = [
     "POST /api/v1/tickets/{ticket_id}/transfer",
     "GET /api/v1/halls/{hall}/live",
     "GET /api/v1/halls/{hall}/windows",
+    # appointments and 好差评
+    "GET /api/v1/halls/{hall}/services/{service}/slots",
+    "POST /api/v1/halls/{hall}/appointments",
+    "GET /api/v1/appointments/{code}",
+    "DELETE /api/v1/appointments/{code}",
+    "POST /api/v1/appointments/{code}/check-in",
+    "POST /api/v1/halls/{hall}/appointments/check-in",
+    "POST /api/v1/tickets/{ticket_id}/evaluation",
+    "GET /api/v1/halls/{hall}/cases",
+    "POST /api/v1/cases/{case_id}/call-back",
+    "POST /api/v1/cases/{case_id}/rectify",
+    "POST /api/v1/cases/{case_id}/close",
+    "POST /api/v1/cases/{case_id}/appeal",
 ]
 
 

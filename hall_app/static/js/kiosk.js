@@ -122,6 +122,7 @@
 
   // -- slip --------------------------------------------------------------------------------
   function showSlip(ticket) {
+    document.getElementById("slip-appointment").hidden = true;
     var slip = document.getElementById("slip");
     slip.dataset.ticketId = ticket.id;
     document.getElementById("slip-number").textContent = ticket.number;
@@ -163,9 +164,70 @@
     if (button.dataset.action === "done") H.closeOverlay(slipOverlay);
   });
 
+  window.HallKiosk = { showSlip: showSlip };
+
   // -- live -------------------------------------------------------------------------------
   H.live([{ hall: data.hall }], {
     snapshot: function (msg) { if (msg.queues) updateQueues(msg.queues); },
     "queue.changed": function (msg) { updateQueues(msg.queues); }
+  });
+})();
+
+/* Appointment check-in at the kiosk: by code, or by phone and the last 4 ID characters. */
+(function () {
+  "use strict";
+  var H = window.Hall, data = H.data, t = H.t;
+  var box = document.getElementById("checkin");
+  var form = document.getElementById("checkin-form");
+  var errorBox = document.getElementById("checkin-error");
+  var button = document.getElementById("checkin-button");
+  var mode = "code";
+
+  function setMode(next) {
+    mode = next;
+    Array.prototype.forEach.call(box.querySelectorAll("[data-mode]"), function (tab) {
+      tab.setAttribute("aria-selected", String(tab.dataset.mode === mode));
+    });
+    Array.prototype.forEach.call(form.querySelectorAll("[data-for]"), function (el) {
+      el.hidden = el.dataset.for !== mode;
+    });
+    var first = form.querySelector('[data-for="' + mode + '"] input');
+    if (first) setTimeout(function () { first.focus(); }, 30);
+  }
+
+  document.getElementById("checkin-open").addEventListener("click", function () {
+    form.reset(); errorBox.hidden = true; button.disabled = false; button.classList.remove("is-busy");
+    H.openOverlay(box);
+    setMode("code");
+  });
+  box.addEventListener("click", function (event) {
+    var tab = event.target.closest("[data-mode]");
+    if (tab) setMode(tab.dataset.mode);
+    var action = event.target.closest("[data-action]");
+    if (action && action.dataset.action === "cancel") H.closeOverlay(box);
+  });
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var request = mode === "code"
+      ? H.api("POST", data.checkin_code_url.replace("CODE", encodeURIComponent(form.elements.code.value.trim() || "-")))
+      : H.api("POST", data.checkin_phone_url, { phone: form.elements.phone.value, id_last4: form.elements.id_last4.value });
+    errorBox.hidden = true;
+    button.disabled = true; button.classList.add("is-busy"); button.dataset.busyText = t("checking_in");
+    request.then(function (ticket) {
+      H.closeOverlay(box);
+      window.HallKiosk.showSlip(ticket);
+      var note = document.getElementById("slip-appointment");
+      note.textContent = ticket.late ? t("appointment_late") : t("appointment_ok");
+      note.dataset.late = String(ticket.late);
+      note.hidden = false;
+    }, function (error) {
+      button.disabled = false; button.classList.remove("is-busy");
+      if (error instanceof H.ApiError && error.status === 401) { window.location.reload(); return; }
+      var title = t("checkin_errors." + error.code);
+      if (title.indexOf("checkin_errors.") === 0) title = t("errors." + (error.code || "error"));
+      errorBox.textContent = title + (error.code === "too_early" ? "(" + error.message + ")" : "");
+      errorBox.hidden = false;
+    });
   });
 })();

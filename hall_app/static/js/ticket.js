@@ -36,6 +36,8 @@
     H.show(document.getElementById("cancel-button"), waiting);
     H.show(document.getElementById("t-note"), ["waiting", "called", "serving"].indexOf(status) >= 0);
 
+    H.show(document.getElementById("rate-card"), status === "done" && !data.rated);
+
     if (status === "called" && lastStatus !== "called" && navigator.vibrate) {
       navigator.vibrate([300, 150, 300, 150, 600]);
     }
@@ -116,6 +118,24 @@
         refresh();
       }).then(function () { button.disabled = false; });
     }
+  });
+
+  // -- 好差评 ---------------------------------------------------------------------------------
+  document.getElementById("rate-card").addEventListener("click", function (event) {
+    var button = event.target.closest("[data-score]");
+    if (!button) return;
+    var score = Number(button.dataset.score);
+    var comment = document.getElementById("rate-comment").value;
+    H.api("POST", data.evaluation_url, { score: score, comment: comment || null }).then(function () {
+      data.rated = true;
+      var done = document.getElementById("rate-done");
+      done.textContent = t(score <= 2 ? "rate_thanks_bad" : "rate_thanks") + " " + data.scores[String(score)];
+      done.hidden = false;
+      render();
+    }, function (error) {
+      if (error.code === "already_rated") { data.rated = true; render(); }
+      H.apiError(error);
+    });
   });
 
   render();

@@ -1,0 +1,189 @@
+"""Appointments over HTTP (SPEC §5): slots, booking, the holder's view and cancel, check-in.
+
+Booking is public, so it is rate-limited per client and per phone number. Responses carry
+only masked names, phones and ID numbers; the codes are the holder's key.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from flask import request
+
+from queue_engine.accounts import Role
+from queue_engine.appointment_service import Appointment, CheckIn
+from queue_engine.errors import InvalidInput
+from queue_engine.identity import keyed_hash, normalize_phone
+from queue_engine.model import HallConfig
+
+from ..auth import current_user, require_roles
+from ..booking import booking
+from ..extensions import limiter
+from ..serialize import iso, ticket_json
+from . import booking_schemas as b
+from .routes import _config_of, _engine, _require_hall, api, staff_doc
+
+
+def parse_date(text: str | None, config: HallConfig) -> date:
+    if not text:
+        return config.business_date(_engine().clock.now())
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("dates are written YYYY-MM-DD") from None
+
+
+def parse_start(text: str, day: date, config: HallConfig) -> datetime:
+    """``HH:MM`` in the hall's time zone on ``day``, or a full ISO 8601 timestamp."""
+    try:
+        if len(text) <= 5:
+            return datetime.combine(day, time.fromisoformat(text), config.zone)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("the start is HH:MM or an ISO 8601 time") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=config.zone)
+
+
+def appointment_json(a: Appointment, config: HallConfig) -> dict[str, Any]:
+    service = config.service(a.service)
+    return {
+        "code": a.code,
+        "hall": a.hall,
+        "service": a.service,
+        "service_name": service.name_zh,
+        "service_name_en": service.name_en,
+        "date": a.business_date.isoformat(),
+        "start": iso(a.slot_start),
+        "end": iso(a.slot_end),
+        "status": str(a.status),
+        "name": a.name_masked,
+        "phone": a.phone_masked,
+        "id_number": a.id_masked,
+        "cancel_until": iso(a.cancel_until),
+        "check_in_opens": iso(a.check_in_opens),
+        "check_in_closes": iso(a.check_in_closes),
+        "ticket_id": a.ticket_id,
+    }
+
+
+def check_in_json(result: CheckIn) -> dict[str, Any]:
+    config = _config_of(result.ticket.hall)
+    view = _engine().view(result.ticket)
+    out = ticket_json(view.ticket, config, view.position, view.estimate)
+    out["late"] = result.late
+    out["appointment"] = appointment_json(result.appointment, config)
+    return out
+
+
+def phone_key() -> str:
+    """Rate-limit key of the phone in the JSON body (hashed: never kept in the clear)."""
+    body = request.get_json(silent=True)
+    value = body.get("phone") if isinstance(body, dict) else None
+    if not isinstance(value, str) or not value:
+        return "phone:none"
+    return "phone:" + keyed_hash(normalize_phone(value)[:20], b"rate-limit-key", "limit")[:32]
+
+
+@api.get("/halls/<string:hall>/services/<string:service>/slots")
+@api.input(b.SlotsQuery, location="query", arg_name="query")
+@api.output(b.SlotsOut)
+@api.doc(summary="Appointment slots of a service on a date, with capacity and places left")
+def slots(hall: str, service: str, query: b.SlotsQuery) -> dict[str, Any]:
+    config = _config_of(hall)
+    day = booking().desk.slots(hall, service, parse_date(query.date, config))
+    return {
+        "hall": day.hall,
+        "service": day.service,
+        "date": day.day.isoformat(),
+        "bookable_dates": [d.isoformat() for d in day.bookable_days],
+        "slots": [
+            {
+                "start": iso(s.start),
+                "end": iso(s.end),
+                "time": s.start.astimezone(config.zone).strftime("%H:%M"),
+                "capacity": s.capacity,
+                "available": s.available,
+                "bookable": s.bookable,
+            }
+            for s in day.slots
+        ],
+    }
+
+
+@api.post("/halls/<string:hall>/appointments")
+@limiter.limit("20 per minute; 200 per day")
+@limiter.limit("5 per hour; 10 per day", key_func=phone_key)
+@api.input(b.AppointmentIn, arg_name="body")
+@api.output(b.AppointmentOut, status_code=201)
+@api.doc(
+    summary="Book an appointment slot",
+    description="Public. The ID number must be a valid 18-digit resident ID number and the "
+    "phone a mainland mobile number; both are stored only hashed and masked.",
+    responses={
+        403: "booking suspended after repeated no-shows",
+        409: "the slot is full, or the person already booked this service that day",
+        422: "invalid person, service, date or slot",
+        429: "too many bookings from this client or phone",
+    },
+)
+def book(hall: str, body: b.AppointmentIn) -> tuple[dict[str, Any], int]:
+    config = _config_of(hall)
+    day = parse_date(body.date, config)
+    start = parse_start(body.start, day, config)
+    appointment = booking().desk.book(
+        hall, body.service, day, start, body.name, body.phone, body.id_number
+    )
+    return appointment_json(appointment, config), 201
+
+
+@api.get("/appointments/<string:code>")
+@api.output(b.AppointmentOut)
+@api.doc(summary="An appointment, for its holder (codes are unguessable)")
+def get_appointment(code: str) -> dict[str, Any]:
+    appointment = booking().desk.appointment(code)
+    return appointment_json(appointment, _config_of(appointment.hall))
+
+
+@api.delete("/appointments/<string:code>")
+@api.output(b.AppointmentOut)
+@api.doc(
+    summary="Cancel an appointment (its holder), until the cut-off before the slot",
+    responses={409: "already cancelled or used, or past the cut-off"},
+)
+def cancel_appointment(code: str) -> dict[str, Any]:
+    appointment = booking().desk.cancel(code)
+    return appointment_json(appointment, _config_of(appointment.hall))
+
+
+def _kiosk_hall() -> str | None:
+    user = current_user()
+    return None if user is None or user.role is Role.ADMIN else user.hall
+
+
+@api.post("/appointments/<string:code>/check-in")
+@api.output(b.CheckInOut, status_code=201)
+@require_roles(Role.KIOSK)
+@staff_doc(
+    "Check an appointment in at the kiosk: an appointment ticket, or a walk-in ticket if late",
+    r404="no such appointment in the kiosk's hall",
+    r409="too early, another day, cancelled or already checked in",
+)
+def check_in(code: str) -> tuple[dict[str, Any], int]:
+    return check_in_json(booking().desk.check_in(code, _kiosk_hall())), 201
+
+
+@api.post("/halls/<string:hall>/appointments/check-in")
+@api.input(b.PhoneCheckIn, arg_name="body")
+@api.output(b.CheckInOut, status_code=201)
+@require_roles(Role.KIOSK)
+@staff_doc(
+    "Check in today's appointment found by phone number and the last 4 characters of the ID",
+    r404="no appointment today for these",
+    r409="too early, cancelled or already checked in",
+)
+def check_in_by_phone(hall: str, body: b.PhoneCheckIn) -> tuple[dict[str, Any], int]:
+    _require_hall(hall)
+    desk = booking().desk
+    code = desk.find_today(hall, body.phone, body.id_last4)
+    return check_in_json(desk.check_in(code, hall)), 201

@@ -1,0 +1,107 @@
+"""Request and response models of appointments, evaluations and follow-up cases."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from .schemas import Strict, TicketOut
+
+
+class SlotOut(BaseModel):
+    start: str
+    end: str
+    time: str = Field(description="local start time, HH:MM")
+    capacity: int
+    available: int
+    bookable: bool
+
+
+class SlotsOut(BaseModel):
+    hall: str
+    service: str
+    date: str
+    bookable_dates: list[str]
+    slots: list[SlotOut]
+
+
+class SlotsQuery(Strict):
+    date: str | None = Field(default=None, max_length=10, description="YYYY-MM-DD; default today")
+
+
+class AppointmentIn(Strict):
+    service: str = Field(min_length=1, max_length=32)
+    date: str = Field(min_length=10, max_length=10, description="YYYY-MM-DD")
+    start: str = Field(min_length=4, max_length=40, description="HH:MM local, or ISO 8601")
+    name: str = Field(min_length=1, max_length=40)
+    phone: str = Field(min_length=1, max_length=20, description="mainland mobile number")
+    id_number: str = Field(min_length=1, max_length=24, description="18-digit resident ID")
+
+
+class AppointmentOut(BaseModel):
+    code: str
+    hall: str
+    service: str
+    service_name: str
+    service_name_en: str
+    date: str
+    start: str
+    end: str
+    status: str
+    name: str = Field(description="masked, e.g. 张*")
+    phone: str = Field(description="masked, e.g. 138****5678")
+    id_number: str = Field(description="masked, e.g. 4101**********1234")
+    cancel_until: str
+    check_in_opens: str
+    check_in_closes: str
+    ticket_id: str | None
+
+
+class PhoneCheckIn(Strict):
+    phone: str = Field(min_length=1, max_length=20)
+    id_last4: str = Field(min_length=4, max_length=4)
+
+
+class CheckInOut(TicketOut):
+    late: bool = Field(description="after the check-in window: an ordinary walk-in ticket")
+    appointment: AppointmentOut
+
+
+class EvaluationIn(Strict):
+    score: int = Field(ge=1, le=5, strict=True, description="5 非常满意 … 1 非常不满意")
+    comment: str | None = Field(default=None, max_length=500)
+
+
+class EvaluationOut(BaseModel):
+    ticket: str
+    number: str
+    score: int
+    comment: str
+    follow_up: bool
+
+
+class CaseOut(BaseModel):
+    id: int
+    hall: str
+    ticket_number: str
+    service: str
+    window: str | None
+    score: int
+    comment: str
+    status: str
+    supervisor: str | None
+    opened_at: str
+    deadline: str
+    overdue: bool
+    note: str
+    rerating: int | None
+
+
+class CasesOut(BaseModel):
+    hall: str
+    cases: list[CaseOut]
+
+
+class CaseActionIn(Strict):
+    note: str | None = Field(default=None, max_length=500)
+    reason: str | None = Field(default=None, max_length=500, description="needed for an appeal")
+    score: int | None = Field(default=None, ge=1, le=5, strict=True, description="re-rating")

@@ -1,0 +1,588 @@
+"""The appointment desk: slots, booking, cancellation, check-in and the no-show sweep.
+
+Appointments and kiosk tickets are "from the same source": a check-in issues an ordinary
+ticket of the hall's queue (channel ``appointment``, with its slot start, so the dispatch
+policy serves it first once the slot has begun) in the same transaction that marks the
+appointment checked in. Events go out only after commit, through the queue engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.exc import IntegrityError
+
+from .adapters import bookings
+from .adapters import repository as repo
+from .adapters.unit_of_work import Database, UnitOfWork
+from .appointments import (
+    AppointmentSettings,
+    AppointmentStatus,
+    CheckInTiming,
+    Slot,
+    banned_until,
+    bookable_days,
+    can_cancel,
+    cancel_deadline,
+    check_bookable,
+    check_in_timing,
+    check_in_window,
+    day_slots,
+    find_slot,
+    new_code,
+    normalize_code,
+    plausible_code,
+)
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .events import DomainEvent, EventType
+from .identity import (
+    check_id_number,
+    check_name,
+    check_phone,
+    keyed_hash,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+)
+from .model import Channel, HallConfig, Ticket, format_number
+from .notify import LogNotifier, Notice, NoticeKind, Notifier
+from .policy import queue_order
+from .services import QueueEngine
+
+log = logging.getLogger(__name__)
+SWEEP_BATCH = 500
+REMIND_MINUTES = 60
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """A booking as its holder and the kiosk see it: masked, never the person's numbers."""
+
+    id: str
+    code: str
+    hall: str
+    service: str
+    business_date: date
+    slot_start: datetime
+    slot_end: datetime
+    status: AppointmentStatus
+    name_masked: str
+    phone_masked: str
+    id_masked: str
+    booked_at: datetime
+    cancel_until: datetime
+    check_in_opens: datetime
+    check_in_closes: datetime
+    ticket_id: str | None
+
+    def event(self, kind: EventType, now: datetime, **payload: Any) -> DomainEvent:
+        """An event of the log: the appointment's id and slot, no personal data."""
+        return DomainEvent(
+            type=kind,
+            hall=self.hall,
+            ts=now,
+            ticket_id=self.ticket_id,
+            service=self.service,
+            channel=str(Channel.APPOINTMENT),
+            payload={"appointment": self.id, "slot_start": self.slot_start.isoformat(), **payload},
+        )
+
+
+@dataclass(frozen=True)
+class SlotView:
+    start: datetime
+    end: datetime
+    capacity: int
+    available: int
+    bookable: bool
+
+
+@dataclass(frozen=True)
+class DaySlots:
+    hall: str
+    service: str
+    day: date
+    bookable_days: list[date]
+    slots: list[SlotView]
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    appointment: Appointment
+    ticket: Ticket
+    late: bool  # came after the check-in window: an ordinary walk-in ticket
+
+
+class AppointmentDesk:
+    """Every appointment command; ``pepper`` keys the hashes of ID numbers and phones."""
+
+    def __init__(
+        self, engine: QueueEngine, pepper: bytes, notifier: Notifier | None = None
+    ) -> None:
+        if len(pepper) < 16:
+            raise ValueError("the pepper must be at least 16 bytes")
+        self.engine = engine
+        self.db: Database = engine.db
+        self.pepper = pepper
+        self.notifier: Notifier = notifier or LogNotifier()
+
+    @property
+    def clock(self) -> Any:
+        return self.engine.clock
+
+    def _notify(self, notice: Notice) -> None:
+        try:
+            self.notifier.send(notice)
+        except Exception:  # a failing gateway never undoes a booking
+            log.exception("notifier failed for a %s notice", notice.kind)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def settings(self, hall: str) -> AppointmentSettings:
+        with UnitOfWork(self.db, write=False) as uow:
+            hall_id, _ = self.db.hall_config(uow.conn, hall)
+            return bookings.settings(uow.conn, hall_id)
+
+    def save_settings(self, hall: str, value: AppointmentSettings) -> None:
+        with UnitOfWork(self.db) as uow:
+            hall_id, _ = self.db.hall_config(uow.conn, hall)
+            bookings.save_settings(uow.conn, hall_id, value)
+            uow.commit()
+
+    def slots(self, hall: str, service: str, day: date) -> DaySlots:
+        """The slots of a service on a day, with what is left of each."""
+        now = self.clock.now()
+        with UnitOfWork(self.db, write=False) as uow:
+            hall_id, config = self.db.hall_config(uow.conn, hall)
+            config.service(service)
+            rules = bookings.settings(uow.conn, hall_id)
+            days = bookable_days(
+                config.hours, config.business_date(now), rules.horizon_working_days
+            )
+            slots = day_slots(config.hours, config.zone, day, rules.slots_of(service))
+            taken = bookings.booked_counts(uow.conn, hall_id, service, (s.start for s in slots))
+        active = config.service(service).active and day in days
+        return DaySlots(
+            config.code,
+            service,
+            day,
+            days,
+            [
+                SlotView(
+                    s.start,
+                    s.end,
+                    s.capacity,
+                    max(0, s.capacity - taken.get(s.start, 0)),
+                    active and s.start > now and taken.get(s.start, 0) < s.capacity,
+                )
+                for s in slots
+            ],
+        )
+
+    def appointment(self, code: str) -> Appointment:
+        with UnitOfWork(self.db, write=False) as uow:
+            row = self._row(uow, code)
+            config = self.db.hall_config_by_id(uow.conn, row.hall_id)
+            return self._view(row, config, bookings.settings(uow.conn, row.hall_id))
+
+    def appointment_for_ticket(self, ticket_id: str) -> Appointment | None:
+        with UnitOfWork(self.db, write=False) as uow:
+            row = bookings.by_ticket(uow.conn, ticket_id)
+            if row is None:
+                return None
+            config = self.db.hall_config_by_id(uow.conn, row.hall_id)
+            return self._view(row, config, bookings.settings(uow.conn, row.hall_id))
+
+    def _row(self, uow: UnitOfWork, code: str, *, lock: bool = False) -> Row[Any]:
+        code = normalize_code(code)
+        row = bookings.by_code(uow.conn, code, lock=lock) if plausible_code(code) else None
+        if row is None:
+            raise NotFound("no such appointment")
+        return row
+
+    @staticmethod
+    def _view(row: Row[Any], config: HallConfig, rules: AppointmentSettings) -> Appointment:
+        opens, closes = check_in_window(row.slot_start, rules)
+        return Appointment(
+            id=row.id,
+            code=row.code,
+            hall=config.code,
+            service=row.service,
+            business_date=row.business_date,
+            slot_start=row.slot_start,
+            slot_end=row.slot_end,
+            status=AppointmentStatus(row.status),
+            name_masked=row.name_masked,
+            phone_masked=row.phone_masked,
+            id_masked=row.id_masked,
+            booked_at=row.booked_at,
+            cancel_until=cancel_deadline(row.slot_start, rules),
+            check_in_opens=opens,
+            check_in_closes=closes,
+            ticket_id=row.ticket_id,
+        )
+
+    # -- booking -----------------------------------------------------------------------------
+
+    def book(
+        self,
+        hall: str,
+        service: str,
+        day: date,
+        start: datetime,
+        name: str,
+        phone: str,
+        id_number: str,
+    ) -> Appointment:
+        """Book a place in a slot: never beyond its capacity, one per person, service and day."""
+        name, phone, id_number = check_name(name), check_phone(phone), check_id_number(id_number)
+        id_hash = keyed_hash(id_number, self.pepper, "id")
+        phone_hash = keyed_hash(phone, self.pepper, "phone")
+        try:
+            appointment = self._book(
+                hall,
+                service,
+                day,
+                start,
+                id_hash,
+                phone_hash,
+                values={
+                    "name_masked": mask_name(name),
+                    "phone_hash": phone_hash,
+                    "phone_masked": mask_phone(phone),
+                    "id_hash": id_hash,
+                    "id_masked": mask_id_number(id_number),
+                },
+            )
+        except IntegrityError:
+            # The same person booked this service and day in a concurrent request.
+            raise Conflict(
+                "you already have an appointment for this service on that day", code="duplicate"
+            ) from None
+        self._notify(
+            Notice(
+                NoticeKind.BOOKED,
+                appointment.hall,
+                f"预约成功:{appointment.slot_start.astimezone(_zone(self, hall)):%m月%d日 %H:%M},"
+                f"预约码 {appointment.code}",
+                phone_masked=appointment.phone_masked,
+                phone_hash=phone_hash,
+                phone=phone,
+            )
+        )
+        return appointment
+
+    def _book(
+        self,
+        hall: str,
+        service: str,
+        day: date,
+        start: datetime,
+        id_hash: str,
+        phone_hash: str,
+        values: dict[str, Any],
+    ) -> Appointment:
+        now = self.clock.now()
+        if start.tzinfo is None:
+            raise InvalidInput("the slot start needs a time zone")
+        with UnitOfWork(self.db) as uow:
+            hall_id, config = self.db.hall_config(uow.conn, hall)
+            if not config.service(service).active:
+                raise InvalidInput(f"service {service} takes no appointments now")
+            rules = bookings.settings(uow.conn, hall_id)
+            slot = find_slot(
+                day_slots(config.hours, config.zone, day, rules.slots_of(service)), start
+            )
+            check_bookable(config.hours, rules, slot, now, config.business_date(now))
+            self._check_ban(uow, id_hash, now, rules, config)
+            if bookings.holding_booking(uow.conn, hall_id, service, day, id_hash) is not None:
+                raise Conflict(
+                    "you already have an appointment for this service on that day",
+                    code="duplicate",
+                )
+            if not bookings.take_place(uow.conn, hall_id, service, slot.start, slot.capacity):
+                raise Conflict("this slot is fully booked; choose another", code="slot_full")
+            row = self._insert(uow, hall_id, service, day, slot, id_hash, values, now)
+            appointment = self._view(row, config, rules)
+            uow.record(appointment.event(EventType.APPOINTMENT_BOOKED, now))
+            self.engine.commit(uow)
+            return appointment
+
+    def _check_ban(
+        self,
+        uow: UnitOfWork,
+        id_hash: str,
+        now: datetime,
+        rules: AppointmentSettings,
+        config: HallConfig,
+    ) -> None:
+        since = now - timedelta(days=rules.ban_lookback_days)
+        until = banned_until(bookings.no_show_times(uow.conn, id_hash, since), now, rules)
+        if until is not None:
+            raise Forbidden(
+                f"after {rules.ban_no_shows} missed appointments within "
+                f"{rules.ban_lookback_days} days, booking is suspended until "
+                f"{config.business_date(until).isoformat()}",
+                code="booking_banned",
+            )
+
+    def _insert(
+        self,
+        uow: UnitOfWork,
+        hall_id: int,
+        service: str,
+        day: date,
+        slot: Slot,
+        id_hash: str,
+        values: dict[str, Any],
+        now: datetime,
+    ) -> Row[Any]:
+        code = new_code()
+        bookings.insert_appointment(
+            uow.conn,
+            {
+                "id": repo.new_id(),
+                "code": code,
+                "hall_id": hall_id,
+                "service": service,
+                "business_date": day,
+                "slot_start": slot.start,
+                "slot_end": slot.end,
+                "status": AppointmentStatus.BOOKED.value,
+                "person_key": id_hash,
+                "booked_at": now,
+                **values,
+            },
+        )
+        row = bookings.by_code(uow.conn, code)
+        assert row is not None
+        return row
+
+    def cancel(self, code: str) -> Appointment:
+        """The holder cancels, until the cut-off; the place goes back to the slot."""
+        now = self.clock.now()
+        with UnitOfWork(self.db) as uow:
+            row = self._row(uow, code, lock=True)
+            config = self.db.hall_config_by_id(uow.conn, row.hall_id)
+            rules = bookings.settings(uow.conn, row.hall_id)
+            if row.status != AppointmentStatus.BOOKED.value:
+                raise Conflict(f"the appointment is {row.status}", code="invalid_transition")
+            if not can_cancel(now, row.slot_start, rules):
+                raise Conflict(
+                    f"appointments can be cancelled until {rules.cancel_cutoff_minutes} "
+                    "minutes before the slot starts",
+                    code="cancel_cutoff",
+                )
+            changed = bookings.save_appointment(
+                uow.conn,
+                row.id,
+                row.version,
+                status=AppointmentStatus.CANCELLED.value,
+                cancelled_at=now,
+                person_key=None,
+            )
+            if not changed:
+                raise Conflict("the appointment was changed meanwhile; reload it")
+            bookings.release_place(uow.conn, row.hall_id, row.service, row.slot_start)
+            appointment = self._view(bookings.by_code(uow.conn, row.code) or row, config, rules)
+            uow.record(appointment.event(EventType.APPOINTMENT_CANCELLED, now))
+            self.engine.commit(uow)
+        return appointment
+
+    # -- at the kiosk ------------------------------------------------------------------------
+
+    def find_today(self, hall: str, phone: str, id_last4: str) -> str:
+        """The code of today's booking matching a phone and the last 4 characters of the ID."""
+        phone = check_phone(phone)
+        last4 = id_last4.strip().upper()
+        if len(last4) != 4:
+            raise InvalidInput("give the last 4 characters of the ID number")
+        now = self.clock.now()
+        with UnitOfWork(self.db, write=False) as uow:
+            hall_id, config = self.db.hall_config(uow.conn, hall)
+            rows = bookings.for_phone_on(
+                uow.conn,
+                hall_id,
+                keyed_hash(phone, self.pepper, "phone"),
+                config.business_date(now),
+            )
+        for row in rows:
+            if row.id_masked.endswith(last4) and row.slot_start + timedelta(hours=24) > now:
+                return str(row.code)
+        raise NotFound("no appointment today for that phone number and ID")
+
+    def check_in(self, code: str, hall: str | None = None) -> CheckIn:
+        """Turn an appointment into a ticket: an appointment ticket within the check-in window,
+        an ordinary walk-in ticket after it (the same day); too early is refused."""
+        now = self.clock.now()
+        with UnitOfWork(self.db) as uow:
+            row = self._row(uow, code, lock=True)
+            config = self.db.hall_config_by_id(uow.conn, row.hall_id)
+            if hall is not None and config.code != hall:
+                raise NotFound("no such appointment in this hall")
+            rules = bookings.settings(uow.conn, row.hall_id)
+            timing = check_in_timing(now, row.slot_start, rules)
+            self._check_can_check_in(row, timing, config, rules, now)
+            late = timing is CheckInTiming.LATE
+            ticket = self.engine.issue_in(
+                uow,
+                row.hall_id,
+                config,
+                row.service,
+                Channel.KIOSK if late else Channel.APPOINTMENT,
+                slot_start=None if late else row.slot_start,
+                check_hours=late,
+            )
+            status = (
+                row.status
+                if row.status == AppointmentStatus.NO_SHOW.value
+                else (AppointmentStatus.LATE.value if late else AppointmentStatus.CHECKED_IN.value)
+            )
+            if not bookings.save_appointment(
+                uow.conn, row.id, row.version, status=status, checked_in_at=now, ticket_id=ticket.id
+            ):
+                raise Conflict("the appointment was changed meanwhile; try again")
+            fresh = bookings.by_code(uow.conn, row.code)
+            assert fresh is not None
+            appointment = self._view(fresh, config, rules)
+            kind = EventType.APPOINTMENT_LATE if late else EventType.APPOINTMENT_CHECKED_IN
+            uow.record(appointment.event(kind, now, ticket_number=ticket.number))
+            self.engine.commit(uow)
+        return CheckIn(appointment, ticket, late)
+
+    @staticmethod
+    def _check_can_check_in(
+        row: Row[Any],
+        timing: CheckInTiming,
+        config: HallConfig,
+        rules: AppointmentSettings,
+        now: datetime,
+    ) -> None:
+        missed_today = (
+            row.status == AppointmentStatus.NO_SHOW.value
+            and row.ticket_id is None
+            and config.business_date(now) == row.business_date
+        )
+        if row.status != AppointmentStatus.BOOKED.value and not missed_today:
+            raise Conflict(f"the appointment is {row.status}", code="invalid_transition")
+        if timing is CheckInTiming.EARLY:
+            opens = check_in_window(row.slot_start, rules)[0].astimezone(config.zone)
+            raise Conflict(
+                f"check-in opens at {opens:%H:%M}, {rules.check_in_before_minutes} minutes "
+                "before the slot",
+                code="too_early",
+            )
+        if timing is CheckInTiming.LATE and config.business_date(now) != row.business_date:
+            raise Conflict("this appointment was for another day", code="expired")
+
+    # -- housekeeping ------------------------------------------------------------------------
+
+    def sweep(self) -> int:
+        """Mark appointments never checked in as no-shows once their window has closed."""
+        now = self.clock.now()
+        marked = 0
+        with UnitOfWork(self.db) as uow:
+            rules_of: dict[int, AppointmentSettings] = {}
+            for row in bookings.unattended(uow.conn, now, SWEEP_BATCH):
+                if row.hall_id not in rules_of:
+                    rules_of[row.hall_id] = bookings.settings(uow.conn, row.hall_id)
+                rules = rules_of[row.hall_id]
+                if now <= check_in_window(row.slot_start, rules)[1]:
+                    continue
+                if not bookings.save_appointment(
+                    uow.conn,
+                    row.id,
+                    row.version,
+                    status=AppointmentStatus.NO_SHOW.value,
+                    no_show_at=now,
+                ):
+                    continue
+                config = self.db.hall_config_by_id(uow.conn, row.hall_id)
+                view = self._view(row, config, rules)
+                uow.record(view.event(EventType.APPOINTMENT_NO_SHOW, now))
+                marked += 1
+            self.engine.commit(uow)
+        return marked
+
+    def send_reminders(self) -> int:
+        """Remind holders whose slot starts within the hour (once each)."""
+        now = self.clock.now()
+        notices: list[Notice] = []
+        with UnitOfWork(self.db) as uow:
+            for row in bookings.to_remind(uow.conn, now + timedelta(minutes=REMIND_MINUTES), now):
+                if bookings.save_appointment(uow.conn, row.id, row.version, reminded_at=now):
+                    config = self.db.hall_config_by_id(uow.conn, row.hall_id)
+                    local = row.slot_start.astimezone(config.zone)
+                    notices.append(
+                        Notice(
+                            NoticeKind.REMINDER,
+                            config.code,
+                            f"您预约的{config.service(row.service).name_zh}将于 {local:%H:%M} "
+                            "开始,请提前到大厅签到",
+                            phone_masked=row.phone_masked,
+                            phone_hash=row.phone_hash,
+                        )
+                    )
+            uow.commit()
+        for notice in notices:
+            self._notify(notice)
+        return len(notices)
+
+
+def _zone(desk: AppointmentDesk, hall: str) -> Any:
+    config = desk.db.known_config(hall)
+    return config.zone if config is not None else None
+
+
+class TurnNotices:
+    """Sends "your turn is near" once a waiting ticket has ``k`` people ahead of it.
+
+    Subscribed to the queue engine: it looks at the queue after every committed call, so a
+    failure here never fails the call. Appointment tickets are told by their masked phone;
+    remote tickets (no phone) through the notifier's ticket channel.
+    """
+
+    def __init__(self, desk: AppointmentDesk, ahead: int = 3, memory: int = 5000) -> None:
+        self.desk = desk
+        self.ahead = ahead
+        self._told: dict[str, None] = {}
+        self._memory = memory
+
+    def __call__(self, stored: Sequence[repo.StoredEvent]) -> None:
+        for item in stored:
+            e = item.event
+            if e.type is EventType.TICKET_CALLED and e.service:
+                self._check(e.hall, e.service)
+
+    def _check(self, hall: str, service: str) -> None:
+        engine = self.desk.engine
+        now = engine.clock.now()
+        with UnitOfWork(self.desk.db, write=False) as uow:
+            hall_id, config = self.desk.db.hall_config(uow.conn, hall)
+            waiting = repo.waiting_candidates(
+                uow.conn, hall_id, config.business_date(now), [service]
+            )
+            order = queue_order(waiting, now, config.dispatch)
+            if len(order) <= self.ahead or order[self.ahead].ticket_id in self._told:
+                return
+            target = order[self.ahead]
+            row = bookings.by_ticket(uow.conn, target.ticket_id)
+            number = format_number(config.service(service).prefix, target.seq)
+        self._told[target.ticket_id] = None
+        while len(self._told) > self._memory:
+            self._told.pop(next(iter(self._told)))
+        self.desk._notify(
+            Notice(
+                NoticeKind.TURN_NEAR,
+                hall,
+                f"{number} 号:前面还有 {self.ahead} 人,请到大厅等候叫号",
+                phone_masked=None if row is None else row.phone_masked,
+                phone_hash=None if row is None else row.phone_hash,
+                ticket_id=target.ticket_id,
+            )
+        )

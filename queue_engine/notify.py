@@ -1,0 +1,56 @@
+"""Messages to citizens: booking confirmations, reminders and "your turn is near".
+
+The hall only hands a message to a ``Notifier``; how it travels (SMS gateway, app push) is the
+notifier's business. The default writes a log line with the masked phone only. A plain phone
+number exists only in the booking request's memory: it is passed with the confirmation (for a
+gateway that must keep its own contact list) and never logged, stored or put in an event.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+
+class NoticeKind(StrEnum):
+    BOOKED = "booked"
+    REMINDER = "reminder"
+    TURN_NEAR = "turn_near"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: NoticeKind
+    hall: str
+    text: str
+    phone_masked: str | None = None  # None for remote tickets taken without a phone
+    phone_hash: str | None = None  # lets a gateway find its own contact record
+    ticket_id: str | None = None
+    phone: str | None = field(default=None, repr=False)  # only with BOOKED, never logged
+
+
+class Notifier(Protocol):
+    def send(self, notice: Notice) -> None: ...
+
+
+class LogNotifier:
+    """Writes each notice to the log, masked: the default until an SMS gateway is configured."""
+
+    def __init__(self) -> None:
+        self.sent: list[Notice] = []
+
+    def send(self, notice: Notice) -> None:
+        self.sent.append(notice)
+        del self.sent[:-200]  # a short memory for tests and the admin's curiosity
+        log.info(
+            "notice %s to %s (hall %s): %s",
+            notice.kind,
+            notice.phone_masked or "ticket page",
+            notice.hall,
+            notice.text,
+        )

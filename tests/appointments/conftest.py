@@ -1,0 +1,85 @@
+"""Fixtures of the appointment API tests: the API test app of ``tests/api`` on each database."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "api"))
+
+from api_helpers import SECRET, STAFF, Hall, make_app
+
+from hall_app.auth import issue_token
+from hall_app.live import LivePublisher
+from hall_app.state import hall_state
+from queue_engine.adapters import setup as adapters_setup
+from queue_engine.adapters.staff import find_user
+from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+from queue_engine.clock import FrozenClock
+
+_HASHES: dict[str, str] = {}
+
+
+@pytest.fixture
+def staff(db: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    real_hash = adapters_setup.hash_password
+
+    def cached_hash(password: str, salt: bytes | None = None) -> str:
+        if password not in _HASHES:
+            _HASHES[password] = real_hash(password, salt)
+        return _HASHES[password]
+
+    monkeypatch.setattr(adapters_setup, "hash_password", cached_hash)
+    with UnitOfWork(db) as uow:
+        for username, (password, role) in STAFF.items():
+            adapters_setup.add_user(uow.session, username, password, role, clock.now(), "ZMD")
+        uow.commit()
+    monkeypatch.setattr(adapters_setup, "hash_password", real_hash)
+    return {username: password for username, (password, _) in STAFF.items()}
+
+
+@pytest.fixture
+def app(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    db_url: str,
+    db: Database,
+    clock: FrozenClock,
+    staff: dict[str, str],
+) -> Iterator[Any]:
+    monkeypatch.setenv("HALL_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("HALL_SECRET_KEY", SECRET)
+    monkeypatch.delenv("HALL_MESSAGE_QUEUE", raising=False)
+    monkeypatch.delenv("HALL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("HALL_PII_PEPPER", raising=False)
+    monkeypatch.setattr(LivePublisher, "ensure_refresher", lambda self: None)
+    application = make_app(db_url, clock)
+    yield application
+    application.extensions["hall"].db.dispose()
+
+
+@pytest.fixture
+def client(app: Any) -> FlaskClient:
+    return app.test_client()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def auth(app: Any) -> Callable[[str], dict[str, str]]:
+    def make(username: str) -> dict[str, str]:
+        with app.test_request_context():
+            with hall_state().reader() as conn:
+                user = find_user(conn, username)
+            assert user is not None
+            return {"Authorization": f"Bearer {issue_token(user)}"}
+
+    return make
+
+
+@pytest.fixture
+def hall(client: FlaskClient, auth: Callable[[str], dict[str, str]]) -> Hall:
+    return Hall(client, auth)

@@ -115,18 +115,29 @@ def timed_post(session: requests.Session, url: str, **kwargs) -> tuple[requests.
     return response, (time.perf_counter() - started) * 1000
 
 
-def hall_round(base: str, clients: int, seconds: float) -> dict[str, float]:
-    windows = list(range(10, 10 + clients))
+def clerk_tokens(base: str, clients: int) -> dict[int, str]:
+    """One login per clerk for the whole run (logins are throttled to 10 a minute)."""
     tokens = {}
-    for w in windows:
-        user = f"clerk{w:02d}"
-        tokens[w] = requests.post(
+    for w in range(10, 10 + clients):
+        response = requests.post(
             f"{base}/api/v1/auth/token",
-            json={"username": user, "password": "zmd-clerk-2026"},
+            json={"username": f"clerk{w:02d}", "password": "zmd-clerk-2026"},
             timeout=10,
-        ).json()["token"]
-        headers = {"Authorization": f"Bearer {tokens[w]}"}
-        requests.post(f"{base}/api/v1/windows/{w}/open", headers=headers, timeout=10)
+        )
+        response.raise_for_status()
+        tokens[w] = response.json()["token"]
+    return tokens
+
+
+def hall_round(base: str, tokens: dict[int, str], seconds: float) -> dict[str, float]:
+    windows = sorted(tokens)
+    clients = len(windows)
+    for w in windows:
+        requests.post(
+            f"{base}/api/v1/windows/{w}/open",
+            headers={"Authorization": f"Bearer {tokens[w]}"},
+            timeout=10,
+        )
     services = {
         10: "SOCIAL",
         11: "SOCIAL",
@@ -230,11 +241,12 @@ def main() -> None:
             server(hall_cmd, hall_port, env) as hall_base,
             server(minimal_cmd, minimal_port, env) as minimal_base,
         ):
-            hall_round(hall_base, args.clients, 2)  # warm-up
+            tokens = clerk_tokens(hall_base, args.clients)
+            hall_round(hall_base, tokens, 2)  # warm-up
             minimal_round(minimal_base, args.clients, 2)
             for _ in range(args.rounds):
                 minimal.append(minimal_round(minimal_base, args.clients, args.seconds))
-                hall.append(hall_round(hall_base, args.clients, args.seconds))
+                hall.append(hall_round(hall_base, tokens, args.seconds))
 
     def med(rows: list[dict[str, float]], key: str) -> float:
         return round(statistics.median(r[key] for r in rows), 1)

@@ -539,6 +539,11 @@ def _zone(desk: AppointmentDesk, hall: str) -> Any:
     return config.zone if config is not None else None
 
 
+MOVES_QUEUE_FORWARD = frozenset(
+    {EventType.TICKET_CALLED, EventType.TICKET_CANCELLED, EventType.TICKET_TRANSFERRED}
+)
+
+
 class TurnNotices:
     """Sends "your turn is near" once a waiting ticket has ``k`` people ahead of it.
 
@@ -547,30 +552,32 @@ class TurnNotices:
     remote tickets (no phone) through the notifier's ticket channel.
     """
 
-    def __init__(self, desk: AppointmentDesk, ahead: int = 3, memory: int = 5000) -> None:
+    def __init__(self, desk: AppointmentDesk, ahead: int | None = None, memory: int = 5000) -> None:
         self.desk = desk
-        self.ahead = ahead
+        self._ahead = ahead  # None: each hall's own ``notify_ahead`` setting
         self._told: dict[str, None] = {}
         self._memory = memory
 
     def __call__(self, stored: Sequence[repo.StoredEvent]) -> None:
+        """Tickets move forward when one is called, cancelled or transferred away."""
         for item in stored:
             e = item.event
-            if e.type is EventType.TICKET_CALLED and e.service:
+            if e.type in MOVES_QUEUE_FORWARD and e.service:
                 self._check(e.hall, e.service)
 
     def _check(self, hall: str, service: str) -> None:
         engine = self.desk.engine
         now = engine.clock.now()
+        ahead = self._ahead if self._ahead is not None else self.desk.settings(hall).notify_ahead
         with UnitOfWork(self.desk.db, write=False) as uow:
             hall_id, config = self.desk.db.hall_config(uow.conn, hall)
             waiting = repo.waiting_candidates(
                 uow.conn, hall_id, config.business_date(now), [service]
             )
             order = queue_order(waiting, now, config.dispatch)
-            if len(order) <= self.ahead or order[self.ahead].ticket_id in self._told:
+            if len(order) <= ahead or order[ahead].ticket_id in self._told:
                 return
-            target = order[self.ahead]
+            target = order[ahead]
             row = bookings.by_ticket(uow.conn, target.ticket_id)
             number = format_number(config.service(service).prefix, target.seq)
         self._told[target.ticket_id] = None
@@ -580,7 +587,7 @@ class TurnNotices:
             Notice(
                 NoticeKind.TURN_NEAR,
                 hall,
-                f"{number} 号:前面还有 {self.ahead} 人,请到大厅等候叫号",
+                f"{number} 号:前面还有 {ahead} 人,请到大厅等候叫号",
                 phone_masked=None if row is None else row.phone_masked,
                 phone_hash=None if row is None else row.phone_hash,
                 ticket_id=target.ticket_id,

@@ -4,12 +4,14 @@ The hall only hands a message to a ``Notifier``; how it travels (SMS gateway, ap
 notifier's business. The default writes a log line with the masked phone only. A plain phone
 number exists only in the booking request's memory: it is passed with the confirmation (for a
 gateway that must keep its own contact list) and never logged, stored or put in an event.
+Appointment codes are keys too: the log shows them redacted.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Protocol
 
@@ -45,12 +47,21 @@ class LogNotifier:
         self.sent: list[Notice] = []
 
     def send(self, notice: Notice) -> None:
-        self.sent.append(notice)
+        kept = replace(notice, phone=None)  # memory and log never hold a plain phone
+        self.sent.append(kept)
         del self.sent[:-200]  # a short memory for tests and the admin's curiosity
         log.info(
             "notice %s to %s (hall %s): %s",
             notice.kind,
             notice.phone_masked or "ticket page",
             notice.hall,
-            notice.text,
+            redact_codes(notice.text),
         )
+
+
+APPOINTMENT_CODE = re.compile(r"\b[2-9A-Z]{10}\b")
+
+
+def redact_codes(text: str) -> str:
+    """Appointment codes are the holder's key: logs show only their last two characters."""
+    return APPOINTMENT_CODE.sub(lambda m: "********" + m.group(0)[-2:], text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,6 +48,33 @@ def authenticate(conn: Connection, username: str, password: str) -> StaffUser | 
     if not verify_password(password, row[0]):
         return None
     return find_user(conn, username)
+
+
+@dataclass
+class AuditEntry:
+    """The staff action behind the current request; written with the change it makes."""
+
+    actor: str
+    role: str
+    action: str
+    target: str
+    remote_addr: str
+    recorded: bool = False
+
+
+# Set by the web layer for a staff request; a unit of work that commits a change records it
+# in the same transaction, so the audit trail and the change cannot disagree.
+CURRENT_AUDIT: ContextVar[AuditEntry | None] = ContextVar("hall_audit", default=None)
+
+
+def record_pending_audit(conn: Connection, ts: datetime, detail: dict[str, Any]) -> None:
+    entry = CURRENT_AUDIT.get()
+    if entry is None or entry.recorded:
+        return
+    record_audit(
+        conn, ts, entry.actor, entry.role, entry.action, entry.target, detail, entry.remote_addr
+    )
+    entry.recorded = True
 
 
 def record_audit(

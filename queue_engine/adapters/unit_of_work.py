@@ -17,6 +17,7 @@ from ..events import DomainEvent
 from ..model import HallConfig
 from . import repository as repo
 from .database import make_engine
+from .staff import record_pending_audit
 
 HANDLING_WINDOW = timedelta(hours=3)
 HANDLING_TTL_SECONDS = 30.0
@@ -170,6 +171,10 @@ class UnitOfWork:
         if self._session is not None:
             self._session.flush()
         stored = repo.append_events(self.conn, self._events)
+        if stored:
+            record_pending_audit(
+                self.conn, stored[0].event.ts, {"events": [str(s.event.type) for s in stored]}
+            )
         self._tx.commit()
         self._events = []
         self.published.extend(stored)

@@ -568,9 +568,11 @@ class TurnNotices:
     def _check(self, hall: str, service: str) -> None:
         engine = self.desk.engine
         now = engine.clock.now()
-        ahead = self._ahead if self._ahead is not None else self.desk.settings(hall).notify_ahead
-        with UnitOfWork(self.desk.db, write=False) as uow:
+        with UnitOfWork(self.desk.db, write=False) as uow:  # one read for all of it
             hall_id, config = self.desk.db.hall_config(uow.conn, hall)
+            ahead = self._ahead
+            if ahead is None:
+                ahead = bookings.settings(uow.conn, hall_id).notify_ahead
             waiting = repo.waiting_candidates(
                 uow.conn, hall_id, config.business_date(now), [service]
             )

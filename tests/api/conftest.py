@@ -15,45 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import SECRET, STAFF, Hall, make_app
+from api_helpers import SECRET, Hall, add_staff, make_app
 from flask.testing import FlaskClient
 
 from hall_app.auth import issue_token
 from hall_app.live import LivePublisher
 from hall_app.state import hall_state
-from queue_engine.adapters import setup as adapters_setup
 from queue_engine.adapters.staff import find_user
-from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+from queue_engine.adapters.unit_of_work import Database
 from queue_engine.clock import FrozenClock
 
 
-@pytest.fixture(scope="session")
-def _hash_cache() -> dict[str, str]:
-    return {}
-
-
 @pytest.fixture
-def staff(
-    db: Database,
-    clock: FrozenClock,
-    monkeypatch: pytest.MonkeyPatch,
-    _hash_cache: dict[str, str],
-) -> dict[str, str]:
+def staff(db: Database, clock: FrozenClock) -> dict[str, str]:
     """The staff accounts of STAFF in hall ZMD; returns username → password."""
-    real_hash = adapters_setup.hash_password
-
-    def cached_hash(password: str, salt: bytes | None = None) -> str:
-        if password not in _hash_cache:
-            _hash_cache[password] = real_hash(password, salt)
-        return _hash_cache[password]
-
-    monkeypatch.setattr(adapters_setup, "hash_password", cached_hash)
-    with UnitOfWork(db) as uow:
-        for username, (password, role) in STAFF.items():
-            adapters_setup.add_user(uow.session, username, password, role, clock.now(), "ZMD")
-        uow.commit()
-    monkeypatch.setattr(adapters_setup, "hash_password", real_hash)
-    return {username: password for username, (password, _) in STAFF.items()}
+    return add_staff(db, clock.now())
 
 
 @pytest.fixture

@@ -50,6 +50,10 @@ WINDOW_EVENTS = frozenset(
 )
 
 
+# The SPEC §5 events of tickets and windows; everything else in the log stays off public rooms.
+PUBLIC_EVENTS = frozenset(t for t in EventType if t.value.startswith(("ticket.", "window.")))
+
+
 def hall_room(hall: str) -> str:
     return f"hall:{hall}"
 
@@ -75,6 +79,8 @@ class LivePublisher:
     def publish(self, stored: Sequence[StoredEvent]) -> None:
         for item in stored:
             e = item.event
+            if e.type not in PUBLIC_EVENTS:
+                continue  # reviews, cases, appointments: staff business, not for boards/phones
             message = public_event(item)
             rooms = [hall_room(e.hall)]
             if e.window:

@@ -93,11 +93,13 @@ def queue_json(queue: ServiceQueue, config: HallConfig) -> dict[str, Any]:
     }
 
 
+PRIVATE_PAYLOAD_KEYS = frozenset({"estimated_wait", "comment", "supervisor", "note"})
+
+
 def public_event(stored: StoredEvent) -> dict[str, Any]:
     """A live event for public rooms (boards, phones): numbers only, never the ticket id."""
     e = stored.event
-    payload = dict(e.payload)
-    payload.pop("estimated_wait", None)
+    payload = {k: v for k, v in e.payload.items() if k not in PRIVATE_PAYLOAD_KEYS}
     if "by" in payload:  # who cancelled: "holder" or "staff", never which staff member
         payload["by"] = "staff" if str(payload["by"]).startswith("staff") else "holder"
     return {

@@ -205,7 +205,10 @@ class EvaluationDesk:
                 raise NotFound(f"no case {case_id}")
             config = self.db.hall_config_by_id(uow.conn, row.hall_id)
             status = next_status(CaseStatus(row.status), kind, note, rerating)
-            notes = row.note + (f"\n[{now:%Y-%m-%d %H:%M}] {actor}: {note.strip()}" if note else "")
+            local = now.astimezone(config.zone)  # notes are read by people in the hall
+            notes = row.note + (
+                f"\n[{local:%Y-%m-%d %H:%M}] {actor}: {note.strip()}" if note else ""
+            )
             values: dict[str, Any] = {"status": status.value, "updated_at": now, "note": notes}
             if rerating is not None:
                 values["rerating"] = rerating

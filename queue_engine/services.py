@@ -106,7 +106,9 @@ class QueueEngine:
                 log.exception("event subscriber %r failed", subscriber)
 
     def _commit(self, uow: UnitOfWork) -> None:
-        self._publish(uow.commit())
+        """Commit now; publish once the unit has let go of its connection and write lock."""
+        stored = uow.commit()
+        uow.after_exit(lambda: self._publish(stored))
 
     def commit(self, uow: UnitOfWork) -> None:
         """Commit a unit of work opened by another service and publish its events."""

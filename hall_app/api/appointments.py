@@ -24,14 +24,20 @@ from ..serialize import iso, ticket_json
 from . import booking_schemas as b
 from .routes import _config_of, _engine, _require_hall, api, staff_doc
 
+MAX_DAYS_AWAY = 400  # far beyond any booking horizon; keeps date arithmetic in range
+
 
 def parse_date(text: str | None, config: HallConfig) -> date:
+    today = config.business_date(_engine().clock.now())
     if not text:
-        return config.business_date(_engine().clock.now())
+        return today
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InvalidInput("dates are written YYYY-MM-DD") from None
+    if abs((day - today).days) > MAX_DAYS_AWAY:
+        raise InvalidInput(f"{day.isoformat()} is too far from today")
+    return day
 
 
 def parse_start(text: str, day: date, config: HallConfig) -> datetime:
@@ -131,6 +137,10 @@ def book(hall: str, body: b.AppointmentIn) -> tuple[dict[str, Any], int]:
     config = _config_of(hall)
     day = parse_date(body.date, config)
     start = parse_start(body.start, day, config)
+    if abs((start.date() - day).days) > 1:
+        raise InvalidInput("the start must be on the booked day")
+    if body.service not in {s.code for s in config.services}:
+        raise InvalidInput(f"hall {config.code} has no service {body.service!r}")
     appointment = booking().desk.book(
         hall, body.service, day, start, body.name, body.phone, body.id_number
     )

@@ -269,8 +269,9 @@ def no_show(ticket_id: str) -> dict[str, Any]:
 @require_roles(*CLERK)
 @staff_doc(
     "Send the ticket to another service and/or one window",
+    r404="no such ticket, target service or target window",
     r409="wrong state",
-    r422="no or invalid target",
+    r422="no target, or a window without that skill",
 )
 def transfer(ticket_id: str, body: s.TransferIn) -> dict[str, Any]:
     if body.service is None and body.window is None:

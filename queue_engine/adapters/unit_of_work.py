@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 
@@ -123,6 +123,7 @@ class UnitOfWork:
         self._engine = db.engine if write else db.reader_engine
         self._events: list[DomainEvent] = []
         self._session: Session | None = None
+        self._after_exit: list[Callable[[], None]] = []
         self.published: list[repo.StoredEvent] = []
 
     def __enter__(self) -> UnitOfWork:
@@ -163,6 +164,12 @@ class UnitOfWork:
         finally:
             self.conn.close()
             self._release()
+            for callback in self._after_exit:  # after the locks are gone: e.g. publishing
+                callback()
+
+    def after_exit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this unit has closed its connection and released its locks."""
+        self._after_exit.append(callback)
 
     def record(self, *events: DomainEvent) -> None:
         self._events.extend(events)

@@ -376,6 +376,28 @@ def test_a_staff_cancel_does_not_name_the_staff_member_publicly(rooms: Rooms, ha
     assert leaks(received(phone), set(STAFF_NAMES)) == []
 
 
+def test_reviews_and_follow_up_cases_never_reach_public_rooms(rooms: Rooms, hall: Hall) -> None:
+    """A bad review's comment may name people; the case names its supervisor: staff only."""
+    board = rooms.join({"hall": "ZMD"})
+    snapshot_of(board)
+    ticket = hall.issue("SOCIAL")
+    hall.open(10, "clerk10")
+    hall.call_next(10, "clerk10")
+    hall.act(ticket["id"], "start", "clerk10")
+    hall.act(ticket["id"], "finish", "clerk10")
+    window = rooms.join({"window": hall.window_id(10)})
+    snapshot_of(window)
+    comment = "张三 13812345678 态度差"
+    rated = hall.client.post(
+        f"{API}/tickets/{ticket['id']}/evaluation", json={"score": 1, "comment": comment}
+    )
+    assert rated.status_code == 201
+    for sio in (board, window):
+        messages = received(sio)
+        assert not {"evaluation", "case.opened", "case.changed"} & set(names(messages))
+        assert leaks(messages, {comment, "13812345678", "supervisor"}) == []
+
+
 # -- only after commit -----------------------------------------------------------------------
 
 

@@ -86,7 +86,7 @@ def test_booking_viewing_and_cancelling_by_code(client: FlaskClient) -> None:
         ({"start": "25:99"}, 422),
         ({"date": "2026-13-01"}, 422),
         ({"date": "2026-12-25"}, 422),
-        ({"service": "NOPE"}, 404),
+        ({"service": "NOPE"}, 422),  # SPEC §5: an invalid booking is a 422
         ({"extra": 1}, 422),
     ],
 )
@@ -97,6 +97,15 @@ def test_invalid_bookings_are_422_never_500(
         client.post(f"{API}/halls/ZMD/appointments", json=booking_body(1, **overrides)), status
     )
     assert phone(1) not in json.dumps(body) and id_number(1) not in json.dumps(body)
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_dates_at_the_ends_of_the_calendar_are_422_not_500(client: FlaskClient, day: str) -> None:
+    assert_error(client.get(f"{API}/halls/ZMD/services/SOCIAL/slots?date={day}"), 422)
+    booked = client.post(
+        f"{API}/halls/ZMD/appointments", json=booking_body(1, date=day, start="10:00")
+    )
+    assert_error(booked, 422)
 
 
 def test_full_slots_and_duplicates_are_409(client: FlaskClient) -> None:

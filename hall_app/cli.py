@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import click
 
 from queue_engine.accounts import parse_role
 from queue_engine.adapters.database import migrate
+from queue_engine.adapters.repository import events_between
 from queue_engine.adapters.setup import add_user, create_hall
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.clock import SystemClock
 from queue_engine.demo import DEMO_USERS, demo_hall
 from queue_engine.errors import DomainError
+from queue_engine.eventlog import write_csv
 
 from .config import Settings
 
@@ -133,3 +137,54 @@ def appointments_sweep() -> None:
     finally:
         db.dispose()
     click.echo(f"{marked} appointment(s) marked as no-show, {reminded} reminder(s) sent")
+
+
+@main.group()
+def events() -> None:
+    """The append-only event log."""
+
+
+@events.command("export")
+@click.option("--hall", "hall_code", required=True, help="Hall code, e.g. ZMD.")
+@click.option(
+    "--from",
+    "date_from",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="First business date (the hall's local date), inclusive.",
+)
+@click.option(
+    "--to",
+    "date_to",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Last business date, inclusive.",
+)
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False))
+def events_export(
+    hall_code: str, date_from: datetime | None, date_to: datetime | None, out_path: str
+) -> None:
+    """Write a hall's events as CSV (SPEC §5 columns; times with the hall's UTC offset)."""
+    db = _database()
+    try:
+        with UnitOfWork(db, write=False) as uow:
+            _, config = db.hall_config(uow.conn, hall_code)
+            start = _local_midnight(date_from, config.zone, 0)
+            end = _local_midnight(date_to, config.zone, 1)
+            with open(out_path, "w", encoding="utf-8", newline="") as out:
+                count = write_csv(
+                    events_between(uow.conn, config.code, start, end), config.zone, out
+                )
+    except DomainError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)
+    finally:
+        db.dispose()
+    click.echo(f"{count} event{'' if count == 1 else 's'} written to {out_path}")
+
+
+def _local_midnight(day: datetime | None, zone: ZoneInfo, plus_days: int) -> datetime | None:
+    """The start of a local business date (+ days), as an aware instant; None stays None."""
+    if day is None:
+        return None
+    return datetime.combine(day.date() + timedelta(days=plus_days), time(0), zone)

@@ -7,7 +7,7 @@ updated only if nobody changed them in between; numbers come from an atomic coun
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -544,6 +544,19 @@ def recent_calls(conn: Connection, hall: str, since: datetime, limit: int) -> li
             .limit(limit)
         )
     )
+
+
+def events_between(
+    conn: Connection, hall: str, start: datetime | None, end: datetime | None
+) -> Iterator[Mapping[Any, Any]]:
+    """A hall's logged events in the order they were written, optionally within [start, end)."""
+    stmt = select(E).where(E.c.hall == hall).order_by(E.c.id)
+    if start is not None:
+        stmt = stmt.where(E.c.ts >= start)
+    if end is not None:
+        stmt = stmt.where(E.c.ts < end)
+    for row in conn.execution_options(yield_per=1000).execute(stmt):
+        yield row._mapping
 
 
 def count_tickets(conn: Connection, hall_id: int, day: date) -> dict[str, int]:

@@ -93,3 +93,73 @@ def test_user_add_hashes_the_password_and_refuses_bad_input(cli_env: dict[str, s
         user = uow.session.scalars(select(UserRow).where(UserRow.username == "wang.li")).one()
     db.dispose()
     assert user.role == "clerk" and verify_password("Window-7-ok", user.password_hash)
+
+
+def test_events_export_writes_the_spec_columns_in_the_halls_time(
+    cli_env: dict[str, str],
+) -> None:
+    import csv
+    import json
+    from datetime import UTC, datetime
+
+    from queue_engine.clock import FrozenClock
+    from queue_engine.events import EVENT_COLUMNS
+    from queue_engine.services import QueueEngine
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", "--demo", "--always-open"], env=cli_env).exit_code == 0
+    db = Database(cli_env["HALL_DATABASE_URL"])
+    clock = FrozenClock(datetime(2026, 11, 26, 15, 50, tzinfo=UTC))  # 23:50 in Zhumadian
+    engine = QueueEngine(db, clock)
+    window = engine.hall_config("ZMD").window_by_number(10).id
+    first = engine.issue_ticket("ZMD", "SOCIAL", priority="elderly")
+    engine.open_window(window, "clerk10")
+    clock.advance(minutes=5)
+    engine.call_next(window, "clerk10")
+    engine.start(first.id, "clerk10")
+    clock.advance(minutes=15)  # 00:10 the next local day: a new business date
+    engine.finish(first.id, "clerk10")
+    db.dispose()
+
+    out = Path(cli_env["HALL_DATABASE_URL"].removeprefix("sqlite:///")).with_name("ev.csv")
+    everything = runner.invoke(
+        main, ["events", "export", "--hall", "ZMD", "--out", str(out)], env=cli_env
+    )
+    assert everything.exit_code == 0, everything.output
+    with out.open(encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        assert tuple(reader.fieldnames or ()) == EVENT_COLUMNS
+        rows = list(reader)
+    assert [r["type"] for r in rows] == [
+        "ticket.issued",
+        "window.opened",
+        "ticket.called",
+        "ticket.started",
+        "ticket.finished",
+    ]
+    assert rows[0]["ts"] == "2026-11-26T23:50:00+08:00"
+    assert rows[0]["priority"] == "elderly" and rows[0]["ticket_number"] == "F001"
+    assert "estimated_wait" in json.loads(rows[0]["payload"])
+    assert rows[2]["window"] == "10" and rows[2]["clerk"] == "clerk10"
+
+    day_two = runner.invoke(
+        main,
+        [
+            "events",
+            "export",
+            "--hall",
+            "ZMD",
+            "--from",
+            "2026-11-27",
+            "--to",
+            "2026-11-27",
+            "--out",
+            str(out),
+        ],
+        env=cli_env,
+    )
+    assert day_two.exit_code == 0 and "1 event written" in day_two.output
+    unknown = runner.invoke(
+        main, ["events", "export", "--hall", "NOPE", "--out", str(out)], env=cli_env
+    )
+    assert unknown.exit_code == 2 and "error:" in unknown.output

@@ -105,14 +105,10 @@ class QueueEngine:
             except Exception:  # a broken listener must never undo a committed change
                 log.exception("event subscriber %r failed", subscriber)
 
-    def _commit(self, uow: UnitOfWork) -> None:
+    def commit(self, uow: UnitOfWork) -> None:
         """Commit now; publish once the unit has let go of its connection and write lock."""
         stored = uow.commit()
         uow.after_exit(lambda: self._publish(stored))
-
-    def commit(self, uow: UnitOfWork) -> None:
-        """Commit a unit of work opened by another service and publish its events."""
-        self._commit(uow)
 
     # -- tickets -------------------------------------------------------------------------
 
@@ -192,7 +188,7 @@ class QueueEngine:
             ticket = self.issue_in(
                 uow, hall_id, config, service_code, channel, priority, key, slot_start, check_hours
             )
-            self._commit(uow)
+            self.commit(uow)
             return ticket
 
     def issue_in(
@@ -368,7 +364,7 @@ class QueueEngine:
             if window is not None and ticket.status not in ACTIVE_STATUSES:
                 window.current_ticket = None
                 repo.save_window(uow.conn, window)
-            self._commit(uow)
+            self.commit(uow)
             return ticket
 
     # -- windows -------------------------------------------------------------------------
@@ -414,7 +410,7 @@ class QueueEngine:
                     window.current_ticket = ticket.id
                     window.cycle_position = decision.next_cycle_position
                     repo.save_window(uow.conn, window)
-                    self._commit(uow)
+                    self.commit(uow)
                     return ticket
                 if decision is None and not skipped:
                     return None  # nothing eligible (claims in flight elsewhere: look again)
@@ -432,7 +428,7 @@ class QueueEngine:
             ticket = repo.ticket_from_row(row, config)
             uow.record(ticket.recall(self.clock.now()))
             repo.save_ticket_or_conflict(uow.conn, ticket, row.version)
-            self._commit(uow)
+            self.commit(uow)
             return ticket
 
     def current_ticket(self, window_id: int) -> Ticket | None:
@@ -472,7 +468,7 @@ class QueueEngine:
             event = act(window, self.clock.now())
             uow.record(event)  # type: ignore[arg-type]
             repo.save_window(uow.conn, window)
-            self._commit(uow)
+            self.commit(uow)
             return window
 
     # -- queues ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, Select, Table, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -557,15 +557,6 @@ def events_between(
         stmt = stmt.where(E.c.ts < end)
     for row in conn.execution_options(yield_per=1000).execute(stmt):
         yield row._mapping
-
-
-def count_tickets(conn: Connection, hall_id: int, day: date) -> dict[str, int]:
-    rows = conn.execute(
-        select(T.c.status, func.count())
-        .where(T.c.hall_id == hall_id, T.c.business_date == day)
-        .group_by(T.c.status)
-    )
-    return {r[0]: r[1] for r in rows}
 
 
 # ---- events ------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import TracebackType
 
@@ -101,12 +101,6 @@ class Database:
             self._handling[hall_id] = (time.monotonic() + HANDLING_TTL_SECONDS, stats)
         return stats
 
-    def forget_caches(self) -> None:
-        with self._lock:
-            self._configs.clear()
-            self._handling.clear()
-            self._windows.clear()
-
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -115,7 +109,7 @@ class UnitOfWork:
     """``with UnitOfWork(db) as uow: ...; uow.commit()``: nothing is kept unless committed.
 
     Events collected with ``record`` are written in the same transaction as the change and
-    handed out (``uow.published``) only after a successful commit.
+    returned by ``commit`` for publishing once the unit has closed.
     """
 
     def __init__(self, db: Database, *, write: bool = True) -> None:
@@ -124,7 +118,6 @@ class UnitOfWork:
         self._events: list[DomainEvent] = []
         self._session: Session | None = None
         self._after_exit: list[Callable[[], None]] = []
-        self.published: list[repo.StoredEvent] = []
 
     def __enter__(self) -> UnitOfWork:
         self._gate = self.db.write_gate if self._engine is self.db.engine else None
@@ -184,7 +177,6 @@ class UnitOfWork:
             )
         self._tx.commit()
         self._events = []
-        self.published.extend(stored)
         return stored
 
     def rollback(self) -> None:
@@ -193,7 +185,3 @@ class UnitOfWork:
             self._session = None
         self._tx.rollback()
         self._events = []
-
-    @property
-    def pending_events(self) -> Sequence[DomainEvent]:
-        return tuple(self._events)

@@ -278,7 +278,8 @@ def _halls(events: pd.DataFrame) -> str | list[str] | None:
 
 def records(table: pd.DataFrame) -> list[dict[str, Any]]:
     """A KPI table as a list of plain dicts (group keys first; NaN → None, rounded)."""
-    flat = table.reset_index() if table.index.name != "group" else table
+    keyed = any(name is not None and name != "group" for name in table.index.names)
+    flat = table.reset_index() if keyed else table
     return [
         {str(k): _json_value(v) for k, v in row.items()} for row in flat.to_dict(orient="records")
     ]

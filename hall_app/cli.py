@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from analytics.cli import kpis_command
+from analytics.cli import register as register_analytics
 from queue_engine.accounts import parse_role
 from queue_engine.adapters.database import migrate
 from queue_engine.adapters.repository import events_between
@@ -65,7 +65,7 @@ def init(demo: bool, always_open: bool) -> None:
     click.echo(f"  clerk02 … clerk{len(spec.windows):02d} share the password of clerk01")
 
 
-main.add_command(kpis_command)
+register_analytics(main)
 
 
 @main.group()

@@ -81,10 +81,7 @@ def dashboard_strings() -> dict[str, Any]:
     return {
         "states": window_state_labels(),
         "kinds": alert_kind_labels(),
-        "severity": {"yellow": gettext("黄色预警"), "red": gettext("红色预警")},
         "idle": gettext("空闲"),
-        "waiting_n": gettext("{n} 人"),
-        "longest": gettext("最长 {n} 分钟"),
         "acknowledge": gettext("确认"),
         "ack_prompt": gettext("处置说明(必填)"),
         "acked_by": gettext("{who} 已确认:{note}"),
@@ -99,7 +96,6 @@ def dashboard_strings() -> dict[str, Any]:
         "sl5": gettext("5 分钟内叫号率"),
         "sl15": gettext("15 分钟内叫号率"),
         "throughput": gettext("每小时办结"),
-        "paused_for": gettext("暂停 {t}"),
         "serving": gettext("办理中"),
         "called": gettext("已叫号"),
     }

@@ -133,7 +133,7 @@
   function base(extra) {
     var option = {
       animation: false,
-      grid: { left: 44, right: 44, top: 34, bottom: 28 },
+      grid: { left: 40, right: 40, top: 36, bottom: 26 },
       tooltip: { trigger: "axis" },
       legend: { top: 0, textStyle: { color: "#33415c" } },
       textStyle: { fontFamily: "Noto Sans CJK SC, sans-serif" }
@@ -152,7 +152,7 @@
     var hourly = chart("chart-hourly");
     if (hourly) hourly.setOption(base({
       xAxis: Object.assign({ type: "category", data: h.hours }, AXIS),
-      yAxis: [Object.assign({ type: "value", name: t("arrivals") }, AXIS), Object.assign({ type: "value", name: en ? "min" : "分钟" }, AXIS)],
+      yAxis: [Object.assign({ type: "value", minInterval: 1 }, AXIS), Object.assign({ type: "value", axisLabel: { formatter: "{value}′", color: "#33415c" } }, { splitLine: { show: false } })],
       series: [
         { name: t("arrivals"), type: "bar", data: h.arrivals, itemStyle: { color: "#0b5cad" }, barMaxWidth: 22 },
         { name: t("wait_mean"), type: "line", yAxisIndex: 1, data: h.wait_mean, smooth: true, itemStyle: { color: "#c8102e" } },
@@ -171,7 +171,7 @@
     var win = chart("chart-windows");
     if (win) win.setOption(base({
       xAxis: Object.assign({ type: "category", data: w.windows }, AXIS),
-      yAxis: [Object.assign({ type: "value", name: t("served") }, AXIS), Object.assign({ type: "value", name: t("throughput") }, AXIS)],
+      yAxis: [Object.assign({ type: "value", minInterval: 1 }, AXIS), Object.assign({ type: "value" }, AXIS, { splitLine: { show: false } })],
       series: [
         { name: t("served"), type: "bar", data: w.served, itemStyle: { color: "#0b5cad" }, barMaxWidth: 18 },
         { name: t("throughput"), type: "line", yAxisIndex: 1, data: w.throughput_per_hour, itemStyle: { color: "#6b3fb8" } }

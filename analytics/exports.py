@@ -126,7 +126,7 @@ def bar_chart(
     names: Sequence[str], values: Sequence[Any], title: str, colors: Sequence[str] | None = None
 ) -> bytes:
     """One bar per window (or day), e.g. served per window or the flag scores."""
-    fig, ax = _figure(title, width=max(8.0, 0.45 * len(names) + 3))
+    fig, ax = _figure(title, width=min(14.0, max(8.0, 0.45 * len(names) + 3)), height=3.4)
     numbers = [0.0 if v is None or math.isnan(float(v)) else float(v) for v in values]
     ax.bar([str(n) for n in names], numbers, color=list(colors) if colors else BLUE)
     _fonts(ax)

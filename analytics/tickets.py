@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from datetime import tzinfo
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,47 +59,70 @@ def _minutes(delta: pd.Series) -> pd.Series:
     return minutes
 
 
-def _issue_payloads(payloads: pd.Series) -> pd.DataFrame:
+def _naive(ts: pd.Series) -> np.ndarray[Any, Any]:
+    """UTC instants as a plain datetime64 array (fast; no per-row Timestamp objects)."""
+    return np.asarray(ts.dt.tz_localize(None).to_numpy())
+
+
+def _aware(values: np.ndarray[Any, Any], index: pd.Index | None = None) -> pd.Series:
+    series = pd.Series(values, index=index)
+    if series.dtype == object:
+        series = pd.to_datetime(series)
+    aware: pd.Series = series.dt.tz_localize("UTC")
+    return aware
+
+
+def _json_list(texts: pd.Series) -> list[dict[str, Any]]:
+    """Many small JSON objects parsed in one call (much faster than one call each)."""
+    joined = ",".join(t if isinstance(t, str) and t else "{}" for t in texts)
+    parsed: list[dict[str, Any]] = json.loads(f"[{joined}]")
+    return parsed
+
+
+def _issue_payloads(payloads: pd.Series, index: pd.Index) -> pd.DataFrame:
     """Slot start and the estimate given, from the ``ticket.issued`` payloads."""
-    slot: list[object] = []
-    median: list[float] = []
-    p90: list[float] = []
-    for text in payloads.fillna("{}"):
-        data = json.loads(text) if text != "{}" else {}
-        slot.append(data.get("slot_start"))
-        estimate = data.get("estimated_wait") or {}
-        median.append(float(estimate.get("median_minutes", np.nan)))
-        p90.append(float(estimate.get("p90_minutes", np.nan)))
+    data = _json_list(payloads)
+    estimates = [d.get("estimated_wait") or {} for d in data]
+    slot = pd.Series([d.get("slot_start") for d in data], dtype=object, index=index)
     return pd.DataFrame(
         {
-            "slot_start": pd.to_datetime(
-                pd.Series(slot, dtype=object, index=payloads.index), utc=True, format="ISO8601"
-            ),
-            "est_median": median,
-            "est_p90": p90,
+            "slot_start": pd.to_datetime(slot, utc=True, format="ISO8601"),
+            "est_median": np.array([e.get("median_minutes", np.nan) for e in estimates], float),
+            "est_p90": np.array([e.get("p90_minutes", np.nan) for e in estimates], float),
         },
-        index=payloads.index,
+        index=index,
     )
+
+
+def _category(values: np.ndarray[Any, Any]) -> pd.Categorical:
+    """Short repeated codes (service, window, clerk…) as categories: fast to group by."""
+    return pd.Categorical(values)
+
+
+def _codes(events: pd.DataFrame, index: pd.Index) -> np.ndarray[Any, Any]:
+    """Each event's ticket as a row number of ``index`` (−1: not a ticket of it)."""
+    codes: np.ndarray[Any, Any] = index.get_indexer(pd.Index(events["ticket_id"]))
+    return codes
 
 
 def tickets(events: pd.DataFrame) -> pd.DataFrame:
     """One row per ticket issued in the log (see the module text), indexed by ticket id."""
     zone = zone_of(events)
     issued = events.loc[events["type"] == ISSUED].drop_duplicates("ticket_id")
+    index = pd.Index(issued["ticket_id"].to_numpy(dtype=object), name="ticket_id")
     out = pd.DataFrame(
         {
-            "number": issued["ticket_number"].to_numpy(),
-            "service": issued["service"].astype(object).to_numpy(),
-            "channel": issued["channel"].astype(object).to_numpy(),
-            "priority": issued["priority"].astype(object).to_numpy(),
-            "issued_at": issued["ts"].to_numpy(),
+            "number": issued["ticket_number"].to_numpy(dtype=object),
+            "service": _category(issued["service"].to_numpy(dtype=object)),
+            "channel": _category(issued["channel"].to_numpy(dtype=object)),
+            "priority": _category(issued["priority"].to_numpy(dtype=object)),
         },
-        index=pd.Index(issued["ticket_id"].to_numpy(), name="ticket_id"),
+        index=index,
     )
-    out["issued_at"] = pd.to_datetime(out["issued_at"], utc=True)
-    extra = _issue_payloads(issued["payload"])
+    out["issued_at"] = _aware(_naive(issued["ts"]), index)
+    extra = _issue_payloads(issued["payload"], index)
     for column in extra.columns:
-        out[column] = extra[column].set_axis(out.index)
+        out[column] = extra[column]
     local = _local(out["issued_at"], zone)
     out["business_date"] = _day(local)
     out["hour"] = local.dt.hour
@@ -113,100 +137,148 @@ def tickets(events: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+LIFE_TYPES = (ISSUED, CALLED, RECALLED, STARTED, FINISHED, NO_SHOW, TRANSFERRED, CANCELLED)
+_STATUS = {
+    ISSUED: "waiting",
+    CALLED: "called",
+    RECALLED: "called",
+    STARTED: "serving",
+    FINISHED: "done",
+    NO_SHOW: "no_show",
+    TRANSFERRED: "waiting",
+    CANCELLED: "cancelled",
+}
+
+
+def _requeued(payloads: pd.Series) -> np.ndarray[Any, Any]:
+    flags: np.ndarray[Any, Any] = (
+        payloads.fillna("").str.contains(_REQUEUED, regex=True).to_numpy(dtype=bool)
+    )
+    return flags
+
+
 def _add_life(out: pd.DataFrame, events: pd.DataFrame) -> None:
-    """First call, final state and service, transfers and requeues of each ticket."""
-    mine = events.loc[events["ticket_id"].isin(out.index) & (events["type"] != EVALUATION)]
-    first_call = (
-        mine.loc[mine["type"] == CALLED].drop_duplicates("ticket_id").set_index("ticket_id")
-    )
-    out["first_called_at"] = first_call["ts"].reindex(out.index)
-    out["first_window"] = first_call["window"].astype(object).reindex(out.index)
-    out["first_clerk"] = first_call["clerk"].astype(object).reindex(out.index)
-    last = mine.drop_duplicates("ticket_id", keep="last").set_index("ticket_id")
-    kind = last["type"].astype(object)
-    requeued = last["payload"].fillna("").str.contains(_REQUEUED, regex=True)
-    status = kind.map(
-        {
-            ISSUED: "waiting",
-            CALLED: "called",
-            RECALLED: "called",
-            STARTED: "serving",
-            FINISHED: "done",
-            NO_SHOW: "no_show",
-            TRANSFERRED: "waiting",
-            CANCELLED: "cancelled",
-        }
-    )
-    status = status.where(~((kind == NO_SHOW) & requeued), "waiting")
-    out["status"] = status.reindex(out.index).fillna("waiting")
-    out["final_service"] = last["service"].astype(object).reindex(out.index)
-    out["final_at"] = (
-        last["ts"].reindex(out.index).where(out["status"].isin(["done", "no_show", "cancelled"]))
-    )
-    counts = mine.groupby(["ticket_id", "type"], observed=True).size().unstack(fill_value=0)
-    out["transfers"] = _count(counts, TRANSFERRED, out.index)
-    out["recalls"] = _count(counts, RECALLED, out.index)
-    no_shows = mine.loc[mine["type"] == NO_SHOW]
-    requeues = no_shows["payload"].fillna("").str.contains(_REQUEUED, regex=True)
-    out["requeues"] = (
-        requeues.groupby(no_shows["ticket_id"]).sum().reindex(out.index, fill_value=0).astype(int)
-    )
+    """First call, final state and service, transfers and requeues of each ticket.
 
+    Only the ticket's own life events count: reviews, follow-up cases and alerts that carry
+    the ticket's id come after its end and change nothing about it.
+    """
+    n = len(out)
+    codes = _codes(events, out.index)
+    life = (codes >= 0) & events["type"].isin(LIFE_TYPES).to_numpy()
+    code = codes[life]
+    kind = events["type"].to_numpy(dtype=object)[life]
+    ts = _naive(events["ts"])[life]
+    window = events["window"].to_numpy(dtype=object)[life]
+    clerk = events["clerk"].to_numpy(dtype=object)[life]
+    service = events["service"].to_numpy(dtype=object)[life]
 
-def _count(counts: pd.DataFrame, kind: str, index: pd.Index) -> pd.Series:
-    if kind not in counts.columns:
-        return pd.Series(0, index=index)
-    return counts[kind].reindex(index, fill_value=0).astype(int)
+    calls = np.flatnonzero(kind == CALLED)
+    _, first = np.unique(code[calls], return_index=True)
+    rows = calls[first]
+    first_ts = np.full(n, np.datetime64("NaT"), dtype=ts.dtype)
+    first_ts[code[rows]] = ts[rows]
+    out["first_called_at"] = _aware(first_ts, out.index)
+    for name, values in (("first_window", window), ("first_clerk", clerk)):
+        column = np.full(n, None, dtype=object)
+        column[code[rows]] = values[rows]
+        out[name] = _category(column)
+
+    reverse = len(code) - 1 - np.unique(code[::-1], return_index=True)[1]
+    last_code = code[reverse]
+    last_kind = kind[reverse]
+    status = np.full(n, "waiting", dtype=object)
+    status[last_code] = [_STATUS[k] for k in last_kind]
+    no_show_rows = np.flatnonzero(kind == NO_SHOW)
+    payloads = events["payload"].to_numpy(dtype=object)[life]
+    requeued = np.zeros(len(code), dtype=bool)
+    requeued[no_show_rows] = _requeued(pd.Series(payloads[no_show_rows], dtype=object))
+    status[last_code[requeued[reverse]]] = "waiting"
+    out["status"] = status
+    final_service = np.full(n, None, dtype=object)
+    final_service[last_code] = service[reverse]
+    out["final_service"] = final_service
+    final_at = np.full(n, np.datetime64("NaT"), dtype=ts.dtype)
+    final_at[last_code] = ts[reverse]
+    ended = np.isin(status, ["done", "no_show", "cancelled"])
+    final_at[~ended] = np.datetime64("NaT")
+    out["final_at"] = _aware(final_at, out.index)
+    out["transfers"] = np.bincount(code[kind == TRANSFERRED], minlength=n)
+    out["recalls"] = np.bincount(code[kind == RECALLED], minlength=n)
+    out["requeues"] = np.bincount(code[requeued], minlength=n)
 
 
 def visits(events: pd.DataFrame, ticket_rows: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per call of a ticket at a window, with how that call ended."""
     zone = zone_of(events)
     rows = ticket_rows if ticket_rows is not None else tickets(events)
-    mine = events.loc[events["type"].isin(VISIT_TYPES) & events["ticket_id"].isin(rows.index)]
-    codes, _ = pd.factorize(mine["ticket_id"])
-    order = np.argsort(codes, kind="stable")
-    mine = mine.iloc[order]
-    codes = codes[order]
-    kind = mine["type"].astype(object).to_numpy()
+    codes = _codes(events, rows.index)
+    mask = (codes >= 0) & events["type"].isin(VISIT_TYPES).to_numpy()
+    order = np.argsort(codes[mask], kind="stable")  # by ticket, in logged order within it
+    code = codes[mask][order]
+    kind = events["type"].to_numpy(dtype=object)[mask][order]
+    ts = _naive(events["ts"])[mask][order]
     is_call = kind == CALLED
     # visit number: calls so far within the ticket (events before a first call are dropped)
-    calls = pd.Series(is_call.astype(np.int64)).groupby(codes).cumsum().to_numpy()
-    keep = calls > 0
-    frame = pd.DataFrame(
+    calls = np.cumsum(is_call)
+    starts = np.r_[True, code[1:] != code[:-1]] if len(code) else np.zeros(0, dtype=bool)
+    first = np.maximum.accumulate(np.where(starts, np.arange(len(code)), 0))
+    visit = calls - (calls[first] - is_call[first]) if len(code) else calls
+    key = code.astype(np.int64) * 1024 + visit
+    head = np.flatnonzero(is_call)
+    keys = pd.Index(key[head])
+    n = len(head)
+
+    def at(kind_name: str) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """(visit row, event row) of the first event of a kind in each visit."""
+        rows_of_kind = np.flatnonzero((kind == kind_name) & (visit > 0))
+        slots = keys.get_indexer(key[rows_of_kind])
+        _, first_of = np.unique(slots, return_index=True)
+        return slots[first_of], rows_of_kind[first_of]
+
+    picked = {
+        "service": events["service"].to_numpy(dtype=object)[mask][order],
+        "window": events["window"].to_numpy(dtype=object)[mask][order],
+        "clerk": events["clerk"].to_numpy(dtype=object)[mask][order],
+    }
+    out = pd.DataFrame(
         {
-            "ticket_id": mine["ticket_id"].to_numpy()[keep],
-            "visit": calls[keep],
-            "type": kind[keep],
-            "ts": mine["ts"].to_numpy()[keep],
-            "service": mine["service"].astype(object).to_numpy()[keep],
-            "window": mine["window"].astype(object).to_numpy()[keep],
-            "clerk": mine["clerk"].astype(object).to_numpy()[keep],
-            "requeued": mine["payload"].fillna("").str.contains(_REQUEUED).to_numpy()[keep],
+            "ticket_id": rows.index.to_numpy()[code[head]],
+            "visit": visit[head],
+            **{name: _category(values[head]) for name, values in picked.items()},
         }
     )
-    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
-    head = frame.loc[frame["type"] == CALLED].drop_duplicates(["ticket_id", "visit"])
-    out = head.set_index(["ticket_id", "visit"])[["service", "window", "clerk"]].copy()
-    out["called_at"] = head.set_index(["ticket_id", "visit"])["ts"]
-    started = frame.loc[frame["type"] == STARTED].drop_duplicates(["ticket_id", "visit"])
-    out["started_at"] = started.set_index(["ticket_id", "visit"])["ts"]
-    ends = frame.loc[frame["type"].isin(list(VISIT_ENDS))].drop_duplicates(["ticket_id", "visit"])
-    ends = ends.set_index(["ticket_id", "visit"])
-    out["ended_at"] = ends["ts"]
-    out["outcome"] = ends["type"].map(VISIT_ENDS)
-    out["outcome"] = out["outcome"].fillna("active")
-    out["requeued"] = ends["requeued"].reindex(out.index).fillna(False).astype(bool)
-    recalls = frame.loc[frame["type"] == RECALLED].groupby(["ticket_id", "visit"]).size()
-    out["recalls"] = recalls.reindex(out.index, fill_value=0).astype(int)
-    out = out.reset_index()
+    out["called_at"] = _aware(ts[head])
+    started = np.full(n, np.datetime64("NaT"), dtype=ts.dtype)
+    slot, row = at(STARTED)
+    started[slot] = ts[row]
+    out["started_at"] = _aware(started)
+    ended = np.full(n, np.datetime64("NaT"), dtype=ts.dtype)
+    outcome = np.full(n, "active", dtype=object)
+    requeued = np.zeros(n, dtype=bool)
+    end_rows = np.flatnonzero(np.isin(kind, list(VISIT_ENDS)) & (visit > 0))
+    end_slots = keys.get_indexer(key[end_rows])
+    _, first_end = np.unique(end_slots, return_index=True)
+    end_slots, end_rows = end_slots[first_end], end_rows[first_end]
+    ended[end_slots] = ts[end_rows]
+    outcome[end_slots] = [VISIT_ENDS[k] for k in kind[end_rows]]
+    no_show = kind[end_rows] == NO_SHOW
+    payloads = events["payload"].to_numpy(dtype=object)[mask][order]
+    requeued[end_slots[no_show]] = _requeued(pd.Series(payloads[end_rows[no_show]], dtype=object))
+    out["ended_at"] = _aware(ended)
+    out["outcome"] = outcome
+    out["requeued"] = requeued
+    recall_rows = np.flatnonzero((kind == RECALLED) & (visit > 0))
+    out["recalls"] = np.bincount(keys.get_indexer(key[recall_rows]), minlength=n)[:n]
     handled = _minutes(out["ended_at"] - out["started_at"])
     out["handling_minutes"] = handled.where(out["outcome"] == "finished")
-    ended = out["ended_at"].where(out["ended_at"].notna(), events["ts"].max())
-    out["busy_minutes"] = _minutes(ended - out["called_at"]).clip(lower=0.0)
+    last = events["ts"].max() if len(events) else pd.NaT
+    busy_end = out["ended_at"].where(out["ended_at"].notna(), last)
+    out["busy_minutes"] = _minutes(busy_end - out["called_at"]).clip(lower=0.0)
     parent = rows.reindex(out["ticket_id"])
-    for column in ("business_date", "channel", "priority"):
-        out[column] = parent[column].to_numpy()
+    out["business_date"] = parent["business_date"].to_numpy()
+    for column in ("channel", "priority"):
+        out[column] = _category(parent[column].to_numpy(dtype=object))
     out["hour"] = _local(out["ended_at"].fillna(out["called_at"]), zone).dt.hour
     return out
 
@@ -237,9 +309,7 @@ def evaluations(events: pd.DataFrame, ticket_rows: pd.DataFrame) -> pd.DataFrame
     """The 好差评 ratings, with the dimensions of the rated ticket."""
     mine = events.loc[events["type"] == EVALUATION]
     scores = mine["payload"].fillna("").str.extract(r'"score"\s*:\s*(\d)', expand=False)
-    comments = [
-        str(json.loads(p).get("comment", "")) if isinstance(p, str) else "" for p in mine["payload"]
-    ]
+    comments = [str(d.get("comment", "")) for d in _json_list(mine["payload"])]
     out = pd.DataFrame(
         {
             "ticket_id": mine["ticket_id"].to_numpy(),

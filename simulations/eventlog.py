@@ -16,7 +16,7 @@ from typing import IO, Any
 from queue_engine.events import EVENT_COLUMNS, DomainEvent, EventType
 from queue_engine.model import format_number
 
-from .model import ABANDONED, CLOSED, DONE, NO_SHOW, SimResult, midnight
+from .model import ABANDONED, CLOSED, DONE, IN_SERVICE, NO_SHOW, SimResult, midnight
 
 PREFIXES = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 
@@ -96,62 +96,25 @@ def events(result: SimResult) -> Iterator[DomainEvent]:
             )
         )
         status = int(result.status[i])
-        if status in (DONE, NO_SHOW):
+        if status in (DONE, NO_SHOW, IN_SERVICE):
             label = str(int(result.window[i]))
             called = float(result.called[i])
-            staff: dict[str, Any] = {"window": label, "clerk": f"sim-{label}"}
-            keyed.append(
-                (
-                    called,
-                    i,
-                    1,
-                    DomainEvent(EventType.TICKET_CALLED, hall, at(called), **staff, **common),
-                )
-            )
             end = float(result.finished[i])
+            staff: dict[str, Any] = {"window": label, "clerk": f"sim-{label}", **common}
+            steps = [(called, EventType.TICKET_CALLED)]
+            if status in (DONE, IN_SERVICE):
+                steps.append((called, EventType.TICKET_STARTED))
             if status == DONE:
-                keyed.append(
-                    (
-                        called,
-                        i,
-                        2,
-                        DomainEvent(EventType.TICKET_STARTED, hall, at(called), **staff, **common),
-                    )
-                )
-                keyed.append(
-                    (
-                        end,
-                        i,
-                        3,
-                        DomainEvent(EventType.TICKET_FINISHED, hall, at(end), **staff, **common),
-                    )
-                )
-            else:
-                keyed.append(
-                    (
-                        end,
-                        i,
-                        3,
-                        DomainEvent(EventType.TICKET_NO_SHOW, hall, at(end), **staff, **common),
-                    )
-                )
+                steps.append((end, EventType.TICKET_FINISHED))
+            elif status == NO_SHOW:
+                steps.append((end, EventType.TICKET_NO_SHOW))
+            for order, (moment, kind) in enumerate(steps, 1):
+                keyed.append((moment, i, order, DomainEvent(kind, hall, at(moment), **staff)))
         elif status in (ABANDONED, CLOSED):
             end = float(result.ended[i])
-            reason = "gave_up" if status == ABANDONED else "hall_closed"
-            keyed.append(
-                (
-                    end,
-                    i,
-                    3,
-                    DomainEvent(
-                        EventType.TICKET_CANCELLED,
-                        hall,
-                        at(end),
-                        payload={"reason": reason},
-                        **common,
-                    ),
-                )
-            )
+            reason = {"reason": "gave_up" if status == ABANDONED else "hall_closed"}
+            event = DomainEvent(EventType.TICKET_CANCELLED, hall, at(end), payload=reason, **common)
+            keyed.append((end, i, 4, event))
     keyed.sort(key=lambda item: item[:3])
     for *_, event in keyed:
         yield event

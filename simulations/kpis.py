@@ -21,7 +21,7 @@ def waits(result: SimResult) -> np.ndarray:
     """Minutes each ticket waited until its first call (nan when never called)."""
     a = result.arrivals
     since = np.where(np.isnan(a.slot), a.t, np.maximum(a.t, a.slot))
-    called = np.isin(result.status, (DONE, NO_SHOW))
+    called = ~np.isnan(result.called)
     return np.where(called, np.maximum(result.called - since, 0.0), np.nan)
 
 

@@ -34,7 +34,7 @@ from .scenario import Empirical, Exponential, Lognormal, Scenario, clock_minutes
 DAY = 1440.0
 INF = math.inf
 
-WAITING, DONE, NO_SHOW, ABANDONED, CLOSED = 0, 1, 2, 3, 4
+WAITING, DONE, NO_SHOW, ABANDONED, CLOSED, IN_SERVICE = 0, 1, 2, 3, 4, 5
 LATE_AFTER_MINUTES = 15.0  # later appointment arrivals become walk-ins (SPEC §4)
 
 
@@ -269,13 +269,19 @@ class Hall:
     """One run of a scenario: queues per service, windows as SimPy processes."""
 
     def __init__(
-        self, scenario: Scenario, seed: int | None = None, record_estimates: bool = False
+        self,
+        scenario: Scenario,
+        seed: int | None = None,
+        record_estimates: bool = False,
+        arrivals: Arrivals | None = None,
     ) -> None:
         self.scenario = scenario
         self.rules = dispatch_rules(scenario)
         self.t0 = midnight(scenario)
         rng = np.random.default_rng(seed)
-        self.arrivals, self.appointment_no_shows = script(scenario, rng)
+        self.arrivals, self.appointment_no_shows = (
+            script(scenario, rng) if arrivals is None else (arrivals, 0)
+        )
         self.windows = build_windows(scenario)
         n = self.arrivals.t.size
         self.called = [math.nan] * n
@@ -310,18 +316,22 @@ class Hall:
             s = services[i]
             if self.estimates is not None:
                 self.estimates.append(self._estimate(s, t))
-            if slots[i] == slots[i]:  # not nan: a checked-in appointment
-                self.booked[s].append(i)
-            elif urgent[i]:
-                self.urgent[s].append(i)
-            else:
-                self.regular[s].append(i)
+            self.enqueue(i, s, slots[i] == slots[i], urgent[i])
             for w in self.by_service[s]:
                 if w.idle and w.available(t):
                     w.idle = False
                     assert w.wake is not None
                     w.wake.succeed()
                     break
+
+    def enqueue(self, i: int, s: int, booked: bool, urgent: bool) -> None:
+        """Put ticket ``i`` of service ``s`` in line (``booked``: a checked-in appointment)."""
+        if booked:
+            self.booked[s].append(i)
+        elif urgent:
+            self.urgent[s].append(i)
+        else:
+            self.regular[s].append(i)
 
     def _opening(self) -> Generator[simpy.Event, None, None]:
         """Wake idle windows when they (re)open, e.g. after lunch, to find a queue already there."""
@@ -415,6 +425,7 @@ class Hall:
                 continue
             self.called[i] = now
             self.window[i] = w.id
+            self.status[i] = IN_SERVICE
             if no_show[i]:
                 self.status[i] = NO_SHOW
                 w.busy += grace

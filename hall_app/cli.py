@@ -18,6 +18,7 @@ from queue_engine.clock import SystemClock
 from queue_engine.demo import DEMO_USERS, demo_hall
 from queue_engine.errors import DomainError
 from queue_engine.eventlog import write_csv
+from simulations.cli import COMMANDS as PLANNER_COMMANDS
 
 from .config import Settings
 
@@ -192,3 +193,7 @@ def _local_midnight(day: datetime | None, zone: ZoneInfo, plus_days: int) -> dat
     if day is None:
         return None
     return datetime.combine(day.date() + timedelta(days=plus_days), time(0), zone)
+
+
+for _command in PLANNER_COMMANDS:  # hall simulate, staff, calibrate, demo (simulations/cli.py)
+    main.add_command(_command)

@@ -75,4 +75,6 @@ def home_page(user: StaffUser) -> str:
         return url_for("pages.clerk_windows")
     if user.role is Role.KIOSK:
         return url_for("pages.kiosk", hall=home_hall(user))
+    if user.role is Role.SUPERVISOR:
+        return url_for("supervisor.dashboard", hall=home_hall(user))
     return url_for("pages.landing")

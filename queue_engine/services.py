@@ -207,11 +207,22 @@ class QueueEngine:
         now = self.clock.now()
         service = config.service(service_code)
         if not service.active:
-            raise InvalidInput(f"service {service.code} is not issuing tickets now")
+            raise InvalidInput(
+                f"service {service.code} is not issuing tickets now", code="service_disabled"
+            )
         if check_hours and not config.is_open(now):
             raise HallClosed(f"{config.name_zh} is closed now")
         day = config.business_date(now)
         seq = repo.next_seq(uow.conn, hall_id, service.prefix, day)
+        if service.daily_cap is not None and channel is not Channel.APPOINTMENT:
+            # The counter is per prefix and day: ``seq`` tickets were taken today (this one
+            # included). Refusing rolls the whole transaction back, the counter with it.
+            if seq > service.daily_cap:
+                raise Conflict(
+                    f"service {service.code} has reached today's limit of "
+                    f"{service.daily_cap} tickets",
+                    code="daily_cap_reached",
+                )
         ticket = Ticket(
             id=repo.new_id(),
             hall=config.code,

@@ -18,6 +18,7 @@ from queue_engine.demo import DEMO_USERS, demo_hall
 from queue_engine.errors import DomainError
 from queue_engine.eventlog import write_csv
 
+from .admin.cli import config as config_commands
 from .config import Settings
 
 
@@ -28,6 +29,9 @@ def _database() -> Database:
 @click.group()
 def main() -> None:
     """Queueing and efficiency supervision for government service halls."""
+
+
+main.add_command(config_commands)
 
 
 @main.command()

@@ -67,16 +67,6 @@ def may_write(actor: Actor, hall: str) -> bool:
     return actor.is_admin and actor.hall in (None, hall)
 
 
-def _require_read(actor: Actor, hall: str) -> None:
-    if not may_read(actor, hall):
-        raise Forbidden(f"{actor.username} may not see the administration of hall {hall}")
-
-
-def _require_write(actor: Actor, hall: str) -> None:
-    if not may_write(actor, hall):
-        raise Forbidden(f"only an administrator of hall {hall} may change it")
-
-
 class AdminDesk:
     """Reads and changes of halls, services, windows, rules and users, each audited."""
 
@@ -89,6 +79,20 @@ class AdminDesk:
         """Call ``listener(hall_code)`` after every committed change of a hall's configuration."""
         self._listeners.append(listener)
 
+    def _require_read(self, actor: Actor, hall: str) -> None:
+        if not may_read(actor, hall):
+            self._require_hall(hall)  # an unknown hall is a 404 for everybody
+            raise Forbidden(f"{actor.username} may not see the administration of hall {hall}")
+
+    def _require_write(self, actor: Actor, hall: str) -> None:
+        if not may_write(actor, hall):
+            self._require_hall(hall)
+            raise Forbidden(f"only an administrator of hall {hall} may change it")
+
+    def _require_hall(self, hall: str) -> None:
+        with UnitOfWork(self.db, write=False) as uow:
+            _hall_row(uow.session, hall)
+
     # -- reading -------------------------------------------------------------------------
 
     def halls(self, actor: Actor) -> list[Data]:
@@ -97,24 +101,24 @@ class AdminDesk:
             return [_hall_data(r) for r in rows if may_read(actor, r.code)]
 
     def hall(self, actor: Actor, code: str) -> Data:
-        _require_read(actor, code)
+        self._require_read(actor, code)
         with UnitOfWork(self.db, write=False) as uow:
             return _hall_data(_hall_row(uow.session, code))
 
     def rules(self, actor: Actor, code: str) -> Data:
-        _require_read(actor, code)
+        self._require_read(actor, code)
         with UnitOfWork(self.db, write=False) as uow:
             return _rules_data(uow, _hall_row(uow.session, code))
 
     def services(self, actor: Actor, code: str) -> list[Data]:
-        _require_read(actor, code)
+        self._require_read(actor, code)
         with UnitOfWork(self.db, write=False) as uow:
             hall = _hall_row(uow.session, code)
             settings = bookings.settings(uow.conn, hall.id)
             return [_service_data(s, settings) for s in _service_rows(uow.session, hall.id)]
 
     def windows(self, actor: Actor, code: str) -> list[Data]:
-        _require_read(actor, code)
+        self._require_read(actor, code)
         with UnitOfWork(self.db, write=False) as uow:
             hall = _hall_row(uow.session, code)
             return _windows_data(uow.session, hall.id, with_state=True)
@@ -142,7 +146,7 @@ class AdminDesk:
 
     def history(self, actor: Actor, code: str, limit: int = 100) -> list[Data]:
         """The latest configuration changes of a hall (and of its users), newest first."""
-        _require_read(actor, code)
+        self._require_read(actor, code)
         with UnitOfWork(self.db, write=False) as uow:
             _hall_row(uow.session, code)
             rows = uow.session.scalars(
@@ -165,7 +169,7 @@ class AdminDesk:
 
     def export_hall(self, actor: Actor, code: str) -> Data:
         """The whole configuration of a hall, as the YAML file holds it."""
-        _require_read(actor, code)
+        self._require_read(actor, code)
         with UnitOfWork(self.db, write=False) as uow:
             return _export(uow, _hall_row(uow.session, code))
 
@@ -183,7 +187,7 @@ class AdminDesk:
         return after
 
     def update_hall(self, actor: Actor, code: str, data: Mapping[str, Any]) -> Data:
-        _require_write(actor, code)
+        self._require_write(actor, code)
         with UnitOfWork(self.db) as uow:
             hall = _hall_row(uow.session, code)
             before = _hall_data(hall)
@@ -194,7 +198,7 @@ class AdminDesk:
 
     def update_rules(self, actor: Actor, code: str, data: Mapping[str, Any]) -> Data:
         """The no-show rule, the fairness guard and the hall's appointment settings."""
-        _require_write(actor, code)
+        self._require_write(actor, code)
         with UnitOfWork(self.db) as uow:
             hall = _hall_row(uow.session, code)
             before = _rules_data(uow, hall)
@@ -206,7 +210,7 @@ class AdminDesk:
     # -- services ------------------------------------------------------------------------
 
     def create_service(self, actor: Actor, hall_code: str, data: Mapping[str, Any]) -> Data:
-        _require_write(actor, hall_code)
+        self._require_write(actor, hall_code)
         with UnitOfWork(self.db) as uow:
             hall = _hall_row(uow.session, hall_code)
             after = _put_service(uow, hall, data, create=True)
@@ -217,7 +221,7 @@ class AdminDesk:
     def update_service(
         self, actor: Actor, hall_code: str, code: str, data: Mapping[str, Any]
     ) -> Data:
-        _require_write(actor, hall_code)
+        self._require_write(actor, hall_code)
         with UnitOfWork(self.db) as uow:
             hall = _hall_row(uow.session, hall_code)
             row = _service_row(uow.session, hall.id, code)
@@ -230,7 +234,7 @@ class AdminDesk:
     # -- windows -------------------------------------------------------------------------
 
     def create_window(self, actor: Actor, hall_code: str, data: Mapping[str, Any]) -> Data:
-        _require_write(actor, hall_code)
+        self._require_write(actor, hall_code)
         with UnitOfWork(self.db) as uow:
             hall = _hall_row(uow.session, hall_code)
             row = _put_window(uow.session, hall, None, data)
@@ -242,7 +246,7 @@ class AdminDesk:
     def update_window(
         self, actor: Actor, hall_code: str, window_id: int, data: Mapping[str, Any]
     ) -> Data:
-        _require_write(actor, hall_code)
+        self._require_write(actor, hall_code)
         with UnitOfWork(self.db) as uow:
             hall = _hall_row(uow.session, hall_code)
             row = _window_row(uow.session, hall.id, window_id)
@@ -336,7 +340,7 @@ class AdminDesk:
                 before = None
             else:
                 assert hall is not None
-                _require_write(actor, code)
+                self._require_write(actor, code)
                 before = _export(uow, hall)
                 _apply_hall(hall, data["hall"])
             _import_services(uow, hall, data.get("services") or [])

@@ -214,15 +214,14 @@ class QueueEngine:
             raise HallClosed(f"{config.name_zh} is closed now")
         day = config.business_date(now)
         seq = repo.next_seq(uow.conn, hall_id, service.prefix, day)
-        if service.daily_cap is not None and channel is not Channel.APPOINTMENT:
-            # The counter is per prefix and day: ``seq`` tickets were taken today (this one
-            # included). Refusing rolls the whole transaction back, the counter with it.
-            if seq > service.daily_cap:
-                raise Conflict(
-                    f"service {service.code} has reached today's limit of "
-                    f"{service.daily_cap} tickets",
-                    code="daily_cap_reached",
-                )
+        # The counter is per prefix and day: ``seq`` tickets were taken today (this one
+        # included). Refusing rolls the whole transaction back, the counter with it.
+        capped = service.daily_cap is not None and channel is not Channel.APPOINTMENT
+        if capped and seq > (service.daily_cap or 0):
+            raise Conflict(
+                f"service {service.code} has reached today's limit of {service.daily_cap} tickets",
+                code="daily_cap_reached",
+            )
         ticket = Ticket(
             id=repo.new_id(),
             hall=config.code,

@@ -49,6 +49,14 @@ class DayHours(Strict):
     lunch_start: str | None = Field(default=None, examples=["12:00"])
     lunch_end: str | None = Field(default=None, examples=["13:30"])
 
+    @field_validator("open", "close", "lunch_start", "lunch_end", mode="before")
+    @classmethod
+    def _sexagesimal(cls, value: Any) -> Any:
+        """YAML 1.1 reads an unquoted ``12:30`` as the number 750 (minutes): take it back."""
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1440:
+            return f"{value // 60:02d}:{value % 60:02d}"
+        return value
+
     @model_validator(mode="after")
     def _in_order(self) -> DayHours:
         for name in ("open", "close", "lunch_start", "lunch_end"):

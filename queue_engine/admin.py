@@ -834,3 +834,20 @@ def _export(uow: UnitOfWork, hall: HallRow) -> Data:
         "services": [_service_data(s, settings) for s in _service_rows(uow.session, hall.id)],
         "windows": [w for w in windows if w["active"]],
     }
+
+
+# ---- evaluator devices ---------------------------------------------------------------------
+
+
+def evaluator_binding(db: Database, window_id: int, username: str) -> tuple[str | None, int | None]:
+    """(the device bound to this window, the window this account is the device of)."""
+    with UnitOfWork(db, write=False) as uow:
+        device = uow.session.scalar(
+            select(WindowRow.evaluator_device).where(WindowRow.id == window_id)
+        )
+        own = uow.session.scalar(
+            select(WindowRow.id).where(
+                WindowRow.evaluator_device == username, WindowRow.active.is_(True)
+            )
+        )
+    return device, own

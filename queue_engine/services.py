@@ -206,7 +206,8 @@ class QueueEngine:
         """Issue a ticket inside an open unit of work (the caller commits with ``commit``)."""
         now = self.clock.now()
         service = config.service(service_code)
-        if not service.active:
+        # A disabled service takes no new tickets; bookings made before still check in.
+        if not service.active and channel is not Channel.APPOINTMENT:
             raise InvalidInput(
                 f"service {service.code} is not issuing tickets now", code="service_disabled"
             )

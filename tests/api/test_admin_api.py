@@ -36,6 +36,14 @@ SERVICE = {
     "daily_cap": 80,
     "appointment": {"minutes": 20, "capacity": 3},
 }
+BOOKING = {
+    "service": "SOCIAL",
+    "date": "2026-11-26",
+    "start": "10:30",
+    "name": "张三",
+    "phone": "13900000001",
+    "id_number": "11010519491231002X",
+}
 WINDOW = {"number": 30, "name": "公证窗口", "zone": "综合受理区", "primary": ["SOCIAL"]}
 HOURS = {
     "days": {
@@ -370,13 +378,11 @@ def test_a_disabled_service_stops_issuing_but_its_waiting_tickets_are_called(
     client: FlaskClient, auth: Auth, hall: Hall
 ) -> None:
     waiting = [hall.issue("SOCIAL"), hall.issue("SOCIAL", channel="kiosk")]
+    booked = client.post(f"{API}/halls/ZMD/appointments", json=BOOKING)
+    assert booked.status_code == 201, booked.get_data(as_text=True)
     body = service_body(client, auth, "SOCIAL", active=False)
-    assert (
-        client.put(
-            f"{ADMIN}/halls/ZMD/services/SOCIAL", json=body, headers=auth("admin")
-        ).status_code
-        == 200
-    )
+    put = client.put(f"{ADMIN}/halls/ZMD/services/SOCIAL", json=body, headers=auth("admin"))
+    assert put.status_code == 200
 
     for channel, headers in (("app", {}), ("kiosk", auth("kiosk"))):
         refused = client.post(
@@ -385,12 +391,21 @@ def test_a_disabled_service_stops_issuing_but_its_waiting_tickets_are_called(
             headers=headers,
         )
         assert_error(refused, 422, "service_disabled")
+    later = {**BOOKING, "phone": "13900000002", "id_number": "110105194912310038"}
+    assert_error(client.post(f"{API}/halls/ZMD/appointments", json=later), 422)
+    code = booked.get_json()["code"]
+    checked_in = client.post(f"{API}/appointments/{code}/check-in", headers=auth("kiosk"))
+    assert checked_in.status_code == 201, checked_in.get_data(as_text=True)  # a promise kept
+
     hall.open(10, "clerk10")
-    for ticket in waiting:
+    called_ids = []
+    for _ in range(3):
         called = hall.call_next(10, "clerk10")
-        assert called["id"] == ticket["id"]
+        called_ids.append(called["id"])
         hall.act(called["id"], "start", "clerk10")
         hall.act(called["id"], "finish", "clerk10")
+    assert called_ids[:2] == [t["id"] for t in waiting]  # in their order
+    assert called_ids[2] == checked_in.get_json()["id"]
     assert hall.window_post(10, "call-next", "clerk10").status_code == 204
     assert hall.issue("MEDICAL")["service"] == "MEDICAL"  # the others issue as before
 

@@ -88,6 +88,7 @@ def create_app(
 
     from display.routes import display as display_bp
 
+    from .admin import admin
     from .api import api
     from .pages import pages
 
@@ -96,6 +97,7 @@ def create_app(
     app.register_blueprint(pages)
     app.register_blueprint(display_bp)
     init_supervisor(app)
+    app.register_blueprint(admin)
 
     publisher = LivePublisher(app, state)
     app.extensions["hall_live"] = publisher

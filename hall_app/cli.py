@@ -20,6 +20,7 @@ from queue_engine.errors import DomainError
 from queue_engine.eventlog import write_csv
 from simulations.cli import COMMANDS as PLANNER_COMMANDS
 
+from .admin.cli import config as config_commands
 from .config import Settings
 
 
@@ -30,6 +31,9 @@ def _database() -> Database:
 @click.group()
 def main() -> None:
     """Queueing and efficiency supervision for government service halls."""
+
+
+main.add_command(config_commands)
 
 
 @main.command()

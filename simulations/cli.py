@@ -43,4 +43,26 @@ def simulate(
     _emit(summary)
 
 
-COMMANDS = (simulate,)
+@click.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--interval", default=60, show_default=True, type=click.Choice(["60", "30"]))
+@click.option("--replications", default=10, show_default=True, type=click.IntRange(2, 200))
+@click.option("--workers", type=click.IntRange(1, 64), help="Processes (default: all cores).")
+@click.option("--no-compare", is_flag=True, help="Skip the dedicated/comprehensive comparison.")
+def staff(
+    scenario: str,
+    seed: int,
+    interval: str,
+    replications: int,
+    workers: int | None,
+    no_compare: bool,
+) -> None:
+    """The fewest open windows per interval meeting SCENARIO's targets (JSON plan)."""
+    from .staffing import staff as plan
+
+    sc = _load(scenario)
+    _emit(plan(sc, seed, int(interval), replications, workers, compare=not no_compare))
+
+
+COMMANDS = (simulate, staff)

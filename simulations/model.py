@@ -107,10 +107,11 @@ def window_schedule(
     for d in range(days):
         base = d * DAY + first
         day: list[tuple[float, float]] = []
-        for h in range(scenario.hours):
+        step = 60 if open_hours is None or len(open_hours) == scenario.hours else 30
+        for h in range(math.ceil(length / step - 1e-9)):
             if open_hours is not None and not open_hours[h]:
                 continue
-            s, e = base + 60 * h, base + min(60 * (h + 1), length)
+            s, e = base + step * h, base + min(step * (h + 1), length)
             if day and day[-1][1] == s:
                 day[-1] = (day[-1][0], e)
             else:

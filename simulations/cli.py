@@ -65,4 +65,39 @@ def staff(
     _emit(plan(sc, seed, int(interval), replications, workers, compare=not no_compare))
 
 
-COMMANDS = (simulate, staff)
+@click.command()
+@click.option("--url", default="http://127.0.0.1:5000", show_default=True, help="The server.")
+@click.option("--hall", "hall_code", default="ZMD", show_default=True)
+@click.option("--speed", default=60.0, show_default=True, help="Simulated seconds per second.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--days", default=0, show_default=True, help="Days to play (0: until it stops).")
+@click.option("--per-day", default=2000.0, show_default=True, help="Citizens a day.")
+@click.option("--windows", type=click.IntRange(1, 200), help="Only the first N windows.")
+@click.option("--minutes", type=float, help="Stop each day after this many simulated minutes.")
+@click.option("--wait", default=30.0, show_default=True, help="Seconds to wait for the server.")
+def demo(
+    url: str,
+    hall_code: str,
+    speed: float,
+    seed: int,
+    days: int,
+    per_day: float,
+    windows: int | None,
+    minutes: float | None,
+    wait: float,
+) -> None:
+    """Play simulated days against a running server through its HTTP API (a live demo)."""
+    import logging
+
+    from .live_demo import ServerGone, play
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        stats = play(url, hall_code, speed, seed, days, per_day, windows, minutes, wait)
+    except ServerGone as exc:
+        click.echo(f"demo stopped: {exc}", err=True)
+        return
+    click.echo(json.dumps(stats.__dict__))
+
+
+COMMANDS = (simulate, staff, demo)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from analytics.cli import register as register_analytics
 from queue_engine.accounts import parse_role
 from queue_engine.adapters.database import migrate
 from queue_engine.adapters.repository import events_between
@@ -63,6 +64,9 @@ def init(demo: bool, always_open: bool) -> None:
     for username, password, role, _ in DEMO_USERS[:4]:
         click.echo(f"  {username:<12} {password:<16} {role}")
     click.echo(f"  clerk02 … clerk{len(spec.windows):02d} share the password of clerk01")
+
+
+register_analytics(main)
 
 
 @main.group()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from typing import Any
 
 import click
+
+from queue_engine.errors import DomainError
 
 from .eventlog import write_event_log
 from .replicate import first_run, replicate
@@ -100,4 +103,84 @@ def demo(
     click.echo(json.dumps(stats.__dict__))
 
 
-COMMANDS = (simulate, staff, demo)
+@click.command()
+@click.option("--hall", "hall_code", required=True, help="Hall code, e.g. ZMD.")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="First business date.")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Last business date.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the scenario (YAML) here.")
+@click.option(
+    "--events",
+    "events_csv",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Read an event-log CSV file instead of the database.",
+)
+@click.option("--weekday", type=click.IntRange(0, 6), help="Arrivals of one weekday (0 = Monday).")
+@click.option(
+    "--replications",
+    default=10,
+    show_default=True,
+    type=click.IntRange(0, 200),
+    help="Replications of the replay check (0: no check).",
+)
+@click.option("--seed", default=0, show_default=True, type=int)
+def calibrate(
+    hall_code: str,
+    date_from: datetime | None,
+    date_to: datetime | None,
+    out: str | None,
+    events_csv: str | None,
+    weekday: int | None,
+    replications: int,
+    seed: int,
+) -> None:
+    """Write a scenario calibrated from the hall's event log, and check it by replay."""
+    import yaml
+
+    from .calibrate import calibrate as fit
+    from .calibrate import replay_check
+
+    try:
+        events, config = _history(hall_code, date_from, date_to, events_csv)
+        scenario, observed = fit(events, config, weekday)
+    except (ValueError, KeyError, DomainError) as exc:
+        click.echo(f"error: cannot calibrate: {getattr(exc, 'message', exc)}", err=True)
+        sys.exit(2)
+    text = yaml.safe_dump(
+        scenario.model_dump(mode="json", exclude_defaults=True), allow_unicode=True, sort_keys=False
+    )
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    report: dict[str, Any] = {
+        "scenario": out or scenario.model_dump(mode="json", exclude_defaults=True),
+        "observed": {k: observed[k] for k in ("days", "tickets", "patience_minutes", "handling")},
+    }
+    if replications:
+        report["replay"] = replay_check(scenario, observed, replications, seed)
+    _emit(report)
+
+
+def _history(
+    hall_code: str, date_from: datetime | None, date_to: datetime | None, events_csv: str | None
+) -> tuple[Any, Any]:
+    """The event frame (from the file or the database) and the hall's configuration if known."""
+    from analytics.load import read_events_csv, read_events_db
+    from hall_app.config import Settings
+    from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+
+    if events_csv is not None:
+        events = read_events_csv(events_csv)
+        events = events.loc[events["hall"] == hall_code].reset_index(drop=True)
+        return events, None
+    db = Database(Settings.from_env().database_url)
+    try:
+        with UnitOfWork(db, write=False) as uow:
+            config = db.hall_config(uow.conn, hall_code)[1]
+        start = date_from.date() if date_from else None
+        end = date_to.date() if date_to else None
+        return read_events_db(db, hall_code, start, end), config
+    finally:
+        db.dispose()
+
+
+COMMANDS = (simulate, staff, calibrate, demo)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -135,6 +136,15 @@ class Scenario(_Strict):
     appointments: Appointments = Appointments()
     targets: Targets = Targets()
     dispatch: Dispatch = Dispatch()
+
+    @field_validator("start_date")
+    @classmethod
+    def _date(cls, value: str) -> str:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date like 2026-03-02") from None
+        return value
 
     @field_validator("open", "close")
     @classmethod

@@ -18,6 +18,7 @@ from .config import Settings
 from .errors import register_error_handlers
 from .extensions import babel, csrf, limiter, socketio
 from .live import LivePublisher, register_socket_handlers
+from .ops import init_ops
 from .state import HallState
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,7 @@ def create_app(
 ) -> APIFlask:
     """The application factory: configuration, extensions, blueprints, live events."""
     settings = Settings.from_env()
+    settings.check()
     app = APIFlask(
         __name__,
         title="政务服务大厅 API · Service hall API",
@@ -54,6 +56,11 @@ def create_app(
         SWAGGER_UI_BUNDLE_JS="/vendor/swagger-ui-dist/swagger-ui-bundle.js",
         SWAGGER_UI_STANDALONE_PRESET_JS="/vendor/swagger-ui-dist/swagger-ui-standalone-preset.js",
         RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage or "memory://",
+        RATELIMIT_STORAGE_OPTIONS=settings.ratelimit_options,
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,  # Redis down: count in this process meanwhile
+        RATELIMIT_SWALLOW_ERRORS=True,
+        HALL_RATE_LIMITS=dict(settings.rate_limits),
     )
     if test_config:
         app.config.update(test_config)
@@ -78,7 +85,7 @@ def create_app(
         async_mode="threading",
         message_queue=app.config["MESSAGE_QUEUE"],
         channel=settings.message_channel,
-        cors_allowed_origins=[],
+        cors_allowed_origins=list(settings.cors_origins),
         logger=False,
         engineio_logger=False,
     )
@@ -99,6 +106,7 @@ def create_app(
     app.extensions["hall_live"] = publisher
     state.engine.subscribe(publisher.publish)
     register_socket_handlers(publisher)
+    init_ops(app, settings)
 
     @app.get("/vendor/<package>/<path:filename>")
     @app.doc(hide=True)

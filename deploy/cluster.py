@@ -94,6 +94,7 @@ class Cluster:
         self._minimal: subprocess.Popen[bytes] | None = None
         self._created_database = False
         self.minimal_port = 0
+        self._files: list[IO[bytes]] = []
 
     @property
     def url(self) -> str:
@@ -171,6 +172,9 @@ class Cluster:
         for proxy in (self.pg_proxy, self.redis_proxy):
             if proxy is not None:
                 proxy.stop()
+        for handle in self._files:
+            handle.close()
+        self._files.clear()
         if self._created_database:
             admin = create_engine(_psycopg(POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
@@ -269,13 +273,13 @@ class Cluster:
             [*args, str(prefix / "logs" / "error.log"), "-g", "daemon off;"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=(prefix / "logs" / "stderr.log").open("ab"),
+            stderr=self._log_file(prefix / "logs" / "stderr.log"),
         )
 
     def _start_minimal(self) -> None:
         self.minimal_port = free_port()
         url = self.base_env["HALL_DATABASE_URL"]
-        log = (self.workdir / "logs" / "minimal.log").open("ab")
+        log = self._log_file(self.workdir / "logs" / "minimal.log")
         self._minimal = subprocess.Popen(
             [
                 str(BIN / "gunicorn"),
@@ -297,6 +301,11 @@ class Cluster:
             stderr=subprocess.STDOUT,
         )
         self._wait_http(f"http://127.0.0.1:{self.minimal_port}/insert", method="POST")
+
+    def _log_file(self, path: Path) -> IO[bytes]:
+        handle = path.open("ab")
+        self._files.append(handle)
+        return handle
 
     def _wait_http(self, url: str, method: str = "GET") -> None:
         deadline = time.monotonic() + START_TIMEOUT

@@ -18,6 +18,7 @@ from .config import Settings
 from .errors import register_error_handlers
 from .extensions import babel, csrf, limiter, socketio
 from .live import LivePublisher, register_socket_handlers
+from .live_queue import client_manager
 from .ops import init_ops
 from .state import HallState
 
@@ -83,8 +84,7 @@ def create_app(
     socketio.init_app(
         app,
         async_mode="threading",
-        message_queue=app.config["MESSAGE_QUEUE"],
-        channel=settings.message_channel,
+        client_manager=client_manager(app.config["MESSAGE_QUEUE"], settings.message_channel),
         cors_allowed_origins=list(settings.cors_origins),
         logger=False,
         engineio_logger=False,

@@ -13,10 +13,14 @@ import requests
 import socketio
 import socketio.packet
 from cluster import Cluster, _psycopg
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule
 from itsdangerous import URLSafeTimedSerializer
+from schemathesis import GenerationMode
 from sqlalchemy import create_engine, text
 
 API = "/api/v1"
+NO_TICKET = "0" * 32
 TIMEOUT = 20.0
 
 
@@ -145,3 +149,94 @@ def query(cluster: Cluster, sql: str, **params: Any) -> list[Any]:
             return list(conn.execute(text(sql), params))
     finally:
         engine.dispose()
+
+
+def hall_workflow(schema: Any, base: str, headers: dict[str, str]) -> type[RuleBasedStateMachine]:
+    """A Hypothesis state machine of a hall's day over HTTP, bodies from the OpenAPI schema.
+
+    Rules issue tickets, open windows, call, and then act on the tickets and windows they got:
+    start, finish, no-show, transfer, cancel, rate, recall, pause, resume, close. Each request
+    body is drawn from the operation's schema, usually valid, sometimes not. Every answer must
+    be a JSON 2xx/4xx or the 503 of a busy database, never another 5xx.
+
+    What is drawn never depends on the server's answers (a failed issue still adds a ticket id
+    to the bundle, one that does not exist): the server's state carries over from one scenario
+    to the next, and Hypothesis must not see that as flaky generation.
+    """
+    services = ["SOCIAL", "TAX", "ENT", "HPF", "MEDICAL", "REALTY", "RESIDENCE"]
+
+    def case_of(data: Any, label: str, real: bool, **path: Any) -> Any:
+        operation = schema.find_operation_by_label(label)
+        mode = GenerationMode.POSITIVE if real else GenerationMode.NEGATIVE
+        case = data.draw(operation.as_strategy(mode, path_parameters=path or None))
+        if real and isinstance(case.body, dict) and "service" in case.body:
+            case.body["service"] = data.draw(st.sampled_from(services))
+        return case
+
+    def send(case: Any) -> Any:
+        response = case.call(base_url=base, headers=headers, timeout=10)
+        assert response.status_code < 500 or response.status_code == 503, (
+            f"{case.operation.label} → {response.status_code}: {response.text[:300]}"
+        )
+        return response
+
+    class HallDay(RuleBasedStateMachine):
+        tickets = Bundle("tickets")
+        called = Bundle("called")
+        windows = Bundle("windows")
+
+        @rule(target=tickets, data=st.data(), real=st.booleans())
+        def issue(self, data: Any, real: bool) -> Any:
+            case = case_of(data, "POST /api/v1/halls/{hall}/tickets", real, hall="ZMD")
+            response = send(case)
+            return response.json()["id"] if response.status_code == 201 else NO_TICKET
+
+        @rule(target=windows, window=st.integers(1, 22))
+        def open_window(self, window: int) -> int:
+            response = requests.post(
+                f"{base}{API}/windows/{window}/open", headers=headers, timeout=10
+            )
+            assert response.status_code in (200, 409), response.text
+            return window
+
+        @rule(target=called, window=windows)
+        def call_next(self, window: int) -> Any:
+            response = requests.post(
+                f"{base}{API}/windows/{window}/call-next", headers=headers, timeout=10
+            )
+            assert response.status_code in (200, 204, 409), response.text
+            return response.json()["id"] if response.status_code == 200 else NO_TICKET
+
+        @rule(
+            ticket=tickets,
+            data=st.data(),
+            real=st.booleans(),
+            action=st.sampled_from(
+                ["start", "finish", "no-show", "transfer", "cancel", "evaluation"]
+            ),
+        )
+        def act_on_ticket(self, ticket: str, data: Any, real: bool, action: str) -> None:
+            label = f"POST /api/v1/tickets/{{ticket_id}}/{action}"
+            send(case_of(data, label, real, ticket_id=ticket))
+
+        @rule(ticket=called, data=st.data(), real=st.booleans())
+        def serve(self, ticket: str, data: Any, real: bool) -> None:
+            for action in ("start", "finish", "evaluation"):
+                label = f"POST /api/v1/tickets/{{ticket_id}}/{action}"
+                send(case_of(data, label, real or action != "evaluation", ticket_id=ticket))
+
+        @rule(ticket=tickets, data=st.data())
+        def read_ticket(self, ticket: str, data: Any) -> None:
+            send(case_of(data, "GET /api/v1/tickets/{ticket_id}", True, ticket_id=ticket))
+
+        @rule(
+            window=windows,
+            data=st.data(),
+            real=st.booleans(),
+            action=st.sampled_from(["recall", "pause", "resume", "close"]),
+        )
+        def act_on_window(self, window: int, data: Any, real: bool, action: str) -> None:
+            label = f"POST /api/v1/windows/{{window_id}}/{action}"
+            send(case_of(data, label, real, window_id=window))
+
+    return HallDay

@@ -1,7 +1,8 @@
 """Several server processes behind nginx, on PostgreSQL and Redis: events, calls, crashes.
 
 Every client here goes through nginx; a ``hall_node`` cookie pins it to one process. The last
-test SIGKILLs a process, so it runs last in this module (the cluster is module-scoped).
+tests leave the cluster changed (a process SIGKILLed, windows left open by the fuzz run), so they
+run last in this module (the cluster is module-scoped).
 """
 
 from __future__ import annotations
@@ -15,9 +16,16 @@ from typing import Any
 
 import pytest
 import requests
+import schemathesis
 from cluster import Cluster
-from cluster_helpers import API, Listener, query, session_on, token
+from cluster_helpers import API, Listener, hall_workflow, query, session_on, token
 from consistency import assert_consistent
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import run_state_machine_as_test
+from prometheus_client.parser import text_string_to_metric_families
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
 
 from queue_engine.adapters.unit_of_work import Database
 
@@ -434,3 +442,85 @@ def test_sigkill_of_one_process_under_load_loses_and_duplicates_nothing(cluster:
     finally:
         for board in boards:
             board.close()
+
+
+def requests_by_route(cluster: Cluster) -> Counter[tuple[str, str, str]]:
+    text = requests.get(f"{cluster.url}/metrics", timeout=10).text
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for family in text_string_to_metric_families(text):
+        if family.name == "hall_http_requests":
+            for sample in family.samples:
+                if sample.name.endswith("_total"):
+                    labels = sample.labels
+                    counts[(labels["method"], labels["route"], labels["status"])] += sample.value
+    return counts
+
+
+STATEFUL_SCENARIOS = 12
+FUZZ = settings(
+    max_examples=25,
+    stateful_step_count=25,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+SERVICES = itertools.cycle(["SOCIAL", "TAX", "ENT", "HPF", "MEDICAL", "REALTY"])
+
+
+def in_the_hall(case: Any) -> Any:
+    """Point a generated request at the real hall, its windows and services (bodies and the
+    rest stay generated), so that it reaches the engine instead of stopping at a 404."""
+    path = case.path_parameters or {}
+    if "hall" in path:
+        path["hall"] = "ZMD"
+    if isinstance(path.get("window_id"), int):
+        path["window_id"] = 1 + abs(path["window_id"]) % 22
+    if isinstance(case.body, dict) and "service" in case.body:
+        case.body["service"] = next(SERVICES)
+    return case
+
+
+def test_fuzz_over_the_whole_api_through_nginx_gives_no_server_error(cluster: Cluster) -> None:
+    """tests/api/test_fuzz.py runs in-process on SQLite; this one runs against the deployment
+    (nginx, gunicorn, PostgreSQL, Redis): operation by operation, then chained by the links
+    schemathesis infers (a ticket's id from its POST into start/finish/cancel/evaluation...)."""
+    schema = schemathesis.openapi.from_url(f"{cluster.url}{API}/openapi.json")
+    schema.config.generation.update(with_security_parameters=False)
+    headers = {"Authorization": f"Bearer {token(cluster, 'admin', 'admin')}"}
+    assert len(list(schema.get_all_operations())) >= 30
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        cases = st.one_of(
+            operation.as_strategy(GenerationMode.NEGATIVE),
+            operation.as_strategy(GenerationMode.POSITIVE).map(in_the_hall),
+        )
+
+        @given(case=cases)
+        @settings(FUZZ, max_examples=8)
+        def check(case: Any) -> None:
+            response = case.call(headers=headers, timeout=10)
+            case.validate_response(response, checks=[not_a_server_error])
+
+        check()
+
+    # Stateful: scenarios of real sequences (issue, open, call, start, finish, transfer,
+    # cancel, rate...) with bodies generated from the schema, positive and negative.
+    workflow = hall_workflow(schema, cluster.url, headers)
+    run_state_machine_as_test(
+        workflow, settings=settings(FUZZ, max_examples=STATEFUL_SCENARIOS, phases=[Phase.generate])
+    )
+    # The run reached the engine: real tickets were issued and read back (any process's
+    # /metrics sums all of them: PROMETHEUS_MULTIPROC_DIR).
+    served = requests_by_route(cluster)
+
+    assert served[("POST", "/api/v1/halls/<string:hall>/tickets", "201")] > 20
+    assert served[("POST", "/api/v1/windows/<int:window_id>/call-next", "200")] > 5
+    assert served[("POST", "/api/v1/tickets/<string:ticket_id>/finish", "200")] > 0
+
+    assert not [key for key in served if key[2].startswith("5") and key[2] != "503"]
+    for node in cluster.nodes:
+        assert "Traceback" not in cluster.output(node), cluster.output(node)

@@ -19,6 +19,7 @@ from .errors import register_error_handlers
 from .extensions import babel, csrf, limiter, socketio
 from .live import LivePublisher, register_socket_handlers
 from .state import HallState
+from .supervisor import init_supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
@@ -95,6 +96,7 @@ def create_app(
     app.register_blueprint(api)
     app.register_blueprint(pages)
     app.register_blueprint(display_bp)
+    init_supervisor(app)
     app.register_blueprint(admin)
 
     publisher = LivePublisher(app, state)

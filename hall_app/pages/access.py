@@ -79,6 +79,8 @@ def home_page(user: StaffUser) -> str:
         if window is not None:
             return url_for("pages.evaluator", window_id=window)
         return url_for("pages.kiosk", hall=home_hall(user))
+    if user.role is Role.SUPERVISOR:
+        return url_for("supervisor.dashboard", hall=home_hall(user))
     if user.role is Role.ADMIN:
         return url_for("admin_pages.index")
     return url_for("pages.landing")

@@ -122,6 +122,13 @@ OPERATIONS = [
     "POST /api/v1/cases/{case_id}/rectify",
     "POST /api/v1/cases/{case_id}/close",
     "POST /api/v1/cases/{case_id}/appeal",
+    # supervision
+    "GET /api/v1/halls/{hall}/alerts",
+    "POST /api/v1/alerts/{alert_id}/acknowledge",
+    "GET /api/v1/halls/{hall}/alert-thresholds",
+    "PUT /api/v1/halls/{hall}/alert-thresholds",
+    "GET /api/v1/halls/{hall}/board",
+    "GET /api/v1/halls/{hall}/figures",
     # administration
     "GET /api/v1/admin/halls",
     "POST /api/v1/admin/halls",

@@ -1,7 +1,7 @@
 """service daily cap and window evaluator device
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-26 16:33:01.575345
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import queue_engine.adapters.orm
 
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

@@ -283,6 +283,7 @@ class AdminDesk:
             after = _user_data(user, hall)
             self._audit(uow, actor, "admin.user.create", _user_target(username, hall), None, after)
             uow.commit()
+            _recorded()
         return after
 
     def update_user(self, actor: Actor, username: str, data: Mapping[str, Any]) -> Data:
@@ -309,6 +310,7 @@ class AdminDesk:
             target = _user_target(username, new_hall)
             self._audit(uow, actor, "admin.user.update", target, before, after)
             uow.commit()
+            _recorded()
         return after
 
     def reset_password(self, actor: Actor, username: str, password: str) -> None:
@@ -322,6 +324,7 @@ class AdminDesk:
             # Neither the old nor the new password (or hash) goes into the log.
             self._audit(uow, actor, "admin.user.password", target, None, {"password": "reset"})
             uow.commit()
+            _recorded()
 
     # -- the whole configuration -----------------------------------------------------------
 
@@ -388,6 +391,7 @@ class AdminDesk:
         )
         self._audit(uow, actor, action, target, before, after)
         uow.commit()
+        _recorded()
         code = hall.code
         uow.after_exit(lambda: self._notify(code))
 
@@ -410,13 +414,17 @@ class AdminDesk:
             {"before": before, "after": after},
             actor.remote_addr,
         )
-        entry = CURRENT_AUDIT.get()
-        if entry is not None:
-            entry.recorded = True  # this detailed record is the request's audit record
 
     def _notify(self, hall: str) -> None:
         for listener in self._listeners:
             listener(hall)
+
+
+def _recorded() -> None:
+    """The detailed record just committed is the request's audit record (no generic one)."""
+    entry = CURRENT_AUDIT.get()
+    if entry is not None:
+        entry.recorded = True
 
 
 # ---- rows ---------------------------------------------------------------------------------

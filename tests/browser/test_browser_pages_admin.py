@@ -3,8 +3,8 @@
 This file runs after the other browser tests of the shared demo server (file order), so
 their screenshots never show the service it adds.
 
-Changes here are additive (a new service and window, then that service disabled), so the other
-browser tests on the same demo server are unaffected.
+It adds a service (then disables it) and a window (then disables it again), so the other browser
+tests on the same demo server still find the demo hall's 22 windows.
 """
 
 from __future__ import annotations
@@ -112,10 +112,23 @@ def test_an_administrator_adds_a_service_and_a_window_and_a_kiosk_follows_live(
     admin.click('a[data-section="users"]')
     expect(admin.locator('tr[data-user="clerk10"]')).to_contain_text("窗口人员")
     admin.screenshot(path=screenshots / "admin-users.png", full_page=True, animations="disabled")
+    admin.click('tr[data-user="clerk10"] a')
+    admin.fill("#password-form #f-password", "short")
+    admin.click("#reset-password")
+    expect(admin.locator('#password-form [data-error="password"]')).to_contain_text("至少 8 位")
+    admin.screenshot(path=screenshots / "admin-user.png", full_page=True, animations="disabled")
+    admin.click('a[data-section="users"]')
     admin.click('a[data-section="history"]')
     expect(admin.locator("#history-table")).to_contain_text("ZMD/service/NOTARY")
     expect(admin.locator("#history-table del").first).to_have_text("True")
     admin.screenshot(path=screenshots / "admin-history.png", full_page=True, animations="disabled")
+
+    # Window 23 goes out of service again (the other browser tests count 22 windows).
+    admin.goto("/admin/ZMD/windows")
+    admin.click('tr[data-window="23"] a')
+    admin.uncheck("#f-active")
+    admin.click("#save")
+    expect(admin.locator('tr[data-window="23"] .pill')).to_have_text("已停用")
 
     admin.goto("/admin/ZMD/rules?lang=en")
     expect(admin.locator("h1")).to_have_text("No-show and fairness rules")

@@ -31,7 +31,8 @@ install: $(STAMP) node_modules/.installed translations
 
 run: install
 	$(BIN)/hall init --demo --always-open
-	$(BIN)/hall serve
+	mkdir -p instance; $(BIN)/hall demo --wait 60 >instance/demo.log 2>&1 & DEMO=$$!; \
+		trap 'kill $$DEMO 2>/dev/null' EXIT INT TERM; $(BIN)/hall serve
 
 lint: install
 	$(BIN)/ruff check .

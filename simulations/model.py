@@ -107,10 +107,11 @@ def window_schedule(
     for d in range(days):
         base = d * DAY + first
         day: list[tuple[float, float]] = []
-        for h in range(scenario.hours):
+        step = 60 if open_hours is None or len(open_hours) == scenario.hours else 30
+        for h in range(math.ceil(length / step - 1e-9)):
             if open_hours is not None and not open_hours[h]:
                 continue
-            s, e = base + 60 * h, base + min(60 * (h + 1), length)
+            s, e = base + step * h, base + min(step * (h + 1), length)
             if day and day[-1][1] == s:
                 day[-1] = (day[-1][0], e)
             else:
@@ -303,6 +304,11 @@ class Hall:
         ]
         self.estimates: list[tuple[float, float]] | None = [] if record_estimates else None
         self.env = simpy.Environment()
+        a = self.arrivals
+        self._service: list[int] = a.service.tolist()
+        self._handling: list[float] = a.handling.tolist()
+        self._no_show: list[bool] = a.no_show.tolist()
+        self._gives_up: list[float] = a.gives_up.tolist()
 
     # -- the script ---------------------------------------------------------------------------
     def _arrive(self) -> Generator[simpy.Event, None, None]:
@@ -361,14 +367,14 @@ class Hall:
         return c
 
     def _heads(self, w: SimWindow, now: float) -> list[int]:
-        gives_up = self.arrivals.gives_up
+        gives_up = self._gives_up
         heads: list[int] = []
         for s in w.skill_idx:
             for q in (self.regular[s], self.urgent[s]):
                 while q and gives_up[q[0]] <= now:
                     i = q.popleft()
                     self.status[i] = ABANDONED
-                    self.ended[i] = float(gives_up[i])
+                    self.ended[i] = gives_up[i]
                 if q:
                     heads.append(q[0])
             heads.extend(self.booked[s])
@@ -395,7 +401,7 @@ class Hall:
         return chosen
 
     def _remove(self, i: int) -> None:
-        s = int(self.arrivals.service[i])
+        s = self._service[i]
         self.candidates.pop(i, None)
         for q in (self.regular[s], self.urgent[s]):
             if q and q[0] == i:
@@ -406,8 +412,7 @@ class Hall:
     # -- the windows --------------------------------------------------------------------------
     def _serve(self, w: SimWindow) -> Generator[simpy.Event, None, None]:
         env = self.env
-        a = self.arrivals
-        handling, no_show = a.handling.tolist(), a.no_show.tolist()
+        handling, no_show = self._handling, self._no_show
         grace = self.scenario.no_show_wait_minutes
         while True:
             now = env.now

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from hall_app import create_app
 from hall_app.auth import issue_token
 from hall_app.config import ConfigError, Settings
 from hall_app.live import LivePublisher
+from hall_app.live_queue import OrderedRedisManager
 from hall_app.observability import JsonFormatter, RedactingFilter, redact
 from hall_app.security import CSP, HSTS
 from queue_engine.accounts import Role, check_password
@@ -269,6 +271,26 @@ def test_json_log_lines_mask_personal_data() -> None:
 )
 def test_no_phone_survives_redaction(before: str, phone: str, after: str) -> None:
     assert phone not in redact(before + phone + after)
+
+
+# -- live events while Redis is down ------------------------------------------------------------
+
+
+def test_events_reach_this_process_clients_while_redis_is_down(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    manager = OrderedRedisManager(
+        f"redis://127.0.0.1:{port}/0", channel="t", redis_options={"socket_connect_timeout": 0.5}
+    )
+    delivered: list[dict[str, Any]] = []
+    monkeypatch.setattr(manager, "_handle_emit", delivered.append)
+    manager.emit("ticket.issued", {"ticket_number": "F001"}, to="hall:ZMD")
+    assert [(m["event"], m["room"], m["data"]) for m in delivered] == [
+        ("ticket.issued", "hall:ZMD", [{"ticket_number": "F001"}])
+    ]
 
 
 # -- staff passwords -------------------------------------------------------------------------

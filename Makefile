@@ -34,7 +34,8 @@ nginx:
 
 run: install
 	$(BIN)/hall init --demo --always-open
-	$(BIN)/hall serve
+	mkdir -p instance; $(BIN)/hall demo --wait 60 >instance/demo.log 2>&1 & DEMO=$$!; \
+		trap 'kill $$DEMO 2>/dev/null' EXIT INT TERM; $(BIN)/hall serve
 
 lint: install
 	$(BIN)/ruff check .

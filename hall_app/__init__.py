@@ -21,6 +21,7 @@ from .live import LivePublisher, register_socket_handlers
 from .live_queue import client_manager
 from .ops import init_ops
 from .state import HallState
+from .supervisor import init_supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
@@ -94,6 +95,7 @@ def create_app(
 
     from display.routes import display as display_bp
 
+    from .admin import admin
     from .api import api
     from .pages import pages
 
@@ -101,6 +103,8 @@ def create_app(
     app.register_blueprint(api)
     app.register_blueprint(pages)
     app.register_blueprint(display_bp)
+    init_supervisor(app)
+    app.register_blueprint(admin)
 
     publisher = LivePublisher(app, state)
     app.extensions["hall_live"] = publisher

@@ -10,9 +10,13 @@ one sequence. While Redis is unreachable an event is delivered locally instead o
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import redis
 import socketio
+
+log = logging.getLogger(__name__)
 
 # Marks our messages so that the emitting process's listener delivers them too
 # (python-socketio skips messages carrying its own host id).
@@ -20,6 +24,8 @@ ORDERED_HOST = "hall-ordered"
 
 
 class OrderedRedisManager(socketio.RedisManager):  # type: ignore[misc]
+    _publisher: redis.Redis | None = None
+
     def emit(
         self,
         event: str,
@@ -55,10 +61,20 @@ class OrderedRedisManager(socketio.RedisManager):  # type: ignore[misc]
             "callback": None,
             "host_id": ORDERED_HOST,
         }
-        self._publish(message)
-        if not self.connected:  # Redis is down: this process's clients still hear it
+        if not self._send(message):  # Redis is down: this process's clients still hear it
             self._handle_emit(message)
         return None
+
+    def _send(self, message: dict[str, Any]) -> bool:
+        """Publish on a client of our own (redis-py reconnects it by itself): True if sent."""
+        if self._publisher is None:
+            self._publisher = redis.Redis.from_url(self.redis_url, **self.redis_options)
+        try:
+            self._publisher.publish(self.channel, self.json.dumps(message))
+        except (redis.RedisError, OSError) as exc:
+            log.warning("live event not published (%s): delivered on this process only", exc)
+            return False
+        return True
 
 
 def client_manager(url: str | None, channel: str) -> Any:

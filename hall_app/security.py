@@ -38,8 +38,8 @@ def init_security(app: Flask, settings: Settings) -> None:
         # Behind nginx: the client's address (rate limits) and scheme come from its headers.
         n = settings.proxy_count
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
-    if settings.production or settings.https:
-        app.config.update(SESSION_COOKIE_SECURE=settings.https)
+    if settings.https:
+        app.config.update(SESSION_COOKIE_SECURE=True)
     allowed = frozenset(settings.cors_origins)
 
     @app.before_request

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,9 +39,11 @@ def test_a_supervisor_runs_a_scenario_and_gets_a_staffing_plan(
 ) -> None:
     page = new_context(**DESKTOP).new_page()
     sign_in(page, "supervisor", "zmd-super-2026")
-    page.goto("/planner")
+    page.goto("/")
+    page.locator("a.entry", has_text="规划仿真").first.click()
+    expect(page).to_have_url(re.compile(r"/planner$"))
     expect(page.locator("h1")).to_have_text("窗口需要开几个?")
-    expect(page.locator("#scenario-text")).to_have_value(__import__("re").compile("services:"))
+    expect(page.locator("#scenario-text")).to_have_value(re.compile("services:"))
 
     page.fill("#scenario-text", SCENARIO.replace("services: [SOCIAL, TAX]", "services: [BAD]"))
     page.click("#run-simulation")

@@ -89,6 +89,8 @@ class QueueEngine:
         self.db = db
         self.clock: Clock = clock or SystemClock()
         self._subscribers: list[Subscriber] = []
+        # The open windows derived from the (briefly cached) window states, per hall.
+        self._open: dict[int, tuple[object, HallConfig, list[OpenWindow]]] = {}
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -273,12 +275,18 @@ class QueueEngine:
         return ahead, estimate_wait(ticket.service, ahead, open_windows, counts, stats, skilled)
 
     def _open_windows(self, uow: UnitOfWork, hall_id: int, config: HallConfig) -> list[OpenWindow]:
-        states = {wid: (state, cur) for wid, state, cur in self.db.window_states(uow.conn, hall_id)}
-        return [
+        rows = self.db.window_states(uow.conn, hall_id)
+        cached = self._open.get(hall_id)
+        if cached is not None and cached[0] is rows and cached[1] is config:
+            return cached[2]  # the same (cached) window states and configuration as last time
+        states = {wid: (state, cur) for wid, state, cur in rows}
+        result = [
             OpenWindow(w.skills, idle=states[w.id][1] is None)
             for w in config.windows
             if w.id in states and states[w.id][0] == WindowState.OPEN.value
         ]
+        self._open[hall_id] = (rows, config, result)
+        return result
 
     def cancel(self, ticket_id: str, by: str = "holder") -> Ticket:
         def act(uow: UnitOfWork, hall: _Hall, ticket: Ticket) -> None:

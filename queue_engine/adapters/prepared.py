@@ -58,7 +58,7 @@ class _Compiled:
         self.names: list[str] = list(names)
         self.dialect = dialect
         self.columns = list(statement.exported_columns)  # selected or RETURNING columns
-        self.readers: list[tuple[int, Processor]] | None = None  # known with the first result
+        self._row: Callable[[Any], Any] | None = None  # known with the first result
         self.record: Any = (
             namedtuple("Record", [c.key for c in self.columns]) if self.columns else None
         )
@@ -78,22 +78,24 @@ class _Compiled:
 
     def reader(self, cursor: Any) -> Callable[[Any], Any]:
         """Turns the cursor's raw rows into processed records."""
-        if self.readers is None:  # result processors may depend on the driver's type codes
-            self.readers = [
-                (i, process)
-                for i, (column, described) in enumerate(
-                    zip(self.columns, cursor.description, strict=True)
+        if self._row is None:  # result processors may depend on the driver's type codes
+            self._row = self._make_reader(cursor.description)
+        return self._row
+
+    def _make_reader(self, description: Any) -> Callable[[Any], Any]:
+        readers = [
+            (i, process)
+            for i, (column, described) in enumerate(zip(self.columns, description, strict=True))
+            if (
+                process := column.type.dialect_impl(self.dialect).result_processor(
+                    self.dialect, described[1]
                 )
-                if (
-                    process := column.type.dialect_impl(self.dialect).result_processor(
-                        self.dialect, described[1]
-                    )
-                )
-                is not None
-            ]
-        readers, make = self.readers, self.record._make
+            )
+            is not None
+        ]
+        make: Callable[[Any], Any] = self.record._make
         if not readers:
-            return make  # type: ignore[no-any-return]
+            return make
 
         def row(raw: Any) -> Any:
             values = list(raw)
@@ -112,11 +114,16 @@ class Prepared:
         self._by_dialect: weakref.WeakKeyDictionary[Dialect, _Compiled] = (
             weakref.WeakKeyDictionary()
         )
+        self._last: tuple[Dialect, _Compiled] | None = None
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
+        last = self._last
+        if last is not None and last[0] is dialect:
+            return last[1]
         compiled = self._by_dialect.get(dialect)
         if compiled is None:
             compiled = self._by_dialect[dialect] = _Compiled(self.statement, dialect)
+        self._last = (dialect, compiled)
         return compiled
 
     def _run(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Compiled, Any]:

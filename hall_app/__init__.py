@@ -19,6 +19,7 @@ from .errors import register_error_handlers
 from .extensions import babel, csrf, limiter, socketio
 from .live import LivePublisher, register_socket_handlers
 from .state import HallState
+from .supervisor import init_supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
@@ -87,6 +88,7 @@ def create_app(
 
     from display.routes import display as display_bp
 
+    from .admin import admin
     from .api import api
     from .pages import pages
 
@@ -94,6 +96,8 @@ def create_app(
     app.register_blueprint(api)
     app.register_blueprint(pages)
     app.register_blueprint(display_bp)
+    init_supervisor(app)
+    app.register_blueprint(admin)
 
     publisher = LivePublisher(app, state)
     app.extensions["hall_live"] = publisher

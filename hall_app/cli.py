@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from analytics.cli import register as register_analytics
 from queue_engine.accounts import parse_role
 from queue_engine.adapters.database import migrate
 from queue_engine.adapters.repository import events_between
@@ -17,7 +18,9 @@ from queue_engine.clock import SystemClock
 from queue_engine.demo import DEMO_USERS, demo_hall
 from queue_engine.errors import DomainError
 from queue_engine.eventlog import write_csv
+from simulations.cli import COMMANDS as PLANNER_COMMANDS
 
+from .admin.cli import config as config_commands
 from .config import Settings
 
 
@@ -28,6 +31,9 @@ def _database() -> Database:
 @click.group()
 def main() -> None:
     """Queueing and efficiency supervision for government service halls."""
+
+
+main.add_command(config_commands)
 
 
 @main.command()
@@ -62,6 +68,9 @@ def init(demo: bool, always_open: bool) -> None:
     for username, password, role, _ in DEMO_USERS[:4]:
         click.echo(f"  {username:<12} {password:<16} {role}")
     click.echo(f"  clerk02 … clerk{len(spec.windows):02d} share the password of clerk01")
+
+
+register_analytics(main)
 
 
 @main.group()
@@ -188,3 +197,7 @@ def _local_midnight(day: datetime | None, zone: ZoneInfo, plus_days: int) -> dat
     if day is None:
         return None
     return datetime.combine(day.date() + timedelta(days=plus_days), time(0), zone)
+
+
+for _command in PLANNER_COMMANDS:  # hall simulate, staff, calibrate, demo (simulations/cli.py)
+    main.add_command(_command)

@@ -50,6 +50,9 @@ class EventType(StrEnum):
     APPOINTMENT_NO_SHOW = "appointment.no_show"
     CASE_OPENED = "case.opened"
     CASE_CHANGED = "case.changed"
+    ALERT_RAISED = "alert.raised"
+    ALERT_CLEARED = "alert.cleared"
+    ALERT_ACKNOWLEDGED = "alert.acknowledged"
 
 
 @dataclass(frozen=True)

@@ -208,12 +208,23 @@ class QueueEngine:
         """Issue a ticket inside an open unit of work (the caller commits with ``commit``)."""
         now = self.clock.now()
         service = config.service(service_code)
-        if not service.active:
-            raise InvalidInput(f"service {service.code} is not issuing tickets now")
+        # A disabled service takes no new tickets; bookings made before still check in.
+        if not service.active and channel is not Channel.APPOINTMENT:
+            raise InvalidInput(
+                f"service {service.code} is not issuing tickets now", code="service_disabled"
+            )
         if check_hours and not config.is_open(now):
             raise HallClosed(f"{config.name_zh} is closed now")
         day = config.business_date(now)
         seq = repo.next_seq(uow.conn, hall_id, service.prefix, day)
+        # The counter is per prefix and day: ``seq`` tickets were taken today (this one
+        # included). Refusing rolls the whole transaction back, the counter with it.
+        capped = service.daily_cap is not None and channel is not Channel.APPOINTMENT
+        if capped and seq > (service.daily_cap or 0):
+            raise Conflict(
+                f"service {service.code} has reached today's limit of {service.daily_cap} tickets",
+                code="daily_cap_reached",
+            )
         ticket = Ticket(
             id=repo.new_id(),
             hall=config.code,

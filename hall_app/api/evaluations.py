@@ -34,19 +34,6 @@ def case_json(case: CaseView) -> dict[str, Any]:
     }
 
 
-def overdue_alerts(hall: str) -> list[dict[str, Any]]:
-    """Alerts of the live dashboard for follow-up cases past their deadline."""
-    return [
-        {
-            "kind": "case_overdue",
-            "level": "red",
-            "message": f"差评整改逾期:{c.ticket_number}({c.service}),期限 {c.deadline.isoformat()}",
-            "case": c.id,
-        }
-        for c in booking().ratings.overdue_cases(hall)
-    ]
-
-
 @api.post("/tickets/<string:ticket_id>/evaluation")
 @limiter.limit("30 per minute")
 @api.input(b.EvaluationIn, arg_name="body")

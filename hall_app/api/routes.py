@@ -303,9 +303,10 @@ def live(hall: str) -> dict[str, Any]:
 
 
 def overdue_alerts(hall: str) -> list[dict[str, Any]]:
-    from .evaluations import overdue_alerts as alerts
+    """The hall's open supervision alerts (overdue follow-up cases among them)."""
+    from ..supervisor.api import desk
 
-    return alerts(hall)
+    return desk().open_alerts(hall)
 
 
 @api.get("/halls/<string:hall>/windows")

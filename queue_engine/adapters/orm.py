@@ -81,6 +81,7 @@ class ServiceRow(Base):
     standard_minutes: Mapped[float] = mapped_column(Float)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    daily_cap: Mapped[int | None] = mapped_column(Integer)  # tickets a business day; None: no cap
 
 
 class WindowRow(Base):
@@ -99,6 +100,7 @@ class WindowRow(Base):
     state_since: Mapped[datetime | None]
     cycle_position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    evaluator_device: Mapped[str | None] = mapped_column(String(64))  # a kiosk account's name
 
 
 class WindowSkillRow(Base):
@@ -306,3 +308,40 @@ class FollowUpCaseRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     rerating: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class AlertRow(Base):
+    """A supervision alert: raised, maybe escalated, acknowledged, cleared (never deleted)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_hall_open", "hall_id", "cleared_at"),
+        Index("ix_alerts_hall_raised", "hall_id", "raised_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    key: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(64))
+    window: Mapped[str | None] = mapped_column(String(16))
+    service: Mapped[str | None] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]]
+    raised_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    cleared_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class AlertSettingsRow(Base):
+    """A hall's alert thresholds and per-service overrides (JSON, see queue_engine.alerts)."""
+
+    __tablename__ = "alert_settings"
+
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"), primary_key=True)
+    settings: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(64), default="")

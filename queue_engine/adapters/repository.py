@@ -125,7 +125,16 @@ def load_hall_config(conn: Connection, hall_id: int) -> HallConfig:
         timezone=hall.timezone,
         hours=OpeningHours.from_mapping(hall.hours),
         services=tuple(
-            Service(s.code, s.prefix, s.name_zh, s.name_en, s.zone, s.standard_minutes, s.active)
+            Service(
+                s.code,
+                s.prefix,
+                s.name_zh,
+                s.name_en,
+                s.zone,
+                s.standard_minutes,
+                s.active,
+                s.daily_cap,
+            )
             for s in service_rows
         ),
         windows=tuple(

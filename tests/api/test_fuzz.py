@@ -122,6 +122,32 @@ OPERATIONS = [
     "POST /api/v1/cases/{case_id}/rectify",
     "POST /api/v1/cases/{case_id}/close",
     "POST /api/v1/cases/{case_id}/appeal",
+    # supervision
+    "GET /api/v1/halls/{hall}/alerts",
+    "POST /api/v1/alerts/{alert_id}/acknowledge",
+    "GET /api/v1/halls/{hall}/alert-thresholds",
+    "PUT /api/v1/halls/{hall}/alert-thresholds",
+    "GET /api/v1/halls/{hall}/board",
+    "GET /api/v1/halls/{hall}/figures",
+    # administration
+    "GET /api/v1/admin/halls",
+    "POST /api/v1/admin/halls",
+    "GET /api/v1/admin/halls/{hall}",
+    "PUT /api/v1/admin/halls/{hall}",
+    "GET /api/v1/admin/halls/{hall}/rules",
+    "PUT /api/v1/admin/halls/{hall}/rules",
+    "GET /api/v1/admin/halls/{hall}/services",
+    "POST /api/v1/admin/halls/{hall}/services",
+    "PUT /api/v1/admin/halls/{hall}/services/{code}",
+    "GET /api/v1/admin/halls/{hall}/windows",
+    "POST /api/v1/admin/halls/{hall}/windows",
+    "PUT /api/v1/admin/halls/{hall}/windows/{window_id}",
+    "GET /api/v1/admin/users",
+    "POST /api/v1/admin/users",
+    "PATCH /api/v1/admin/users/{username}",
+    "POST /api/v1/admin/users/{username}/password",
+    "GET /api/v1/admin/halls/{hall}/history",
+    "GET /api/v1/admin/halls/{hall}/config",
 ]
 
 

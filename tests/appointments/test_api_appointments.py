@@ -188,7 +188,8 @@ def test_a_bad_review_opens_a_case_that_supervisors_work_and_see_overdue(
     assert case["status"] == "open" and case["supervisor"] == "supervisor"
     assert case["deadline"] == "2026-12-17" and case["overdue"] is False
     live = client.get(f"{API}/halls/ZMD/live", headers=auth("supervisor")).get_json()
-    assert live["alerts"] == []
+    (alert,) = live["alerts"]  # a bad review alerts at once (SPEC §4)
+    assert alert["kind"] == "bad_review" and alert["case"] == case["id"]
 
     clock.advance(days=25)
     live = client.get(f"{API}/halls/ZMD/live", headers=auth("supervisor")).get_json()

@@ -1,0 +1,230 @@
+"""Supervision over HTTP: alerts and their acknowledgement, thresholds, today's figures."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from apiflask import APIBlueprint, abort
+from flask import current_app
+from pydantic import BaseModel, ConfigDict, Field
+
+from queue_engine.accounts import Role
+from queue_engine.alerts import AlertSettings
+
+from ..api.schemas import Strict
+from ..auth import current_user, require_roles
+from ..state import hall_state
+from .desk import SupervisorDesk, alert_json
+
+supervision_api = APIBlueprint("supervision_api", __name__, url_prefix="/api/v1", tag="Supervision")
+ERRORS = {401: "no or invalid bearer token", 403: "the token's role or hall may not do this"}
+
+
+def desk() -> SupervisorDesk:
+    found: SupervisorDesk = current_app.extensions["supervisor_desk"]
+    return found
+
+
+def check_hall(hall: str) -> None:
+    """An unknown hall is a 404; staff bound to another hall get a 403."""
+    hall_state().engine.config_for(hall)
+    user = current_user()
+    if user is not None and user.role is not Role.ADMIN and user.hall not in (None, hall):
+        abort(403, f"your account belongs to hall {user.hall}, not {hall}")
+
+
+def doc(summary: str, **responses: str) -> Any:
+    codes = {**ERRORS, **{int(code[1:]): text for code, text in responses.items()}}
+    return supervision_api.doc(summary=summary, security="BearerAuth", responses=codes)
+
+
+# -- models --------------------------------------------------------------------------------
+
+
+class AlertOut(BaseModel):
+    id: int
+    hall: str
+    key: str
+    kind: str = Field(description="wait_long, handling_long, queue_long, idle_with_queue, …")
+    severity: str = Field(description="yellow or red")
+    level: str
+    subject: str
+    window: str | None
+    service: str | None
+    message: str
+    message_en: str
+    data: dict[str, Any]
+    case: int | None
+    open: bool
+    raised_at: str
+    updated_at: str
+    cleared_at: str | None
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+    note: str
+
+
+class AlertsOut(BaseModel):
+    hall: str
+    alerts: list[AlertOut]
+
+
+class AlertsQuery(Strict):
+    state: str = Field(default="open", pattern="^(open|recent)$", description="open or recent")
+
+
+class AcknowledgeIn(Strict):
+    note: str = Field(min_length=1, max_length=500, description="what is being done about it")
+
+
+class HallThresholds(Strict):
+    wait_yellow_minutes: float = Field(default=15.0, ge=0, le=1440)
+    wait_red_minutes: float = Field(default=30.0, ge=0, le=1440)
+    handling_factor: float = Field(default=2.0, ge=0, le=50)
+    queue_per_window: float = Field(default=8.0, ge=0, le=1000)
+    idle_minutes: float = Field(default=5.0, ge=0, le=1440)
+    paused_minutes: float = Field(default=15.0, ge=0, le=1440)
+    late_open_minutes: float = Field(default=10.0, ge=0, le=1440)
+    scheduled_windows: list[int] = Field(default_factory=list, max_length=500)
+    rate_min_calls: int = Field(default=10, ge=0, le=10000)
+    no_show_rate_max: float = Field(default=0.25, ge=0, le=1)
+    recall_rate_max: float = Field(default=0.4, ge=0, le=10)
+    rate_hall_factor: float = Field(default=2.0, ge=0, le=100)
+
+
+class ServiceThresholds(Strict):
+    wait_yellow_minutes: float | None = Field(default=None, ge=0, le=1440)
+    wait_red_minutes: float | None = Field(default=None, ge=0, le=1440)
+    handling_factor: float | None = Field(default=None, ge=0, le=50)
+    queue_per_window: float | None = Field(default=None, ge=0, le=1000)
+
+
+class ThresholdsIn(Strict):
+    hall: HallThresholds = HallThresholds()
+    services: dict[str, ServiceThresholds] = Field(default_factory=dict, max_length=200)
+
+
+class ThresholdsOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    hall_code: str
+    hall: dict[str, Any]
+    services: dict[str, dict[str, float]]
+    defaults: dict[str, Any]
+
+
+class FiguresOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    hall: str
+    business_date: str
+    kpis: dict[str, Any]
+    hourly: dict[str, list[Any]]
+    windows: dict[str, list[Any]]
+    services: list[dict[str, Any]]
+
+
+class FiguresQuery(Strict):
+    date: str | None = Field(default=None, max_length=10, description="YYYY-MM-DD; default today")
+
+
+def thresholds_json(hall: str, settings: AlertSettings) -> dict[str, Any]:
+    data = settings.as_dict()
+    return {
+        "hall_code": hall,
+        "hall": data["hall"],
+        "services": data["services"],
+        "defaults": AlertSettings().as_dict()["hall"],
+    }
+
+
+# -- routes --------------------------------------------------------------------------------
+
+
+@supervision_api.get("/halls/<string:hall>/alerts")
+@supervision_api.input(AlertsQuery, location="query", arg_name="query")
+@supervision_api.output(AlertsOut)
+@require_roles(Role.SUPERVISOR)
+@doc("A hall's alerts: open ones, or open and recent (last 12 hours), newest first")
+def alerts(hall: str, query: AlertsQuery) -> dict[str, Any]:
+    check_hall(hall)
+    found = desk().open_alerts(hall) if query.state == "open" else desk().alerts(hall)
+    return {"hall": hall, "alerts": found}
+
+
+@supervision_api.post("/alerts/<int:alert_id>/acknowledge")
+@supervision_api.input(AcknowledgeIn, arg_name="body")
+@supervision_api.output(AlertOut)
+@require_roles(Role.SUPERVISOR)
+@doc(
+    "Acknowledge an alert with a note (once)",
+    r404="no such alert",
+    r409="already acknowledged",
+    r422="empty note",
+)
+def acknowledge(alert_id: int, body: AcknowledgeIn) -> dict[str, Any]:
+    supervision = desk().supervision
+    check_hall(supervision.alert(alert_id).hall)
+    user = current_user()
+    assert user is not None
+    return alert_json(supervision.acknowledge(alert_id, user.username, body.note))
+
+
+@supervision_api.get("/halls/<string:hall>/alert-thresholds")
+@supervision_api.output(ThresholdsOut)
+@require_roles(Role.SUPERVISOR)
+@doc("A hall's alert thresholds and per-service overrides (with the defaults)")
+def get_thresholds(hall: str) -> dict[str, Any]:
+    check_hall(hall)
+    return thresholds_json(hall, desk().supervision.settings(hall))
+
+
+@supervision_api.put("/halls/<string:hall>/alert-thresholds")
+@supervision_api.input(ThresholdsIn, arg_name="body")
+@supervision_api.output(ThresholdsOut)
+@require_roles(Role.ADMIN)
+@doc("Replace a hall's alert thresholds (admins; audited with before and after)", r422="invalid")
+def put_thresholds(hall: str, body: ThresholdsIn) -> dict[str, Any]:
+    check_hall(hall)
+    user = current_user()
+    assert user is not None
+    data = body.model_dump()
+    data["services"] = {
+        code: {k: v for k, v in values.items() if v is not None}
+        for code, values in data["services"].items()
+    }
+    settings = desk().supervision.update_settings(hall, data, user.username, str(user.role))
+    desk().supervision.evaluate(hall)
+    return thresholds_json(hall, settings)
+
+
+class BoardOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    hall: str
+    now: str
+    windows: list[dict[str, Any]]
+    queues: list[dict[str, Any]]
+
+
+@supervision_api.get("/halls/<string:hall>/board")
+@supervision_api.output(BoardOut)
+@require_roles(Role.SUPERVISOR)
+@doc("Every window (state, ticket with call and start times, clerk, handling limit) and queue")
+def board(hall: str) -> dict[str, Any]:
+    check_hall(hall)
+    return desk().board(hall)
+
+
+@supervision_api.get("/halls/<string:hall>/figures")
+@supervision_api.input(FiguresQuery, location="query", arg_name="query")
+@supervision_api.output(FiguresOut)
+@require_roles(Role.SUPERVISOR)
+@doc("A business day's KPIs and chart series (hourly arrivals, waits, service level, windows)")
+def figures(hall: str, query: FiguresQuery) -> dict[str, Any]:
+    check_hall(hall)
+    day = None
+    if query.date:
+        try:
+            day = date.fromisoformat(query.date)
+        except ValueError:
+            abort(422, "date must be YYYY-MM-DD")
+    return desk().figures(hall, day)

@@ -1,0 +1,171 @@
+"""The supervisor's desk in the web app: alerts kept current and pushed to supervisors live.
+
+Committed engine events mark their hall for a fresh look; the live refresher's periodic call
+(about once a second) then evaluates the marked halls, and every hall on a timer so that time
+alone (a wait growing long, a pause dragging on) raises alerts too. ``alert.*`` events go to
+the room ``supervise:<hall>``, which only signed-in supervisors of the hall can join — never to
+the public hall, window or ticket rooms.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Flask
+
+from analytics.figures import day_figures
+from analytics.kpis import Ledger
+from analytics.load import read_events_db
+from queue_engine.adapters.repository import StoredEvent
+from queue_engine.supervision import AlertView, Supervision
+
+from ..extensions import socketio
+from ..serialize import iso, queue_json, window_json
+from ..state import HallState
+
+log = logging.getLogger(__name__)
+TIMER_SECONDS = 15.0
+FIGURES_SECONDS = 5.0
+
+
+def supervise_room(hall: str) -> str:
+    return f"supervise:{hall}"
+
+
+def alert_json(alert: AlertView) -> dict[str, Any]:
+    return {
+        "id": alert.id,
+        "hall": alert.hall,
+        "key": alert.key,
+        "kind": alert.kind,
+        "severity": alert.severity,
+        "level": alert.severity,
+        "subject": alert.subject,
+        "window": alert.window,
+        "service": alert.service,
+        "message": alert.message("zh"),
+        "message_en": alert.message("en"),
+        "data": alert.data,
+        "case": alert.data.get("case"),
+        "open": alert.open,
+        "raised_at": iso(alert.raised_at),
+        "updated_at": iso(alert.updated_at),
+        "cleared_at": iso(alert.cleared_at),
+        "acknowledged_at": iso(alert.acknowledged_at),
+        "acknowledged_by": alert.acknowledged_by,
+        "note": alert.note,
+    }
+
+
+class SupervisorDesk:
+    def __init__(self, app: Flask, state: HallState) -> None:
+        self.app = app
+        self.state = state
+        self.supervision = Supervision(state.engine)
+        self._dirty: set[str] = set()
+        self._figures_due: dict[str, float] = {}
+        self._next_full = 0.0
+        self._lock = threading.Lock()
+
+    # -- engine events ------------------------------------------------------------------------
+
+    def on_events(self, stored: Sequence[StoredEvent]) -> None:
+        """Engine subscriber: push alert events to supervisors, mark other halls for a look."""
+        for item in stored:
+            e = item.event
+            if str(e.type).startswith("alert."):
+                try:
+                    alert = self.supervision.alert(int(e.payload["alert"]))
+                except Exception:  # a vanished alert is not worth failing the publisher
+                    log.exception("alert %s not readable", e.payload.get("alert"))
+                    continue
+                socketio.emit(str(e.type), alert_json(alert), to=supervise_room(e.hall))
+            else:
+                with self._lock:
+                    self._dirty.add(e.hall)
+
+    # -- the timer ----------------------------------------------------------------------------
+
+    def tick(self, force: bool = False) -> None:
+        """Evaluate the halls that changed (and all of them on the timer); refresh figures."""
+        with self._lock:
+            dirty, self._dirty = self._dirty, set()
+            full = force or time.monotonic() >= self._next_full
+            if full:
+                self._next_full = time.monotonic() + TIMER_SECONDS
+        halls = {c.code for c in self.state.engine.halls()} if full else dirty
+        for hall in sorted(halls):
+            try:
+                self.supervision.evaluate(hall)
+            except Exception:  # one hall's failure must not stop the others
+                log.exception("alert evaluation failed for %s", hall)
+        for hall in sorted(dirty | (halls if full else set())):
+            self._push_figures(hall, force)
+
+    def _push_figures(self, hall: str, force: bool) -> None:
+        room = supervise_room(hall)
+        members = socketio.server.manager.rooms.get("/", {}).get(room)
+        if not members:
+            return
+        now = time.monotonic()
+        if not force and self._figures_due.get(hall, 0.0) > now:
+            return
+        self._figures_due[hall] = now + FIGURES_SECONDS
+        socketio.emit("kpis.changed", self.figures(hall), to=room)
+
+    # -- snapshots ----------------------------------------------------------------------------
+
+    def alerts(self, hall: str, evaluate: bool = True) -> list[dict[str, Any]]:
+        """Open alerts and today's recent ones, newest first (evaluated afresh by default)."""
+        if evaluate:
+            self.supervision.evaluate(hall)
+        return [alert_json(a) for a in self.supervision.alerts(hall)]
+
+    def open_alerts(self, hall: str) -> list[dict[str, Any]]:
+        self.supervision.evaluate(hall)
+        return [alert_json(a) for a in self.supervision.open_alerts(hall)]
+
+    def board(self, hall: str) -> dict[str, Any]:
+        """Every window (with its ticket's times and handling limit) and every queue, now."""
+        engine = self.state.engine
+        config = engine.hall_config(hall)
+        settings = self.supervision.settings(hall)
+        windows = []
+        for status, ticket in engine.windows(hall):
+            item = window_json(status, ticket, staff=True)
+            if ticket is not None:
+                service = config.service(ticket.service)
+                factor = settings.for_service(service.code).handling_factor
+                item["current_ticket"].update(
+                    called_at=iso(ticket.called_at),
+                    started_at=iso(ticket.started_at),
+                    limit_minutes=round(factor * service.standard_minutes, 1),
+                    service_name=service.name_zh,
+                    service_name_en=service.name_en,
+                )
+            windows.append(item)
+        return {
+            "hall": hall,
+            "now": engine.clock.now().isoformat(),
+            "windows": windows,
+            "queues": [queue_json(q, config) for q in engine.queues(hall)],
+            "paused_minutes": settings.hall.paused_minutes,
+            "idle_minutes": settings.hall.idle_minutes,
+            "wait_yellow_minutes": settings.hall.wait_yellow_minutes,
+            "wait_red_minutes": settings.hall.wait_red_minutes,
+        }
+
+    def figures(self, hall: str, day: date | None = None) -> dict[str, Any]:
+        engine = self.state.engine
+        day = day or engine.business_date(hall)
+        events = read_events_db(self.state.db, hall, day, day)
+        figures = day_figures(Ledger.from_events(events))
+        figures["hall"] = hall
+        figures["business_date"] = day.isoformat()
+        figures["generated_at"] = datetime.now(UTC).isoformat()
+        return figures

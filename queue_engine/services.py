@@ -409,18 +409,21 @@ class QueueEngine:
                 _check_clerk(window, clerk)
                 window.require_ready_to_call()
                 now = self.clock.now()
-                rows = repo.waiting_for_window(
-                    uow.conn, hall_id, config.business_date(now), window.config
-                )
+                day = config.business_date(now)
+                rows = repo.window_candidates(uow.conn, hall_id, day, window.config, now)
                 candidates = [repo.candidate_from_row(r) for r in rows.values()]
                 view = window.config.view(window.cycle_position)
-                skipped = False
+                skipped: set[str] = set()
                 while (decision := choose_next(view, candidates, now, config.dispatch)) is not None:
                     row = rows[decision.ticket_id]
                     locked = repo.lock_waiting_ticket(uow.conn, row.id)
                     if locked is None:  # being claimed by another window right now
-                        candidates = [c for c in candidates if c.ticket_id != row.id]
-                        skipped = True
+                        skipped.add(row.id)
+                        if len(skipped) == 1:  # the next best may not have been read: read all
+                            rows = repo.waiting_for_window(uow.conn, hall_id, day, window.config)
+                        candidates = [
+                            repo.candidate_from_row(r) for r in rows.values() if r.id not in skipped
+                        ]
                         continue
                     ticket = repo.ticket_from_row(row, config)
                     uow.record(ticket.call(window.config, window.clerk, now))

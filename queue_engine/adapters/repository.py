@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -496,6 +507,47 @@ def waiting_for_window(
     params: dict[str, Any] = {"hall": hall_id, "day": day, "window": window.id}
     params.update((f"s{i}", service) for i, service in enumerate(window.skills))
     return {r.id: r for r in _waiting_for_window(len(window.skills)).rows(conn, params)}
+
+
+@functools.cache
+def _window_candidates(skills: int) -> Prepared:
+    """The waiting tickets that can decide a window's next call, for ``skills`` services."""
+    services = [bindparam(f"s{i}", type_=T.c.service.type) for i in range(skills)]
+    eligible = or_(
+        and_(T.c.target_window_id.is_(None), T.c.service.in_(services)),
+        T.c.target_window_id == bindparam("window"),
+    )
+    place = func.row_number().over(
+        partition_by=(T.c.service, T.c.priority, T.c.target_window_id),
+        order_by=(T.c.queued_at, T.c.seq, T.c.id),
+    )
+    ranked = select(T, place.label("place")).where(*_WAITING, eligible).subquery()
+    return Prepared(
+        select(*(ranked.c[c.key] for c in T.c)).where(
+            or_(
+                ranked.c.place == 1,
+                ranked.c.target_window_id.is_not(None),
+                ranked.c.slot_start <= bindparam("now", type_=UTCDateTime()),
+            )
+        )
+    )
+
+
+def window_candidates(
+    conn: Connection, hall_id: int, day: date, window: WindowConfig, now: datetime
+) -> dict[str, Any]:
+    """Full rows of the waiting tickets among which ``choose_next`` picks for this window.
+
+    ``choose_next`` takes begun appointments first, then tickets transferred to the window,
+    then the oldest ticket (aging guard), then by class, primary skills first, the first
+    queued. So it only ever picks one of: the first queued ticket of each service and
+    priority reason, a ticket transferred to this window, or a begun appointment. Those are
+    read (ordered in the database), not the whole queue: the same decision for a call,
+    whatever the queue's length. (Positions and a clerk's queue view use ``waiting_for_window``.)
+    """
+    params: dict[str, Any] = {"hall": hall_id, "day": day, "window": window.id, "now": now}
+    params.update((f"s{i}", service) for i, service in enumerate(window.skills))
+    return {r.id: r for r in _window_candidates(len(window.skills)).rows(conn, params)}
 
 
 def recent_handling_minutes(

@@ -43,40 +43,41 @@ BARE = Table(
 )
 
 
-def bare_inserts(url: str, n: int) -> float:
-    """Transactions per second of one-row INSERTs, same engine settings as the app."""
+def bare_inserts(url: str, n: int) -> tuple[float, float]:
+    """(one-row INSERT transactions per second, per CPU second), same engine as the app."""
     engine = make_engine(url)
     BARE.create(engine, checkfirst=True)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.thread_time()
     for i in range(n):
         with engine.begin() as conn:
             conn.execute(insert(BARE), {"payload": f"row {i}"})
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.thread_time() - cpu
     engine.dispose()
-    return n / elapsed
+    return n / elapsed, n / cpu
 
 
-def engine_pairs(url: str, n: int) -> tuple[float, float]:
-    """(issue+call-next pairs per second, full visits per second)."""
+def engine_pairs(url: str, n: int) -> tuple[float, float, float]:
+    """(issue+call-next pairs per second, full visits per second, pairs per CPU second)."""
     db = Database(url)
     engine = QueueEngine(db)
     with UnitOfWork(db, write=False) as uow:
         window = db.hall_config(uow.conn, "ZMD")[1].window_by_number(10).id
     if engine.window(window).state.value == "closed":
         engine.open_window(window, "bench")
-    in_pairs = 0.0
+    in_pairs = cpu = 0.0
     started = time.perf_counter()
     for _ in range(n):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         engine.issue_ticket("ZMD", "SOCIAL")
         called = engine.call_next(window, "bench")
         in_pairs += time.perf_counter() - t0
+        cpu += time.thread_time() - c0
         assert called is not None
         engine.start(called.id, "bench")
         engine.finish(called.id, "bench")
     total = time.perf_counter() - started
     db.dispose()
-    return n / in_pairs, n / total
+    return n / in_pairs, n / total, n / cpu
 
 
 def prepare(url: str) -> None:
@@ -92,12 +93,15 @@ def measure(label: str, url: str, pairs: int, rounds: int) -> dict[str, object]:
     prepare(url)
     bare_inserts(url, 200)  # warm up both paths
     engine_pairs(url, 100)
-    bare, paired, full = [], [], []
+    bare, bare_cpu, paired, full, paired_cpu = [], [], [], [], []
     for _ in range(rounds):
-        bare.append(bare_inserts(url, pairs))
-        p, f = engine_pairs(url, pairs)
+        b, bc = bare_inserts(url, pairs)
+        bare.append(b)
+        bare_cpu.append(bc)
+        p, f, pc = engine_pairs(url, pairs)
         paired.append(p)
         full.append(f)
+        paired_cpu.append(pc)
     result = {
         "database": label,
         "bare_insert_tx_per_s": round(statistics.median(bare)),
@@ -106,12 +110,17 @@ def measure(label: str, url: str, pairs: int, rounds: int) -> dict[str, object]:
         "pair_cost_in_bare_tx": round(
             statistics.median(b / p for b, p in zip(bare, paired, strict=True)), 2
         ),
+        "bare_insert_tx_per_cpu_s": round(statistics.median(bare_cpu)),
+        "issue_call_pairs_per_cpu_s": round(statistics.median(paired_cpu)),
     }
     print(
         f"{label:<10} bare insert tx/s {result['bare_insert_tx_per_s']:>7}   "
         f"issue+call pairs/s {result['issue_call_pairs_per_s']:>6}   "
         f"full visits/s {result['full_visits_per_s']:>6}   "
-        f"one pair costs {result['pair_cost_in_bare_tx']} bare transactions",
+        f"one pair costs {result['pair_cost_in_bare_tx']} bare transactions\n"
+        f"{'':<10} per CPU second of this process: bare tx "
+        f"{result['bare_insert_tx_per_cpu_s']:>7}   "
+        f"pairs {result['issue_call_pairs_per_cpu_s']:>6}",
         flush=True,
     )
     return result

@@ -18,7 +18,9 @@ from queue_engine.clock import SystemClock
 from queue_engine.demo import DEMO_USERS, demo_hall
 from queue_engine.errors import DomainError
 from queue_engine.eventlog import write_csv
+from simulations.cli import COMMANDS as PLANNER_COMMANDS
 
+from .admin.cli import config as config_commands
 from .config import Settings
 
 
@@ -29,6 +31,9 @@ def _database() -> Database:
 @click.group()
 def main() -> None:
     """Queueing and efficiency supervision for government service halls."""
+
+
+main.add_command(config_commands)
 
 
 @main.command()
@@ -98,15 +103,39 @@ def user_add(username: str, password: str, role: str, hall_code: str | None) -> 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--server",
+    type=click.Choice(["werkzeug", "gunicorn"]),
+    default=None,
+    help="Default: HALL_SERVER, else gunicorn when HALL_ENV=production, else werkzeug.",
+)
+@click.option("--threads", default=None, type=int, help="gunicorn threads (HALL_THREADS, 200).")
+def serve(host: str, port: int, server: str | None, threads: int | None) -> None:
     """Serve the API, live events and pages (Socket.IO in threading mode, simple-websocket)."""
+    import os
+
     from . import create_app
     from .extensions import socketio
+    from .observability import configure_logging
 
     settings = Settings.from_env()
+    settings.check()
+    configure_logging(settings.log_format, settings.node)
     migrate(settings.database_url)
+    server = (
+        server
+        or os.environ.get("HALL_SERVER")
+        or ("gunicorn" if settings.production else "werkzeug")
+    )
+    click.echo(
+        f"serving on http://{host}:{port}/ with {server} (database: {_safe(settings.database_url)})"
+    )
+    if server == "gunicorn":
+        from .server import run_gunicorn
+
+        run_gunicorn(host, port, threads or int(os.environ.get("HALL_THREADS") or 200))
+        return
     app = create_app()
-    click.echo(f"serving on http://{host}:{port}/  (database: {_safe(settings.database_url)})")
     socketio.run(
         app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False
     )
@@ -192,3 +221,7 @@ def _local_midnight(day: datetime | None, zone: ZoneInfo, plus_days: int) -> dat
     if day is None:
         return None
     return datetime.combine(day.date() + timedelta(days=plus_days), time(0), zone)
+
+
+for _command in PLANNER_COMMANDS:  # hall simulate, staff, calibrate, demo (simulations/cli.py)
+    main.add_command(_command)

@@ -71,6 +71,7 @@ class Service:
     zone: str
     standard_minutes: float
     active: bool = True
+    daily_cap: int | None = None  # tickets a business day (appointments not counted)
 
     def __post_init__(self) -> None:
         if not (len(self.prefix) == 1 and self.prefix.isascii() and self.prefix.isupper()):

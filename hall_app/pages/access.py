@@ -12,6 +12,7 @@ from flask import abort, redirect, request, url_for
 from queue_engine.accounts import Role
 from queue_engine.adapters.staff import StaffUser
 
+from ..admin.devices import evaluator_window
 from ..auth import current_user
 from .halls import first_hall
 
@@ -74,7 +75,12 @@ def home_page(user: StaffUser) -> str:
     if user.role is Role.CLERK:
         return url_for("pages.clerk_windows")
     if user.role is Role.KIOSK:
+        window = evaluator_window(user)
+        if window is not None:
+            return url_for("pages.evaluator", window_id=window)
         return url_for("pages.kiosk", hall=home_hall(user))
     if user.role is Role.SUPERVISOR:
         return url_for("supervisor.dashboard", hall=home_hall(user))
+    if user.role is Role.ADMIN:
+        return url_for("admin_pages.index")
     return url_for("pages.landing")

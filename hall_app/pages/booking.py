@@ -17,6 +17,7 @@ from queue_engine.accounts import Role
 from queue_engine.errors import InvalidInput
 from queue_engine.evaluations import SCORE_LABELS
 
+from ..admin.devices import check_evaluator
 from ..api.appointments import appointment_json
 from ..booking import booking
 from ..state import hall_state
@@ -103,6 +104,7 @@ def evaluator(window_id: int) -> Response:
     engine = hall_state().engine
     window = engine.window(window_id)
     require_hall(user, window.hall)
+    check_evaluator(user, window_id)
     config = engine.hall_config(window.hall)
     data = {
         "hall": config.code,
@@ -133,6 +135,7 @@ def _pending(window_id: int) -> dict[str, Any] | None:
 @staff_page(Role.CLERK, Role.KIOSK)
 def evaluator_pending(window_id: int) -> Response:
     require_hall(signed_in_user(), hall_state().engine.window(window_id).hall)
+    check_evaluator(signed_in_user(), window_id)
     return jsonify({"pending": _pending(window_id)})
 
 
@@ -141,6 +144,7 @@ def evaluator_pending(window_id: int) -> Response:
 def evaluator_rate(window_id: int) -> tuple[Response, int]:
     """Rate the window's just-finished visit (CSRF-protected: ``X-CSRFToken``)."""
     require_hall(signed_in_user(), hall_state().engine.window(window_id).hall)
+    check_evaluator(signed_in_user(), window_id)
     body = request.get_json(silent=True)
     score = body.get("score") if isinstance(body, dict) else None
     if type(score) is not int:

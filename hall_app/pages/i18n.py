@@ -93,6 +93,8 @@ def error_strings() -> dict[str, str]:
         "invalid_transition": gettext("当前状态下不能执行此操作"),
         "conflict": gettext("操作冲突,请刷新后重试"),
         "hall_closed": gettext("当前不在办公时间"),
+        "service_disabled": gettext("该事项暂停取号"),
+        "daily_cap_reached": gettext("该事项今日号源已取完"),
         "too_many_requests": gettext("操作过于频繁,请稍后再试"),
         "busy": gettext("系统繁忙,请稍后重试"),
         "error": gettext("操作失败"),

@@ -81,6 +81,7 @@ class ServiceRow(Base):
     standard_minutes: Mapped[float] = mapped_column(Float)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    daily_cap: Mapped[int | None] = mapped_column(Integer)  # tickets a business day; None: no cap
 
 
 class WindowRow(Base):
@@ -99,6 +100,7 @@ class WindowRow(Base):
     state_since: Mapped[datetime | None]
     cycle_position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    evaluator_device: Mapped[str | None] = mapped_column(String(64))  # a kiosk account's name
 
 
 class WindowSkillRow(Base):

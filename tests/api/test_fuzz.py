@@ -131,6 +131,25 @@ OPERATIONS = [
     "GET /api/v1/halls/{hall}/figures",
     "GET /api/v1/halls/{hall}/flag-settings",
     "PUT /api/v1/halls/{hall}/flag-settings",
+    # administration
+    "GET /api/v1/admin/halls",
+    "POST /api/v1/admin/halls",
+    "GET /api/v1/admin/halls/{hall}",
+    "PUT /api/v1/admin/halls/{hall}",
+    "GET /api/v1/admin/halls/{hall}/rules",
+    "PUT /api/v1/admin/halls/{hall}/rules",
+    "GET /api/v1/admin/halls/{hall}/services",
+    "POST /api/v1/admin/halls/{hall}/services",
+    "PUT /api/v1/admin/halls/{hall}/services/{code}",
+    "GET /api/v1/admin/halls/{hall}/windows",
+    "POST /api/v1/admin/halls/{hall}/windows",
+    "PUT /api/v1/admin/halls/{hall}/windows/{window_id}",
+    "GET /api/v1/admin/users",
+    "POST /api/v1/admin/users",
+    "PATCH /api/v1/admin/users/{username}",
+    "POST /api/v1/admin/users/{username}/password",
+    "GET /api/v1/admin/halls/{hall}/history",
+    "GET /api/v1/admin/halls/{hall}/config",
 ]
 
 

@@ -1,0 +1,221 @@
+"""The administration API (``/api/v1/admin``): halls, rules, services, windows, users, history.
+
+Supervisors read, administrators write; an administrator bound to a hall administers only that
+hall. Every change is audited with its before and after, bumps the hall's configuration
+version (so every process rereads it) and refreshes the open kiosk and board pages.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from apiflask import APIBlueprint
+from flask import Response
+
+from queue_engine.accounts import Role
+
+from ..auth import require_roles
+from . import schemas as s
+from .desk import actor, desk
+
+admin_api = APIBlueprint("admin_api", __name__, url_prefix="/api/v1/admin", tag="Administration")
+
+READ = (Role.SUPERVISOR,)  # and admins (who always pass)
+WRITE = (Role.ADMIN,)
+ERRORS = {
+    401: "no or invalid bearer token",
+    403: "not an administrator (supervisors: read only), or another hall",
+}
+
+
+def doc(summary: str, **responses: str) -> Any:
+    codes = {**ERRORS, **{int(code[1:]): text for code, text in responses.items()}}
+    return admin_api.doc(summary=summary, security="BearerAuth", responses=codes)
+
+
+# -- halls ---------------------------------------------------------------------------------
+
+
+@admin_api.get("/halls")
+@admin_api.output(s.HallsOut)
+@require_roles(*READ)
+@doc("The halls this account may administer or read")
+def list_halls() -> dict[str, Any]:
+    return {"halls": [s.hall_out(h) for h in desk().halls(actor())]}
+
+
+@admin_api.post("/halls")
+@admin_api.input(s.HallCreateIn, arg_name="body")
+@admin_api.output(s.HallOut, status_code=201)
+@require_roles(*WRITE)
+@doc("Create a hall (administrators of every hall only)", r422="invalid or duplicate code")
+def create_hall(body: s.HallCreateIn) -> tuple[dict[str, Any], int]:
+    data = body.model_dump(mode="json")
+    data["hours"] = body.hours.to_mapping()
+    return s.hall_out(desk().create_hall(actor(), body.code, data)), 201
+
+
+@admin_api.get("/halls/<string:hall>")
+@admin_api.output(s.HallOut)
+@require_roles(*READ)
+@doc("A hall: names, time zone, opening hours, notice line", r404="no such hall")
+def get_hall(hall: str) -> dict[str, Any]:
+    return s.hall_out(desk().hall(actor(), hall))
+
+
+@admin_api.put("/halls/<string:hall>")
+@admin_api.input(s.HallIn, arg_name="body")
+@admin_api.output(s.HallOut)
+@require_roles(*WRITE)
+@doc("Change a hall's names, time zone, opening hours and notice line", r422="invalid")
+def put_hall(hall: str, body: s.HallIn) -> dict[str, Any]:
+    data = body.model_dump(mode="json")
+    data["hours"] = body.hours.to_mapping()
+    return s.hall_out(desk().update_hall(actor(), hall, data))
+
+
+@admin_api.get("/halls/<string:hall>/rules")
+@admin_api.output(s.RulesIn)
+@require_roles(*READ)
+@doc("The no-show rule, the fairness guard and the appointment settings of a hall")
+def get_rules(hall: str) -> dict[str, Any]:
+    return desk().rules(actor(), hall)
+
+
+@admin_api.put("/halls/<string:hall>/rules")
+@admin_api.input(s.RulesIn, arg_name="body")
+@admin_api.output(s.RulesIn)
+@require_roles(*WRITE)
+@doc("Change the no-show rule, the fairness guard and the appointment settings", r422="invalid")
+def put_rules(hall: str, body: s.RulesIn) -> dict[str, Any]:
+    return desk().update_rules(actor(), hall, body.model_dump(mode="json"))
+
+
+# -- services ------------------------------------------------------------------------------
+
+
+@admin_api.get("/halls/<string:hall>/services")
+@admin_api.output(s.ServicesOut)
+@require_roles(*READ)
+@doc("Every service of a hall, disabled ones included")
+def list_services(hall: str) -> dict[str, Any]:
+    return {"hall": hall, "services": desk().services(actor(), hall)}
+
+
+@admin_api.post("/halls/<string:hall>/services")
+@admin_api.input(s.ServiceCreateIn, arg_name="body")
+@admin_api.output(s.ServiceOut, status_code=201)
+@require_roles(*WRITE)
+@doc("Add a service", r422="invalid, or its code or prefix is taken")
+def create_service(hall: str, body: s.ServiceCreateIn) -> tuple[dict[str, Any], int]:
+    return desk().create_service(actor(), hall, body.model_dump(mode="json")), 201
+
+
+@admin_api.put("/halls/<string:hall>/services/<string:code>")
+@admin_api.input(s.ServiceIn, arg_name="body")
+@admin_api.output(s.ServiceOut)
+@require_roles(*WRITE)
+@doc(
+    "Change a service; `active: false` stops new tickets (waiting ones are still served)",
+    r404="no such service",
+    r422="invalid, or its prefix is taken",
+)
+def put_service(hall: str, code: str, body: s.ServiceIn) -> dict[str, Any]:
+    return desk().update_service(actor(), hall, code, body.model_dump(mode="json"))
+
+
+# -- windows -------------------------------------------------------------------------------
+
+
+@admin_api.get("/halls/<string:hall>/windows")
+@admin_api.output(s.WindowsOut)
+@require_roles(*READ)
+@doc("Every window of a hall with its skills and evaluator device, disabled ones included")
+def list_windows(hall: str) -> dict[str, Any]:
+    return {"hall": hall, "windows": desk().windows(actor(), hall)}
+
+
+@admin_api.post("/halls/<string:hall>/windows")
+@admin_api.input(s.WindowIn, arg_name="body")
+@admin_api.output(s.WindowOut, status_code=201)
+@require_roles(*WRITE)
+@doc("Add a window", r422="invalid, number taken, or a skill names an unknown service")
+def create_window(hall: str, body: s.WindowIn) -> tuple[dict[str, Any], int]:
+    return desk().create_window(actor(), hall, body.model_dump(mode="json")), 201
+
+
+@admin_api.put("/halls/<string:hall>/windows/<int:window_id>")
+@admin_api.input(s.WindowIn, arg_name="body")
+@admin_api.output(s.WindowOut)
+@require_roles(*WRITE)
+@doc(
+    "Change a window; new skills change the very next call",
+    r404="no such window",
+    r409="renumbering or disabling a window that is open",
+    r422="invalid, number taken, or a skill names an unknown service",
+)
+def put_window(hall: str, window_id: int, body: s.WindowIn) -> dict[str, Any]:
+    return desk().update_window(actor(), hall, window_id, body.model_dump(mode="json"))
+
+
+# -- users ---------------------------------------------------------------------------------
+
+
+@admin_api.get("/users")
+@admin_api.output(s.UsersOut)
+@require_roles(*READ)
+@doc("Staff accounts (of the account's hall, for staff bound to one)")
+def list_users() -> dict[str, Any]:
+    return {"users": desk().users(actor())}
+
+
+@admin_api.post("/users")
+@admin_api.input(s.UserCreateIn, arg_name="body")
+@admin_api.output(s.UserOut, status_code=201)
+@require_roles(*WRITE)
+@doc("Add a staff account", r422="invalid, weak password, or the name is taken")
+def create_user(body: s.UserCreateIn) -> tuple[dict[str, Any], int]:
+    data = body.model_dump(exclude={"password"})
+    return desk().create_user(actor(), data, body.password), 201
+
+
+@admin_api.patch("/users/<string:username>")
+@admin_api.input(s.UserUpdateIn, arg_name="body")
+@admin_api.output(s.UserOut)
+@require_roles(*WRITE)
+@doc("Change a staff account's role, hall, name, or disable it", r404="no such user")
+def patch_user(username: str, body: s.UserUpdateIn) -> dict[str, Any]:
+    return desk().update_user(actor(), username, body.model_dump(exclude_unset=True))
+
+
+@admin_api.post("/users/<string:username>/password")
+@admin_api.input(s.PasswordIn, arg_name="body")
+@require_roles(*WRITE)
+@doc("Set a new password for a staff account", r204="done", r404="no such user")
+def reset_password(username: str, body: s.PasswordIn) -> Response:
+    desk().reset_password(actor(), username, body.password)
+    return Response(status=204)
+
+
+# -- history and the whole configuration ---------------------------------------------------
+
+
+@admin_api.get("/halls/<string:hall>/history")
+@admin_api.output(s.HistoryOut)
+@require_roles(*READ)
+@doc("The latest configuration changes of a hall: who, when, before and after")
+def history(hall: str) -> dict[str, Any]:
+    return {"hall": hall, "changes": [_change(c) for c in desk().history(actor(), hall)]}
+
+
+def _change(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "ts": row["ts"].isoformat(), "detail": json.loads(row["detail"] or "{}")}
+
+
+@admin_api.get("/halls/<string:hall>/config")
+@admin_api.output(s.HallConfigFile)
+@require_roles(*READ)
+@doc("The whole configuration of a hall (the document of `hall config export`)")
+def export_config(hall: str) -> dict[str, Any]:
+    return s.HallConfigFile.from_stored(desk().export_hall(actor(), hall)).model_dump(mode="json")

@@ -1,0 +1,479 @@
+"""The admin pages (``/admin``): forms and tables over the same desk and models as the API.
+
+Supervisors see every page read-only; administrators change their hall (or every hall). Forms
+post back to themselves; a good change redirects with a confirmation, a bad one shows the form
+again with a message next to each wrong field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from pydantic import ValidationError
+
+from queue_engine.accounts import Role
+from queue_engine.admin import may_write
+from queue_engine.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from queue_engine.hours import WEEKDAY_NAMES
+
+from ..errors import status_for
+from ..pages.access import home_hall, signed_in_user, staff_page
+from ..pages.i18n import N_, hall_name, zone_label
+from . import forms
+from . import schemas as s
+from .cli import dump_yaml
+from .desk import actor, desk
+
+admin_pages = Blueprint("admin_pages", __name__, url_prefix="/admin")
+
+WEEKDAY_LABELS = {
+    "mon": N_("星期一"),
+    "tue": N_("星期二"),
+    "wed": N_("星期三"),
+    "thu": N_("星期四"),
+    "fri": N_("星期五"),
+    "sat": N_("星期六"),
+    "sun": N_("星期日"),
+}
+ROLE_LABELS = {
+    "admin": N_("管理员"),
+    "supervisor": N_("效能监察员"),
+    "clerk": N_("窗口人员"),
+    "kiosk": N_("取号机/评价器"),
+}
+APPOINTMENT_LABELS = {
+    "slot_minutes": N_("时段长度(分钟)"),
+    "slot_capacity": N_("每时段可约人数"),
+    "horizon_working_days": N_("可提前预约的工作日数"),
+    "cancel_cutoff_minutes": N_("开始前多少分钟截止取消"),
+    "check_in_before_minutes": N_("可提前签到(分钟)"),
+    "check_in_after_minutes": N_("最迟签到(开始后分钟)"),
+    "ban_no_shows": N_("爽约几次暂停预约"),
+    "ban_lookback_days": N_("爽约统计天数"),
+    "ban_days": N_("暂停预约天数"),
+    "follow_up_working_days": N_("差评整改期限(工作日)"),
+    "notify_ahead": N_("前面还有几人时提醒"),
+}
+SECTIONS = (
+    ("hall", N_("大厅设置")),
+    ("services", N_("业务事项")),
+    ("windows", N_("窗口与技能")),
+    ("rules", N_("过号与公平规则")),
+    ("users", N_("用户与角色")),
+    ("history", N_("变更记录")),
+)
+COMMON_ZONES = (
+    "Asia/Shanghai",
+    "Asia/Urumqi",
+    "Asia/Hong_Kong",
+    "Asia/Macau",
+    "Asia/Taipei",
+    "UTC",
+)
+
+
+@admin_pages.errorhandler(DomainError)
+def domain_error(error: DomainError) -> tuple[str, int]:
+    status = status_for(error)
+    return render_template("pages/error.html", status=status), status
+
+
+def _page(template: str, hall: str, section: str, **context: Any) -> str:
+    me = actor()
+    halls = desk().halls(me)
+    current = next((h for h in halls if h["code"] == hall), None)
+    if current is None:
+        raise NotFound(f"no hall {hall!r}") if me.hall is None else Forbidden("another hall")
+    return render_template(
+        template,
+        user=signed_in_user(),
+        hall=hall,
+        hall_label=hall_name(current["name_zh"], current["name_en"]),
+        halls=halls,
+        section=section,
+        sections=SECTIONS,
+        can_write=may_write(me, hall),
+        zone_label=zone_label,
+        **context,
+    )
+
+
+def _attempt(change: Callable[[], object]) -> forms.Errors:
+    """Run a change; its errors by form field (empty when it was saved)."""
+    try:
+        change()
+    except ValidationError as exc:
+        return forms.validation_errors(exc)
+    except (InvalidInput, Conflict) as exc:
+        return forms.desk_errors(exc)
+    return {}
+
+
+def _saved(endpoint: str, **values: Any) -> ResponseReturnValue:
+    flash(gettext("已保存"), "info")
+    return redirect(url_for(endpoint, **values))
+
+
+def _one(found: list[dict[str, Any]]) -> dict[str, Any]:
+    if not found:
+        abort(404)
+    return found[0]
+
+
+def _require_write(hall: str) -> None:
+    if not may_write(actor(), hall):
+        abort(403)
+
+
+# -- entry -----------------------------------------------------------------------------------
+
+
+@admin_pages.get("/")
+@staff_page(Role.SUPERVISOR)
+def index() -> ResponseReturnValue:
+    return redirect(url_for("admin_pages.hall_settings", hall=home_hall(signed_in_user())))
+
+
+# -- the hall --------------------------------------------------------------------------------
+
+
+@admin_pages.route("/<hall>/", methods=["GET", "POST"])
+@staff_page(Role.SUPERVISOR)
+def hall_settings(hall: str) -> ResponseReturnValue:
+    data = desk().hall(actor(), hall)
+    values: dict[str, Any] = {**data, "hours": s.Hours.from_mapping(data["hours"])}
+    errors: forms.Errors = {}
+    if request.method == "POST":
+        _require_write(hall)
+        posted = forms.hall_form(request.form)
+
+        def save() -> None:
+            body = s.HallIn.model_validate(posted)
+            desk().update_hall(
+                actor(), hall, {**body.model_dump(), "hours": body.hours.to_mapping()}
+            )
+
+        errors = _attempt(save)
+        if not errors:
+            return _saved("admin_pages.hall_settings", hall=hall)
+        values = {**posted, "hours": _posted_hours(posted["hours"])}
+    return _page(
+        "admin/hall.html",
+        hall,
+        "hall",
+        values=values,
+        errors=errors,
+        weekdays=[(d, gettext(WEEKDAY_LABELS[d])) for d in WEEKDAY_NAMES],
+        zones=COMMON_ZONES,
+    )
+
+
+class _Loose:
+    """Posted values shown again as they were typed (they failed validation)."""
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+
+def _posted_hours(hours: dict[str, Any]) -> _Loose:
+    days = {d: _Loose(**v) if v else None for d, v in hours["days"].items()}
+    return _Loose(**{**hours, "days": days})
+
+
+@admin_pages.get("/<hall>/config.yaml")
+@staff_page(Role.SUPERVISOR)
+def export_yaml(hall: str) -> Response:
+    """The hall's whole configuration as the YAML file ``hall config import`` takes."""
+    data = s.HallConfigFile.from_stored(desk().export_hall(actor(), hall))
+    response = Response(dump_yaml(data), mimetype="application/yaml")
+    response.headers["Content-Disposition"] = f'attachment; filename="{hall}-config.yaml"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# -- services --------------------------------------------------------------------------------
+
+
+@admin_pages.get("/<hall>/services")
+@staff_page(Role.SUPERVISOR)
+def services(hall: str) -> str:
+    rules = desk().rules(actor(), hall)["appointments"]
+    return _page(
+        "admin/services.html",
+        hall,
+        "services",
+        services=desk().services(actor(), hall),
+        default_slots=rules,
+    )
+
+
+@admin_pages.route("/<hall>/services/new", methods=["GET", "POST"])
+@staff_page(Role.ADMIN)
+def new_service(hall: str) -> ResponseReturnValue:
+    return _service_form(hall, None)
+
+
+@admin_pages.route("/<hall>/services/<code>", methods=["GET", "POST"])
+@staff_page(Role.SUPERVISOR)
+def edit_service(hall: str, code: str) -> ResponseReturnValue:
+    return _service_form(hall, code)
+
+
+def _service_form(hall: str, code: str | None) -> ResponseReturnValue:
+    me = actor()
+    current = desk().services(me, hall)
+    values: dict[str, Any] = {"active": True, "appointment": None}
+    if code is not None:
+        values = _one([sv for sv in current if sv["code"] == code])
+    errors: forms.Errors = {}
+    if request.method == "POST":
+        _require_write(hall)
+        posted = forms.service_form(request.form, with_code=code is None)
+
+        def save() -> None:
+            if code is None:
+                body = s.ServiceCreateIn.model_validate(posted)
+                desk().create_service(me, hall, body.model_dump())
+            else:
+                desk().update_service(
+                    me, hall, code, s.ServiceIn.model_validate(posted).model_dump()
+                )
+
+        errors = _attempt(save)
+        if not errors:
+            return _saved("admin_pages.services", hall=hall)
+        values = {**posted, "code": code or posted.get("code", "")}
+    zones = sorted({sv["zone"] for sv in current})
+    return _page(
+        "admin/service_form.html",
+        hall,
+        "services",
+        code=code,
+        values=values,
+        errors=errors,
+        zones=zones,
+        default_slots=desk().rules(me, hall)["appointments"],
+    )
+
+
+# -- windows ---------------------------------------------------------------------------------
+
+
+@admin_pages.get("/<hall>/windows")
+@staff_page(Role.SUPERVISOR)
+def windows(hall: str) -> str:
+    services = {sv["code"]: sv for sv in desk().services(actor(), hall)}
+    return _page(
+        "admin/windows.html",
+        hall,
+        "windows",
+        windows=desk().windows(actor(), hall),
+        services=services,
+    )
+
+
+@admin_pages.route("/<hall>/windows/new", methods=["GET", "POST"])
+@staff_page(Role.ADMIN)
+def new_window(hall: str) -> ResponseReturnValue:
+    return _window_form(hall, None)
+
+
+@admin_pages.route("/<hall>/windows/<int:window_id>", methods=["GET", "POST"])
+@staff_page(Role.SUPERVISOR)
+def edit_window(hall: str, window_id: int) -> ResponseReturnValue:
+    return _window_form(hall, window_id)
+
+
+def _window_form(hall: str, window_id: int | None) -> ResponseReturnValue:
+    me = actor()
+    services = desk().services(me, hall)
+    windows = desk().windows(me, hall)
+    values: dict[str, Any] = {"active": True, "primary": [], "secondary": []}
+    if window_id is not None:
+        values = _one([w for w in windows if w["id"] == window_id])
+    else:
+        values["number"] = max((w["number"] for w in windows), default=0) + 1
+    errors: forms.Errors = {}
+    if request.method == "POST":
+        _require_write(hall)
+        posted = forms.window_form(request.form, [sv["code"] for sv in services])
+
+        def save() -> None:
+            body = s.WindowIn.model_validate(posted).model_dump()
+            if window_id is None:
+                desk().create_window(me, hall, body)
+            else:
+                desk().update_window(me, hall, window_id, body)
+
+        errors = _attempt(save)
+        if not errors:
+            return _saved("admin_pages.windows", hall=hall)
+        values = {**values, **posted}
+    devices = [
+        u["username"]
+        for u in desk().users(me)
+        if u["role"] == "kiosk" and u["active"] and u["hall"] in (None, hall)
+    ]
+    return _page(
+        "admin/window_form.html",
+        hall,
+        "windows",
+        window_id=window_id,
+        values=values,
+        errors=errors,
+        services=services,
+        devices=devices,
+        zones=sorted({w["zone"] for w in windows} | {sv["zone"] for sv in services}),
+    )
+
+
+# -- rules -----------------------------------------------------------------------------------
+
+
+@admin_pages.route("/<hall>/rules", methods=["GET", "POST"])
+@staff_page(Role.SUPERVISOR)
+def rules(hall: str) -> ResponseReturnValue:
+    values = desk().rules(actor(), hall)
+    errors: forms.Errors = {}
+    if request.method == "POST":
+        _require_write(hall)
+        posted = forms.rules_form(request.form, list(APPOINTMENT_LABELS))
+        errors = _attempt(
+            lambda: desk().update_rules(
+                actor(), hall, s.RulesIn.model_validate(posted).model_dump()
+            )
+        )
+        if not errors:
+            return _saved("admin_pages.rules", hall=hall)
+        values = posted
+    return _page(
+        "admin/rules.html",
+        hall,
+        "rules",
+        values=values,
+        errors=errors,
+        appointment_labels={k: gettext(v) for k, v in APPOINTMENT_LABELS.items()},
+    )
+
+
+# -- users -----------------------------------------------------------------------------------
+
+
+def _role_labels() -> dict[str, str]:
+    return {k: gettext(v) for k, v in ROLE_LABELS.items()}
+
+
+@admin_pages.get("/<hall>/users")
+@staff_page(Role.SUPERVISOR)
+def users(hall: str) -> str:
+    me = actor()
+    shown = [u for u in desk().users(me) if u["hall"] in (None, hall)]
+    return _page("admin/users.html", hall, "users", users=shown, roles=_role_labels())
+
+
+@admin_pages.route("/<hall>/users/new", methods=["GET", "POST"])
+@staff_page(Role.ADMIN)
+def new_user(hall: str) -> ResponseReturnValue:
+    return _user_form(hall, None)
+
+
+@admin_pages.route("/<hall>/users/<username>", methods=["GET", "POST"])
+@staff_page(Role.SUPERVISOR)
+def edit_user(hall: str, username: str) -> ResponseReturnValue:
+    return _user_form(hall, username)
+
+
+def _user_form(hall: str, username: str | None) -> ResponseReturnValue:
+    me = actor()
+    values: dict[str, Any] = {"active": True, "role": "clerk", "hall": hall}
+    if username is not None:
+        values = desk().user(me, username)
+    errors: forms.Errors = {}
+    password_errors: forms.Errors = {}
+    if request.method == "POST" and request.form.get("form") == "password" and username:
+        password_errors = _attempt(
+            lambda: desk().reset_password(
+                me, username, s.PasswordIn(password=request.form.get("password", "")).password
+            )
+        )
+        if not password_errors:
+            flash(gettext("密码已重置"), "info")
+            return redirect(url_for("admin_pages.edit_user", hall=hall, username=username))
+        password_errors = {"password": _password_message()}
+    elif request.method == "POST":
+        posted = forms.user_form(request.form, create=username is None)
+
+        def save() -> None:
+            if username is None:
+                body = s.UserCreateIn.model_validate(posted)
+                desk().create_user(me, body.model_dump(exclude={"password"}), body.password)
+            else:
+                desk().update_user(me, username, s.UserUpdateIn.model_validate(posted).model_dump())
+
+        errors = _attempt(save)
+        if "_form" in errors and "password" in errors["_form"]:
+            errors = {"password": _password_message()}
+        if not errors:
+            return _saved("admin_pages.users", hall=hall)
+        values = {**values, **posted}
+    halls = [h["code"] for h in desk().halls(me)]
+    return _page(
+        "admin/user_form.html",
+        hall,
+        "users",
+        username=username,
+        values=values,
+        errors=errors,
+        password_errors=password_errors,
+        roles=_role_labels(),
+        hall_options=([("", gettext("全部大厅"))] if me.hall is None else [])
+        + [(code, code) for code in halls],
+        editable=me.role is Role.ADMIN
+        and (me.hall is None or values.get("hall") in (None, me.hall)),
+    )
+
+
+def _password_message() -> str:
+    return str(gettext("密码至少 8 位,须同时包含字母和数字或符号"))
+
+
+# -- history ---------------------------------------------------------------------------------
+
+
+@admin_pages.get("/<hall>/history")
+@staff_page(Role.SUPERVISOR)
+def history(hall: str) -> str:
+    changes = []
+    for row in desk().history(actor(), hall):
+        detail = json.loads(row["detail"] or "{}")
+        changes.append({**row, "changes": _differences(detail.get("before"), detail.get("after"))})
+    zone = ZoneInfo(desk().hall(actor(), hall)["timezone"])
+    return _page("admin/history.html", hall, "history", changes=changes, tz=zone)
+
+
+def _differences(before: Any, after: Any, path: str = "") -> list[tuple[str, str, str]]:
+    """(field, before, after) of every leaf that changed, for the history table."""
+    if isinstance(before, dict) or isinstance(after, dict):
+        old = before if isinstance(before, dict) else {}
+        new = after if isinstance(after, dict) else {}
+        rows: list[tuple[str, str, str]] = []
+        for key in [*old, *(k for k in new if k not in old)]:
+            rows += _differences(old.get(key), new.get(key), f"{path}.{key}" if path else key)
+        return rows
+    if before == after:
+        return []
+    return [(path, _show(before), _show(after))]
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .load import zone_of
-from .tickets import evaluations, open_intervals, tickets, visits
+from .tickets import evaluations, open_intervals, tickets_and_codes, visits
 
 DIMENSIONS = ("day", "hour", "service", "window", "clerk", "channel", "priority")
 TARGETS = (5.0, 15.0)
@@ -62,13 +62,23 @@ class Ledger:
     open: pd.DataFrame
     reviews: pd.DataFrame
     timezone: str
+    # per-row figures the KPIs group (the same for every grouping): worked out once
+    _derived: dict[Any, pd.DataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def derived(self, key: Any, make: Any) -> pd.DataFrame:
+        """``make()``, the first time for ``key``; a shallow copy to add group keys to."""
+        if key not in self._derived:
+            self._derived[key] = make()
+        return self._derived[key].copy(deep=False)
 
     @classmethod
     def from_events(cls, events: pd.DataFrame) -> Ledger:
-        ticket_rows = tickets(events)
+        ticket_rows, codes = tickets_and_codes(events)
         return cls(
             tickets=ticket_rows,
-            visits=visits(events, ticket_rows),
+            visits=visits(events, ticket_rows, codes),
             open=open_intervals(events),
             reviews=evaluations(events, ticket_rows),
             timezone=str(zone_of(events)),
@@ -100,7 +110,7 @@ def _named(result: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
     return result
 
 
-def _ticket_metrics(rows: pd.DataFrame, dims: list[str], targets: Sequence[float]) -> pd.DataFrame:
+def _ticket_derived(rows: pd.DataFrame, targets: Sequence[float]) -> pd.DataFrame:
     wait = rows["wait_minutes"]
     called = wait.notna()
     derived = pd.DataFrame(
@@ -118,6 +128,12 @@ def _ticket_metrics(rows: pd.DataFrame, dims: list[str], targets: Sequence[float
     )
     for target in targets:
         derived[f"sl{target:g}"] = (wait <= target).astype(float).where(called)
+    return derived
+
+
+def _ticket_metrics(ledger: Ledger, dims: list[str], targets: Sequence[float]) -> pd.DataFrame:
+    rows = ledger.tickets
+    derived = ledger.derived(("tickets", tuple(targets)), lambda: _ticket_derived(rows, targets))
     for dim in dims:
         derived[_TICKET_KEYS[dim]] = rows[_TICKET_KEYS[dim]]
     g = _grouped(derived, dims, _TICKET_KEYS)
@@ -141,8 +157,8 @@ def _ticket_metrics(rows: pd.DataFrame, dims: list[str], targets: Sequence[float
     return _named(out, dims)
 
 
-def _visit_metrics(rows: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
-    derived = pd.DataFrame(
+def _visit_derived(rows: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "handling": rows["handling_minutes"],
             "finished": (rows["outcome"] == "finished").astype(int),
@@ -152,6 +168,11 @@ def _visit_metrics(rows: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
             "busy": rows["busy_minutes"],
         }
     )
+
+
+def _visit_metrics(ledger: Ledger, dims: list[str]) -> pd.DataFrame:
+    rows = ledger.visits
+    derived = ledger.derived("visits", lambda: _visit_derived(rows))
     for dim in dims:
         derived[_VISIT_KEYS[dim]] = rows[_VISIT_KEYS[dim]]
     g = _grouped(derived, dims, _VISIT_KEYS)
@@ -190,8 +211,7 @@ def _hours(ledger: Ledger, dims: list[str], index: pd.Index) -> pd.Series:
         g = _grouped(ledger.open, dims, _OPEN_KEYS)
         hours: pd.Series = (g["minutes"].sum() / 60).reindex(index)
         return hours
-    served = ledger.visits.loc[ledger.visits["outcome"] == "finished"]
-    slots = served[["business_date", "hour"]].drop_duplicates()
+    slots = ledger.derived("served_hours", lambda: _served_hours(ledger.visits))
     time_dims = [d for d in dims if d in ("day", "hour")]
     if not time_dims:
         return pd.Series(float(len(slots)), index=index)
@@ -203,6 +223,12 @@ def _hours(ledger: Ledger, dims: list[str], index: pd.Index) -> pd.Series:
     keys = index.to_frame(index=False)[time_dims]
     looked_up = keys.merge(counts.reset_index(), on=time_dims, how="left")["n"]
     return pd.Series(looked_up.to_numpy(dtype=float), index=index)
+
+
+def _served_hours(visits: pd.DataFrame) -> pd.DataFrame:
+    """The (business date, hour) slots in which the hall served anybody."""
+    served = visits.loc[visits["outcome"] == "finished"]
+    return served[["business_date", "hour"]].drop_duplicates()
 
 
 def _utilization(ledger: Ledger, dims: list[str], out: pd.DataFrame) -> pd.Series:
@@ -235,8 +261,8 @@ def kpis(
     ledger = _ledger(data)
     dims = _dims(by)
     parts = [
-        _ticket_metrics(ledger.tickets, dims, targets),
-        _visit_metrics(ledger.visits, dims),
+        _ticket_metrics(ledger, dims, targets),
+        _visit_metrics(ledger, dims),
         _review_metrics(ledger.reviews, dims),
     ]
     out = pd.concat(parts, axis=1).sort_index().astype("float64")

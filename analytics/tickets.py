@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import json
 from datetime import tzinfo
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
-from .load import zone_of
+from .load import TEXT, text_index, zone_of
 
 ISSUED = "ticket.issued"
 CALLED = "ticket.called"
@@ -41,6 +41,23 @@ WINDOW_STATES = {
     "window.closed": "closed",
 }
 _REQUEUED = r'"requeued"\s*:\s*true'
+# The payloads a log mostly holds, as ``queue_engine.events`` writes them (compact, keys
+# sorted); they are read with one vectorised regex, anything else with ``json``.
+_NUMBER = r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?"
+_PLAIN = r'[^"\\\x00-\x1f]*'  # a JSON string with no escapes: its text is its value
+_ESTIMATE = (
+    rf'"estimated_wait":(?:null|\{{"median_minutes":(?P<median>{_NUMBER}),'
+    rf'"p90_minutes":(?P<p90>{_NUMBER})\}})'
+)
+_ISSUE_PAYLOAD = (
+    rf'^\{{(?:{_ESTIMATE}(?:,"slot_start":"(?P<slot>{_PLAIN})")?'
+    rf'|"slot_start":"(?P<slot_only>{_PLAIN})")?\}}$'
+)
+_COMMENT_PAYLOAD = (
+    rf'^\{{(?:"comment":"(?P<c1>{_PLAIN})",)?"score":-?\d+(?:\.\d+)?\}}$'
+    rf'|^\{{"score":-?\d+(?:\.\d+)?,"comment":"(?P<c2>{_PLAIN})"\}}$'
+)
+_SCORE = r'"score"\s*:\s*(?P<score>\d)'
 
 
 def _local(ts: pd.Series, zone: tzinfo) -> pd.Series:
@@ -79,16 +96,74 @@ def _json_list(texts: pd.Series) -> list[dict[str, Any]]:
     return parsed
 
 
+def _extract(texts: np.ndarray[Any, Any], pattern: str) -> dict[str, np.ndarray[Any, Any]] | None:
+    """The named groups of ``pattern`` in each text (object arrays; ``None`` where it does not
+    match, ``""`` for a group left out), all at once with pyarrow; ``None`` without pyarrow."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return None
+    strings = pa.array(texts, type=pa.string(), from_pandas=True)
+    found = pc.extract_regex(strings, pattern=pattern)
+    matched = found.is_valid().to_numpy(zero_copy_only=False)
+    groups: dict[str, np.ndarray[Any, Any]] = {}
+    for i in range(found.type.num_fields):
+        values = found.field(i).to_numpy(zero_copy_only=False).astype(object)
+        values[~matched] = None
+        groups[found.type.field(i).name] = values
+    return groups
+
+
+def _numbers(texts: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """JSON number texts (from ``_extract``) as floats, ``""`` as NaN; rounded as ``json``
+    rounds them (pyarrow's parser, like Python's, gives the nearest double)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    texts = texts.copy()
+    texts[texts == ""] = None
+    strings = pa.array(texts, type=pa.string(), from_pandas=True)
+    numbers: np.ndarray[Any, Any] = pc.cast(strings, pa.float64()).to_numpy(zero_copy_only=False)
+    return numbers
+
+
 def _issue_payloads(payloads: pd.Series, index: pd.Index) -> pd.DataFrame:
-    """Slot start and the estimate given, from the ``ticket.issued`` payloads."""
-    data = _json_list(payloads)
-    estimates = [d.get("estimated_wait") or {} for d in data]
-    slot = pd.Series([d.get("slot_start") for d in data], dtype=object, index=index)
+    """Slot start and the estimate given, from the ``ticket.issued`` payloads.
+
+    The usual payloads (an estimate, a slot start, both or neither, as the log writes them)
+    through one regex; any other through ``json``.
+    """
+    texts = payloads.to_numpy(dtype=object)
+    n = len(texts)
+    median = np.full(n, np.nan)
+    p90 = np.full(n, np.nan)
+    slot = np.full(n, None, dtype=object)
+    groups = _extract(texts, _ISSUE_PAYLOAD)
+    if groups is None:
+        rest = np.arange(n)
+    else:
+        rest = np.flatnonzero(pd.isna(groups["median"]))  # None: no match
+        done = np.flatnonzero(pd.notna(groups["median"]))
+        median[done] = _numbers(groups["median"][done])
+        p90[done] = _numbers(groups["p90"][done])
+        either = groups["slot"][done]
+        either[either == ""] = groups["slot_only"][done][either == ""]
+        either[either == ""] = None
+        slot[done] = either
+    if len(rest):
+        data = _json_list(pd.Series(texts[rest], dtype=object))
+        estimates = [d.get("estimated_wait") or {} for d in data]
+        slot[rest] = [d.get("slot_start") for d in data]
+        median[rest] = np.array([e.get("median_minutes", np.nan) for e in estimates], float)
+        p90[rest] = np.array([e.get("p90_minutes", np.nan) for e in estimates], float)
     return pd.DataFrame(
         {
-            "slot_start": pd.to_datetime(slot, utc=True, format="ISO8601"),
-            "est_median": np.array([e.get("median_minutes", np.nan) for e in estimates], float),
-            "est_p90": np.array([e.get("p90_minutes", np.nan) for e in estimates], float),
+            "slot_start": pd.to_datetime(
+                pd.Series(slot, dtype=object, index=index), utc=True, format="ISO8601"
+            ),
+            "est_median": median,
+            "est_p90": p90,
         },
         index=index,
     )
@@ -96,7 +171,22 @@ def _issue_payloads(payloads: pd.Series, index: pd.Index) -> pd.DataFrame:
 
 def _category(values: np.ndarray[Any, Any]) -> pd.Categorical:
     """Short repeated codes (service, window, clerk…) as categories: fast to group by."""
+    codes, labels = pd.factorize(values, sort=True)
+    if all(isinstance(label, str) for label in labels):
+        dtype = pd.CategoricalDtype(text_index(list(labels)))
+        return cast(pd.Categorical, pd.Categorical.from_codes(codes, dtype=dtype))
     return pd.Categorical(values)
+
+
+def _subset(column: pd.Series, rows: np.ndarray[Any, Any]) -> pd.Categorical:
+    """A category column of the events at these rows, with only the categories used there
+    (as ``_category`` of its text would give, without making the text)."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype) and dtype.categories.is_monotonic_increasing:
+        codes = column.cat.codes.to_numpy()[rows]
+        subset = pd.Categorical.from_codes(codes, dtype=dtype).remove_unused_categories()
+        return cast(pd.Categorical, subset)
+    return _category(column.to_numpy(dtype=object)[rows])
 
 
 def _codes(events: pd.DataFrame, index: pd.Index) -> np.ndarray[Any, Any]:
@@ -105,17 +195,28 @@ def _codes(events: pd.DataFrame, index: pd.Index) -> np.ndarray[Any, Any]:
     return codes
 
 
+def _text(values: np.ndarray[Any, Any]) -> Any:
+    """Text values as pandas' ``str`` in plain Python strings (never copied into Arrow)."""
+    return pd.array(values, dtype=TEXT)
+
+
 def tickets(events: pd.DataFrame) -> pd.DataFrame:
     """One row per ticket issued in the log (see the module text), indexed by ticket id."""
+    return tickets_and_codes(events)[0]
+
+
+def tickets_and_codes(events: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray[Any, Any]]:
+    """``tickets`` and each event's ticket as a row number of it (−1: none), for ``visits``."""
     zone = zone_of(events)
     issued = events.loc[events["type"] == ISSUED].drop_duplicates("ticket_id")
-    index = pd.Index(issued["ticket_id"].to_numpy(dtype=object), name="ticket_id")
+    index = pd.Index(issued["ticket_id"].to_numpy(dtype=object), dtype=TEXT, name="ticket_id")
+    every = np.arange(len(issued))
     out = pd.DataFrame(
         {
-            "number": issued["ticket_number"].to_numpy(dtype=object),
-            "service": _category(issued["service"].to_numpy(dtype=object)),
-            "channel": _category(issued["channel"].to_numpy(dtype=object)),
-            "priority": _category(issued["priority"].to_numpy(dtype=object)),
+            "number": _text(issued["ticket_number"].to_numpy(dtype=object)),
+            "service": _subset(issued["service"], every),
+            "channel": _subset(issued["channel"], every),
+            "priority": _subset(issued["priority"], every),
         },
         index=index,
     )
@@ -130,11 +231,12 @@ def tickets(events: pd.DataFrame) -> pd.DataFrame:
     out["wait_from"] = out["issued_at"].where(
         out["slot_start"].isna() | (out["slot_start"] <= out["issued_at"]), out["slot_start"]
     )
-    _add_life(out, events)
+    codes = _codes(events, out.index)
+    _add_life(out, events, codes)
     waited = _minutes(out["first_called_at"] - out["wait_from"])
     out["wait_minutes"] = waited.clip(lower=0.0)
     out["ewt_error"] = out["wait_minutes"] - out["est_median"]
-    return out
+    return out, codes
 
 
 LIFE_TYPES = (ISSUED, CALLED, RECALLED, STARTED, FINISHED, NO_SHOW, TRANSFERRED, CANCELLED)
@@ -157,14 +259,13 @@ def _requeued(payloads: pd.Series) -> np.ndarray[Any, Any]:
     return flags
 
 
-def _add_life(out: pd.DataFrame, events: pd.DataFrame) -> None:
+def _add_life(out: pd.DataFrame, events: pd.DataFrame, codes: np.ndarray[Any, Any]) -> None:
     """First call, final state and service, transfers and requeues of each ticket.
 
     Only the ticket's own life events count: reviews, follow-up cases and alerts that carry
     the ticket's id come after its end and change nothing about it.
     """
     n = len(out)
-    codes = _codes(events, out.index)
     life = (codes >= 0) & events["type"].isin(LIFE_TYPES).to_numpy()
     code = codes[life]
     kind = events["type"].to_numpy(dtype=object)[life]
@@ -194,10 +295,10 @@ def _add_life(out: pd.DataFrame, events: pd.DataFrame) -> None:
     requeued = np.zeros(len(code), dtype=bool)
     requeued[no_show_rows] = _requeued(pd.Series(payloads[no_show_rows], dtype=object))
     status[last_code[requeued[reverse]]] = "waiting"
-    out["status"] = status
+    out["status"] = _text(status)
     final_service = np.full(n, None, dtype=object)
     final_service[last_code] = service[reverse]
-    out["final_service"] = final_service
+    out["final_service"] = _text(final_service)
     final_at = np.full(n, np.datetime64("NaT"), dtype=ts.dtype)
     final_at[last_code] = ts[reverse]
     ended = np.isin(status, ["done", "no_show", "cancelled"])
@@ -208,11 +309,19 @@ def _add_life(out: pd.DataFrame, events: pd.DataFrame) -> None:
     out["requeues"] = np.bincount(code[requeued], minlength=n)
 
 
-def visits(events: pd.DataFrame, ticket_rows: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per call of a ticket at a window, with how that call ended."""
+def visits(
+    events: pd.DataFrame,
+    ticket_rows: pd.DataFrame | None = None,
+    codes: np.ndarray[Any, Any] | None = None,
+) -> pd.DataFrame:
+    """One row per call of a ticket at a window, with how that call ended.
+
+    ``codes``: each event's ticket as a row number of ``ticket_rows`` (``tickets_and_codes``).
+    """
     zone = zone_of(events)
     rows = ticket_rows if ticket_rows is not None else tickets(events)
-    codes = _codes(events, rows.index)
+    if codes is None:
+        codes = _codes(events, rows.index)
     mask = (codes >= 0) & events["type"].isin(VISIT_TYPES).to_numpy()
     order = np.argsort(codes[mask], kind="stable")  # by ticket, in logged order within it
     code = codes[mask][order]
@@ -236,16 +345,13 @@ def visits(events: pd.DataFrame, ticket_rows: pd.DataFrame | None = None) -> pd.
         _, first_of = np.unique(slots, return_index=True)
         return slots[first_of], rows_of_kind[first_of]
 
-    picked = {
-        "service": events["service"].to_numpy(dtype=object)[mask][order],
-        "window": events["window"].to_numpy(dtype=object)[mask][order],
-        "clerk": events["clerk"].to_numpy(dtype=object)[mask][order],
-    }
+    calls_at = np.flatnonzero(mask)[order][head]  # the call events, as rows of ``events``
+    parent = code[head]  # and their tickets, as rows of ``rows``
     out = pd.DataFrame(
         {
-            "ticket_id": rows.index.to_numpy()[code[head]],
+            "ticket_id": _text(rows.index.to_numpy(dtype=object)[parent]),
             "visit": visit[head],
-            **{name: _category(values[head]) for name, values in picked.items()},
+            **{name: _subset(events[name], calls_at) for name in ("service", "window", "clerk")},
         }
     )
     out["called_at"] = _aware(ts[head])
@@ -266,7 +372,7 @@ def visits(events: pd.DataFrame, ticket_rows: pd.DataFrame | None = None) -> pd.
     payloads = events["payload"].to_numpy(dtype=object)[mask][order]
     requeued[end_slots[no_show]] = _requeued(pd.Series(payloads[end_rows[no_show]], dtype=object))
     out["ended_at"] = _aware(ended)
-    out["outcome"] = outcome
+    out["outcome"] = _text(outcome)
     out["requeued"] = requeued
     recall_rows = np.flatnonzero((kind == RECALLED) & (visit > 0))
     out["recalls"] = np.bincount(keys.get_indexer(key[recall_rows]), minlength=n)[:n]
@@ -275,10 +381,9 @@ def visits(events: pd.DataFrame, ticket_rows: pd.DataFrame | None = None) -> pd.
     last = events["ts"].max() if len(events) else pd.NaT
     busy_end = out["ended_at"].where(out["ended_at"].notna(), last)
     out["busy_minutes"] = _minutes(busy_end - out["called_at"]).clip(lower=0.0)
-    parent = rows.reindex(out["ticket_id"])
-    out["business_date"] = parent["business_date"].to_numpy()
+    out["business_date"] = rows["business_date"].to_numpy()[parent]
     for column in ("channel", "priority"):
-        out[column] = _category(parent[column].to_numpy(dtype=object))
+        out[column] = _subset(rows[column], parent)
     out["hour"] = _local(out["ended_at"].fillna(out["called_at"]), zone).dt.hour
     return out
 
@@ -292,7 +397,7 @@ def open_intervals(events: pd.DataFrame) -> pd.DataFrame:
             "window": mine["window"].astype(object).to_numpy(),
             "clerk": mine["clerk"].astype(object).to_numpy(),
             "state": mine["type"].astype(object).map(WINDOW_STATES).to_numpy(),
-            "start": mine["ts"].to_numpy(),
+            "start": mine["ts"].array,
         }
     )
     frame["start"] = pd.to_datetime(frame["start"], utc=True)
@@ -305,15 +410,37 @@ def open_intervals(events: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def _comments(texts: np.ndarray[Any, Any]) -> list[str]:
+    """The comment of each rating (``""`` when none): the usual payloads through a regex."""
+    comments = np.full(len(texts), "", dtype=object)
+    found = _extract(texts, _COMMENT_PAYLOAD)
+    if found is None:
+        rest = np.arange(len(texts))
+    else:
+        rest = np.flatnonzero(pd.isna(found["c1"]))
+        done = np.flatnonzero(pd.notna(found["c1"]))
+        comments[done] = np.where(found["c1"][done] == "", found["c2"][done], found["c1"][done])
+    if len(rest):
+        data = _json_list(pd.Series(texts[rest], dtype=object))
+        comments[rest] = [str(d.get("comment", "")) for d in data]
+    return list(comments)
+
+
 def evaluations(events: pd.DataFrame, ticket_rows: pd.DataFrame) -> pd.DataFrame:
     """The 好差评 ratings, with the dimensions of the rated ticket."""
     mine = events.loc[events["type"] == EVALUATION]
-    scores = mine["payload"].fillna("").str.extract(r'"score"\s*:\s*(\d)', expand=False)
-    comments = [str(d.get("comment", "")) for d in _json_list(mine["payload"])]
+    texts = mine["payload"].to_numpy(dtype=object)
+    found = _extract(texts, _SCORE)
+    scores = (
+        pd.Series(found["score"], dtype=object)
+        if found is not None
+        else mine["payload"].fillna("").str.extract(_SCORE, expand=False)
+    )
+    comments = _comments(texts)
     out = pd.DataFrame(
         {
             "ticket_id": mine["ticket_id"].to_numpy(),
-            "ts": mine["ts"].to_numpy(),
+            "ts": mine["ts"].array,
             "score": pd.to_numeric(scores, errors="coerce").to_numpy(),
             "comment": comments,
             "service": mine["service"].astype(object).to_numpy(),

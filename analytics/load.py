@@ -248,12 +248,11 @@ def _typed(frame: pd.DataFrame, tz: str, blanks: bool = True) -> pd.DataFrame:
             )
             labels = sorted(str(c) for c in category.cat.categories if c != "")
             out[column] = category.cat.set_categories(text_index(labels))
-        elif column == "payload":
-            values = values.astype(object)
-            out[column] = values.where(values.notna(), None)
         else:
-            values = values.astype(object)
-            given = values.notna() & (values != "") if blanks else values.notna()
-            out[column] = values.where(given, None)
+            # missing: None (pandas-stubs do not know na_value=None)
+            text = values.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+            if blanks and column != "payload":
+                text[text == ""] = None
+            out[column] = pd.Series(text, dtype=object)
     out.attrs["timezone"] = tz
     return out

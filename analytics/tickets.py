@@ -96,9 +96,12 @@ def _json_list(texts: pd.Series) -> list[dict[str, Any]]:
     return parsed
 
 
-def _extract(texts: np.ndarray[Any, Any], pattern: str) -> dict[str, np.ndarray[Any, Any]] | None:
-    """The named groups of ``pattern`` in each text (object arrays; ``None`` where it does not
-    match, ``""`` for a group left out), all at once with pyarrow; ``None`` without pyarrow."""
+def _extract(
+    texts: np.ndarray[Any, Any], pattern: str, numbers: tuple[str, ...] = ()
+) -> tuple[np.ndarray[Any, Any], dict[str, np.ndarray[Any, Any]]] | None:
+    """Which texts match ``pattern`` and its named groups in each, all at once with pyarrow
+    (``None`` without pyarrow). Groups are text (``""``: left out), those in ``numbers``
+    floats (NaN: left out), parsed as ``json`` parses them: to the nearest double."""
     try:
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -106,26 +109,20 @@ def _extract(texts: np.ndarray[Any, Any], pattern: str) -> dict[str, np.ndarray[
         return None
     strings = pa.array(texts, type=pa.string(), from_pandas=True)
     found = pc.extract_regex(strings, pattern=pattern)
-    matched = found.is_valid().to_numpy(zero_copy_only=False)
+    valid = found.is_valid()
+    matched: np.ndarray[Any, Any] = valid.to_numpy(zero_copy_only=False)
+    missing = pa.scalar(None, pa.string())
     groups: dict[str, np.ndarray[Any, Any]] = {}
     for i in range(found.type.num_fields):
-        values = found.field(i).to_numpy(zero_copy_only=False).astype(object)
-        values[~matched] = None
-        groups[found.type.field(i).name] = values
-    return groups
-
-
-def _numbers(texts: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """JSON number texts (from ``_extract``) as floats, ``""`` as NaN; rounded as ``json``
-    rounds them (pyarrow's parser, like Python's, gives the nearest double)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    texts = texts.copy()
-    texts[texts == ""] = None
-    strings = pa.array(texts, type=pa.string(), from_pandas=True)
-    numbers: np.ndarray[Any, Any] = pc.cast(strings, pa.float64()).to_numpy(zero_copy_only=False)
-    return numbers
+        name = found.type.field(i).name
+        field = found.field(i)
+        if name in numbers:
+            given = pc.and_(valid, pc.not_equal(field, ""))
+            number = pc.cast(pc.if_else(given, field, missing), pa.float64())
+            groups[name] = number.to_numpy(zero_copy_only=False)
+        else:
+            groups[name] = field.to_numpy(zero_copy_only=False).astype(object)
+    return matched, groups
 
 
 def _issue_payloads(payloads: pd.Series, index: pd.Index) -> pd.DataFrame:
@@ -139,14 +136,15 @@ def _issue_payloads(payloads: pd.Series, index: pd.Index) -> pd.DataFrame:
     median = np.full(n, np.nan)
     p90 = np.full(n, np.nan)
     slot = np.full(n, None, dtype=object)
-    groups = _extract(texts, _ISSUE_PAYLOAD)
-    if groups is None:
+    found = _extract(texts, _ISSUE_PAYLOAD, numbers=("median", "p90"))
+    if found is None:
         rest = np.arange(n)
     else:
-        rest = np.flatnonzero(pd.isna(groups["median"]))  # None: no match
-        done = np.flatnonzero(pd.notna(groups["median"]))
-        median[done] = _numbers(groups["median"][done])
-        p90[done] = _numbers(groups["p90"][done])
+        matched, groups = found
+        rest = np.flatnonzero(~matched)
+        done = np.flatnonzero(matched)
+        median[done] = groups["median"][done]
+        p90[done] = groups["p90"][done]
         either = groups["slot"][done]
         either[either == ""] = groups["slot_only"][done][either == ""]
         either[either == ""] = None
@@ -179,14 +177,36 @@ def _category(values: np.ndarray[Any, Any]) -> pd.Categorical:
 
 
 def _subset(column: pd.Series, rows: np.ndarray[Any, Any]) -> pd.Categorical:
-    """A category column of the events at these rows, with only the categories used there
-    (as ``_category`` of its text would give, without making the text)."""
+    """A category column of the events at these rows (−1: missing), with only the categories
+    used there (as ``_category`` of its text would give, without making the text)."""
     dtype = column.dtype
     if isinstance(dtype, pd.CategoricalDtype) and dtype.categories.is_monotonic_increasing:
-        codes = column.cat.codes.to_numpy()[rows]
+        codes = np.where(rows >= 0, column.cat.codes.to_numpy()[rows], -1)
         subset = pd.Categorical.from_codes(codes, dtype=dtype).remove_unused_categories()
         return cast(pd.Categorical, subset)
-    return _category(column.to_numpy(dtype=object)[rows])
+    values = column.to_numpy(dtype=object)[rows]
+    values[rows < 0] = None
+    return _category(values)
+
+
+def _first(group: np.ndarray[Any, Any], size: int, rows: np.ndarray[Any, Any]) -> Any:
+    """The first of ``rows`` in each group (groups 0…size−1 that occur, in group order)."""
+    first = np.full(size, np.iinfo(np.int64).max)
+    np.minimum.at(first, group, rows.astype(np.int64))
+    return first[first != np.iinfo(np.int64).max]
+
+
+def _last(group: np.ndarray[Any, Any], size: int) -> Any:
+    """The position of the last element of each group (those that occur, in group order)."""
+    last = np.full(size, -1, dtype=np.int64)
+    np.maximum.at(last, group, np.arange(len(group), dtype=np.int64))
+    return last[last >= 0]
+
+
+def _mapped(values: np.ndarray[Any, Any], names: dict[str, str]) -> np.ndarray[Any, Any]:
+    """Each value's name in ``names`` (an object array)."""
+    mapped: np.ndarray[Any, Any] = pd.Series(values, dtype=object).map(names).to_numpy(object)
+    return mapped
 
 
 def _codes(events: pd.DataFrame, index: pd.Index) -> np.ndarray[Any, Any]:
@@ -208,7 +228,8 @@ def tickets(events: pd.DataFrame) -> pd.DataFrame:
 def tickets_and_codes(events: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray[Any, Any]]:
     """``tickets`` and each event's ticket as a row number of it (−1: none), for ``visits``."""
     zone = zone_of(events)
-    issued = events.loc[events["type"] == ISSUED].drop_duplicates("ticket_id")
+    columns = ["ticket_id", "ticket_number", "service", "channel", "priority", "ts", "payload"]
+    issued = events.loc[events["type"] == ISSUED, columns].drop_duplicates("ticket_id")
     index = pd.Index(issued["ticket_id"].to_numpy(dtype=object), dtype=TEXT, name="ticket_id")
     every = np.arange(len(issued))
     out = pd.DataFrame(
@@ -223,7 +244,7 @@ def tickets_and_codes(events: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray[An
     out["issued_at"] = _aware(_naive(issued["ts"]), index)
     extra = _issue_payloads(issued["payload"], index)
     for column in extra.columns:
-        out[column] = extra[column]
+        out[column] = extra[column].array  # same index: no aligning
     local = _local(out["issued_at"], zone)
     out["business_date"] = _day(local)
     out["hour"] = local.dt.hour
@@ -270,26 +291,23 @@ def _add_life(out: pd.DataFrame, events: pd.DataFrame, codes: np.ndarray[Any, An
     code = codes[life]
     kind = events["type"].to_numpy(dtype=object)[life]
     ts = _naive(events["ts"])[life]
-    window = events["window"].to_numpy(dtype=object)[life]
-    clerk = events["clerk"].to_numpy(dtype=object)[life]
     service = events["service"].to_numpy(dtype=object)[life]
 
     calls = np.flatnonzero(kind == CALLED)
-    _, first = np.unique(code[calls], return_index=True)
-    rows = calls[first]
+    rows = _first(code[calls], n, calls)  # each called ticket's first call, by ticket
     first_ts = np.full(n, np.datetime64("NaT"), dtype=ts.dtype)
     first_ts[code[rows]] = ts[rows]
     out["first_called_at"] = _aware(first_ts, out.index)
-    for name, values in (("first_window", window), ("first_clerk", clerk)):
-        column = np.full(n, None, dtype=object)
-        column[code[rows]] = values[rows]
-        out[name] = _category(column)
+    at_event = np.full(n, -1)
+    at_event[code[rows]] = np.flatnonzero(life)[rows]
+    for name, column in (("first_window", "window"), ("first_clerk", "clerk")):
+        out[name] = _subset(events[column], at_event)
 
-    reverse = len(code) - 1 - np.unique(code[::-1], return_index=True)[1]
+    reverse = _last(code, n)  # each ticket's last life event, by ticket
     last_code = code[reverse]
     last_kind = kind[reverse]
     status = np.full(n, "waiting", dtype=object)
-    status[last_code] = [_STATUS[k] for k in last_kind]
+    status[last_code] = _mapped(last_kind, _STATUS)
     no_show_rows = np.flatnonzero(kind == NO_SHOW)
     payloads = events["payload"].to_numpy(dtype=object)[life]
     requeued = np.zeros(len(code), dtype=bool)
@@ -301,7 +319,7 @@ def _add_life(out: pd.DataFrame, events: pd.DataFrame, codes: np.ndarray[Any, An
     out["final_service"] = _text(final_service)
     final_at = np.full(n, np.datetime64("NaT"), dtype=ts.dtype)
     final_at[last_code] = ts[reverse]
-    ended = np.isin(status, ["done", "no_show", "cancelled"])
+    ended = (status == "done") | (status == "no_show") | (status == "cancelled")
     final_at[~ended] = np.datetime64("NaT")
     out["final_at"] = _aware(final_at, out.index)
     out["transfers"] = np.bincount(code[kind == TRANSFERRED], minlength=n)
@@ -333,17 +351,20 @@ def visits(
     starts = np.r_[True, code[1:] != code[:-1]] if len(code) else np.zeros(0, dtype=bool)
     first = np.maximum.accumulate(np.where(starts, np.arange(len(code)), 0))
     visit = calls - (calls[first] - is_call[first]) if len(code) else calls
-    key = code.astype(np.int64) * 1024 + visit
     head = np.flatnonzero(is_call)
-    keys = pd.Index(key[head])
     n = len(head)
 
-    def at(kind_name: str) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-        """(visit row, event row) of the first event of a kind in each visit."""
-        rows_of_kind = np.flatnonzero((kind == kind_name) & (visit > 0))
-        slots = keys.get_indexer(key[rows_of_kind])
-        _, first_of = np.unique(slots, return_index=True)
-        return slots[first_of], rows_of_kind[first_of]
+    def slot(rows: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """The visit (row of ``out``) of events with ``visit > 0``: the latest call before."""
+        latest: np.ndarray[Any, Any] = calls[rows] - 1
+        return latest
+
+    def at(kinds: list[str]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """(visit row, event row) of the first event of these kinds in each visit."""
+        of_kind = np.logical_or.reduce([kind == k for k in kinds])
+        rows_of_kind = np.flatnonzero(of_kind & (visit > 0))
+        first_of = _first(slot(rows_of_kind), n, rows_of_kind)
+        return slot(first_of), first_of
 
     calls_at = np.flatnonzero(mask)[order][head]  # the call events, as rows of ``events``
     parent = code[head]  # and their tickets, as rows of ``rows``
@@ -356,18 +377,15 @@ def visits(
     )
     out["called_at"] = _aware(ts[head])
     started = np.full(n, np.datetime64("NaT"), dtype=ts.dtype)
-    slot, row = at(STARTED)
-    started[slot] = ts[row]
+    start_slots, start_rows = at([STARTED])
+    started[start_slots] = ts[start_rows]
     out["started_at"] = _aware(started)
     ended = np.full(n, np.datetime64("NaT"), dtype=ts.dtype)
     outcome = np.full(n, "active", dtype=object)
     requeued = np.zeros(n, dtype=bool)
-    end_rows = np.flatnonzero(np.isin(kind, list(VISIT_ENDS)) & (visit > 0))
-    end_slots = keys.get_indexer(key[end_rows])
-    _, first_end = np.unique(end_slots, return_index=True)
-    end_slots, end_rows = end_slots[first_end], end_rows[first_end]
+    end_slots, end_rows = at(list(VISIT_ENDS))
     ended[end_slots] = ts[end_rows]
-    outcome[end_slots] = [VISIT_ENDS[k] for k in kind[end_rows]]
+    outcome[end_slots] = _mapped(kind[end_rows], VISIT_ENDS)
     no_show = kind[end_rows] == NO_SHOW
     payloads = events["payload"].to_numpy(dtype=object)[mask][order]
     requeued[end_slots[no_show]] = _requeued(pd.Series(payloads[end_rows[no_show]], dtype=object))
@@ -375,7 +393,7 @@ def visits(
     out["outcome"] = _text(outcome)
     out["requeued"] = requeued
     recall_rows = np.flatnonzero((kind == RECALLED) & (visit > 0))
-    out["recalls"] = np.bincount(keys.get_indexer(key[recall_rows]), minlength=n)[:n]
+    out["recalls"] = np.bincount(slot(recall_rows), minlength=n)[:n]
     handled = _minutes(out["ended_at"] - out["started_at"])
     out["handling_minutes"] = handled.where(out["outcome"] == "finished")
     last = events["ts"].max() if len(events) else pd.NaT
@@ -417,9 +435,11 @@ def _comments(texts: np.ndarray[Any, Any]) -> list[str]:
     if found is None:
         rest = np.arange(len(texts))
     else:
-        rest = np.flatnonzero(pd.isna(found["c1"]))
-        done = np.flatnonzero(pd.notna(found["c1"]))
-        comments[done] = np.where(found["c1"][done] == "", found["c2"][done], found["c1"][done])
+        matched, groups = found
+        rest = np.flatnonzero(~matched)
+        done = np.flatnonzero(matched)
+        c1, c2 = groups["c1"][done], groups["c2"][done]
+        comments[done] = np.where(c1 == "", c2, c1)
     if len(rest):
         data = _json_list(pd.Series(texts[rest], dtype=object))
         comments[rest] = [str(d.get("comment", "")) for d in data]
@@ -431,11 +451,12 @@ def evaluations(events: pd.DataFrame, ticket_rows: pd.DataFrame) -> pd.DataFrame
     mine = events.loc[events["type"] == EVALUATION]
     texts = mine["payload"].to_numpy(dtype=object)
     found = _extract(texts, _SCORE)
-    scores = (
-        pd.Series(found["score"], dtype=object)
-        if found is not None
-        else mine["payload"].fillna("").str.extract(_SCORE, expand=False)
-    )
+    if found is not None:
+        score_text = found[1]["score"]
+        score_text[~found[0]] = None
+        scores = pd.Series(score_text, dtype=object)
+    else:
+        scores = mine["payload"].fillna("").str.extract(_SCORE, expand=False)
     comments = _comments(texts)
     out = pd.DataFrame(
         {

@@ -80,7 +80,7 @@ class Ledger:
             tickets=ticket_rows,
             visits=visits(events, ticket_rows, codes),
             open=open_intervals(events),
-            reviews=evaluations(events, ticket_rows),
+            reviews=evaluations(events, ticket_rows, codes),
             timezone=str(zone_of(events)),
         )
 

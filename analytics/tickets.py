@@ -446,9 +446,15 @@ def _comments(texts: np.ndarray[Any, Any]) -> list[str]:
     return list(comments)
 
 
-def evaluations(events: pd.DataFrame, ticket_rows: pd.DataFrame) -> pd.DataFrame:
-    """The 好差评 ratings, with the dimensions of the rated ticket."""
-    mine = events.loc[events["type"] == EVALUATION]
+def evaluations(
+    events: pd.DataFrame,
+    ticket_rows: pd.DataFrame,
+    codes: np.ndarray[Any, Any] | None = None,
+) -> pd.DataFrame:
+    """The 好差评 ratings, with the dimensions of the rated ticket (``codes`` as in
+    ``visits``)."""
+    rated = (events["type"] == EVALUATION).to_numpy()
+    mine = events.loc[rated]
     texts = mine["payload"].to_numpy(dtype=object)
     found = _extract(texts, _SCORE)
     if found is not None:
@@ -460,17 +466,18 @@ def evaluations(events: pd.DataFrame, ticket_rows: pd.DataFrame) -> pd.DataFrame
     comments = _comments(texts)
     out = pd.DataFrame(
         {
-            "ticket_id": mine["ticket_id"].to_numpy(),
+            "ticket_id": _text(mine["ticket_id"].to_numpy(dtype=object)),
             "ts": mine["ts"].array,
             "score": pd.to_numeric(scores, errors="coerce").to_numpy(),
-            "comment": comments,
-            "service": mine["service"].astype(object).to_numpy(),
-            "window": mine["window"].astype(object).to_numpy(),
-            "clerk": mine["clerk"].astype(object).to_numpy(),
+            "comment": _text(np.asarray(comments, dtype=object)),
+            **{c: _text(mine[c].to_numpy(dtype=object)) for c in ("service", "window", "clerk")},
         }
     )
     out["ts"] = pd.to_datetime(out["ts"], utc=True)
-    parent = ticket_rows.reindex(out["ticket_id"])
+    rows = codes[rated] if codes is not None else _codes(mine, ticket_rows.index)
+    # every rated ticket issued in the log (as a rule): its rows by position, no look-up
+    whole = bool((rows >= 0).all())
+    parent = ticket_rows.iloc[rows] if whole else ticket_rows.reindex(out["ticket_id"])
     for column in ("business_date", "hour", "channel", "priority"):
         out[column] = parent[column].to_numpy()
     own = _local(out["ts"], zone_of(events))

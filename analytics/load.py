@@ -112,7 +112,11 @@ def _read_arrow(source: str | Path | io.StringIO) -> pd.DataFrame | None:
     except ImportError:  # pragma: no cover - pyarrow is a dependency; pandas still reads it
         return None
     types = {c: pa.string() for c in EVENT_COLUMNS}
-    types.update({c: pa.dictionary(pa.int32(), pa.string()) for c in CATEGORY_COLUMNS})
+    # codes and, for the text a ticket repeats (its id, number; payloads mostly "{}"), one
+    # string per distinct value: fewer Python strings to make, and equal ones are the same
+    # object (fast to hash and compare when events are matched to their tickets)
+    shared = (*CATEGORY_COLUMNS, "ticket_id", "ticket_number", "payload")
+    types.update({c: pa.dictionary(pa.int32(), pa.string()) for c in shared})
     types["ts"] = pa.timestamp("us", tz="UTC")
     data = io.BytesIO(source.getvalue().encode()) if isinstance(source, io.StringIO) else source
     try:
@@ -248,6 +252,11 @@ def _typed(frame: pd.DataFrame, tz: str, blanks: bool = True) -> pd.DataFrame:
             )
             labels = sorted(str(c) for c in category.cat.categories if c != "")
             out[column] = category.cat.set_categories(text_index(labels))
+        elif isinstance(values.dtype, pd.CategoricalDtype):  # pyarrow's dictionary
+            distinct = np.empty(len(values.cat.categories) + 1, dtype=object)
+            distinct[:-1] = values.cat.categories.to_numpy(dtype=object)  # last: None
+            text = distinct[values.cat.codes.to_numpy()]  # code −1 (missing): None
+            out[column] = pd.Series(text, dtype=object)
         else:
             # missing: None (pandas-stubs do not know na_value=None)
             text = values.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]

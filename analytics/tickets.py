@@ -205,7 +205,9 @@ def _last(group: np.ndarray[Any, Any], size: int) -> Any:
 
 def _mapped(values: np.ndarray[Any, Any], names: dict[str, str]) -> np.ndarray[Any, Any]:
     """Each value's name in ``names`` (an object array)."""
-    mapped: np.ndarray[Any, Any] = pd.Series(values, dtype=object).map(names).to_numpy(object)
+    mapped = np.full(len(values), None, dtype=object)
+    for value, name in names.items():  # a handful of kinds: one comparison each
+        mapped[values == value] = name
     return mapped
 
 

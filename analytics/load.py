@@ -115,7 +115,7 @@ def _read_arrow(source: str | Path | io.StringIO) -> pd.DataFrame | None:
     # codes and, for the text a ticket repeats (its id, number; payloads mostly "{}"), one
     # string per distinct value: fewer Python strings to make, and equal ones are the same
     # object (fast to hash and compare when events are matched to their tickets)
-    shared = (*CATEGORY_COLUMNS, "ticket_id", "ticket_number", "payload")
+    shared = (*CATEGORY_COLUMNS, *(c for c in TEXT_COLUMNS if c != "event_id"))
     types.update({c: pa.dictionary(pa.int32(), pa.string()) for c in shared})
     types["ts"] = pa.timestamp("us", tz="UTC")
     data = io.BytesIO(source.getvalue().encode()) if isinstance(source, io.StringIO) else source
@@ -133,8 +133,22 @@ def _read_arrow(source: str | Path | io.StringIO) -> pd.DataFrame | None:
         )
     except (pa.ArrowException, OSError, ValueError):
         return None
-    frame: pd.DataFrame = table.to_pandas()
+    text = [c for c in TEXT_COLUMNS if c != "event_id"]
+    frame: pd.DataFrame = table.drop_columns(text).to_pandas()
+    for column in text:
+        frame[column] = pd.Series(_objects(table.column(column)), dtype=object)
     return frame
+
+
+def _objects(column: Any) -> np.ndarray[Any, Any]:
+    """A dictionary-encoded pyarrow column as Python strings (``None``: missing), block by
+    block: no merging of the blocks' dictionaries, no pandas categories on the way."""
+    parts = []
+    for chunk in column.chunks:
+        distinct = np.empty(len(chunk.dictionary) + 1, dtype=object)
+        distinct[:-1] = chunk.dictionary.to_numpy(zero_copy_only=False)  # last: None
+        parts.append(distinct[chunk.indices.fill_null(-1).to_numpy()])
+    return np.concatenate(parts) if parts else np.empty(0, dtype=object)
 
 
 def _first_ts(source: str | Path | io.StringIO) -> str:
@@ -252,11 +266,8 @@ def _typed(frame: pd.DataFrame, tz: str, blanks: bool = True) -> pd.DataFrame:
             )
             labels = sorted(str(c) for c in category.cat.categories if c != "")
             out[column] = category.cat.set_categories(text_index(labels))
-        elif isinstance(values.dtype, pd.CategoricalDtype):  # pyarrow's dictionary
-            distinct = np.empty(len(values.cat.categories) + 1, dtype=object)
-            distinct[:-1] = values.cat.categories.to_numpy(dtype=object)  # last: None
-            text = distinct[values.cat.codes.to_numpy()]  # code −1 (missing): None
-            out[column] = pd.Series(text, dtype=object)
+        elif values.dtype == object and not blanks:  # from ``_objects``: missing is None
+            out[column] = pd.Series(values.to_numpy(), dtype=object)
         else:
             # missing: None (pandas-stubs do not know na_value=None)
             text = values.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]

@@ -270,7 +270,7 @@ def _typed(frame: pd.DataFrame, tz: str, blanks: bool = True) -> pd.DataFrame:
             out[column] = pd.Series(values.to_numpy(), dtype=object)
         else:
             # missing: None (pandas-stubs do not know na_value=None)
-            text = values.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+            text = values.to_numpy(dtype=object, na_value=None, copy=True)  # type: ignore[call-overload]
             if blanks and column != "payload":
                 text[text == ""] = None
             out[column] = pd.Series(text, dtype=object)

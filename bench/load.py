@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "deploy"))
 import argparse
 import itertools
 import json
+import signal
 import threading
 import time
 import uuid
@@ -94,6 +95,7 @@ class Screen:
         self.since_change: list[float] = []  # ms from the change (the command's start)
         self.event_ids: set[str] = set()
         self.errors = 0
+        self.joined = False
         self.ready = threading.Event()
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -112,6 +114,8 @@ class Screen:
         try:
             ws.recv()  # the Engine.IO open packet
             ws.send("40")
+            while not ws.recv().startswith("40"):  # the namespace is connected: now join
+                pass
             ws.send("42" + json.dumps(["join", self.room]))
             ws.settimeout(1)
             while not self.stop.is_set():
@@ -134,6 +138,7 @@ class Screen:
     def _event(self, packet: list[object], arrived: float) -> None:
         name, data = packet[0], packet[1] if len(packet) > 1 else None
         if name == "snapshot":
+            self.joined = True
             self.ready.set()
         elif isinstance(name, str) and name.startswith(PUBLIC) and isinstance(data, dict):
             if "event_id" not in data:
@@ -244,7 +249,7 @@ def hall_load(cluster: Cluster, args: argparse.Namespace) -> dict[str, object]:
         "issue_p99": percentile(kiosks.latencies, 0.99),
         "call_p99": percentile(clerks.latencies, 0.99),
         "errors": kiosks.errors + clerks.errors + dashboards.errors,
-        "socket_errors": sum(s.errors for s in screens),
+        "socket_errors": sum(s.errors + (not s.joined) for s in screens),
         "sockets": len(screens),
         "pushes": len(pushes),
         "push_p50": percentile(pushes, 0.5),
@@ -286,6 +291,8 @@ def minimal_load(cluster: Cluster, args: argparse.Namespace, clients: int) -> di
 
 
 def main() -> None:
+    # A timeout's SIGTERM unwinds like Ctrl-C, so the cluster stops what it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--kiosks", type=int, default=4)

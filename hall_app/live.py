@@ -122,9 +122,7 @@ class LivePublisher:
             dirty, self._dirty = self._dirty, set()
         halls = {r.split(":", 1)[1] for r in rooms if r.startswith("hall:")}
         for hall in halls if full else halls & dirty:
-            # Every process refreshes its own clients: no need to go through the message queue
-            # (which would hand each board one copy per process).
-            socketio.emit("queue.changed", self.queues(hall), to=hall_room(hall), ignore_queue=True)
+            socketio.emit("queue.changed", self.queues(hall), to=hall_room(hall))
         if dirty or full:
             for room in rooms:
                 if room.startswith("ticket:"):
@@ -132,7 +130,7 @@ class LivePublisher:
                         snapshot = self.ticket_snapshot(room.split(":", 1)[1])
                     except NotFound:
                         continue
-                    socketio.emit("ticket.updated", snapshot, to=room, ignore_queue=True)
+                    socketio.emit("ticket.updated", snapshot, to=room)
 
     # -- snapshots ---------------------------------------------------------------------------
 

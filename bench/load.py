@@ -174,8 +174,9 @@ def hall_load(cluster: Cluster, args: argparse.Namespace) -> dict[str, object]:
     rooms: list[dict[str, object]] = [{"ticket": t} for t in pages]
     rooms += [{"hall": "ZMD"}] * (args.sockets - len(rooms))
     screens = [Screen(base, room).start() for room in rooms]
+    joining = time.monotonic() + 30  # one deadline for all: a screen that never joins is an error
     for screen in screens:
-        screen.ready.wait(30)
+        screen.ready.wait(max(0.0, joining - time.monotonic()))
     boards = [s for s in screens if "hall" in s.room]
 
     kiosks, clerks, dashboards = Tally(), Tally(), Tally()

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: install translations chromium espeak run test lint bench clean
+.PHONY: install translations chromium espeak nginx run test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,21 +29,26 @@ chromium:
 
 install: $(STAMP) node_modules/.installed translations
 
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update && apt-get install -y nginx)
+
 run: install
 	$(BIN)/hall init --demo --always-open
-	$(BIN)/hall serve
+	mkdir -p instance; $(BIN)/hall demo --wait 60 >instance/demo.log 2>&1 & DEMO=$$!; \
+		trap 'kill $$DEMO 2>/dev/null' EXIT INT TERM; $(BIN)/hall serve
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint chromium espeak
+test: lint chromium espeak nginx
 	$(BIN)/pytest
 
-bench: install
+bench: install nginx
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/http.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -18,6 +18,8 @@ from .config import Settings
 from .errors import register_error_handlers
 from .extensions import babel, csrf, limiter, socketio
 from .live import LivePublisher, register_socket_handlers
+from .live_queue import client_manager
+from .ops import init_ops
 from .state import HallState
 from .supervisor import init_supervisor
 
@@ -32,6 +34,7 @@ def create_app(
 ) -> APIFlask:
     """The application factory: configuration, extensions, blueprints, live events."""
     settings = Settings.from_env()
+    settings.check()
     app = APIFlask(
         __name__,
         title="政务服务大厅 API · Service hall API",
@@ -55,6 +58,11 @@ def create_app(
         SWAGGER_UI_BUNDLE_JS="/vendor/swagger-ui-dist/swagger-ui-bundle.js",
         SWAGGER_UI_STANDALONE_PRESET_JS="/vendor/swagger-ui-dist/swagger-ui-standalone-preset.js",
         RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage or "memory://",
+        RATELIMIT_STORAGE_OPTIONS=settings.ratelimit_options,
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,  # Redis down: count in this process meanwhile
+        RATELIMIT_SWALLOW_ERRORS=True,
+        HALL_RATE_LIMITS=dict(settings.rate_limits),
     )
     if test_config:
         app.config.update(test_config)
@@ -77,9 +85,8 @@ def create_app(
     socketio.init_app(
         app,
         async_mode="threading",
-        message_queue=app.config["MESSAGE_QUEUE"],
-        channel=settings.message_channel,
-        cors_allowed_origins=[],
+        client_manager=client_manager(app.config["MESSAGE_QUEUE"], settings.message_channel),
+        cors_allowed_origins=list(settings.cors_origins),
         logger=False,
         engineio_logger=False,
     )
@@ -91,9 +98,12 @@ def create_app(
     from .admin import admin
     from .api import api
     from .pages import pages
+    from .planner import planner_api
 
     csrf.exempt(api)
+    csrf.exempt(planner_api)
     app.register_blueprint(api)
+    app.register_blueprint(planner_api)
     app.register_blueprint(pages)
     app.register_blueprint(display_bp)
     init_supervisor(app)
@@ -103,6 +113,7 @@ def create_app(
     app.extensions["hall_live"] = publisher
     state.engine.subscribe(publisher.publish)
     register_socket_handlers(publisher)
+    init_ops(app, settings)
 
     @app.get("/vendor/<package>/<path:filename>")
     @app.doc(hide=True)

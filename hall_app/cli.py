@@ -103,15 +103,39 @@ def user_add(username: str, password: str, role: str, hall_code: str | None) -> 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--server",
+    type=click.Choice(["werkzeug", "gunicorn"]),
+    default=None,
+    help="Default: HALL_SERVER, else gunicorn when HALL_ENV=production, else werkzeug.",
+)
+@click.option("--threads", default=None, type=int, help="gunicorn threads (HALL_THREADS, 200).")
+def serve(host: str, port: int, server: str | None, threads: int | None) -> None:
     """Serve the API, live events and pages (Socket.IO in threading mode, simple-websocket)."""
+    import os
+
     from . import create_app
     from .extensions import socketio
+    from .observability import configure_logging
 
     settings = Settings.from_env()
+    settings.check()
+    configure_logging(settings.log_format, settings.node)
     migrate(settings.database_url)
+    server = (
+        server
+        or os.environ.get("HALL_SERVER")
+        or ("gunicorn" if settings.production else "werkzeug")
+    )
+    click.echo(
+        f"serving on http://{host}:{port}/ with {server} (database: {_safe(settings.database_url)})"
+    )
+    if server == "gunicorn":
+        from .server import run_gunicorn
+
+        run_gunicorn(host, port, threads or int(os.environ.get("HALL_THREADS") or 200))
+        return
     app = create_app()
-    click.echo(f"serving on http://{host}:{port}/  (database: {_safe(settings.database_url)})")
     socketio.run(
         app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False
     )

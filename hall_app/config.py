@@ -1,10 +1,21 @@
-"""Configuration in one place, read from the environment with safe defaults."""
+"""Configuration in one place, read from the environment with safe defaults.
+
+Development needs nothing set. Production (``HALL_ENV=production``) refuses to start unless
+its secrets come from the environment: the session/token key and the key of the PII hashes.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+MIN_SECRET_LENGTH = 32
+DEFAULT_LIMITS = {"tickets": "30 per minute; 300 per hour"}  # public (app/web) tickets per client
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a configuration this process may run with."""
 
 
 @dataclass(frozen=True)
@@ -14,16 +25,69 @@ class Settings:
     message_channel: str
     secret_key: str | None
     instance_path: Path
+    env: str = "development"
+    cors_origins: tuple[str, ...] = ()
+    proxy_count: int = 0
+    ratelimit_storage: str | None = None
+    rate_limits: tuple[tuple[str, str], ...] = tuple(DEFAULT_LIMITS.items())
+    log_format: str = "text"
+    https: bool = False
+    node: str = ""
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def ratelimit_options(self) -> dict[str, float]:
+        """Short timeouts for a Redis rate-limit store, so that an outage costs no request."""
+        storage = self.ratelimit_storage or ""
+        return {"socket_connect_timeout": 0.5, "socket_timeout": 0.5} if "redis" in storage else {}
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
         instance = Path(env.get("HALL_INSTANCE_PATH", Path.cwd() / "instance")).resolve()
         default_db = f"sqlite:///{instance / 'hall.db'}"
+        queue = env.get("HALL_MESSAGE_QUEUE") or None
+        mode = (env.get("HALL_ENV") or "development").strip().lower()
+        limits = {
+            name: env.get(f"HALL_RATE_LIMIT_{name.upper()}") or default
+            for name, default in DEFAULT_LIMITS.items()
+        }
         return cls(
             database_url=env.get("HALL_DATABASE_URL") or default_db,
-            message_queue=env.get("HALL_MESSAGE_QUEUE") or None,
+            message_queue=queue,
             message_channel=env.get("HALL_MESSAGE_CHANNEL") or "hall-live",
             secret_key=env.get("HALL_SECRET_KEY") or None,
             instance_path=instance,
+            env=mode,
+            cors_origins=tuple(o for o in (env.get("HALL_CORS_ORIGINS") or "").split() if o),
+            proxy_count=int(env.get("HALL_PROXY_COUNT") or 0),
+            ratelimit_storage=env.get("HALL_RATELIMIT_STORAGE") or queue,
+            rate_limits=tuple(limits.items()),
+            log_format=env.get("HALL_LOG_FORMAT") or ("json" if mode == "production" else "text"),
+            https=(env.get("HALL_HTTPS") or "") == "1",
+            node=env.get("HALL_NODE") or f"{os.uname().nodename}-{os.getpid()}",
         )
+
+    def check(self, environ: dict[str, str] | None = None) -> None:
+        """Refuse production without secrets from the environment (never generated files)."""
+        if not self.production:
+            return
+        env = os.environ if environ is None else environ
+        if not self.secret_key or len(self.secret_key) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                f"HALL_ENV=production needs HALL_SECRET_KEY (at least {MIN_SECRET_LENGTH} "
+                "characters) from the environment, not the generated development key"
+            )
+        pepper = env.get("HALL_PII_PEPPER") or ""
+        if len(pepper) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                f"HALL_ENV=production needs HALL_PII_PEPPER (at least {MIN_SECRET_LENGTH} "
+                "characters) from the environment"
+            )
+        if pepper == self.secret_key:
+            raise ConfigError("HALL_PII_PEPPER and HALL_SECRET_KEY must differ")
+        if self.database_url.startswith("sqlite"):
+            raise ConfigError("HALL_ENV=production needs HALL_DATABASE_URL of a PostgreSQL server")

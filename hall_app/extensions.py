@@ -11,4 +11,4 @@ from flask_wtf import CSRFProtect
 socketio = SocketIO()
 babel = Babel()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
+limiter = Limiter(key_func=get_remote_address, default_limits=[])  # storage: app config

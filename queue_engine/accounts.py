@@ -12,6 +12,17 @@ from .errors import InvalidInput
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256  # a bound on what one login or account request makes us hash
+# Passwords that pass the length and character rules yet are the first ones guessed.
+COMMON_PASSWORDS = frozenset(
+    {
+        "password1", "password123", "passw0rd", "p@ssw0rd", "p@ssword", "admin123",
+        "admin@123", "admin1234", "abc12345", "qwerty123", "qwer1234",
+        "1qaz2wsx", "a1234567", "a12345678", "aa123456", "iloveyou1", "welcome1",
+        "zaq12wsx", "123456abc", "123456aa", "test1234", "root1234", "woaini1314",
+        "changeme1", "letmein1",
+    }
+)  # fmt: skip
 
 
 class Role(StrEnum):
@@ -38,6 +49,10 @@ def check_username(username: str) -> str:
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(f"passwords have at most {MAX_PASSWORD_LENGTH} characters")
+    if password.lower() in COMMON_PASSWORDS:
+        raise InvalidInput("this password is one of the first ones an attacker tries")
     has_letter = any(ch.isalpha() for ch in password)
     has_other = any(not ch.isalpha() and not ch.isspace() for ch in password)
     if not (has_letter and has_other):

@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import IO, Any
 
+import numpy as np
+
 from queue_engine.events import EVENT_COLUMNS, DomainEvent, EventType
 from queue_engine.model import format_number
 
-from .model import ABANDONED, CLOSED, DONE, IN_SERVICE, NO_SHOW, SimResult, midnight
+from .model import ABANDONED, CLOSED, DAY, DONE, IN_SERVICE, NO_SHOW, SimResult, midnight
 
 PREFIXES = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 
@@ -27,6 +29,26 @@ def _prefix(codes: list[str], k: int) -> str:
     if first.isascii() and first.isalpha() and sum(c[:1].upper() == first for c in codes) == 1:
         return first
     return PREFIXES[k % len(PREFIXES)]
+
+
+def window_hours(
+    result: SimResult, window: int, starts: list[float], ends: list[float]
+) -> list[tuple[float, float]]:
+    """When a window really was open: its schedule, kept open past the end of a session (or the
+    closing time) until the citizen being served at that moment has finished."""
+    sc = result.scenario
+    mine = (result.window == window) & ~np.isnan(result.finished)
+    called, finished = result.called[mine], result.finished[mine]
+    hours = []
+    for s, e in zip(starts, ends, strict=True):
+        end = e
+        if sc.horizon_minutes is None:
+            end = min(e, (s // DAY) * DAY + sc.open_minute + sc.day_minutes)
+        during = (called >= s) & (called < e)
+        if during.any():
+            end = max(end, float(finished[during].max()))
+        hours.append((s, end))
+    return hours
 
 
 def events(result: SimResult) -> Iterator[DomainEvent]:
@@ -43,28 +65,12 @@ def events(result: SimResult) -> Iterator[DomainEvent]:
         return t0 + timedelta(minutes=minutes)
 
     for w in result.windows:
-        for s, e in zip(w.starts, w.ends, strict=True):
-            label = str(w.id)
-            keyed.append(
-                (
-                    s,
-                    -1,
-                    0,
-                    DomainEvent(
-                        EventType.WINDOW_OPENED, hall, at(s), window=label, clerk=f"sim-{w.id}"
-                    ),
-                )
-            )
-            keyed.append(
-                (
-                    e,
-                    1 << 40,
-                    0,
-                    DomainEvent(
-                        EventType.WINDOW_CLOSED, hall, at(e), window=label, clerk=f"sim-{w.id}"
-                    ),
-                )
-            )
+        label, clerk = str(w.id), f"sim-{w.id}"
+        for s, e in window_hours(result, w.id, w.starts, w.ends):
+            opened = DomainEvent(EventType.WINDOW_OPENED, hall, at(s), window=label, clerk=clerk)
+            closed = DomainEvent(EventType.WINDOW_CLOSED, hall, at(e), window=label, clerk=clerk)
+            keyed.append((s, -1, 0, opened))
+            keyed.append((e, 1 << 40, 0, closed))
     seq: dict[tuple[int, int], int] = {}
     for i in range(a.t.size):
         k = int(a.service[i])

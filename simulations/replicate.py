@@ -24,7 +24,7 @@ def seeds(seed: int | None, n: int) -> list[int]:
 
 
 def run_one(scenario: Scenario, seed: int) -> dict[str, Any]:
-    return summarize(simulate(scenario, seed))
+    return summarize(simulate(scenario, seed, record_estimates=True))
 
 
 def workers_for(n: int, workers: int | None = None) -> int:

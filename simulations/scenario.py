@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -81,7 +82,7 @@ class WindowGroup(_Strict):
     id: int | None = Field(default=None, ge=1)
     services: list[str] = Field(min_length=1)
     secondary: list[str] = []
-    open: list[bool] | None = None
+    open: list[bool] | None = None  # one per opening hour, or per half hour
     breaks: list[Break] = []
 
     @model_validator(mode="after")
@@ -136,6 +137,15 @@ class Scenario(_Strict):
     targets: Targets = Targets()
     dispatch: Dispatch = Dispatch()
 
+    @field_validator("start_date")
+    @classmethod
+    def _date(cls, value: str) -> str:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date like 2026-03-02") from None
+        return value
+
     @field_validator("open", "close")
     @classmethod
     def _clock(cls, value: str) -> str:
@@ -161,9 +171,10 @@ class Scenario(_Strict):
             unknown = sorted(set(w.services + w.secondary) - set(codes))
             if unknown:
                 raise ValueError(f"window entry {n} serves unknown services {unknown}")
-            if w.open is not None and len(w.open) != hours:
+            if w.open is not None and len(w.open) not in (hours, 2 * hours):
                 raise ValueError(
-                    f"window entry {n}: open list has {len(w.open)} hours, the hall has {hours}"
+                    f"window entry {n}: open list has {len(w.open)} entries, the hall has "
+                    f"{hours} hours ({2 * hours} half hours)"
                 )
             if w.id is not None:
                 if w.id in ids:

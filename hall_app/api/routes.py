@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint, abort
-from flask import Response, request
+from flask import Response, current_app, request
 
 from queue_engine.accounts import Role
 from queue_engine.adapters.staff import authenticate
@@ -101,14 +101,28 @@ def services(hall: str) -> dict[str, Any]:
     }
 
 
+def _public_ticket_limit() -> str:
+    return str(current_app.config["HALL_RATE_LIMITS"]["tickets"])
+
+
+def _staff_request() -> bool:
+    """Kiosks and staff (a valid token) are not limited; a bogus header does not help."""
+    return current_user() is not None
+
+
 @api.post("/halls/<string:hall>/tickets")
+@limiter.limit(_public_ticket_limit, exempt_when=_staff_request)
 @api.input(s.TicketIn, arg_name="body")
 @api.output(s.TicketOut, status_code=201)
 @api.doc(
     summary="Take a ticket",
     description="Kiosks need a kiosk token; the app and web channels are public. "
     "Send an `Idempotency-Key` header so that a retry returns the same ticket.",
-    responses={403: "kiosk channel without a kiosk token", 409: "the hall is closed"},
+    responses={
+        403: "kiosk channel without a kiosk token",
+        409: "the hall is closed",
+        429: "too many tickets from this client",
+    },
 )
 def issue(hall: str, body: s.TicketIn) -> tuple[dict[str, Any], int]:
     if body.channel == "kiosk":

@@ -129,6 +129,8 @@ OPERATIONS = [
     "PUT /api/v1/halls/{hall}/alert-thresholds",
     "GET /api/v1/halls/{hall}/board",
     "GET /api/v1/halls/{hall}/figures",
+    "GET /api/v1/halls/{hall}/flag-settings",
+    "PUT /api/v1/halls/{hall}/flag-settings",
     # administration
     "GET /api/v1/admin/halls",
     "POST /api/v1/admin/halls",

@@ -131,3 +131,54 @@ def test_thresholds_page_for_admins(
     page.locator('#service-rows tr[data-service="ENT"] input[data-key="wait_red_minutes"]').fill("")
     page.click("#save-thresholds")
     expect(page.locator(".toast", has_text="阈值已保存").last).to_be_visible()
+
+
+def test_daily_and_monthly_reports(
+    new_context: Contexts, sign_in: SignIn, screenshots: Path
+) -> None:
+    context = new_context(viewport={"width": 1440, "height": 900})
+    request = context.request
+    ids = window_ids(request)
+    admin = bearer(request, "admin", "zmd-admin-2026")
+    for number, service in ((5, "REALTY"), (6, "REALTY")):
+        clerk = bearer(request, f"clerk{number:02d}", "zmd-clerk-2026")
+        post(request, f"/api/v1/windows/{ids[number]}/open", clerk)
+        for k in range(3):
+            post(request, "/api/v1/halls/ZMD/tickets", {}, service=service, channel="web")
+            ticket = post(request, f"/api/v1/windows/{ids[number]}/call-next", clerk)
+            if number == 6 and k == 0:  # more no-shows than window 5 at the same service
+                post(request, f"/api/v1/tickets/{ticket['id']}/no-show", clerk)
+                continue
+            post(request, f"/api/v1/tickets/{ticket['id']}/start", clerk)
+            post(request, f"/api/v1/tickets/{ticket['id']}/finish", clerk)
+    others = ("satisfaction", "waiting", "handling", "alerts", "attendance")
+    weights = {**dict.fromkeys(others, 0.0), "no_show": 1.0}  # real-time handling is noise here
+    settings = {"min_visits": 1, "red": 1, "black": 1, "weights": weights}
+    assert request.put("/api/v1/halls/ZMD/flag-settings", headers=admin, data=settings).ok
+
+    page = context.new_page()
+    sign_in(page, "supervisor", "zmd-super-2026")
+    page.get_by_role("link", name="日报").click()
+    expect(page.locator("h1")).to_contain_text("日报")
+    expect(page.locator('table[data-table="window"] tbody tr').first).to_be_visible()
+    page.wait_for_function(
+        "Array.from(document.images).every(img => img.complete && img.naturalWidth > 0)"
+    )
+    page.screenshot(path=screenshots / "supervisor-daily-report.png", full_page=True)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="XLSX").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+
+    page.get_by_role("link", name="月报与红黑旗").click()
+    expect(page.locator("#flag-table .sv-flag--red")).to_have_count(1)
+    expect(page.locator("#flag-table .sv-flag--black")).to_have_count(1)
+    page.wait_for_function(
+        "Array.from(document.images).every(img => img.complete && img.naturalWidth > 0)"
+    )
+    page.screenshot(path=screenshots / "supervisor-monthly-flags.png", full_page=True)
+    expect(page.locator('#flag-table tr[data-window="5"] .sv-flag--red')).to_be_visible()
+    expect(page.locator('#flag-table tr[data-window="6"] .sv-flag--black')).to_be_visible()
+    page.locator("#flag-table tr.is-red").get_by_role("link", name="明细").click()
+    expect(page.locator("#visit-rows tbody tr").first).to_be_visible()
+    page.screenshot(path=screenshots / "supervisor-flag-drill-down.png", full_page=True)
+    assert request.put("/api/v1/halls/ZMD/flag-settings", headers=admin, data={}).ok

@@ -48,7 +48,10 @@ def server(hall_server: HallServer) -> HallServer:
 @pytest.fixture
 def pages(browser: Any) -> Iterator[Any]:
     """New tabs of a fresh browser context (hall time zone); page errors fail the test."""
-    context = browser.new_context(timezone_id="Asia/Shanghai", locale="zh-CN")
+    # bypass_csp: the predicates of wait_for_function below are evaluated from strings, which
+    # the pages' Content-Security-Policy (no 'unsafe-eval') forbids. The pages themselves are
+    # exercised under the policy in tests/production/test_cluster.py.
+    context = browser.new_context(timezone_id="Asia/Shanghai", locale="zh-CN", bypass_csp=True)
     errors: list[str] = []
 
     def new_page(width: int = 1920, height: int = 1080) -> Any:

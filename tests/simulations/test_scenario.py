@@ -58,7 +58,10 @@ def test_json_and_yaml_give_the_same_scenario() -> None:
         ({"no_show_rate": 1.5}, "no_show_rate"),
         ({"windows": [{"count": 1, "id": 3, "services": ["A"]}]}, "either count or id"),
         ({"windows": [{"count": 0, "services": ["A"]}]}, "no windows"),
-        ({"windows": [{"count": 1, "services": ["A"], "open": [True]}]}, "open list has 1 hours"),
+        (
+            {"windows": [{"count": 1, "services": ["A"], "open": [True]}]},
+            "open list has 1 entries, the hall has 3 hours",
+        ),
         ({"colour": "red"}, "colour: Extra inputs are not permitted"),
     ],
 )

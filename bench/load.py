@@ -1,0 +1,321 @@
+"""Load on the production shape: kiosks, clerks and live screens against the loopback cluster.
+
+deploy/cluster.py starts P ``hall serve`` processes (gunicorn, threads) behind nginx with
+PostgreSQL and Redis. Then, for T seconds:
+
+- N kiosks take tickets (kiosk token, Idempotency-Key), each waiting ``--think`` s in between;
+- M clerks, each at their own window: call next → start → finish, the same think time;
+- K Socket.IO clients over WebSocket through nginx: boards and dashboards (hall room) and
+  citizens' ticket pages (their ticket's room), spread over the processes by nginx.
+
+Printed: operations/s, p50/p99 request latency, p99 push latency (the event's time → its
+arrival at a client), events each board missed, errors; then the same N+M client threads
+against a minimal Flask + SQLAlchemy insert endpoint (bench/minimal_app.py) served the same
+way behind the same nginx, in the same run. Loopback only; bounded by --seconds and --max-ops.
+
+    .venv/bin/python bench/load.py [--processes 3] [--kiosks 4] [--clerks 6] [--sockets 200]
+                                   [--seconds 20] [--think 0.2]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# bench/http.py would shadow the standard library's ``http`` package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "deploy"))
+
+import argparse
+import itertools
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import requests
+import websocket
+from cluster import Cluster
+from itsdangerous import URLSafeTimedSerializer
+
+API = "/api/v1"
+SERVICES = ("SOCIAL", "TAX", "REALTY", "HPF", "ENT")
+WINDOWS = (10, 8, 4, 13, 1, 11, 9, 5, 14, 2, 12, 6, 3, 7, 19, 20)  # skills cover SERVICES
+PUBLIC = ("ticket.", "window.")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+@dataclass
+class Tally:
+    """Request counts and latencies (ms) of a group of client threads."""
+
+    ops: int = 0
+    errors: int = 0
+    latencies: list[float] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    samples: list[str] = field(default_factory=list)
+
+    def record(self, response: requests.Response | None, ms: float, ok: tuple[int, ...]) -> None:
+        with self.lock:
+            self.ops += 1
+            self.latencies.append(ms)
+            if response is None or response.status_code not in ok:
+                self.errors += 1
+                if len(self.samples) < 5:
+                    status = response.status_code if response is not None else "no answer"
+                    self.samples.append(f"{status} {response.text[:120] if response else ''}")
+
+
+def timed(session: requests.Session, method: str, url: str, **kw: object) -> tuple[object, float]:
+    started = time.perf_counter()
+    try:
+        response = session.request(method, url, timeout=30, **kw)  # type: ignore[arg-type]
+    except requests.RequestException:
+        response = None
+    return response, (time.perf_counter() - started) * 1000
+
+
+# -- Socket.IO clients (Engine.IO v4 over WebSocket, one thread each, arrival times) ----------
+
+
+class Screen:
+    def __init__(self, url: str, room: dict[str, object]) -> None:
+        self.url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        self.room = room
+        self.latencies: list[float] = []
+        self.event_ids: set[str] = set()
+        self.errors = 0
+        self.ready = threading.Event()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> Screen:
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            ws = websocket.create_connection(self.url, timeout=30, skip_utf8_validation=True)
+        except Exception:
+            self.errors += 1
+            self.ready.set()
+            return
+        try:
+            ws.recv()  # the Engine.IO open packet
+            ws.send("40")
+            ws.send("42" + json.dumps(["join", self.room]))
+            ws.settimeout(1)
+            while not self.stop.is_set():
+                try:
+                    message = ws.recv()
+                except websocket.WebSocketTimeoutException:
+                    continue
+                arrived = time.time()
+                if message == "2":
+                    ws.send("3")
+                elif message.startswith("42"):
+                    self._event(json.loads(message[2:]), arrived)
+        except Exception:
+            if not self.stop.is_set():
+                self.errors += 1
+        finally:
+            self.ready.set()
+            ws.close()
+
+    def _event(self, packet: list[object], arrived: float) -> None:
+        name, data = packet[0], packet[1] if len(packet) > 1 else None
+        if name == "snapshot":
+            self.ready.set()
+        elif isinstance(name, str) and name.startswith(PUBLIC) and isinstance(data, dict):
+            if "event_id" not in data:
+                return  # ticket.updated: a fresh snapshot of a followed ticket, not an event
+            self.event_ids.add(str(data.get("event_id")))
+            ts = datetime.fromisoformat(str(data["ts"])).timestamp()
+            self.latencies.append((arrived - ts) * 1000)
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+
+def hall_load(cluster: Cluster, args: argparse.Namespace) -> dict[str, object]:
+    secret = URLSafeTimedSerializer(cluster.base_env["HALL_SECRET_KEY"], salt="hall-api-token")
+    bearer = {
+        name: {"Authorization": f"Bearer {secret.dumps({'u': name, 'r': role})}"}
+        for name, role in [("kiosk", "kiosk"), ("supervisor", "supervisor")]
+        + [(f"clerk{w:02d}", "clerk") for w in WINDOWS]
+    }
+    base = cluster.url
+    seed = requests.Session()
+    pages = [
+        seed.post(
+            f"{base}{API}/halls/ZMD/tickets",
+            json={"service": "POLICY", "channel": "app"},  # nobody calls these during the run
+            timeout=30,
+        ).json()["id"]
+        for _ in range(args.sockets // 4)
+    ]
+    rooms: list[dict[str, object]] = [{"ticket": t} for t in pages]
+    rooms += [{"hall": "ZMD"}] * (args.sockets - len(rooms))
+    screens = [Screen(base, room).start() for room in rooms]
+    for screen in screens:
+        screen.ready.wait(30)
+    boards = [s for s in screens if "hall" in s.room]
+
+    kiosks, clerks, dashboards = Tally(), Tally(), Tally()
+    stop = time.monotonic() + args.seconds
+    budget = itertools.count()
+
+    def running() -> bool:
+        return time.monotonic() < stop and next(budget) < args.max_ops
+
+    def kiosk(i: int) -> None:
+        http = requests.Session()
+        services = itertools.cycle(SERVICES[i % len(SERVICES) :] + SERVICES[: i % len(SERVICES)])
+        while running():
+            body = {"service": next(services), "channel": "kiosk"}
+            headers = {**bearer["kiosk"], "Idempotency-Key": uuid.uuid4().hex}
+            url = f"{base}{API}/halls/ZMD/tickets"
+            response, ms = timed(http, "POST", url, json=body, headers=headers)
+            kiosks.record(response, ms, (201,))
+            time.sleep(args.think)
+
+    def clerk(window: int) -> None:
+        http = requests.Session()
+        http.headers.update(bearer[f"clerk{window:02d}"])
+        http.post(f"{base}{API}/windows/{window}/open", timeout=30)
+        while running():
+            response, ms = timed(http, "POST", f"{base}{API}/windows/{window}/call-next")
+            clerks.record(response, ms, (200, 204))
+            if response is not None and response.status_code == 200:
+                ticket = response.json()["id"]  # type: ignore[attr-defined]
+                for step in ("start", "finish"):
+                    url = f"{base}{API}/tickets/{ticket}/{step}"
+                    response, ms = timed(http, "POST", url)
+                    clerks.record(response, ms, (200,))
+            time.sleep(args.think)
+        http.post(f"{base}{API}/windows/{window}/close", timeout=30)
+
+    def dashboard() -> None:
+        http = requests.Session()
+        http.headers.update(bearer["supervisor"])
+        while time.monotonic() < stop:
+            response, ms = timed(http, "GET", f"{base}{API}/halls/ZMD/live")
+            dashboards.record(response, ms, (200,))
+            time.sleep(2.0)
+
+    threads = [threading.Thread(target=kiosk, args=(i,)) for i in range(args.kiosks)]
+    threads += [threading.Thread(target=clerk, args=(w,)) for w in WINDOWS[: args.clerks]]
+    threads += [threading.Thread(target=dashboard) for _ in range(2)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    time.sleep(1.5)  # the last pushes
+    for screen in screens:
+        screen.stop.set()
+    for screen in screens:
+        screen.thread.join(5)
+
+    pushes = [ms for s in screens for ms in s.latencies]
+    every = set().union(*(s.event_ids for s in boards)) if boards else set()
+    missed = sum(len(every - s.event_ids) for s in boards)
+    http = kiosks.latencies + clerks.latencies + dashboards.latencies
+    return {
+        "seconds": elapsed,
+        "ops": kiosks.ops + clerks.ops + dashboards.ops,
+        "issued": kiosks.ops,
+        "p50": percentile(http, 0.5),
+        "p99": percentile(http, 0.99),
+        "issue_p99": percentile(kiosks.latencies, 0.99),
+        "call_p99": percentile(clerks.latencies, 0.99),
+        "errors": kiosks.errors + clerks.errors + dashboards.errors,
+        "socket_errors": sum(s.errors for s in screens),
+        "sockets": len(screens),
+        "pushes": len(pushes),
+        "push_p50": percentile(pushes, 0.5),
+        "push_p99": percentile(pushes, 0.99),
+        "push_max": max(pushes, default=float("nan")),
+        "events": len(every),
+        "missed": missed,
+        "samples": kiosks.samples + clerks.samples + dashboards.samples,
+    }
+
+
+def minimal_load(cluster: Cluster, args: argparse.Namespace, clients: int) -> dict[str, object]:
+    tally = Tally()
+    stop = time.monotonic() + args.seconds
+
+    def worker() -> None:
+        http = requests.Session()
+        while time.monotonic() < stop and tally.ops < args.max_ops:
+            response, ms = timed(http, "POST", f"{cluster.url}/minimal/insert")
+            tally.record(response, ms, (201,))
+            time.sleep(args.think)
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    return {
+        "seconds": elapsed,
+        "ops": tally.ops,
+        "p50": percentile(tally.latencies, 0.5),
+        "p99": percentile(tally.latencies, 0.99),
+        "errors": tally.errors,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--processes", type=int, default=3)
+    parser.add_argument("--kiosks", type=int, default=4)
+    parser.add_argument("--clerks", type=int, default=6)
+    parser.add_argument("--sockets", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--think", type=float, default=0.2, help="pause between a client's ops")
+    parser.add_argument("--max-ops", type=int, default=50_000)
+    args = parser.parse_args()
+    args.clerks = min(args.clerks, len(WINDOWS))
+    env = {"HALL_RATE_LIMIT_TICKETS": "1000000 per minute", "HALL_LOG_FORMAT": "json"}
+    threads = max(64, args.sockets // args.processes + 64)
+    with Cluster(processes=args.processes, minimal=True, threads=threads, env=env) as cluster:
+        print(
+            f"cluster: {args.processes} × hall serve (gunicorn gthread, {threads} threads) behind "
+            f"nginx, PostgreSQL, Redis; {args.kiosks} kiosks, {args.clerks} clerks, "
+            f"{args.sockets} sockets, {args.seconds:.0f} s, think {args.think} s"
+        )
+        hall = hall_load(cluster, args)
+        base = minimal_load(cluster, args, args.kiosks + args.clerks)
+    print(
+        f"hall     {hall['ops'] / hall['seconds']:8.1f} ops/s  p50 {hall['p50']:6.1f} ms  "
+        f"p99 {hall['p99']:6.1f} ms  (issue p99 {hall['issue_p99']:.1f}, clerk ops p99 "
+        f"{hall['call_p99']:.1f})  errors {hall['errors']}  tickets issued {hall['issued']}"
+    )
+    print(
+        f"minimal  {base['ops'] / base['seconds']:8.1f} ops/s  p50 {base['p50']:6.1f} ms  "
+        f"p99 {base['p99']:6.1f} ms  errors {base['errors']}"
+    )
+    print(
+        f"push     {hall['sockets']} sockets, {hall['pushes']} pushes: p50 "
+        f"{hall['push_p50']:.1f} ms  p99 {hall['push_p99']:.1f} ms  max {hall['push_max']:.1f} ms; "
+        f"{hall['events']} events, missed by boards {hall['missed']}, "
+        f"socket errors {hall['socket_errors']}"
+    )
+    for sample in hall["samples"]:  # type: ignore[attr-defined]
+        print("  error sample:", sample)
+
+
+if __name__ == "__main__":
+    main()

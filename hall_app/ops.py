@@ -1,0 +1,81 @@
+"""What operators and load balancers ask a server process: alive? ready? figures?
+
+``/healthz`` answers as long as the process serves requests (liveness: restart it if not).
+``/readyz`` also checks that the database and, when configured, the Redis message queue
+answer (readiness: send it traffic only then); 503 with the failing parts otherwise.
+``/metrics`` is Prometheus' text format (see ``observability``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from flask import Blueprint, Flask, Response, current_app, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from .config import Settings
+from .observability import observe_events, register_request_metrics, render_metrics
+from .security import init_security
+from .state import hall_state
+
+ops = Blueprint("ops", __name__)
+PROBE_TIMEOUT = 1.0
+
+
+@ops.get("/healthz")
+def healthz() -> Response:
+    return jsonify({"status": "ok", "node": current_app.config["HALL_NODE"]})
+
+
+@ops.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    checks = {"database": _database_ok(), "message_queue": _message_queue_ok()}
+    ready = all(value in ("ok", "not configured") for value in checks.values())
+    body = {
+        "status": "ready" if ready else "unavailable",
+        "node": current_app.config["HALL_NODE"],
+        "checks": checks,
+    }
+    return jsonify(body), 200 if ready else 503
+
+
+@ops.get("/metrics")
+def metrics() -> Response:
+    return Response(render_metrics(hall_state()), mimetype="text/plain; version=0.0.4")
+
+
+def _database_ok() -> str:
+    try:
+        with hall_state().reader() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        return f"error: {exc.__class__.__name__}"
+    return "ok"
+
+
+def _message_queue_ok() -> str:
+    url = current_app.config.get("MESSAGE_QUEUE")
+    if not url:
+        return "not configured"
+    client = redis.Redis.from_url(
+        url, socket_connect_timeout=PROBE_TIMEOUT, socket_timeout=PROBE_TIMEOUT
+    )
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        return f"error: {exc.__class__.__name__}"
+    finally:
+        client.close()
+    return "ok"
+
+
+def init_ops(app: Flask, settings: Settings) -> None:
+    """Health, readiness and metrics endpoints, request metrics and logs, HTTP hardening."""
+    app.config.setdefault("HALL_NODE", settings.node)
+    init_security(app, settings)
+    register_request_metrics(app)
+    app.register_blueprint(ops)
+    state: Any = app.extensions["hall"]
+    state.engine.subscribe(observe_events)

@@ -1,0 +1,72 @@
+"""HTTP hardening: security headers with a content security policy, strict CORS, proxy headers.
+
+The pages load scripts, styles and vendor libraries from this origin only and talk to it over
+HTTP and Socket.IO, so the policy allows ``'self'`` and nothing else (data/blob URLs for QR
+codes and announcement audio). The Swagger UI page of the API docs needs one inline script: it
+alone gets ``'unsafe-inline'``. HSTS is sent only when the deployment runs behind TLS
+(``HALL_HTTPS=1``): on plain HTTP it would be ignored, and on a test box it would stick.
+
+CORS: none by default (the browser pages are same-origin). ``HALL_CORS_ORIGINS`` (space
+separated) allows exactly those origins to call the API and connect to Socket.IO.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import Settings
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
+PERMISSIONS = "camera=(), microphone=(), geolocation=()"
+HSTS = "max-age=31536000; includeSubDomains"
+CORS_METHODS = "GET, POST, DELETE, OPTIONS"
+CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key"
+
+
+def init_security(app: Flask, settings: Settings) -> None:
+    if settings.proxy_count:
+        # Behind nginx: the client's address (rate limits) and scheme come from its headers.
+        n = settings.proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    if settings.https:
+        app.config.update(SESSION_COOKIE_SECURE=True)
+    allowed = frozenset(settings.cors_origins)
+
+    @app.before_request
+    def cors_preflight() -> Any:
+        if request.method == "OPTIONS" and request.path.startswith("/api/"):
+            origin = request.headers.get("Origin")
+            if origin in allowed:
+                return Response(status=204)
+            return None
+        return None
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        docs = request.path.startswith("/api/v1/docs")
+        response.headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS)
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if settings.https:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        origin = request.headers.get("Origin")
+        if origin and origin in allowed and request.path.startswith("/api/"):
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+            response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+            response.headers["Access-Control-Max-Age"] = "600"
+            response.vary.add("Origin")
+        return response

@@ -13,18 +13,21 @@ N tickets of the same service wait all along (each pair adds one and calls the o
 how a long queue costs. Figures per CPU second of this process are printed too: on a shared
 machine they move much less than wall-clock rates (on SQLite all the work is in this process).
 
-Why one pair costs several bare transactions (SQLite, CPU time, development machine): the bare
-transaction is one statement whose commit writes one WAL page, ~90 µs, most of it SQLAlchemy's
-connection, transaction and execute bookkeeping. A pair is two transactions with ten statements
-between them (issue: hall version, number counter upsert, waiting tickets for the estimate,
-ticket insert, event insert; call: window with its hall version, the tickets that can decide the
-call, version-checked ticket update, window update, event insert), and its two commits write
-about 24 WAL pages, since a ticket row keeps six indexes up to date and an event row three. That
-is ~170 µs of commits, ~200 µs of statements (mostly SQLite itself: the hot statements go
-straight to the driver, see queue_engine/adapters/prepared.py), ~90 µs for the two units of work
-and ~150 µs of the engine's own Python (policy, estimate, domain objects, events): ~600 µs, six
-to seven bare transactions. On PostgreSQL every statement, BEGIN, COMMIT and the pool's liveness
-ping is a round trip to the server: about 17 for a pair against 4 for the bare transaction.
+Why one pair costs about eight bare transactions (SQLite, development machine, CPU time): the
+bare transaction is one statement whose commit writes one WAL page, ~75 µs, most of it
+SQLAlchemy's connection, transaction and execute bookkeeping. A pair is two transactions with
+ten statements between them (issue: hall version, number counter upsert, waiting tickets for the
+estimate, ticket insert, event insert; call: window with its hall version, the tickets that can
+decide the call, version-checked ticket update, window update, event insert), and its two
+commits write about 24 WAL pages, since a ticket row keeps six indexes up to date and an event
+row three. That is ~170 µs of commits, ~200 µs of statements (mostly SQLite itself: the hot
+statements go straight to the driver, see queue_engine/adapters/prepared.py), ~80 µs for the two
+units of work and ~120 µs of the engine's own Python (policy, estimate, domain objects, events):
+~570 µs, 7.5 bare transactions; wall-clock a little more (~8), as checkpoints fsync in proportion
+to the pages written. On PostgreSQL every statement, BEGIN, COMMIT and the pool's liveness ping
+is a round trip to the server: about 17 for a pair against 4 for the bare transaction. A standing
+queue (``--waiting``) costs more because the estimate given at issue reads the hall's whole
+waiting list.
 """
 
 from __future__ import annotations

@@ -16,8 +16,9 @@ Each window is measured on six components over the month (docs/flags.md has the 
 
 Each component is standardised across the ranked windows (z-score, signed so that higher is
 better) and the composite is the T-score ``50 + 10 × Σ wₖ·zₖ / Σ wₖ``. Windows with fewer than
-``min_visits`` calls are listed but not ranked. The ``red`` best get red flags, the ``black``
-worst black flags.
+``min_visits`` calls are listed but not ranked. The ``red`` best get red flags and the
+``black`` worst black flags — at most half of the ranked windows each, and only windows above
+(red) or below (black) the average score of 50.
 """
 
 from __future__ import annotations
@@ -207,12 +208,13 @@ def rank_windows(
     table["score"] = (50 + 10 * composite / total_weight).where(ranked)
     table["rank"] = table["score"].rank(ascending=False, method="min")
     table["flag"] = ""
-    order = table.loc[ranked].sort_values(["score", "visits"], ascending=[False, False]).index
+    order = table.loc[ranked].sort_values(["score", "visits"], ascending=[False, False])
     n = len(order)
-    red = list(order[: min(config.red, n // 2)])
-    black = list(order[n - min(config.black, n // 2) :]) if config.black else []
-    table.loc[red, "flag"] = "red"
-    table.loc[black, "flag"] = "black"
+    # A flag is earned: red only above the hall's average window (50), black only below it.
+    red = order.index[: min(config.red, n // 2)]
+    black = order.index[n - min(config.black, n // 2) :] if config.black else order.index[:0]
+    table.loc[[w for w in red if order.loc[w, "score"] > 50 + 1e-9], "flag"] = "red"
+    table.loc[[w for w in black if order.loc[w, "score"] < 50 - 1e-9], "flag"] = "black"
     return table
 
 

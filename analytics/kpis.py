@@ -12,7 +12,7 @@ Definitions (the same as ``queue_engine.kpi`` uses live):
 * utilization = time a window was busy with a citizen (call → finish, transfer or no-show) ÷
   time it was open (pauses excluded), for windows, clerks, days and overall;
 * throughput per hour = served ÷ open hours for windows and clerks, and ÷ the hours in which the
-  hall served anybody for every other grouping;
+  hall served anybody for every other grouping (none below a quarter of an hour);
 * EWT error = actual wait − the typical (median) estimate given at issue, its mean absolute
   value, and the share of waits within the pessimistic (90th percentile) estimate;
 * satisfaction = mean 好差评 score (1–5); bad reviews = scores 1 and 2.
@@ -38,6 +38,7 @@ from .tickets import evaluations, open_intervals, tickets, visits
 DIMENSIONS = ("day", "hour", "service", "window", "clerk", "channel", "priority")
 TARGETS = (5.0, 15.0)
 BAD_SCORE = 2
+MIN_HOURS = 0.25
 _TICKET_KEYS = {
     "day": "business_date",
     "hour": "hour",
@@ -250,7 +251,10 @@ def kpis(
         out["cancellation_rate"] = np.nan
     out["utilization"] = _utilization(ledger, dims, out)
     hours = _hours(ledger, dims, out.index)
-    out["throughput_per_hour"] = _per(out["served"], hours)
+    # an hourly rate over a few minutes of opening says nothing: needs a quarter of an hour
+    out["throughput_per_hour"] = _per(out["served"], hours.where(hours >= MIN_HOURS))
+    if dims == ["window"] or dims == ["clerk"]:
+        out = out.loc[sorted(out.index, key=lambda w: (len(str(w)), str(w)))]
     return out
 
 

@@ -4,10 +4,10 @@
 
 1. M/M/c (λ = 0.8/min, mean service 5 min, c = 5, ρ = 0.8), the same number of customers in our
    SimPy model and in Ciw, alternating rounds in this process pinned to one core; the figure
-   is customers simulated per second and the ratio ours/Ciw (goal ≥ 2×).
+   is customers simulated per CPU second and the ratio ours/Ciw (goal ≥ 2×).
 2. One simulated year of the demo hall ZMD (250 working days, ~2,000 citizens a day, 22 windows
    with primary and secondary skills, appointments, priority, patience, no-shows, lunch break)
-   on one core (goal ≤ 10 s).
+   on one core (goal ≤ 10 s): wall-clock and CPU seconds (the machine may be shared).
 3. A full staffing plan (60-minute intervals, scenario layout plus the dedicated and
    comprehensive comparisons, 10 replications per tried plan) for a 9-hour demo day on 2
    processes (goal ≤ 60 s).
@@ -26,10 +26,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import ciw
+import numpy as np
 
 from simulations.demo import NINE_HOUR_PROFILE, demo_scenario
-from simulations.kpis import summarize
-from simulations.model import simulate
+from simulations.kpis import waits
+from simulations.model import SimResult, simulate
 from simulations.scenario import parse_scenario
 from simulations.staffing import staff
 
@@ -50,9 +51,9 @@ def ours(minutes: float, seed: int) -> tuple[int, float]:
             "windows": [{"count": SERVERS, "services": ["A"]}],
         }
     )
-    start = time.perf_counter()
+    start = time.process_time()
     result = simulate(sc, seed)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     return int((result.status == 1).sum()), elapsed
 
 
@@ -62,11 +63,11 @@ def theirs(minutes: float, seed: int) -> tuple[int, float]:
         service_distributions=[ciw.dists.Exponential(rate=1 / MEAN)],
         number_of_servers=[SERVERS],
     )
-    start = time.perf_counter()
+    start = time.process_time()
     ciw.seed(seed)
     sim = ciw.Simulation(network)
     sim.simulate_until_max_time(minutes)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     return len(sim.get_all_records()), elapsed
 
 
@@ -87,16 +88,34 @@ def mmc(rounds: int, minutes: float) -> dict[str, float]:
 
 def year() -> dict[str, float]:
     sc = demo_scenario(days=250)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = simulate(sc, 2026)
-    elapsed = time.perf_counter() - start
-    overall = summarize(result)["overall"]
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    overall = summarize_fast(result)
     return {
         "citizens": int(result.arrivals.t.size),
         "seconds": round(elapsed, 2),
-        "citizens_per_s": round(result.arrivals.t.size / elapsed),
-        "mean_wait_minutes": overall["mean_wait_minutes"],
-        "utilization": overall["utilization"],
+        "cpu_seconds": round(cpu, 2),
+        "citizens_per_cpu_s": round(result.arrivals.t.size / cpu),
+        **overall,
+    }
+
+
+def summarize_fast(result: SimResult) -> dict[str, float]:
+    """Headline figures of the year from the run's arrays (analytics on 2 million events would
+    time the KPI code, not the simulation)."""
+    wait = waits(result)
+    busy = sum(w.busy for w in result.windows)
+    close = result.scenario.open_minute + result.scenario.day_minutes
+    scheduled = sum(
+        min(e, s // 1440 * 1440 + close) - s
+        for w in result.windows
+        for s, e in zip(w.starts, w.ends, strict=True)
+    )
+    return {
+        "mean_wait_minutes": round(float(np.nanmean(wait)), 2),
+        "share_within_15_minutes": round(float(np.nanmean(wait[~np.isnan(wait)] <= 15)), 3),
+        "busy_share_of_open_time": round(busy / scheduled, 3),
     }
 
 

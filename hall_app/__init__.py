@@ -98,9 +98,12 @@ def create_app(
     from .admin import admin
     from .api import api
     from .pages import pages
+    from .planner import planner_api
 
     csrf.exempt(api)
+    csrf.exempt(planner_api)
     app.register_blueprint(api)
+    app.register_blueprint(planner_api)
     app.register_blueprint(pages)
     app.register_blueprint(display_bp)
     init_supervisor(app)

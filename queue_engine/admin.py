@@ -15,12 +15,14 @@ naming unknown services, devices that are not kiosk accounts — and raises ``In
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .accounts import Role, check_password, check_username, hash_password, parse_role
@@ -178,7 +180,7 @@ class AdminDesk:
     def create_hall(self, actor: Actor, code: str, data: Mapping[str, Any]) -> Data:
         if not actor.is_admin or actor.hall is not None:
             raise Forbidden("only an administrator of every hall may create halls")
-        with UnitOfWork(self.db) as uow:
+        with self._writing() as uow:
             if uow.session.scalar(select(HallRow.id).where(HallRow.code == code)) is not None:
                 raise InvalidInput(f"hall {code} already exists", code="duplicate_code")
             hall = _new_hall(uow.session, code, data)
@@ -188,8 +190,8 @@ class AdminDesk:
 
     def update_hall(self, actor: Actor, code: str, data: Mapping[str, Any]) -> Data:
         self._require_write(actor, code)
-        with UnitOfWork(self.db) as uow:
-            hall = _hall_row(uow.session, code)
+        with self._writing() as uow:
+            hall = _hall_row(uow.session, code, lock=True)
             before = _hall_data(hall)
             _apply_hall(hall, data)
             after = _hall_data(hall)
@@ -199,8 +201,8 @@ class AdminDesk:
     def update_rules(self, actor: Actor, code: str, data: Mapping[str, Any]) -> Data:
         """The no-show rule, the fairness guard and the hall's appointment settings."""
         self._require_write(actor, code)
-        with UnitOfWork(self.db) as uow:
-            hall = _hall_row(uow.session, code)
+        with self._writing() as uow:
+            hall = _hall_row(uow.session, code, lock=True)
             before = _rules_data(uow, hall)
             _apply_rules(uow, hall, data)
             after = _rules_data(uow, hall)
@@ -211,8 +213,8 @@ class AdminDesk:
 
     def create_service(self, actor: Actor, hall_code: str, data: Mapping[str, Any]) -> Data:
         self._require_write(actor, hall_code)
-        with UnitOfWork(self.db) as uow:
-            hall = _hall_row(uow.session, hall_code)
+        with self._writing() as uow:
+            hall = _hall_row(uow.session, hall_code, lock=True)
             after = _put_service(uow, hall, data, create=True)
             target = f"{hall_code}/service/{data['code']}"
             self._finish(uow, actor, hall, "admin.service.create", target, None, after)
@@ -222,8 +224,8 @@ class AdminDesk:
         self, actor: Actor, hall_code: str, code: str, data: Mapping[str, Any]
     ) -> Data:
         self._require_write(actor, hall_code)
-        with UnitOfWork(self.db) as uow:
-            hall = _hall_row(uow.session, hall_code)
+        with self._writing() as uow:
+            hall = _hall_row(uow.session, hall_code, lock=True)
             row = _service_row(uow.session, hall.id, code)
             before = _service_data(row, bookings.settings(uow.conn, hall.id))
             after = _put_service(uow, hall, {**data, "code": code}, create=False)
@@ -235,8 +237,8 @@ class AdminDesk:
 
     def create_window(self, actor: Actor, hall_code: str, data: Mapping[str, Any]) -> Data:
         self._require_write(actor, hall_code)
-        with UnitOfWork(self.db) as uow:
-            hall = _hall_row(uow.session, hall_code)
+        with self._writing() as uow:
+            hall = _hall_row(uow.session, hall_code, lock=True)
             row = _put_window(uow.session, hall, None, data)
             after = _window_data(uow.session, row)
             target = f"{hall_code}/window/{row.number}"
@@ -247,8 +249,8 @@ class AdminDesk:
         self, actor: Actor, hall_code: str, window_id: int, data: Mapping[str, Any]
     ) -> Data:
         self._require_write(actor, hall_code)
-        with UnitOfWork(self.db) as uow:
-            hall = _hall_row(uow.session, hall_code)
+        with self._writing() as uow:
+            hall = _hall_row(uow.session, hall_code, lock=True)
             row = _window_row(uow.session, hall.id, window_id)
             before = _window_data(uow.session, row)
             _put_window(uow.session, hall, row, data)
@@ -264,7 +266,7 @@ class AdminDesk:
         _require_user_admin(actor, hall)
         username = check_username(str(data["username"]))
         check_password(password)
-        with UnitOfWork(self.db) as uow:
+        with self._writing() as uow:
             if uow.session.scalar(select(UserRow.id).where(UserRow.username == username)):
                 raise InvalidInput(f"user {username} already exists", code="duplicate_username")
             user = UserRow(
@@ -281,10 +283,11 @@ class AdminDesk:
             after = _user_data(user, hall)
             self._audit(uow, actor, "admin.user.create", _user_target(username, hall), None, after)
             uow.commit()
+            _recorded()
         return after
 
     def update_user(self, actor: Actor, username: str, data: Mapping[str, Any]) -> Data:
-        with UnitOfWork(self.db) as uow:
+        with self._writing() as uow:
             user, hall = _user_row(uow.session, username)
             _require_user_admin(actor, hall)
             before = _user_data(user, hall)
@@ -307,11 +310,12 @@ class AdminDesk:
             target = _user_target(username, new_hall)
             self._audit(uow, actor, "admin.user.update", target, before, after)
             uow.commit()
+            _recorded()
         return after
 
     def reset_password(self, actor: Actor, username: str, password: str) -> None:
         check_password(password)
-        with UnitOfWork(self.db) as uow:
+        with self._writing() as uow:
             user, hall = _user_row(uow.session, username)
             _require_user_admin(actor, hall)
             user.password_hash = hash_password(password)
@@ -320,6 +324,7 @@ class AdminDesk:
             # Neither the old nor the new password (or hash) goes into the log.
             self._audit(uow, actor, "admin.user.password", target, None, {"password": "reset"})
             uow.commit()
+            _recorded()
 
     # -- the whole configuration -----------------------------------------------------------
 
@@ -330,8 +335,10 @@ class AdminDesk:
         disabled (history keeps them). Returns the new configuration and whether it was created.
         """
         code = str(data["hall"]["code"])
-        with UnitOfWork(self.db) as uow:
-            hall = uow.session.scalar(select(HallRow).where(HallRow.code == code))
+        with self._writing() as uow:
+            hall = uow.session.scalar(
+                select(HallRow).where(HallRow.code == code).with_for_update(key_share=True)
+            )
             created = hall is None
             if created:
                 if not actor.is_admin or actor.hall is not None:
@@ -353,6 +360,18 @@ class AdminDesk:
 
     # -- plumbing ----------------------------------------------------------------------------
 
+    @contextmanager
+    def _writing(self) -> Iterator[UnitOfWork]:
+        """A unit of work for a change; a unique key taken meanwhile is a 409, not a 500."""
+        try:
+            with UnitOfWork(self.db) as uow:
+                yield uow
+        except IntegrityError:
+            raise Conflict(
+                "somebody else changed this at the same moment; reload and try again",
+                code="concurrent_change",
+            ) from None
+
     def _finish(
         self,
         uow: UnitOfWork,
@@ -372,6 +391,7 @@ class AdminDesk:
         )
         self._audit(uow, actor, action, target, before, after)
         uow.commit()
+        _recorded()
         code = hall.code
         uow.after_exit(lambda: self._notify(code))
 
@@ -394,20 +414,26 @@ class AdminDesk:
             {"before": before, "after": after},
             actor.remote_addr,
         )
-        entry = CURRENT_AUDIT.get()
-        if entry is not None:
-            entry.recorded = True  # this detailed record is the request's audit record
 
     def _notify(self, hall: str) -> None:
         for listener in self._listeners:
             listener(hall)
 
 
+def _recorded() -> None:
+    """The detailed record just committed is the request's audit record (no generic one)."""
+    entry = CURRENT_AUDIT.get()
+    if entry is not None:
+        entry.recorded = True
+
+
 # ---- rows ---------------------------------------------------------------------------------
 
 
-def _hall_row(session: Session, code: str) -> HallRow:
-    hall = session.scalar(select(HallRow).where(HallRow.code == code))
+def _hall_row(session: Session, code: str, *, lock: bool = False) -> HallRow:
+    """A hall; with ``lock`` its row stays locked until the commit (one change at a time)."""
+    stmt = select(HallRow).where(HallRow.code == code)
+    hall = session.scalar(stmt.with_for_update(key_share=True) if lock else stmt)
     if hall is None:
         raise NotFound(f"no hall {code!r}")
     return hall

@@ -89,6 +89,8 @@ class QueueEngine:
         self.db = db
         self.clock: Clock = clock or SystemClock()
         self._subscribers: list[Subscriber] = []
+        # The open windows derived from the (briefly cached) window states, per hall.
+        self._open: dict[int, tuple[object, HallConfig, list[OpenWindow]]] = {}
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -284,12 +286,18 @@ class QueueEngine:
         return ahead, estimate_wait(ticket.service, ahead, open_windows, counts, stats, skilled)
 
     def _open_windows(self, uow: UnitOfWork, hall_id: int, config: HallConfig) -> list[OpenWindow]:
-        states = {wid: (state, cur) for wid, state, cur in self.db.window_states(uow.conn, hall_id)}
-        return [
+        rows = self.db.window_states(uow.conn, hall_id)
+        cached = self._open.get(hall_id)
+        if cached is not None and cached[0] is rows and cached[1] is config:
+            return cached[2]  # the same (cached) window states and configuration as last time
+        states = {wid: (state, cur) for wid, state, cur in rows}
+        result = [
             OpenWindow(w.skills, idle=states[w.id][1] is None)
             for w in config.windows
             if w.id in states and states[w.id][0] == WindowState.OPEN.value
         ]
+        self._open[hall_id] = (rows, config, result)
+        return result
 
     def cancel(self, ticket_id: str, by: str = "holder") -> Ticket:
         def act(uow: UnitOfWork, hall: _Hall, ticket: Ticket) -> None:
@@ -401,18 +409,21 @@ class QueueEngine:
                 _check_clerk(window, clerk)
                 window.require_ready_to_call()
                 now = self.clock.now()
-                rows = repo.waiting_for_window(
-                    uow.conn, hall_id, config.business_date(now), window.config
-                )
+                day = config.business_date(now)
+                rows = repo.window_candidates(uow.conn, hall_id, day, window.config, now)
                 candidates = [repo.candidate_from_row(r) for r in rows.values()]
                 view = window.config.view(window.cycle_position)
-                skipped = False
+                skipped: set[str] = set()
                 while (decision := choose_next(view, candidates, now, config.dispatch)) is not None:
                     row = rows[decision.ticket_id]
                     locked = repo.lock_waiting_ticket(uow.conn, row.id)
                     if locked is None:  # being claimed by another window right now
-                        candidates = [c for c in candidates if c.ticket_id != row.id]
-                        skipped = True
+                        skipped.add(row.id)
+                        if len(skipped) == 1:  # the next best may not have been read: read all
+                            rows = repo.waiting_for_window(uow.conn, hall_id, day, window.config)
+                        candidates = [
+                            repo.candidate_from_row(r) for r in rows.values() if r.id not in skipped
+                        ]
                         continue
                     ticket = repo.ticket_from_row(row, config)
                     uow.record(ticket.call(window.config, window.clerk, now))

@@ -122,6 +122,30 @@ class Supervision:
             self.engine.commit(uow)
         return after
 
+    def flags(self, hall: str) -> dict[str, Any]:
+        """The hall's stored red/black flag formula ({} = the documented defaults)."""
+        with UnitOfWork(self.db, write=False) as uow:
+            hall_id, _ = self.db.hall_config(uow.conn, hall)
+            return store.load_flags(uow.conn, hall_id)
+
+    def update_flags(
+        self, hall: str, flags: dict[str, Any], actor: str, role: str = "admin"
+    ) -> dict[str, Any]:
+        """Store an already validated flag formula, audited with the one it replaces."""
+        now = self.engine.clock.now()
+        with UnitOfWork(self.db) as uow:
+            hall_id, _ = self.db.hall_config(uow.conn, hall)
+            store.lock_hall(uow.conn, hall_id)
+            before = store.load_flags(uow.conn, hall_id)
+            store.save_flags(uow.conn, hall_id, flags, now, actor)
+            detail = {"hall": hall, "flags_before": before, "flags_after": flags}
+            if CURRENT_AUDIT.get() is not None:
+                record_pending_audit(uow.conn, now, detail)
+            else:
+                record_audit(uow.conn, now, actor, role, "flag_settings.update", hall, detail)
+            uow.commit()
+        return flags
+
     # -- evaluation --------------------------------------------------------------------------
 
     def picture(self, hall: str) -> tuple[HallPicture, AlertSettings]:

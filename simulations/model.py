@@ -52,6 +52,8 @@ class SimWindow:
     cycle: int = 0
     busy: float = 0.0
     skill_idx: list[int] = field(default_factory=list)
+    lines: list[deque[int]] = field(default_factory=list)  # regular and priority walk-in lines
+    booked: list[list[int]] = field(default_factory=list)  # checked-in appointments
 
     def available(self, t: float) -> bool:
         while self.ptr < len(self.ends) and self.ends[self.ptr] <= t:
@@ -295,6 +297,9 @@ class Hall:
         self.urgent: list[deque[int]] = [deque() for _ in range(k)]
         self.booked: list[list[int]] = [[] for _ in range(k)]
         self.candidates: dict[int, Candidate] = {}
+        for w in self.windows:
+            w.lines = [q for s in w.skill_idx for q in (self.regular[s], self.urgent[s])]
+            w.booked = [self.booked[s] for s in w.skill_idx]
         self.codes = [s.code for s in scenario.services]
         self.by_service = [
             sorted(
@@ -309,6 +314,7 @@ class Hall:
         self._handling: list[float] = a.handling.tolist()
         self._no_show: list[bool] = a.no_show.tolist()
         self._gives_up: list[float] = a.gives_up.tolist()
+        self._line_of: list[deque[int] | list[int]] = [[]] * n  # each ticket's line, on enqueue
 
     # -- the script ---------------------------------------------------------------------------
     def _arrive(self) -> Generator[simpy.Event, None, None]:
@@ -332,12 +338,11 @@ class Hall:
 
     def enqueue(self, i: int, s: int, booked: bool, urgent: bool) -> None:
         """Put ticket ``i`` of service ``s`` in line (``booked``: a checked-in appointment)."""
-        if booked:
-            self.booked[s].append(i)
-        elif urgent:
-            self.urgent[s].append(i)
-        else:
-            self.regular[s].append(i)
+        line: deque[int] | list[int] = (
+            self.booked[s] if booked else self.urgent[s] if urgent else self.regular[s]
+        )
+        line.append(i)
+        self._line_of[i] = line
 
     def _opening(self) -> Generator[simpy.Event, None, None]:
         """Wake idle windows when they (re)open, e.g. after lunch, to find a queue already there."""
@@ -369,16 +374,24 @@ class Hall:
     def _heads(self, w: SimWindow, now: float) -> list[int]:
         gives_up = self._gives_up
         heads: list[int] = []
-        for s in w.skill_idx:
-            for q in (self.regular[s], self.urgent[s]):
-                while q and gives_up[q[0]] <= now:
-                    i = q.popleft()
-                    self.status[i] = ABANDONED
-                    self.ended[i] = gives_up[i]
-                if q:
-                    heads.append(q[0])
-            heads.extend(self.booked[s])
+        for q in w.lines:
+            if q:
+                if gives_up[q[0]] <= now:
+                    self._give_up(q, now)
+                    if not q:
+                        continue
+                heads.append(q[0])
+        for booked in w.booked:
+            heads.extend(booked)
         return heads
+
+    def _give_up(self, q: deque[int], now: float) -> None:
+        """Drop the tickets at the head of ``q`` whose patience ran out before ``now``."""
+        gives_up = self._gives_up
+        while q and gives_up[q[0]] <= now:
+            i = q.popleft()
+            self.status[i] = ABANDONED
+            self.ended[i] = gives_up[i]
 
     def pick(self, w: SimWindow, now: float) -> int | None:
         """The ticket ``w`` calls at ``now``: the policy's choice among the queue heads."""
@@ -401,13 +414,13 @@ class Hall:
         return chosen
 
     def _remove(self, i: int) -> None:
-        s = self._service[i]
-        self.candidates.pop(i, None)
-        for q in (self.regular[s], self.urgent[s]):
-            if q and q[0] == i:
-                q.popleft()
-                return
-        self.booked[s].remove(i)
+        line = self._line_of[i]
+        if isinstance(line, deque):
+            line.popleft()  # the policy only ever picks the head of a walk-in line
+        else:
+            line.remove(i)
+        if self.candidates:
+            self.candidates.pop(i, None)
 
     # -- the windows --------------------------------------------------------------------------
     def _serve(self, w: SimWindow) -> Generator[simpy.Event, None, None]:

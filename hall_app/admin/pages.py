@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from pydantic import ValidationError
@@ -27,6 +27,7 @@ from ..pages.access import home_hall, signed_in_user, staff_page
 from ..pages.i18n import N_, hall_name, zone_label
 from . import forms
 from . import schemas as s
+from .cli import dump_yaml
 from .desk import actor, desk
 
 admin_pages = Blueprint("admin_pages", __name__, url_prefix="/admin")
@@ -183,6 +184,17 @@ class _Loose:
 def _posted_hours(hours: dict[str, Any]) -> _Loose:
     days = {d: _Loose(**v) if v else None for d, v in hours["days"].items()}
     return _Loose(**{**hours, "days": days})
+
+
+@admin_pages.get("/<hall>/config.yaml")
+@staff_page(Role.SUPERVISOR)
+def export_yaml(hall: str) -> Response:
+    """The hall's whole configuration as the YAML file ``hall config import`` takes."""
+    data = s.HallConfigFile.from_stored(desk().export_hall(actor(), hall))
+    response = Response(dump_yaml(data), mimetype="application/yaml")
+    response.headers["Content-Disposition"] = f'attachment; filename="{hall}-config.yaml"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # -- services --------------------------------------------------------------------------------

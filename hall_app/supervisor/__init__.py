@@ -15,6 +15,7 @@ from ..auth import _user_from_token, current_user
 from ..errors import status_for
 from ..extensions import csrf, socketio
 from ..state import HallState
+from . import reports  # noqa: F401  (its routes join the pages blueprint)
 from .api import supervision_api, thresholds_json
 from .desk import SupervisorDesk, supervise_room
 from .pages import supervisor_pages

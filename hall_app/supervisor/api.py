@@ -9,8 +9,10 @@ from apiflask import APIBlueprint, abort
 from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field
 
+from analytics.flags import FlagConfig
 from queue_engine.accounts import Role
 from queue_engine.alerts import AlertSettings
+from queue_engine.errors import InvalidInput
 
 from ..api.schemas import Strict
 from ..auth import current_user, require_roles
@@ -195,6 +197,61 @@ def put_thresholds(hall: str, body: ThresholdsIn) -> dict[str, Any]:
     settings = desk().supervision.update_settings(hall, data, user.username, str(user.role))
     desk().supervision.evaluate(hall)
     return thresholds_json(hall, settings)
+
+
+class FlagWeights(Strict):
+    satisfaction: float = Field(default=0.25, ge=0, le=100)
+    waiting: float = Field(default=0.15, ge=0, le=100)
+    handling: float = Field(default=0.20, ge=0, le=100)
+    no_show: float = Field(default=0.10, ge=0, le=100)
+    alerts: float = Field(default=0.15, ge=0, le=100)
+    attendance: float = Field(default=0.15, ge=0, le=100)
+
+
+class FlagSettingsIn(Strict):
+    weights: FlagWeights = FlagWeights()
+    red: int = Field(default=3, ge=0, le=100)
+    black: int = Field(default=3, ge=0, le=100)
+    min_visits: int = Field(default=30, ge=0, le=100000)
+
+
+class FlagSettingsOut(BaseModel):
+    hall: str
+    weights: dict[str, float]
+    red: int
+    black: int
+    min_visits: int
+    formula: str
+
+
+FORMULA = "score = 50 + 10 × Σ weight·z / Σ weight (see docs/flags.md)"
+
+
+@supervision_api.get("/halls/<string:hall>/flag-settings")
+@supervision_api.output(FlagSettingsOut)
+@require_roles(Role.SUPERVISOR)
+@doc("The red/black flag formula of a hall: component weights, flag counts, minimum volume")
+def get_flag_settings(hall: str) -> dict[str, Any]:
+    check_hall(hall)
+    config = FlagConfig.from_dict(desk().supervision.flags(hall))
+    return {"hall": hall, **config.as_dict(), "formula": FORMULA}
+
+
+@supervision_api.put("/halls/<string:hall>/flag-settings")
+@supervision_api.input(FlagSettingsIn, arg_name="body")
+@supervision_api.output(FlagSettingsOut)
+@require_roles(Role.ADMIN)
+@doc("Replace the flag formula (admins; audited with before and after)", r422="invalid")
+def put_flag_settings(hall: str, body: FlagSettingsIn) -> dict[str, Any]:
+    check_hall(hall)
+    try:
+        config = FlagConfig.from_dict(body.model_dump())
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    user = current_user()
+    assert user is not None
+    desk().supervision.update_flags(hall, config.as_dict(), user.username, str(user.role))
+    return {"hall": hall, **config.as_dict(), "formula": FORMULA}
 
 
 class BoardOut(BaseModel):

@@ -45,10 +45,26 @@ def load_settings(conn: Connection, hall_id: int) -> AlertSettings:
 def save_settings(
     conn: Connection, hall_id: int, settings: AlertSettings, now: datetime, actor: str
 ) -> None:
-    values = {"settings": settings.as_dict(), "updated_at": now, "updated_by": actor}
+    _save(conn, hall_id, {"settings": settings.as_dict(), "updated_at": now, "updated_by": actor})
+
+
+def load_flags(conn: Connection, hall_id: int) -> dict[str, Any]:
+    """The hall's red/black flag formula as stored (validated by analytics.flags)."""
+    data = conn.execute(select(S.c.flags).where(S.c.hall_id == hall_id)).scalar()
+    return dict(data or {})
+
+
+def save_flags(
+    conn: Connection, hall_id: int, flags: dict[str, Any], now: datetime, actor: str
+) -> None:
+    _save(conn, hall_id, {"flags": flags, "updated_at": now, "updated_by": actor})
+
+
+def _save(conn: Connection, hall_id: int, values: dict[str, Any]) -> None:
     done = conn.execute(update(S).where(S.c.hall_id == hall_id).values(**values))
     if done.rowcount == 0:
-        conn.execute(insert(S).values(hall_id=hall_id, **values))
+        defaults = {"settings": AlertSettings().as_dict(), "flags": {}}
+        conn.execute(insert(S).values(hall_id=hall_id, **{**defaults, **values}))
 
 
 # -- alerts --------------------------------------------------------------------------------

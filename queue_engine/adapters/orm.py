@@ -337,11 +337,12 @@ class AlertRow(Base):
 
 
 class AlertSettingsRow(Base):
-    """A hall's alert thresholds and per-service overrides (JSON, see queue_engine.alerts)."""
+    """A hall's alert thresholds, per-service overrides and flag formula (JSON documents)."""
 
     __tablename__ = "alert_settings"
 
     hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"), primary_key=True)
     settings: Mapped[dict[str, Any]]
+    flags: Mapped[dict[str, Any]]  # the red/black flag formula (analytics.flags.FlagConfig)
     updated_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(String(64), default="")

@@ -6,13 +6,25 @@ updated only if nobody changed them in between; numbers come from an atomic coun
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, Table, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -45,6 +57,7 @@ from .orm import (
     WindowRow,
     WindowSkillRow,
 )
+from .prepared import Prepared
 
 # Hot paths use Core statements built once, with bound parameters: no per-call construction.
 T: Table = TicketRow.__table__  # type: ignore[assignment]
@@ -68,8 +81,8 @@ def new_id() -> str:
 # ---- halls -------------------------------------------------------------------------------
 
 
-_HALL_BY_CODE = select(H.c.id, H.c.config_version).where(H.c.code == bindparam("code"))
-_HALL_BY_ID = select(H.c.code, H.c.config_version).where(H.c.id == bindparam("id"))
+_HALL_BY_CODE = Prepared(select(H.c.id, H.c.config_version).where(H.c.code == bindparam("code")))
+_HALL_BY_ID = Prepared(select(H.c.code, H.c.config_version).where(H.c.id == bindparam("id")))
 
 
 def plausible_code(code: str) -> bool:
@@ -84,14 +97,14 @@ def hall_codes(conn: Connection) -> list[str]:
 def hall_version(conn: Connection, code: str) -> tuple[int, int]:
     if not plausible_code(code):
         raise NotFound(f"no hall {code!r}")
-    row = conn.execute(_HALL_BY_CODE, {"code": code}).first()
+    row = _HALL_BY_CODE.first(conn, {"code": code})
     if row is None:
         raise NotFound(f"no hall {code!r}")
     return row[0], row[1]
 
 
 def hall_version_by_id(conn: Connection, hall_id: int) -> tuple[str, int]:
-    row = conn.execute(_HALL_BY_ID, {"id": hall_id}).first()
+    row = _HALL_BY_ID.first(conn, {"id": hall_id})
     if row is None:
         raise NotFound(f"no hall with id {hall_id}")
     return row[0], row[1]
@@ -169,11 +182,12 @@ def no_show_rule_from(data: dict[str, Any]) -> NoShowRule:
 _WINDOW_WITH_VERSION = (
     select(W, H.c.config_version).join(H, H.c.id == W.c.hall_id).where(W.c.id == bindparam("id"))
 )
-_WINDOW_LOCKED = _WINDOW_WITH_VERSION.with_for_update(of=W)
+_WINDOW_LOCKED = Prepared(_WINDOW_WITH_VERSION.with_for_update(of=W))
+_WINDOW_UNLOCKED = Prepared(_WINDOW_WITH_VERSION)
 _WINDOW_STATES = select(W.c.id, W.c.state, W.c.current_ticket_id).where(
     W.c.hall_id == bindparam("hall"), W.c.active.is_(True)
 )
-_SAVE_WINDOW = (
+_SAVE_WINDOW = Prepared(
     update(W)
     .where(W.c.id == bindparam("w_id"))
     .values(
@@ -193,7 +207,7 @@ class WindowRecord:
 
     hall_id: int
     config_version: int
-    row: Row[Any]
+    row: Any  # a window row with its columns as attributes
 
     def status(self, config: HallConfig) -> WindowStatus:
         r = self.row
@@ -216,16 +230,16 @@ def load_window(conn: Connection, window_id: int, *, lock: bool = True) -> Windo
     """A window's row, holding its row lock (PostgreSQL) until the commit when ``lock``."""
     if not 1 <= window_id <= MAX_ID:
         raise NotFound(f"no window {window_id}")
-    stmt = _WINDOW_LOCKED if lock else _WINDOW_WITH_VERSION
-    row = conn.execute(stmt, {"id": window_id}).first()
+    stmt = _WINDOW_LOCKED if lock else _WINDOW_UNLOCKED
+    row = stmt.first(conn, {"id": window_id})
     if row is None or not row.active:
         raise NotFound(f"no window {window_id}")
     return WindowRecord(row.hall_id, row.config_version, row)
 
 
 def save_window(conn: Connection, window: WindowStatus) -> None:
-    conn.execute(
-        _SAVE_WINDOW,
+    _SAVE_WINDOW.rowcount(
+        conn,
         {
             "w_id": window.config.id,
             "v_state": str(window.state),
@@ -261,9 +275,9 @@ _MUTABLE_TICKET_COLUMNS = (
     "requeues",
     "transfers",
 )
-_TICKET_BY_ID = select(T).where(T.c.id == bindparam("id"))
-_TICKET_BY_KEY = select(T).where(
-    T.c.hall_id == bindparam("hall"), T.c.idempotency_key == bindparam("key")
+_TICKET_BY_ID = Prepared(select(T).where(T.c.id == bindparam("id")))
+_TICKET_BY_KEY = Prepared(
+    select(T).where(T.c.hall_id == bindparam("hall"), T.c.idempotency_key == bindparam("key"))
 )
 _WAITING = (
     T.c.hall_id == bindparam("hall"),
@@ -279,18 +293,25 @@ _CANDIDATE_COLUMNS = (
     T.c.slot_start,
     T.c.target_window_id,
 )
-_WAITING_ALL = select(*_CANDIDATE_COLUMNS).where(*_WAITING)
+_WAITING_ALL = Prepared(select(*_CANDIDATE_COLUMNS).where(*_WAITING))
 _WAITING_FOR_SERVICES = select(*_CANDIDATE_COLUMNS).where(
     *_WAITING, T.c.service.in_(bindparam("services", expanding=True))
 )
-_WAITING_FOR_WINDOW = select(T).where(
-    *_WAITING,
-    or_(
-        T.c.service.in_(bindparam("services", expanding=True)),
-        T.c.target_window_id == bindparam("window"),
-    ),
-)
-_SAVE_TICKET = (
+
+
+@functools.cache
+def _waiting_for_window(skills: int) -> Prepared:
+    """Today's waiting tickets a window may call, for a window with ``skills`` services."""
+    services = [bindparam(f"s{i}", type_=T.c.service.type) for i in range(skills)]
+    return Prepared(
+        select(T).where(
+            *_WAITING,
+            or_(T.c.service.in_(services), T.c.target_window_id == bindparam("window")),
+        )
+    )
+
+
+_SAVE_TICKET = Prepared(
     update(T)
     .where(T.c.id == bindparam("t_id"), T.c.version == bindparam("t_version"))
     .values(
@@ -317,17 +338,22 @@ def _counter_upsert(dialect: Any) -> Any:
     )
 
 
-_NEXT_SEQ = {"postgresql": _counter_upsert(postgresql), "sqlite": _counter_upsert(sqlite)}
+_NEXT_SEQ = {
+    "postgresql": Prepared(_counter_upsert(postgresql)),
+    "sqlite": Prepared(_counter_upsert(sqlite)),
+}
 
 
 def next_seq(conn: Connection, hall_id: int, prefix: str, day: date) -> int:
     """Atomically take the next number for (hall, prefix, day): one upsert, row-locked."""
     stmt = _NEXT_SEQ[conn.dialect.name]
-    return int(conn.execute(stmt, {"hall": hall_id, "prefix": prefix, "day": day}).scalar_one())
+    row = stmt.first(conn, {"hall": hall_id, "prefix": prefix, "day": day})
+    assert row is not None  # an upsert with RETURNING always returns its row
+    return int(row[0])
 
 
-def ticket_by_idempotency_key(conn: Connection, hall_id: int, key: str) -> Row[Any] | None:
-    return conn.execute(_TICKET_BY_KEY, {"hall": hall_id, "key": key}).first()
+def ticket_by_idempotency_key(conn: Connection, hall_id: int, key: str) -> Any | None:
+    return _TICKET_BY_KEY.first(conn, {"hall": hall_id, "key": key})
 
 
 def insert_ticket(conn: Connection, hall_id: int, ticket: Ticket, key: str | None) -> None:
@@ -347,7 +373,7 @@ def insert_ticket(conn: Connection, hall_id: int, ticket: Ticket, key: str | Non
         idempotency_key=key,
         version=1,
     )
-    conn.execute(_INSERT_TICKET, values)
+    _INSERT_TICKET.rowcount(conn, values)
 
 
 def ticket_values(ticket: Ticket) -> dict[str, Any]:
@@ -369,7 +395,7 @@ def ticket_values(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-_LOCK_WAITING = (
+_LOCK_WAITING = Prepared(
     select(T.c.version)
     .where(T.c.id == bindparam("id"), T.c.status == TicketStatus.WAITING.value)
     .with_for_update(skip_locked=True)
@@ -384,16 +410,15 @@ def lock_waiting_ticket(conn: Connection, ticket_id: str) -> int | None:
     """
     if conn.dialect.name == "sqlite":
         return -1
-    version = conn.execute(_LOCK_WAITING, {"id": ticket_id}).scalar()
-    return None if version is None else int(version)
+    row = _LOCK_WAITING.first(conn, {"id": ticket_id})
+    return None if row is None else int(row[0])
 
 
 def save_ticket(conn: Connection, ticket: Ticket, version: int) -> bool:
     """Write a transition if the row is still at ``version``; False when somebody was faster."""
     params = {f"v_{k}": v for k, v in ticket_values(ticket).items()}
     params.update(t_id=ticket.id, t_version=version, v_version=version + 1)
-    result = conn.execute(_SAVE_TICKET, params)
-    return bool(result.rowcount == 1)
+    return _SAVE_TICKET.rowcount(conn, params) == 1
 
 
 def save_ticket_or_conflict(conn: Connection, ticket: Ticket, version: int) -> None:
@@ -401,10 +426,8 @@ def save_ticket_or_conflict(conn: Connection, ticket: Ticket, version: int) -> N
         raise Conflict(f"ticket {ticket.number} was changed by somebody else; reload it")
 
 
-def get_ticket_row(conn: Connection, ticket_id: str) -> Row[Any]:
-    row = (
-        conn.execute(_TICKET_BY_ID, {"id": ticket_id}).first() if _plausible_id(ticket_id) else None
-    )
+def get_ticket_row(conn: Connection, ticket_id: str) -> Any:
+    row = _TICKET_BY_ID.first(conn, {"id": ticket_id}) if _plausible_id(ticket_id) else None
     if row is None:
         raise NotFound("no such ticket")
     return row
@@ -414,7 +437,7 @@ def _plausible_id(ticket_id: str) -> bool:
     return 0 < len(ticket_id) <= 32 and ticket_id.isalnum()
 
 
-def ticket_from_row(row: Row[Any], config: HallConfig) -> Ticket:
+def ticket_from_row(row: Any, config: HallConfig) -> Ticket:
     window_label = None
     if row.window_id is not None:
         try:
@@ -454,7 +477,7 @@ def ticket_from_row(row: Row[Any], config: HallConfig) -> Ticket:
     )
 
 
-def candidate_from_row(r: Row[Any]) -> Candidate:
+def candidate_from_row(r: Any) -> Candidate:
     return Candidate(
         ticket_id=r.id,
         service=r.service,
@@ -471,19 +494,60 @@ def waiting_candidates(
 ) -> list[Candidate]:
     """Today's waiting tickets of a hall as policy candidates (optionally for some services)."""
     params: dict[str, Any] = {"hall": hall_id, "day": day}
-    stmt: Select[Any] = _WAITING_ALL
-    if services is not None:
-        params["services"] = list(services)
-        stmt = _WAITING_FOR_SERVICES
-    return [candidate_from_row(r) for r in conn.execute(stmt, params)]
+    if services is None:
+        return [candidate_from_row(r) for r in _WAITING_ALL.rows(conn, params)]
+    params["services"] = list(services)
+    return [candidate_from_row(r) for r in conn.execute(_WAITING_FOR_SERVICES, params)]
 
 
 def waiting_for_window(
     conn: Connection, hall_id: int, day: date, window: WindowConfig
-) -> dict[str, Row[Any]]:
+) -> dict[str, Any]:
     """Full rows of today's waiting tickets a window may call, by ticket id."""
-    params = {"hall": hall_id, "day": day, "services": list(window.skills), "window": window.id}
-    return {r.id: r for r in conn.execute(_WAITING_FOR_WINDOW, params)}
+    params: dict[str, Any] = {"hall": hall_id, "day": day, "window": window.id}
+    params.update((f"s{i}", service) for i, service in enumerate(window.skills))
+    return {r.id: r for r in _waiting_for_window(len(window.skills)).rows(conn, params)}
+
+
+@functools.cache
+def _window_candidates(skills: int) -> Prepared:
+    """The waiting tickets that can decide a window's next call, for ``skills`` services."""
+    services = [bindparam(f"s{i}", type_=T.c.service.type) for i in range(skills)]
+    eligible = or_(
+        and_(T.c.target_window_id.is_(None), T.c.service.in_(services)),
+        T.c.target_window_id == bindparam("window"),
+    )
+    place = func.row_number().over(
+        partition_by=(T.c.service, T.c.priority, T.c.target_window_id),
+        order_by=(T.c.queued_at, T.c.seq, T.c.id),
+    )
+    ranked = select(T, place.label("place")).where(*_WAITING, eligible).subquery()
+    return Prepared(
+        select(*(ranked.c[c.key] for c in T.c)).where(
+            or_(
+                ranked.c.place == 1,
+                ranked.c.target_window_id.is_not(None),
+                ranked.c.slot_start <= bindparam("now", type_=UTCDateTime()),
+            )
+        )
+    )
+
+
+def window_candidates(
+    conn: Connection, hall_id: int, day: date, window: WindowConfig, now: datetime
+) -> dict[str, Any]:
+    """Full rows of the waiting tickets among which ``choose_next`` picks for this window.
+
+    ``choose_next`` takes begun appointments first, then tickets transferred to the window,
+    then the oldest ticket (aging guard), then by class, primary skills first, the first
+    queued. So it only ever picks one of: the first queued ticket of each service and
+    priority reason, a ticket transferred to this window, or a begun appointment. Those are
+    read (ordered in the database), not the whole queue: the same decision for a call,
+    whatever the queue's length. (Positions and a clerk's queue view use ``waiting_for_window``.)
+    """
+    params: dict[str, Any] = {"hall": hall_id, "day": day, "window": window.id, "now": now}
+    params.update((f"s{i}", service) for i, service in enumerate(window.skills))
+    return {r.id: r for r in _window_candidates(len(window.skills)).rows(conn, params)}
 
 
 def recent_handling_minutes(
@@ -572,7 +636,10 @@ def events_between(
 
 
 _INSERT_EVENT = insert(E)
-_INSERT_TICKET = insert(T)
+_INSERT_ONE_EVENT = Prepared(
+    insert(E).values({c.key: bindparam(c.key, type_=c.type) for c in E.c if c.key != "id"})
+)
+_INSERT_TICKET = Prepared(insert(T))
 
 
 def append_events(conn: Connection, events: Sequence[DomainEvent]) -> list[StoredEvent]:
@@ -580,7 +647,7 @@ def append_events(conn: Connection, events: Sequence[DomainEvent]) -> list[Store
     stored = [StoredEvent(new_id(), e) for e in events]
     rows = [_event_values(s) for s in stored]
     if len(rows) == 1:
-        conn.execute(_INSERT_EVENT, rows[0])  # one row: skips the executemany machinery
+        _INSERT_ONE_EVENT.rowcount(conn, rows[0])
     elif rows:
         conn.execute(_INSERT_EVENT, rows)
     return stored

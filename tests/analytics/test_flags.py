@@ -97,3 +97,12 @@ def test_config_validation() -> None:
         FlagConfig.from_dict({"colour": "red"})
     with pytest.raises(ValueError, match="not all 0"):
         FlagConfig(weights={"alerts": 0})
+
+
+def test_a_month_where_every_window_did_equally_well_flags_nobody(tmp_path: Path) -> None:
+    ledger = Ledger.from_events(_month(tmp_path))
+    weights = {"attendance": 1.0, **dict.fromkeys(OTHERS[:-1], 0.0)}
+    only_attendance = FlagConfig(weights={**weights, "handling": 0.0}, min_visits=1)
+    ranked = rank_windows(ledger, config=only_attendance)
+    assert (ranked["score"] == 50).all()
+    assert (ranked["flag"] == "").all()

@@ -7,6 +7,7 @@ hall; its staff (tests/api/api_helpers.py STAFF) are bound to ZMD.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +23,7 @@ from queue_engine.adapters.setup import add_user
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.admin import Actor, AdminDesk
 from queue_engine.clock import FrozenClock
-from queue_engine.errors import Forbidden
+from queue_engine.errors import Conflict, Forbidden, InvalidInput
 
 ADMIN = f"{API}/admin"
 Auth = Callable[[str], dict[str, str]]
@@ -494,3 +495,27 @@ def test_the_desk_itself_refuses_non_admins(db: Database) -> None:
     assert desk.halls(Actor("x", Role.CLERK, "ZMD")) == []
     with pytest.raises(Forbidden):
         desk.users(Actor("x", Role.KIOSK, "ZMD"))
+
+
+def test_concurrent_changes_never_give_two_services_one_prefix(db: Database) -> None:
+    desk = AdminDesk(db)
+    root = Actor("root", Role.ADMIN)
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def create(n: int) -> None:
+        barrier.wait()
+        try:
+            desk.create_service(root, "ZMD", {**SERVICE, "code": f"N{n}", "appointment": None})
+            outcomes.append("created")
+        except (InvalidInput, Conflict) as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=create, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["created", *["duplicate_prefix"] * 3]
+    prefixes = [s["prefix"] for s in desk.services(root, "ZMD")]
+    assert len(prefixes) == len(set(prefixes))

@@ -15,6 +15,7 @@ import pytest
 from api_helpers import add_staff, make_app
 from flask.testing import FlaskClient
 
+from hall_app.admin.cli import load_yaml
 from queue_engine.accounts import Role
 from queue_engine.adapters.setup import add_user, create_hall
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
@@ -201,3 +202,13 @@ def test_a_bound_evaluator_device_opens_only_its_own_window(site: Any, clock: Fr
     assert signed_in(site, "kiosk").get("/evaluator/10").status_code == 403
     assert signed_in(site, "kiosk").get("/evaluator/11").status_code == 200
     assert signed_in(site, "clerk10").get("/evaluator/10").status_code == 200
+
+
+def test_the_whole_configuration_downloads_as_the_yaml_file_of_hall_config(site: Any) -> None:
+    response = signed_in(site, "supervisor").get("/admin/ZMD/config.yaml")
+    assert response.status_code == 200 and response.mimetype == "application/yaml"
+    assert "ZMD-config.yaml" in response.headers["Content-Disposition"]
+    config = load_yaml(text(response))
+    assert config.hall.code == "ZMD" and len(config.windows) == 22
+    assert "导出配置 (YAML)" in text(signed_in(site, "admin").get("/admin/ZMD/"))
+    assert signed_in(site, "clerk10").get("/admin/ZMD/config.yaml").status_code == 403

@@ -198,13 +198,6 @@
     }
   });
 
-  // A <form data-navigate> with a <select> of URLs goes there on change (no inline handlers:
-  // the Content-Security-Policy allows scripts from our own files only).
-  document.addEventListener("change", function (event) {
-    var form = event.target.closest && event.target.closest("form[data-navigate]");
-    if (form && event.target.tagName === "SELECT") location.href = event.target.value;
-  });
-
   window.Hall = {
     data: data, t: t, api: api, ApiError: ApiError, toast: toast, apiError: apiError, live: live,
     estimate: estimate, clock: clock, elapsed: elapsed, randomKey: randomKey, debounce: debounce,

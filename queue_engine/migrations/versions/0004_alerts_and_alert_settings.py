@@ -22,6 +22,7 @@ def upgrade() -> None:
     op.create_table('alert_settings',
     sa.Column('hall_id', sa.Integer(), nullable=False),
     sa.Column('settings', sa.JSON(), nullable=False),
+    sa.Column('flags', sa.JSON(), nullable=False),
     sa.Column('updated_at', queue_engine.adapters.orm.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_by', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['hall_id'], ['halls.id'], ),

@@ -49,6 +49,8 @@ bench: install nginx
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/http.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/simulation.py
+	$(BIN)/python bench/analytics.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -8,8 +8,9 @@ PostgreSQL and Redis. Then, for T seconds:
 - K Socket.IO clients over WebSocket through nginx: boards and dashboards (hall room) and
   citizens' ticket pages (their ticket's room), spread over the processes by nginx.
 
-Printed: operations/s, p50/p99 request latency, p99 push latency (the event's time → its
-arrival at a client), events each board missed, errors; then the same N+M client threads
+Printed: operations/s, p50/p99 request latency, push latency (an event leaving its process
+after the commit → its arrival at a client; also from the change's own timestamp, which is
+taken when the command starts), events the boards missed, errors; then the same N+M client threads
 against a minimal Flask + SQLAlchemy insert endpoint (bench/minimal_app.py) served the same
 way behind the same nginx, in the same run. Loopback only; bounded by --seconds and --max-ops.
 
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT / "deploy"))
 import argparse
 import itertools
 import json
+import signal
 import threading
 import time
 import uuid
@@ -89,9 +91,11 @@ class Screen:
     def __init__(self, url: str, room: dict[str, object]) -> None:
         self.url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
         self.room = room
-        self.latencies: list[float] = []
+        self.latencies: list[float] = []  # ms from the commit (the event leaving its process)
+        self.since_change: list[float] = []  # ms from the change (the command's start)
         self.event_ids: set[str] = set()
         self.errors = 0
+        self.joined = False
         self.ready = threading.Event()
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -110,6 +114,8 @@ class Screen:
         try:
             ws.recv()  # the Engine.IO open packet
             ws.send("40")
+            while not ws.recv().startswith("40"):  # the namespace is connected: now join
+                pass
             ws.send("42" + json.dumps(["join", self.room]))
             ws.settimeout(1)
             while not self.stop.is_set():
@@ -132,13 +138,17 @@ class Screen:
     def _event(self, packet: list[object], arrived: float) -> None:
         name, data = packet[0], packet[1] if len(packet) > 1 else None
         if name == "snapshot":
+            self.joined = True
             self.ready.set()
         elif isinstance(name, str) and name.startswith(PUBLIC) and isinstance(data, dict):
             if "event_id" not in data:
                 return  # ticket.updated: a fresh snapshot of a followed ticket, not an event
             self.event_ids.add(str(data.get("event_id")))
             ts = datetime.fromisoformat(str(data["ts"])).timestamp()
-            self.latencies.append((arrived - ts) * 1000)
+            self.since_change.append((arrived - ts) * 1000)
+            if "sent_at" in data:
+                sent = datetime.fromisoformat(str(data["sent_at"])).timestamp()
+                self.latencies.append((arrived - sent) * 1000)
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -164,8 +174,9 @@ def hall_load(cluster: Cluster, args: argparse.Namespace) -> dict[str, object]:
     rooms: list[dict[str, object]] = [{"ticket": t} for t in pages]
     rooms += [{"hall": "ZMD"}] * (args.sockets - len(rooms))
     screens = [Screen(base, room).start() for room in rooms]
+    joining = time.monotonic() + 30  # one deadline for all: a screen that never joins is an error
     for screen in screens:
-        screen.ready.wait(30)
+        screen.ready.wait(max(0.0, joining - time.monotonic()))
     boards = [s for s in screens if "hall" in s.room]
 
     kiosks, clerks, dashboards = Tally(), Tally(), Tally()
@@ -226,6 +237,7 @@ def hall_load(cluster: Cluster, args: argparse.Namespace) -> dict[str, object]:
         screen.thread.join(5)
 
     pushes = [ms for s in screens for ms in s.latencies]
+    changes = [ms for s in screens for ms in s.since_change]
     every = set().union(*(s.event_ids for s in boards)) if boards else set()
     missed = sum(len(every - s.event_ids) for s in boards)
     http = kiosks.latencies + clerks.latencies + dashboards.latencies
@@ -238,12 +250,14 @@ def hall_load(cluster: Cluster, args: argparse.Namespace) -> dict[str, object]:
         "issue_p99": percentile(kiosks.latencies, 0.99),
         "call_p99": percentile(clerks.latencies, 0.99),
         "errors": kiosks.errors + clerks.errors + dashboards.errors,
-        "socket_errors": sum(s.errors for s in screens),
+        "socket_errors": sum(s.errors + (not s.joined) for s in screens),
         "sockets": len(screens),
         "pushes": len(pushes),
         "push_p50": percentile(pushes, 0.5),
         "push_p99": percentile(pushes, 0.99),
         "push_max": max(pushes, default=float("nan")),
+        "change_p50": percentile(changes, 0.5),
+        "change_p99": percentile(changes, 0.99),
         "events": len(every),
         "missed": missed,
         "samples": kiosks.samples + clerks.samples + dashboards.samples,
@@ -278,6 +292,8 @@ def minimal_load(cluster: Cluster, args: argparse.Namespace, clients: int) -> di
 
 
 def main() -> None:
+    # A timeout's SIGTERM unwinds like Ctrl-C, so the cluster stops what it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--kiosks", type=int, default=4)
@@ -309,9 +325,10 @@ def main() -> None:
     )
     print(
         f"push     {hall['sockets']} sockets, {hall['pushes']} pushes: p50 "
-        f"{hall['push_p50']:.1f} ms  p99 {hall['push_p99']:.1f} ms  max {hall['push_max']:.1f} ms; "
-        f"{hall['events']} events, missed by boards {hall['missed']}, "
-        f"socket errors {hall['socket_errors']}"
+        f"{hall['push_p50']:.1f} ms  p99 {hall['push_p99']:.1f} ms  max {hall['push_max']:.1f} ms "
+        f"(commit → screen); change → screen p50 {hall['change_p50']:.1f} ms p99 "
+        f"{hall['change_p99']:.1f} ms; {hall['events']} events, missed by boards "
+        f"{hall['missed']}, socket errors {hall['socket_errors']}"
     )
     for sample in hall["samples"]:  # type: ignore[attr-defined]
         print("  error sample:", sample)

@@ -181,6 +181,8 @@ class Cluster:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
             admin.dispose()
             self._created_database = False
+        if not os.environ.get("HALL_CLUSTER_KEEP"):  # keep logs for a post-mortem on demand
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self) -> Cluster:
         return self.start()
@@ -348,6 +350,7 @@ def _terminate(process: subprocess.Popen[Any], sig: int) -> None:
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop everything, as on Ctrl-C
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--port", type=int, default=8080)

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MIN_SECRET_LENGTH = 32
-DEFAULT_LIMITS = {"tickets": "30 per minute; 300 per hour"}  # public (app/web) tickets per client
+DEFAULT_LIMITS = {
+    "tickets": "30 per minute; 300 per hour",  # public (app/web) tickets per client address
+    "login": "10 per minute",  # password attempts per client address (API token and page form)
+}
 
 
 class ConfigError(RuntimeError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, request
@@ -82,6 +83,8 @@ class LivePublisher:
             if e.type not in PUBLIC_EVENTS:
                 continue  # reviews, cases, appointments: staff business, not for boards/phones
             message = public_event(item)
+            # When it left this process: screens (and bench/load.py) can tell push latency.
+            message["sent_at"] = datetime.now(UTC).isoformat()
             rooms = [hall_room(e.hall)]
             if e.window:
                 rooms.append(window_room(e.hall, e.window))

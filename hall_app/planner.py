@@ -31,6 +31,8 @@ planner_api = APIBlueprint("planner_api", __name__, url_prefix="/api/v1", tag="P
 EXAMPLE = Path(__file__).resolve().parent.parent / "simulations" / "scenarios" / "weekday.yaml"
 MAX_DAYS = 31  # keeps a request to seconds; longer studies belong to `hall simulate`
 MAX_TEXT = 200_000
+MAX_CITIZENS = 2_000_000  # expected citizens × replications in one request (~10 s of work)
+MAX_WINDOWS = 500
 PLANNERS = (Role.SUPERVISOR,)
 
 
@@ -72,7 +74,7 @@ class ExampleOut(BaseModel):
     scenario: str
 
 
-def _scenario(text: str) -> Scenario:
+def _scenario(text: str, replications: int) -> Scenario:
     try:
         scenario = loads_scenario(text)
     except ScenarioError as exc:
@@ -81,6 +83,14 @@ def _scenario(text: str) -> Scenario:
         abort(422, f"at most {MAX_DAYS} days here; run longer studies with `hall simulate`")
     if scenario.horizon_minutes is not None and scenario.horizon_minutes > MAX_DAYS * 1440:
         abort(422, f"at most {MAX_DAYS * 1440} minutes here")
+    if scenario.window_count > MAX_WINDOWS:
+        abort(422, f"at most {MAX_WINDOWS} windows here")
+    if scenario.expected_arrivals * replications > MAX_CITIZENS:
+        abort(
+            422,
+            f"about {scenario.expected_arrivals * replications:,.0f} citizens to simulate; at "
+            f"most {MAX_CITIZENS:,} here (fewer days or replications, or `hall simulate`)",
+        )
     return scenario
 
 
@@ -98,7 +108,9 @@ def _doc(summary: str) -> Any:
 @planner_api.output(SimulationOut)
 @_doc("Simulate a scenario: KPIs with 95% intervals, by service, hour and window")
 def simulate(body: SimulateIn) -> dict[str, Any]:
-    return replicate(_scenario(body.scenario), body.replications, body.seed, workers=1)
+    return replicate(
+        _scenario(body.scenario, body.replications), body.replications, body.seed, workers=1
+    )
 
 
 @planner_api.post("/planner/staff")
@@ -107,7 +119,7 @@ def simulate(body: SimulateIn) -> dict[str, Any]:
 @planner_api.output(StaffOut)
 @_doc("The fewest open windows per interval meeting the scenario's targets")
 def staffing(body: StaffIn) -> dict[str, Any]:
-    scenario = _scenario(body.scenario)
+    scenario = _scenario(body.scenario, body.replications)
     return staff(scenario, body.seed, body.interval, body.replications, 1, body.compare)
 
 

@@ -40,6 +40,9 @@ def init_security(app: Flask, settings: Settings) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     if settings.https:
         app.config.update(SESSION_COOKIE_SECURE=True)
+    if str(app.config.get("DOCS_FAVICON", "")).startswith("http"):
+        # apiflask's default favicon lives on its website: ours come from this origin only.
+        app.config["DOCS_FAVICON"] = "/vendor/swagger-ui-dist/favicon-32x32.png"
     allowed = frozenset(settings.cors_origins)
 
     @app.before_request

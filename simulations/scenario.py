@@ -199,6 +199,17 @@ class Scenario(_Strict):
     def hours(self) -> int:
         return math.ceil(self.day_minutes / 60 - 1e-9)
 
+    @property
+    def expected_arrivals(self) -> float:
+        """Citizens one replication is expected to see (all services, all days)."""
+        per_hour = sum(sum(self.rates(s)) for s in self.services) / self.hours
+        days = 1 if self.horizon_minutes is not None else self.days
+        return per_hour * self.day_minutes / 60 * days
+
+    @property
+    def window_count(self) -> int:
+        return sum(w.size for w in self.windows)
+
     def rates(self, service: ServiceSpec) -> list[float]:
         """Arrivals per hour of ``service`` for each opening hour."""
         rate = service.arrivals_per_hour

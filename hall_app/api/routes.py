@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint, abort
-from flask import Response, current_app, request
+from flask import Response, request
 
 from queue_engine.accounts import Role
 from queue_engine.adapters.staff import authenticate
@@ -13,7 +13,7 @@ from queue_engine.errors import InvalidInput
 from queue_engine.model import HallConfig, Ticket
 
 from ..auth import TOKEN_MAX_AGE, current_user, issue_token, require_roles
-from ..extensions import limiter
+from ..extensions import configured_limit, limiter
 from ..serialize import queue_json, view_json, window_json
 from ..state import hall_state
 from . import schemas as s
@@ -64,7 +64,7 @@ def _clerk() -> str | None:
 
 
 @api.post("/auth/token")
-@limiter.limit("10 per minute")
+@limiter.limit(configured_limit("login"))
 @api.input(s.TokenIn, arg_name="body")
 @api.output(s.TokenOut)
 @api.doc(
@@ -101,17 +101,13 @@ def services(hall: str) -> dict[str, Any]:
     }
 
 
-def _public_ticket_limit() -> str:
-    return str(current_app.config["HALL_RATE_LIMITS"]["tickets"])
-
-
 def _staff_request() -> bool:
     """Kiosks and staff (a valid token) are not limited; a bogus header does not help."""
     return current_user() is not None
 
 
 @api.post("/halls/<string:hall>/tickets")
-@limiter.limit(_public_ticket_limit, exempt_when=_staff_request)
+@limiter.limit(configured_limit("tickets"), exempt_when=_staff_request)
 @api.input(s.TicketIn, arg_name="body")
 @api.output(s.TicketOut, status_code=201)
 @api.doc(

@@ -9,7 +9,7 @@ from flask_babel import gettext
 from queue_engine.adapters.staff import StaffUser, authenticate, record_audit
 
 from ..auth import current_user
-from ..extensions import limiter
+from ..extensions import configured_limit, limiter
 from ..state import hall_state
 from .access import home_page, safe_next
 from .routes import pages
@@ -31,7 +31,7 @@ def login_form(error: str = "", status: int = 200) -> tuple[str, int]:
 
 
 @pages.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(configured_limit("login"), methods=["POST"])
 def login() -> ResponseReturnValue:
     """The sign-in form; a good password starts a session and goes to the user's page."""
     if request.method == "GET":

@@ -150,6 +150,10 @@ OPERATIONS = [
     "POST /api/v1/admin/users/{username}/password",
     "GET /api/v1/admin/halls/{hall}/history",
     "GET /api/v1/admin/halls/{hall}/config",
+    # planning (bounded: at most 2,000,000 simulated citizens a request)
+    "GET /api/v1/planner/example",
+    "POST /api/v1/planner/simulate",
+    "POST /api/v1/planner/staff",
 ]
 
 

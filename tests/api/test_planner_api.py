@@ -61,6 +61,9 @@ def test_a_supervisor_gets_a_staffing_plan(client: FlaskClient, auth: Auth) -> N
         (SMALL.replace('"11:00"', '"08:00"'), "close 08:00 is not after open 09:00"),
         ("days: 400\n" + SMALL, "days"),
         ("{not json", "not valid YAML or JSON"),
+        # 10 replications × 2 h × 10^6 an hour: a request must not become hours of work
+        (SMALL.replace("[30, 40]", "1000000"), "at most 2,000,000"),
+        (SMALL.replace("count: 3", "count: 100000"), "at most 500 windows"),
     ],
 )
 def test_a_bad_scenario_is_a_clear_422(

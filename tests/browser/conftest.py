@@ -93,6 +93,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "HALL_SECRET_KEY": secrets.token_hex(32),
         # One address takes app tickets for many "citizens" here.
         "HALL_RATE_LIMIT_TICKETS": "10000 per minute",
+        "HALL_RATE_LIMIT_LOGIN": "1000 per minute",  # every browser test signs in
     }
     env.pop("HALL_MESSAGE_QUEUE", None)
     hall = _hall_command()
@@ -164,3 +165,25 @@ def sign_in() -> Callable[[Page, str, str], None]:
         page.click('button[type="submit"]')
 
     return submit
+
+
+WaitUntil = Callable[[Page, str], None]
+
+
+@pytest.fixture
+def wait_until() -> WaitUntil:
+    """Poll a JavaScript condition until it is true (10 s at most).
+
+    Playwright's ``wait_for_function`` evaluates its predicate from a string inside the page,
+    which our Content-Security-Policy rightly forbids (no ``unsafe-eval``); ``page.evaluate``
+    is not subject to it, so the condition is polled from here.
+    """
+
+    def wait(page: Page, condition: str) -> None:
+        for _ in range(100):
+            if page.evaluate(f"() => Boolean({condition})"):
+                return
+            page.wait_for_timeout(100)
+        raise AssertionError(f"still false after 10 s: {condition}")
+
+    return wait

@@ -25,10 +25,11 @@ ID_NUMBER = "41170219900101042" + id_check_char("41170219900101042")
 
 Contexts = Callable[..., BrowserContext]
 SignIn = Callable[[Page, str, str], None]
+WaitUntil = Callable[[Page, str], None]
 
 
 def test_book_check_in_get_called_and_rate(
-    new_context: Contexts, sign_in: SignIn, screenshots: Path
+    new_context: Contexts, sign_in: SignIn, screenshots: Path, wait_until: WaitUntil
 ) -> None:
     citizen = new_context(**PHONE).new_page()
     citizen.goto("/book/ZMD")
@@ -65,7 +66,7 @@ def test_book_check_in_get_called_and_rate(
     kiosk.click("#checkin-button")
     expect(kiosk.locator("#slip-number")).to_have_text(re.compile(r"^F\d{3}$"))
     expect(kiosk.locator("#slip-appointment")).to_contain_text("预约签到成功")
-    kiosk.wait_for_function("document.getElementById('slip-qr').naturalWidth > 0")
+    wait_until(kiosk, "document.getElementById('slip-qr').naturalWidth > 0")
     number = kiosk.locator("#slip-number").inner_text()
     ticket_id = kiosk.locator("#slip").get_attribute("data-ticket-id")
     kiosk.screenshot(path=screenshots / "kiosk-checkin.png", animations="disabled")

@@ -20,6 +20,7 @@ LIVE = 10_000  # ms: how long a live update may take to arrive
 
 Contexts = Callable[..., BrowserContext]
 SignIn = Callable[[Page, str, str], None]
+WaitUntil = Callable[[Page, str], None]
 
 
 def issue_web_tickets(context: BrowserContext, counts: dict[str, int]) -> None:
@@ -33,7 +34,7 @@ def issue_web_tickets(context: BrowserContext, counts: dict[str, int]) -> None:
 
 
 def test_a_kiosk_ticket_is_called_live_on_the_citizens_phone(
-    new_context: Contexts, sign_in: SignIn, screenshots: Path
+    new_context: Contexts, sign_in: SignIn, screenshots: Path, wait_until: WaitUntil
 ) -> None:
     kiosk_context = new_context(**PORTRAIT_KIOSK)
     issue_web_tickets(
@@ -55,7 +56,7 @@ def test_a_kiosk_ticket_is_called_live_on_the_citizens_phone(
     number = kiosk.locator("#slip-number")
     expect(number).to_have_text(re.compile(r"^F\d{3}$"))
     expect(kiosk.locator("#slip-service")).to_have_text("社会保障")
-    kiosk.wait_for_function("document.getElementById('slip-qr').naturalWidth > 0")
+    wait_until(kiosk, "document.getElementById('slip-qr').naturalWidth > 0")
     ticket_number = number.inner_text()
     ticket_id = kiosk.locator("#slip").get_attribute("data-ticket-id")
     assert ticket_id

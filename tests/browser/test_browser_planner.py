@@ -32,10 +32,11 @@ targets: {mean_wait_minutes: 5, within_minutes: 10, share: 0.85}
 
 Contexts = Callable[..., BrowserContext]
 SignIn = Callable[[Page, str, str], None]
+WaitUntil = Callable[[Page, str], None]
 
 
 def test_a_supervisor_runs_a_scenario_and_gets_a_staffing_plan(
-    new_context: Contexts, sign_in: SignIn, screenshots: Path
+    new_context: Contexts, sign_in: SignIn, screenshots: Path, wait_until: WaitUntil
 ) -> None:
     page = new_context(**DESKTOP).new_page()
     sign_in(page, "supervisor", "zmd-super-2026")
@@ -55,7 +56,7 @@ def test_a_supervisor_runs_a_scenario_and_gets_a_staffing_plan(
     expect(page.locator("#sim-note")).to_contain_text("上午窗口测算", timeout=30_000)
     expect(page.locator("#sim-stats .stat")).to_have_count(6)
     expect(page.locator("#scenario-error")).to_be_hidden()
-    page.wait_for_function("document.querySelectorAll('#chart-hours canvas').length > 0")
+    wait_until(page, "document.querySelectorAll('#chart-hours canvas').length > 0")
 
     page.click("#run-staffing")
     expect(page.locator("#plan-table tbody tr")).to_have_count(4, timeout=60_000)

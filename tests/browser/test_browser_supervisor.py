@@ -16,6 +16,7 @@ WALL = {"viewport": {"width": 1920, "height": 1080}}
 LIVE = 10_000
 Contexts = Callable[..., BrowserContext]
 SignIn = Callable[[Page, str, str], None]
+WaitUntil = Callable[[Page, str], None]
 
 
 def bearer(request: APIRequestContext, username: str, password: str) -> dict[str, str]:
@@ -29,6 +30,12 @@ def window_ids(request: APIRequestContext) -> dict[int, int]:
     return {w["number"]: w["id"] for w in windows}
 
 
+def waiting(request: APIRequestContext, service: str) -> int:
+    """How many wait for ``service`` now (other browser tests share the hall)."""
+    services = request.get("/api/v1/halls/ZMD/services").json()["services"]
+    return next(int(s["waiting"]) for s in services if s["code"] == service)
+
+
 def post(request: APIRequestContext, url: str, headers: dict[str, str], **data: Any) -> Any:
     response = request.post(url, headers=headers, data=data or None)
     assert response.ok, f"{url}: {response.status} {response.text()}"
@@ -36,7 +43,7 @@ def post(request: APIRequestContext, url: str, headers: dict[str, str], **data: 
 
 
 def test_the_dashboard_follows_the_hall_live(
-    new_context: Contexts, sign_in: SignIn, screenshots: Path
+    new_context: Contexts, sign_in: SignIn, screenshots: Path, wait_until: WaitUntil
 ) -> None:
     wall = new_context(**WALL)
     page = wall.new_page()
@@ -47,6 +54,7 @@ def test_the_dashboard_follows_the_hall_live(
 
     request = wall.request
     ids = window_ids(request)
+    residence_before = waiting(request, "RESIDENCE")
     clerks = {n: bearer(request, f"clerk{n:02d}", "zmd-clerk-2026") for n in (13, 15, 16, 19)}
     for number, service, count in ((15, "RESIDENCE", 4), (13, "HPF", 3), (19, "ELDER", 2)):
         post(request, f"/api/v1/windows/{ids[number]}/open", clerks[number])
@@ -59,7 +67,8 @@ def test_the_dashboard_follows_the_hall_live(
     expect(card.locator(".sv-win__ticket")).to_have_text(called["number"], timeout=LIVE)
     expect(card.locator(".sv-win__clerk")).to_have_text("clerk15")
     row = page.locator('#queue-rows tr[data-service="RESIDENCE"]')
-    expect(row.locator("td").nth(1)).to_have_text("3", timeout=LIVE)
+    left = residence_before + 4 - (called["service"] == "RESIDENCE")
+    expect(row.locator("td").nth(1)).to_have_text(str(left), timeout=LIVE)
 
     post(request, f"/api/v1/tickets/{called['id']}/start", clerks[15])
     expect(card.locator(".sv-win__status")).to_have_text("办理中", timeout=LIVE)
@@ -86,7 +95,7 @@ def test_the_dashboard_follows_the_hall_live(
     expect(alert).to_be_visible(timeout=LIVE)
     expect(page.locator("#alert-count")).not_to_have_text("0")
     expect(page.locator('[data-kpi="tickets"]')).not_to_have_text("–", timeout=LIVE)
-    page.wait_for_function("document.querySelector('#chart-hourly canvas') !== null")
+    wait_until(page, "document.querySelector('#chart-hourly canvas') !== null")
     page.evaluate("document.getElementById('toasts').hidden = true")
     page.wait_for_timeout(300)
     page.screenshot(path=screenshots / "supervisor-dashboard.png", animations="disabled")
@@ -134,7 +143,7 @@ def test_thresholds_page_for_admins(
 
 
 def test_daily_and_monthly_reports(
-    new_context: Contexts, sign_in: SignIn, screenshots: Path
+    new_context: Contexts, sign_in: SignIn, screenshots: Path, wait_until: WaitUntil
 ) -> None:
     context = new_context(viewport={"width": 1440, "height": 900})
     request = context.request
@@ -161,9 +170,7 @@ def test_daily_and_monthly_reports(
     page.get_by_role("link", name="日报").click()
     expect(page.locator("h1")).to_contain_text("日报")
     expect(page.locator('table[data-table="window"] tbody tr').first).to_be_visible()
-    page.wait_for_function(
-        "Array.from(document.images).every(img => img.complete && img.naturalWidth > 0)"
-    )
+    wait_until(page, "Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
     page.screenshot(path=screenshots / "supervisor-daily-report.png", full_page=True)
     with page.expect_download() as download:
         page.get_by_role("link", name="XLSX").click()
@@ -172,9 +179,7 @@ def test_daily_and_monthly_reports(
     page.get_by_role("link", name="月报与红黑旗").click()
     expect(page.locator("#flag-table .sv-flag--red")).to_have_count(1)
     expect(page.locator("#flag-table .sv-flag--black")).to_have_count(1)
-    page.wait_for_function(
-        "Array.from(document.images).every(img => img.complete && img.naturalWidth > 0)"
-    )
+    wait_until(page, "Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
     page.screenshot(path=screenshots / "supervisor-monthly-flags.png", full_page=True)
     expect(page.locator('#flag-table tr[data-window="5"] .sv-flag--red')).to_be_visible()
     expect(page.locator('#flag-table tr[data-window="6"] .sv-flag--black')).to_be_visible()

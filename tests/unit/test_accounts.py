@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from queue_engine.accounts import (
+    COMMON_PASSWORDS,
+    MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
     SCRYPT_N,
     SCRYPT_P,
@@ -198,6 +200,8 @@ def _password_ok(password: str) -> bool:
         len(password) >= MIN_PASSWORD_LENGTH
         and any(ch.isalpha() for ch in password)
         and any(not ch.isalpha() and not ch.isspace() for ch in password)
+        and len(password) <= MAX_PASSWORD_LENGTH
+        and password.lower() not in COMMON_PASSWORDS
     )
 
 

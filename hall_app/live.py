@@ -23,6 +23,7 @@ from queue_engine.events import EventType
 
 from .errors import status_for
 from .extensions import socketio
+from .live_queue import OrderedRedisManager
 from .serialize import public_event, queue_json, view_json, window_json
 from .state import HallState
 
@@ -50,6 +51,8 @@ WINDOW_EVENTS = frozenset(
     }
 )
 
+# Names of the emitted events after which queue figures and positions need a refresh.
+DIRTYING = frozenset(str(t) for t in QUEUE_EVENTS - WINDOW_EVENTS) | {"window.changed"}
 
 # The SPEC §5 events of tickets and windows; everything else in the log stays off public rooms.
 PUBLIC_EVENTS = frozenset(t for t in EventType if t.value.startswith(("ticket.", "window.")))
@@ -76,6 +79,21 @@ class LivePublisher:
         self._dirty: set[str] = set()
         self._lock = threading.Lock()
         self._refresher: Any = None
+        # With the ordered Redis manager every process hears every event: each marks the halls
+        # it hears of as changed and refreshes its own clients only (no refresh crosses Redis,
+        # so a board gets one queue.changed per round, not one per process).
+        manager = getattr(socketio.server, "manager", None)
+        self._local = isinstance(manager, OrderedRedisManager)
+        if self._local:
+            manager.delivered = self._delivered
+
+    def _delivered(self, name: str, data: Any) -> None:
+        if name not in DIRTYING or not data or not isinstance(data[0], dict):
+            return
+        hall = data[0].get("hall")
+        if isinstance(hall, str):
+            with self._lock:
+                self._dirty.add(hall)
 
     def publish(self, stored: Sequence[StoredEvent]) -> None:
         for item in stored:
@@ -92,7 +110,7 @@ class LivePublisher:
                 rooms.append(ticket_room(e.ticket_id))
             name = "window.changed" if e.type in WINDOW_EVENTS else str(e.type)
             socketio.emit(name, message, to=rooms)
-            if e.type in QUEUE_EVENTS:
+            if e.type in QUEUE_EVENTS and not self._local:
                 with self._lock:
                     self._dirty.add(e.hall)
 
@@ -122,7 +140,9 @@ class LivePublisher:
             dirty, self._dirty = self._dirty, set()
         halls = {r.split(":", 1)[1] for r in rooms if r.startswith("hall:")}
         for hall in halls if full else halls & dirty:
-            socketio.emit("queue.changed", self.queues(hall), to=hall_room(hall))
+            socketio.emit(
+                "queue.changed", self.queues(hall), to=hall_room(hall), ignore_queue=self._local
+            )
         if dirty or full:
             for room in rooms:
                 if room.startswith("ticket:"):
@@ -130,7 +150,7 @@ class LivePublisher:
                         snapshot = self.ticket_snapshot(room.split(":", 1)[1])
                     except NotFound:
                         continue
-                    socketio.emit("ticket.updated", snapshot, to=room)
+                    socketio.emit("ticket.updated", snapshot, to=room, ignore_queue=self._local)
 
     # -- snapshots ---------------------------------------------------------------------------
 

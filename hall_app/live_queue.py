@@ -11,6 +11,7 @@ one sequence. While Redis is unreachable an event is delivered locally instead o
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -25,6 +26,9 @@ ORDERED_HOST = "hall-ordered"
 
 class OrderedRedisManager(socketio.RedisManager):  # type: ignore[misc]
     _publisher: redis.Redis | None = None
+    # Told of every event this process delivers (read from Redis, or local while Redis is
+    # down), so that the live refresher knows which halls changed anywhere in the cluster.
+    delivered: Callable[[str, Any], None] | None = None
 
     def emit(
         self,
@@ -64,6 +68,16 @@ class OrderedRedisManager(socketio.RedisManager):  # type: ignore[misc]
         if not self._send(message):  # Redis is down: this process's clients still hear it
             self._handle_emit(message)
         return None
+
+    def _handle_emit(self, message: dict[str, Any]) -> Any:
+        result = super()._handle_emit(message)
+        hook = self.delivered
+        if hook is not None and message.get("host_id") == ORDERED_HOST:
+            try:
+                hook(message["event"], message["data"])
+            except Exception:  # the listener thread must keep delivering
+                log.exception("delivery hook failed")
+        return result
 
     def _send(self, message: dict[str, Any]) -> bool:
         """Publish on a client of our own (redis-py reconnects it by itself): True if sent."""

@@ -84,7 +84,7 @@ class LivePublisher:
         # so a board gets one queue.changed per round, not one per process).
         manager = getattr(socketio.server, "manager", None)
         self._local = isinstance(manager, OrderedRedisManager)
-        if self._local:
+        if isinstance(manager, OrderedRedisManager):
             manager.delivered = self._delivered
 
     def _delivered(self, name: str, data: Any) -> None:

@@ -32,21 +32,20 @@ import argparse
 import itertools
 import json
 import signal
+import subprocess
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from typing import Any
 
 import requests
-import websocket
 from cluster import Cluster
 from itsdangerous import URLSafeTimedSerializer
 
 API = "/api/v1"
 SERVICES = ("SOCIAL", "TAX", "REALTY", "HPF", "ENT")
 WINDOWS = (10, 8, 4, 13, 1, 11, 9, 5, 14, 2, 12, 6, 3, 7, 19, 20)  # skills cover SERVICES
-PUBLIC = ("ticket.", "window.")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -84,71 +83,32 @@ def timed(session: requests.Session, method: str, url: str, **kw: object) -> tup
     return response, (time.perf_counter() - started) * 1000
 
 
-# -- Socket.IO clients (Engine.IO v4 over WebSocket, one thread each, arrival times) ----------
+# -- Socket.IO clients: bench/screens.mjs (socket.io-client in one Node event loop) ----------
 
 
-class Screen:
-    def __init__(self, url: str, room: dict[str, object]) -> None:
-        self.url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-        self.room = room
-        self.latencies: list[float] = []  # ms from the commit (the event leaving its process)
-        self.since_change: list[float] = []  # ms from the change (the command's start)
-        self.event_ids: set[str] = set()
-        self.errors = 0
-        self.joined = False
-        self.ready = threading.Event()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
+class Screens:
+    """The K live screens, run by Node beside this process; figures come back as JSON."""
 
-    def start(self) -> Screen:
-        self.thread.start()
-        return self
+    def __init__(self, url: str, rooms: list[dict[str, object]]) -> None:
+        self.process = subprocess.Popen(
+            ["node", str(ROOT / "bench" / "screens.mjs")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps({"url": url, "rooms": rooms}) + "\n")
+        self.process.stdin.flush()
+        self.joined = int(self.process.stdout.readline().split()[1])  # "ready <joined>"
 
-    def _run(self) -> None:
-        try:
-            ws = websocket.create_connection(self.url, timeout=30, skip_utf8_validation=True)
-        except Exception:
-            self.errors += 1
-            self.ready.set()
-            return
-        try:
-            ws.recv()  # the Engine.IO open packet
-            ws.send("40")
-            while not ws.recv().startswith("40"):  # the namespace is connected: now join
-                pass
-            ws.send("42" + json.dumps(["join", self.room]))
-            ws.settimeout(1)
-            while not self.stop.is_set():
-                try:
-                    message = ws.recv()
-                except websocket.WebSocketTimeoutException:
-                    continue
-                arrived = time.time()
-                if message == "2":
-                    ws.send("3")
-                elif message.startswith("42"):
-                    self._event(json.loads(message[2:]), arrived)
-        except Exception:
-            if not self.stop.is_set():
-                self.errors += 1
-        finally:
-            self.ready.set()
-            ws.close()
-
-    def _event(self, packet: list[object], arrived: float) -> None:
-        name, data = packet[0], packet[1] if len(packet) > 1 else None
-        if name == "snapshot":
-            self.joined = True
-            self.ready.set()
-        elif isinstance(name, str) and name.startswith(PUBLIC) and isinstance(data, dict):
-            if "event_id" not in data:
-                return  # ticket.updated: a fresh snapshot of a followed ticket, not an event
-            self.event_ids.add(str(data.get("event_id")))
-            ts = datetime.fromisoformat(str(data["ts"])).timestamp()
-            self.since_change.append((arrived - ts) * 1000)
-            if "sent_at" in data:
-                sent = datetime.fromisoformat(str(data["sent_at"])).timestamp()
-                self.latencies.append((arrived - sent) * 1000)
+    def stop(self) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write("stop\n")
+        self.process.stdin.flush()
+        figures: dict[str, Any] = json.loads(self.process.stdout.readline())
+        self.process.wait(30)
+        return figures
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -173,11 +133,7 @@ def hall_load(cluster: Cluster, args: argparse.Namespace) -> dict[str, object]:
     ]
     rooms: list[dict[str, object]] = [{"ticket": t} for t in pages]
     rooms += [{"hall": "ZMD"}] * (args.sockets - len(rooms))
-    screens = [Screen(base, room).start() for room in rooms]
-    joining = time.monotonic() + 30  # one deadline for all: a screen that never joins is an error
-    for screen in screens:
-        screen.ready.wait(max(0.0, joining - time.monotonic()))
-    boards = [s for s in screens if "hall" in s.room]
+    screens = Screens(base, rooms)  # a screen that has not joined after 30 s is an error
 
     kiosks, clerks, dashboards = Tally(), Tally(), Tally()
     stop = time.monotonic() + args.seconds
@@ -231,15 +187,8 @@ def hall_load(cluster: Cluster, args: argparse.Namespace) -> dict[str, object]:
         thread.join()
     elapsed = time.monotonic() - started
     time.sleep(1.5)  # the last pushes
-    for screen in screens:
-        screen.stop.set()
-    for screen in screens:
-        screen.thread.join(5)
-
-    pushes = [ms for s in screens for ms in s.latencies]
-    changes = [ms for s in screens for ms in s.since_change]
-    every = set().union(*(s.event_ids for s in boards)) if boards else set()
-    missed = sum(len(every - s.event_ids) for s in boards)
+    seen = screens.stop()
+    pushes, changes = seen["latencies"], seen["since_change"]
     http = kiosks.latencies + clerks.latencies + dashboards.latencies
     return {
         "seconds": elapsed,
@@ -250,16 +199,17 @@ def hall_load(cluster: Cluster, args: argparse.Namespace) -> dict[str, object]:
         "issue_p99": percentile(kiosks.latencies, 0.99),
         "call_p99": percentile(clerks.latencies, 0.99),
         "errors": kiosks.errors + clerks.errors + dashboards.errors,
-        "socket_errors": sum(s.errors + (not s.joined) for s in screens),
-        "sockets": len(screens),
+        "socket_errors": seen["socket_errors"],
+        "failures": seen["failures"],
+        "sockets": seen["sockets"],
         "pushes": len(pushes),
         "push_p50": percentile(pushes, 0.5),
         "push_p99": percentile(pushes, 0.99),
         "push_max": max(pushes, default=float("nan")),
         "change_p50": percentile(changes, 0.5),
         "change_p99": percentile(changes, 0.99),
-        "events": len(every),
-        "missed": missed,
+        "events": seen["events"],
+        "missed": seen["missed"],
         "samples": kiosks.samples + clerks.samples + dashboards.samples,
     }
 
@@ -332,6 +282,8 @@ def main() -> None:
     )
     for sample in hall["samples"]:  # type: ignore[attr-defined]
         print("  error sample:", sample)
+    for reason, count in hall["failures"].items():  # type: ignore[attr-defined]
+        print(f"  socket failure: {reason} × {count}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from .audit import register_audit
 from .config import Settings
 from .errors import register_error_handlers
 from .extensions import babel, csrf, limiter, socketio
-from .live import LivePublisher, register_socket_handlers
+from .live import LivePublisher, UncompressedWebSocket, register_socket_handlers
 from .live_queue import client_manager
 from .ops import init_ops
 from .state import HallState
@@ -90,6 +90,7 @@ def create_app(
         logger=False,
         engineio_logger=False,
     )
+    app.wsgi_app = UncompressedWebSocket(app.wsgi_app)  # type: ignore[method-assign]
     register_error_handlers(app)
     register_audit(app)
 

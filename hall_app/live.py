@@ -58,6 +58,23 @@ DIRTYING = frozenset(str(t) for t in QUEUE_EVENTS - WINDOW_EVENTS) | {"window.ch
 PUBLIC_EVENTS = frozenset(t for t in EventType if t.value.startswith(("ticket.", "window.")))
 
 
+class UncompressedWebSocket:
+    """WSGI middleware: WebSocket upgrades are answered without permessage-deflate.
+
+    simple-websocket accepts compression whenever a client offers it (browsers always do), and
+    then every frame is deflated once per socket, in Python: a board message fanned out to
+    hundreds of screens is compressed hundreds of times. Live messages are small and the
+    hall's network is local, so they travel as they are (a snapshot is a few kilobytes).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return self.app(environ, start_response)
+
+
 def hall_room(hall: str) -> str:
     return f"hall:{hall}"
 

@@ -96,6 +96,7 @@ class LivePublisher:
         self._dirty: set[str] = set()
         self._lock = threading.Lock()
         self._refresher: Any = None
+        self._sent: dict[str, dict[str, Any]] = {}  # ticket room → the snapshot it last got
         # With the ordered Redis manager every process hears every event: each marks the halls
         # it hears of as changed and refreshes its own clients only (no refresh crosses Redis,
         # so a board gets one queue.changed per round, not one per process).
@@ -161,13 +162,27 @@ class LivePublisher:
                 "queue.changed", self.queues(hall), to=hall_room(hall), ignore_queue=self._local
             )
         if dirty or full:
-            for room in rooms:
-                if room.startswith("ticket:"):
-                    try:
-                        snapshot = self.ticket_snapshot(room.split(":", 1)[1])
-                    except NotFound:
-                        continue
-                    socketio.emit("ticket.updated", snapshot, to=room, ignore_queue=self._local)
+            self._refresh_tickets([r for r in rooms if r.startswith("ticket:")])
+
+    def _refresh_tickets(self, rooms: list[str]) -> None:
+        """Send followed tickets whose position or estimate changed since they were last sent.
+
+        One read for all of them (each hall's waiting list once), whatever their number.
+        """
+        engine = self.state.engine
+        views = engine.tickets(room.split(":", 1)[1] for room in rooms)
+        sent, self._sent = self._sent, {}
+        for room in rooms:
+            view = views.get(room.split(":", 1)[1])
+            if view is None:
+                continue
+            snapshot = {
+                "room": room,
+                "ticket": view_json(view, engine.hall_config(view.ticket.hall)),
+            }
+            self._sent[room] = snapshot  # rooms nobody follows any more are forgotten
+            if sent.get(room) != snapshot:
+                socketio.emit("ticket.updated", snapshot, to=room, ignore_queue=self._local)
 
     # -- snapshots ---------------------------------------------------------------------------
 

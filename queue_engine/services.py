@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -18,7 +18,15 @@ from sqlalchemy.exc import IntegrityError
 from .adapters import repository as repo
 from .adapters.unit_of_work import Database, UnitOfWork
 from .clock import Clock, SystemClock
-from .errors import Busy, Conflict, Forbidden, HallClosed, InvalidInput, InvalidTransition
+from .errors import (
+    Busy,
+    Conflict,
+    Forbidden,
+    HallClosed,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+)
 from .estimate import HandlingStats, OpenWindow, estimate_wait
 from .kpi import summary
 from .model import (
@@ -248,16 +256,41 @@ class QueueEngine:
 
     def ticket(self, ticket_id: str) -> TicketView:
         """A ticket with its current position and a fresh estimate while it waits."""
+        view = self.tickets([ticket_id]).get(ticket_id)
+        if view is None:
+            raise NotFound("no such ticket")
+        return view
+
+    def tickets(self, ticket_ids: Iterable[str]) -> dict[str, TicketView]:
+        """Several tickets at once, unknown ids left out (the live refresher's followed tickets).
+
+        A hall's waiting list and open windows are read once for all of its tickets.
+        """
         now = self.clock.now()
+        views: dict[str, TicketView] = {}
         with UnitOfWork(self.db, write=False) as uow:
-            row = repo.get_ticket_row(uow.conn, ticket_id)
-            config = self.db.hall_config_by_id(uow.conn, row.hall_id)
-            ticket = repo.ticket_from_row(row, config)
-            if ticket.status is not TicketStatus.WAITING:
-                return TicketView(ticket, None, None)
-            waiting = repo.waiting_candidates(uow.conn, row.hall_id, ticket.business_date)
-            position, estimate = self._estimate(uow, row.hall_id, config, ticket, waiting, now)
-            return TicketView(ticket, position, estimate)
+            waiting: dict[tuple[int, date], list[Candidate]] = {}
+            windows: dict[int, list[OpenWindow]] = {}
+            for ticket_id in ticket_ids:
+                try:
+                    row = repo.get_ticket_row(uow.conn, ticket_id)
+                except NotFound:
+                    continue
+                config = self.db.hall_config_by_id(uow.conn, row.hall_id)
+                ticket = repo.ticket_from_row(row, config)
+                if ticket.status is not TicketStatus.WAITING:
+                    views[ticket_id] = TicketView(ticket, None, None)
+                    continue
+                day = (row.hall_id, ticket.business_date)
+                if day not in waiting:
+                    waiting[day] = repo.waiting_candidates(uow.conn, *day)
+                if row.hall_id not in windows:
+                    windows[row.hall_id] = self._open_windows(uow, row.hall_id, config)
+                position, estimate = self._estimate(
+                    uow, row.hall_id, config, ticket, waiting[day], now, windows[row.hall_id]
+                )
+                views[ticket_id] = TicketView(ticket, position, estimate)
+        return views
 
     def _estimate(
         self,

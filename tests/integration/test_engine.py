@@ -345,6 +345,26 @@ def test_positions_and_queues(engine: QueueEngine, clock: FrozenClock) -> None:
     assert queues["TAX"].waiting == 0
 
 
+def test_several_tickets_at_once_read_like_one_at_a_time(
+    engine: QueueEngine, clock: FrozenClock, social: int
+) -> None:
+    """The live refresher's batch read gives every ticket what ``ticket`` alone would."""
+    waiting = [engine.issue_ticket("ZMD", service) for service in ("SOCIAL", "TAX", "SOCIAL")]
+    clock.advance(minutes=3)
+    vip = engine.issue_ticket("ZMD", "SOCIAL", priority="military")
+    called = engine.issue_ticket("ZMD", "REALTY")
+    engine.open_window(window_id(engine.db, 4), "clerk04")
+    assert engine.call_next(window_id(engine.db, 4), "clerk04").id == called.id
+    ids = [t.id for t in (*waiting, vip, called)]
+    views = engine.tickets([*ids, "not-a-ticket", "0" * 32])
+    assert list(views) == ids  # unknown ids are left out, the order is kept
+    assert views == {i: engine.ticket(i) for i in ids}
+    assert [views[t.id].position for t in waiting] == [1, 0, 2]
+    assert views[vip.id].position == 0
+    assert views[called.id].position is None and views[called.id].estimate is None
+    assert engine.tickets([]) == {}
+
+
 def test_events_are_written_only_when_the_command_commits(
     engine: QueueEngine, db: Database, social: int
 ) -> None:

@@ -201,6 +201,7 @@ def hall_load(cluster: Cluster, args: argparse.Namespace) -> dict[str, object]:
         "errors": kiosks.errors + clerks.errors + dashboards.errors,
         "socket_errors": seen["socket_errors"],
         "failures": seen["failures"],
+        "join_retries": seen["join_retries"],
         "sockets": seen["sockets"],
         "pushes": len(pushes),
         "push_p50": percentile(pushes, 0.5),
@@ -278,7 +279,8 @@ def main() -> None:
         f"{hall['push_p50']:.1f} ms  p99 {hall['push_p99']:.1f} ms  max {hall['push_max']:.1f} ms "
         f"(commit → screen); change → screen p50 {hall['change_p50']:.1f} ms p99 "
         f"{hall['change_p99']:.1f} ms; {hall['events']} events, missed by boards "
-        f"{hall['missed']}, socket errors {hall['socket_errors']}"
+        f"{hall['missed']}, socket errors {hall['socket_errors']} (joins retried after a 503: "
+        f"{hall['join_retries']})"
     )
     for sample in hall["samples"]:  # type: ignore[attr-defined]
         print("  error sample:", sample)

@@ -75,7 +75,11 @@ def create_app(
         }
     }
 
-    db = Database(app.config["DATABASE_URL"])
+    db = Database(
+        app.config["DATABASE_URL"],
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     state = HallState(db, QueueEngine(db, clock))
     app.extensions["hall"] = state
 

@@ -21,6 +21,15 @@ class ConfigError(RuntimeError):
     """The environment does not describe a configuration this process may run with."""
 
 
+def _count(env: dict[str, str], name: str, default: int, least: int) -> int:
+    value = (env.get(name) or "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < least:
+        raise ConfigError(f"{name} must be a whole number of at least {least}, not {value!r}")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -36,6 +45,10 @@ class Settings:
     log_format: str = "text"
     https: bool = False
     node: str = ""
+    # Database connections per process on a server database: processes × (size + overflow)
+    # must stay under PostgreSQL's max_connections (100 by default).
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
 
     @property
     def production(self) -> bool:
@@ -72,6 +85,8 @@ class Settings:
             log_format=env.get("HALL_LOG_FORMAT") or ("json" if mode == "production" else "text"),
             https=(env.get("HALL_HTTPS") or "") == "1",
             node=env.get("HALL_NODE") or f"{os.uname().nodename}-{os.getpid()}",
+            db_pool_size=_count(env, "HALL_DB_POOL_SIZE", 10, least=1),
+            db_max_overflow=_count(env, "HALL_DB_MAX_OVERFLOW", 10, least=0),
         )
 
     def check(self, environ: dict[str, str] | None = None) -> None:

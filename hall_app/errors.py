@@ -8,6 +8,7 @@ from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
 from flask import Response, jsonify, request
 from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from queue_engine.errors import (
@@ -59,6 +60,13 @@ def register_error_handlers(app: APIFlask) -> None:
     def database_unavailable(error: OperationalError) -> Response:
         app.logger.error("database unavailable: %s", error.__class__.__name__)
         response = error_response(503, "database_unavailable", "the database is unavailable; retry")
+        response.headers["Retry-After"] = "2"
+        return response
+
+    @app.errorhandler(PoolTimeout)
+    def database_busy(error: PoolTimeout) -> Response:
+        app.logger.warning("no database connection free within the pool timeout")
+        response = error_response(503, "busy", "the server is busy; retry")
         response.headers["Retry-After"] = "2"
         return response
 

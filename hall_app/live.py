@@ -16,6 +16,8 @@ from typing import Any
 
 from flask import Flask, request
 from flask_socketio import emit, join_room
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from queue_engine.adapters.repository import StoredEvent
 from queue_engine.errors import DomainError, NotFound
@@ -249,6 +251,11 @@ def register_socket_handlers(publisher: LivePublisher) -> None:
                 raise NotFound("join with {hall}, {window} or {ticket}")
         except DomainError as exc:
             emit("error", {"error": exc.code, "message": exc.message, "status": status_for(exc)})
+            return
+        except (OperationalError, PoolTimeout) as exc:  # the client asks again (503: retry)
+            log.warning("join answered 503: %s", exc.__class__.__name__)
+            message = "the database is unavailable or busy; join again"
+            emit("error", {"error": "unavailable", "message": message, "status": 503})
             return
         join_room(snapshot["room"])
         emit("snapshot", snapshot)

@@ -26,8 +26,13 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10, **kwargs: Any) -> Engine:
     """An engine whose transactions are safe for concurrent writers on both databases.
+
+    On a database server a process holds at most ``pool_size + max_overflow`` connections;
+    a thread beyond that waits up to ten seconds for one to come back (then ``TimeoutError``),
+    so that a burst of requests or Socket.IO joins queues instead of exhausting the server's
+    ``max_connections`` across processes.
 
     On SQLite every write transaction starts with ``BEGIN IMMEDIATE`` so that writers queue on
     the database lock (with a busy timeout) instead of failing when a read lock cannot be
@@ -36,9 +41,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_url(url)
     if make_url(url).get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
-        kwargs.setdefault("pool_size", 10)
-        kwargs.setdefault("max_overflow", 30)
-        return create_engine(url, **kwargs)
+        kwargs.setdefault("pool_timeout", 10)
+        return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, **kwargs)
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)

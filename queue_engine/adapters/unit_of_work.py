@@ -32,9 +32,9 @@ class Database:
     an administrator's change takes effect in every process with the next transaction.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self.reader_engine = (
             self.engine.execution_options(sqlite_begin="DEFERRED")
             if self.engine.dialect.name == "sqlite"

@@ -80,14 +80,15 @@ class Listener:
 
         self.client.eio._receive_packet = arrived
 
-    def connect(self) -> Listener:
+    def connect(self, snapshot: bool = True) -> Listener:
         self.client.connect(
             self.cluster.url,
             headers={"Cookie": f"hall_node={self.cookie}"},
             transports=["polling", "websocket"],
             wait_timeout=10,
         )
-        self.wait_for(lambda n, d: n == "snapshot", "snapshot")
+        if snapshot:
+            self.wait_for(lambda n, d: n == "snapshot", "snapshot")
         return self
 
     def _joined(self) -> None:

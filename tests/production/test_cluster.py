@@ -265,6 +265,10 @@ def test_db_outage_gives_503_then_recovers_without_restart(cluster: Cluster) -> 
             assert ready.status_code == 503
             assert ready.json()["checks"]["database"].startswith("error")
             assert http.get(f"{cluster.url}/healthz", timeout=10).status_code == 200
+        # A board joining now is told to try again (503), not left without an answer.
+        board = Listener(cluster, cluster.nodes[0].name, {"hall": "ZMD"}).connect(snapshot=False)
+        refused = board.wait_for(lambda n, d: n == "error", "an error for the join")
+        assert refused["status"] == 503 and refused["error"] == "unavailable", refused
         time.sleep(0.5)
         cluster.pg_proxy.restore()
         recovered = time.monotonic()
@@ -272,6 +276,9 @@ def test_db_outage_gives_503_then_recovers_without_restart(cluster: Cluster) -> 
             while http.get(f"{cluster.url}/readyz", timeout=10).status_code != 200:
                 assert time.monotonic() - recovered < 15, "no recovery"
                 time.sleep(0.1)
+        board.client.emit("join", {"hall": "ZMD"})  # as the pages do after a 503
+        assert board.wait_for(lambda n, d: n == "snapshot", "a snapshot")["hall"]["code"] == "ZMD"
+        board.close()
         time.sleep(0.5)
     finally:
         stop.set()

@@ -128,6 +128,22 @@ def test_production_starts_with_its_secrets_and_development_needs_none() -> None
     assert Settings.from_env(PRODUCTION).log_format == "json"
 
 
+def test_database_pool_bounds_come_from_the_environment() -> None:
+    assert (Settings.from_env({}).db_pool_size, Settings.from_env({}).db_max_overflow) == (10, 10)
+    chosen = Settings.from_env({"HALL_DB_POOL_SIZE": "4", "HALL_DB_MAX_OVERFLOW": "0"})
+    assert (chosen.db_pool_size, chosen.db_max_overflow) == (4, 0)
+    for name, value in [
+        ("HALL_DB_POOL_SIZE", "0"),
+        ("HALL_DB_POOL_SIZE", "ten"),
+        ("HALL_DB_MAX_OVERFLOW", "-1"),
+        ("HALL_DB_MAX_OVERFLOW", "2.5"),
+    ]:
+        with pytest.raises(ConfigError, match=name):
+            Settings.from_env({name: value})
+    engine = Database(PG_URL, pool_size=4, max_overflow=2).engine  # nothing connects yet
+    assert (engine.pool.size(), engine.pool._max_overflow, engine.pool._timeout) == (4, 2, 10)  # type: ignore[attr-defined]
+
+
 def test_create_app_in_production_without_a_secret_fails(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

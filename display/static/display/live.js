@@ -12,6 +12,7 @@
 
   const RESYNC_MS = 10 * 60 * 1000; // a fresh snapshot every 10 minutes, whatever happens
   const SNAPSHOT_WAIT_MS = 8000; // joined but no snapshot yet: ask again
+  const RETRY_MS = 1500; // a join answered 503: ask again after this
 
   function pageData() {
     const node = document.getElementById("display-data");
@@ -54,6 +55,14 @@
     });
     socket.on("error", (error) => {
       clearTimeout(snapshotWait);
+      if (error && error.status === 503) {
+        // The server is busy or its database away for a moment: ask again soon.
+        snapshotWait = setTimeout(() => {
+          if (socket.connected) askForSnapshot();
+        }, RETRY_MS);
+        onStatus(snapshots ? "syncing" : "connecting");
+        return;
+      }
       onStatus("error", error);
     });
     for (const [name, handler] of Object.entries(handlers || {})) socket.on(name, handler);

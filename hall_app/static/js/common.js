@@ -106,6 +106,14 @@
       rooms.forEach(function (room) { socket.emit("join", room); });
       if (handlers.connect) handlers.connect();
     });
+    socket.on("error", function (error) {
+      // A join answered 503 (database busy or away for a moment): join again shortly.
+      if (error && error.status === 503) {
+        setTimeout(function () {
+          if (socket.connected) rooms.forEach(function (room) { socket.emit("join", room); });
+        }, 1500);
+      }
+    });
     socket.on("disconnect", function () { mark("offline"); });
     socket.on("connect_error", function () { mark("offline"); });
     Object.keys(handlers).forEach(function (name) {

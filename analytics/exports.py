@@ -6,6 +6,7 @@ hall's machines and CI install (fonts-noto-cjk).
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from collections.abc import Mapping, Sequence
@@ -17,6 +18,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib import font_manager
 from matplotlib.figure import Figure
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -63,11 +65,27 @@ def xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
     return buffer.getvalue()
 
 
+@functools.cache
+def _cjk_fonts() -> list[str]:
+    """The font list for charts, with Noto CJK made known to matplotlib if it is installed.
+
+    matplotlib lists the system's fonts once and caches the list on disk: fonts installed
+    after its first run (fonts-noto-cjk on a fresh machine) are missing from that list.
+    """
+    known = {font.name for font in font_manager.fontManager.ttflist}
+    if not known & set(CJK_FONTS[:-1]):
+        for path in font_manager.findSystemFonts():
+            if "CJK" in path.rsplit("/", 1)[-1]:
+                font_manager.fontManager.addfont(path)
+    return CJK_FONTS
+
+
 def _figure(title: str, width: float = 10, height: float = 4.2) -> tuple[Figure, Any]:
-    with plt.rc_context({"font.family": CJK_FONTS, "axes.unicode_minus": False}):
+    fonts = _cjk_fonts()
+    with plt.rc_context({"font.family": fonts, "axes.unicode_minus": False}):
         fig = Figure(figsize=(width, height), dpi=110)
         ax = fig.subplots()
-    ax.set_title(title, loc="left", fontsize=13, color=INK, fontfamily=CJK_FONTS)
+    ax.set_title(title, loc="left", fontsize=13, color=INK, fontfamily=fonts)
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", color="#e7ecf3")
     ax.set_axisbelow(True)

@@ -239,6 +239,7 @@ def minimal_load(cluster: Cluster, args: argparse.Namespace, clients: int) -> di
         "p50": percentile(tally.latencies, 0.5),
         "p99": percentile(tally.latencies, 0.99),
         "errors": tally.errors,
+        "samples": tally.samples,
     }
 
 
@@ -284,6 +285,8 @@ def main() -> None:
     )
     for sample in hall["samples"]:  # type: ignore[attr-defined]
         print("  error sample:", sample)
+    for sample in base["samples"]:  # type: ignore[attr-defined]
+        print("  minimal endpoint error sample:", sample)
     for reason, count in hall["failures"].items():  # type: ignore[attr-defined]
         print(f"  socket failure: {reason} × {count}")
 

@@ -22,6 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from queue_engine.adapters.repository import StoredEvent
 from queue_engine.errors import DomainError, NotFound
 from queue_engine.events import EventType
+from queue_engine.services import TicketView
 
 from .errors import status_for
 from .extensions import socketio
@@ -178,10 +179,7 @@ class LivePublisher:
             view = views.get(room.split(":", 1)[1])
             if view is None:
                 continue
-            snapshot = {
-                "room": room,
-                "ticket": view_json(view, engine.hall_config(view.ticket.hall)),
-            }
+            snapshot = self._ticket_message(view)
             self._sent[room] = snapshot  # rooms nobody follows any more are forgotten
             if sent.get(room) != snapshot:
                 socketio.emit("ticket.updated", snapshot, to=room, ignore_queue=self._local)
@@ -219,9 +217,11 @@ class LivePublisher:
         }
 
     def ticket_snapshot(self, ticket_id: str) -> dict[str, Any]:
-        view = self.state.engine.ticket(ticket_id)
+        return self._ticket_message(self.state.engine.ticket(ticket_id))
+
+    def _ticket_message(self, view: TicketView) -> dict[str, Any]:
         config = self.state.engine.hall_config(view.ticket.hall)
-        return {"room": ticket_room(ticket_id), "ticket": view_json(view, config)}
+        return {"room": ticket_room(view.ticket.id), "ticket": view_json(view, config)}
 
 
 def _local_rooms() -> list[str]:

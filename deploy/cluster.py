@@ -295,6 +295,8 @@ class Cluster:
                 str(self.threads),
                 "--workers",
                 "1",
+                "--keep-alive",
+                "15",  # as hall serve's gunicorn
                 f"minimal_app:create_minimal_app({url!r})",
             ],
             env=self.base_env,

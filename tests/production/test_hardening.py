@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hall_app import create_app
+from hall_app import create_app, server
 from hall_app.auth import issue_token
 from hall_app.config import ConfigError, Settings
 from hall_app.live import LivePublisher
@@ -316,3 +318,17 @@ def test_events_reach_this_process_clients_while_redis_is_down(
 def test_common_or_huge_passwords_are_refused(password: str) -> None:
     with pytest.raises(InvalidInput):
         check_password(password)
+
+
+def test_nginx_drops_idle_upstream_connections_before_the_servers_do() -> None:
+    """Else a request sent as gunicorn closes an idle connection fails; a POST is not retried."""
+    template = (Path(server.__file__).parents[1] / "deploy" / "nginx.conf.template").read_text()
+    upstreams = re.findall(r"upstream \w+ \{\{(.*?)\}\}", template, re.S)
+    assert len(upstreams) == 2
+    with mock.patch.object(server, "HallServer") as hall_server:
+        server.run_gunicorn("127.0.0.1", 0, 4)
+    backend = hall_server.call_args.args[0]["keepalive"]
+    for block in upstreams:
+        assert "keepalive " in block
+        timeout = re.search(r"keepalive_timeout (\d+)s;", block)
+        assert timeout is not None and int(timeout.group(1)) < backend, block

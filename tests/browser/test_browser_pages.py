@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from live_relay import RefuseFirstSnapshot
 from playwright.sync_api import BrowserContext, Page, expect
 
 pytestmark = pytest.mark.browser
@@ -145,6 +146,25 @@ def test_a_citizen_cancels_a_waiting_ticket(new_context: Contexts) -> None:
     phone.click('[data-action="confirm-cancel"]')
     expect(phone.locator("#t-status")).to_have_text("已取消")
     expect(phone.locator("#cancel-button")).to_be_hidden()
+
+
+def test_a_page_whose_join_is_answered_503_joins_again(new_context: Contexts) -> None:
+    """common.js: a join the server could not answer (database busy or away) is sent again."""
+    context = new_context(**PHONE)
+    response = context.request.post(
+        "/api/v1/halls/ZMD/tickets", data={"service": "POLICY", "channel": "web"}
+    )
+    ticket = response.json()
+    phone = context.new_page()
+    relay = RefuseFirstSnapshot(phone)
+    phone.goto(f"/t/{ticket['id']}")
+    for _ in range(100):  # the routes run while Playwright waits
+        if len(relay.snapshots) >= 2:
+            break
+        phone.wait_for_timeout(100)
+    assert len(relay.snapshots) >= 2, relay.snapshots
+    assert ticket["id"] in relay.snapshots[1]
+    expect(phone.locator("#live-state")).to_have_attribute("data-state", "online")
 
 
 def test_a_wrong_password_is_refused_with_a_message(

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from display_helpers import HallServer
+from live_relay import RefuseFirstSnapshot
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -280,38 +281,10 @@ def test_the_board_recovers_after_the_server_restarts(server: HallServer, pages:
 
 
 def test_a_board_whose_join_is_answered_503_joins_again(server: HallServer, pages: Any) -> None:
-    """The server could not answer the join (database busy or away): the board asks again.
-
-    The first snapshot on its way to the board, over long-polling or WebSocket, is replaced by
-    the error the server sends in that case.
-    """
-    refusal = '42["error",{"error":"unavailable","message":"join again","status":503}]'
-    refused: list[str] = []
-
-    def refuse_first_snapshot(text: str) -> str:
-        packets = text.split("\x1e")  # Engine.IO's separator of packets in one polling response
-        for i, packet in enumerate(packets):
-            if not refused and packet.startswith('42["snapshot"'):
-                refused.append(packet)
-                packets[i] = refusal
-        return "\x1e".join(packets)
-
-    def polling(route: Any) -> None:
-        response = route.fetch()
-        route.fulfill(response=response, body=refuse_first_snapshot(response.text()))
-
-    def websocket(ws: Any) -> None:
-        upstream = ws.connect_to_server()
-        upstream.on_message(
-            lambda message: ws.send(
-                refuse_first_snapshot(message) if isinstance(message, str) else message
-            )
-        )
-
+    """The server could not answer the join (database busy or away): the board asks again."""
     page = pages()
-    page.route("**/socket.io/**", polling)
-    page.route_web_socket("**/socket.io/**", websocket)
+    relay = RefuseFirstSnapshot(page)
     page.goto(f"{server.url}/display/board/ZMD?silent=1")
     # Without asking again it would stay in "error" until the 10-minute resynchronisation.
     page.wait_for_function("window.hallBoard && hallBoard.status === 'live'")
-    assert len(refused) == 1 and board(page, "snapshots") >= 1
+    assert len(relay.snapshots) >= 2 and board(page, "snapshots") >= 1

@@ -56,19 +56,20 @@ def register_error_handlers(app: APIFlask) -> None:
         # The database refused a value that validation let through (e.g. NUL in text).
         return error_response(422, "invalid", "a value in the request cannot be stored")
 
+    def retry_later(code: str, message: str) -> Response:
+        response = error_response(503, code, message)
+        response.headers["Retry-After"] = "2"
+        return response
+
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError) -> Response:
         app.logger.error("database unavailable: %s", error.__class__.__name__)
-        response = error_response(503, "database_unavailable", "the database is unavailable; retry")
-        response.headers["Retry-After"] = "2"
-        return response
+        return retry_later("database_unavailable", "the database is unavailable; retry")
 
     @app.errorhandler(PoolTimeout)
     def database_busy(error: PoolTimeout) -> Response:
         app.logger.warning("no database connection free within the pool timeout")
-        response = error_response(503, "busy", "the server is busy; retry")
-        response.headers["Retry-After"] = "2"
-        return response
+        return retry_later("busy", "the server is busy; retry")
 
     @app.error_processor
     def api_error(error: HTTPError) -> Response:

@@ -134,13 +134,18 @@ def test_a_clerk_pauses_with_a_reason_resumes_and_closes(
     expect(clerk).to_have_url(re.compile(r"/clerk$"))
 
 
-def test_a_citizen_cancels_a_waiting_ticket(new_context: Contexts) -> None:
+def phone_with_a_ticket(new_context: Contexts) -> tuple[Page, dict[str, str]]:
+    """A citizen's phone that has just taken a ticket online (nobody calls POLICY here)."""
     context = new_context(**PHONE)
     response = context.request.post(
         "/api/v1/halls/ZMD/tickets", data={"service": "POLICY", "channel": "web"}
     )
-    ticket = response.json()
-    phone = context.new_page()
+    assert response.status == 201, response.text()
+    return context.new_page(), response.json()
+
+
+def test_a_citizen_cancels_a_waiting_ticket(new_context: Contexts) -> None:
+    phone, ticket = phone_with_a_ticket(new_context)
     phone.goto(f"/t/{ticket['id']}")
     phone.click("#cancel-button")
     phone.click('[data-action="confirm-cancel"]')
@@ -150,12 +155,7 @@ def test_a_citizen_cancels_a_waiting_ticket(new_context: Contexts) -> None:
 
 def test_a_page_whose_join_is_answered_503_joins_again(new_context: Contexts) -> None:
     """common.js: a join the server could not answer (database busy or away) is sent again."""
-    context = new_context(**PHONE)
-    response = context.request.post(
-        "/api/v1/halls/ZMD/tickets", data={"service": "POLICY", "channel": "web"}
-    )
-    ticket = response.json()
-    phone = context.new_page()
+    phone, ticket = phone_with_a_ticket(new_context)
     relay = RefuseFirstSnapshot(phone)
     phone.goto(f"/t/{ticket['id']}")
     for _ in range(100):  # the routes run while Playwright waits

@@ -1,6 +1,6 @@
 """The KPIs of SPEC §4 from the event log: DataFrame in, DataFrame out.
 
-Definitions (the same as ``queue_engine.kpi`` uses live):
+Definitions (the same as ``queue_engine.domain.kpi`` uses live):
 
 * waiting time = first call − issue; for appointments − the later of issue and slot start;
 * handling time = finish − start of the visit that finished the ticket;

@@ -1,6 +1,6 @@
 """The event log into pandas: from the CSV file of SPEC §5, or straight from the database.
 
-Both readers give the same frame: the columns of ``queue_engine.events.EVENT_COLUMNS``,
+Both readers give the same frame: the columns of ``queue_engine.domain.events.EVENT_COLUMNS``,
 ``ts`` as timezone-aware UTC instants, the short repeated codes (type, service, window…) as
 categories, missing values as NaN, rows in the order they were logged. The hall's time zone
 travels in ``frame.attrs["timezone"]``: business dates and hours are local to the hall.
@@ -21,8 +21,8 @@ from sqlalchemy import Float, String, Table, cast, func, select
 
 from queue_engine.adapters.orm import EventRow, HallRow
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.errors import NotFound
-from queue_engine.events import EVENT_COLUMNS
+from queue_engine.domain.errors import NotFound
+from queue_engine.domain.events import EVENT_COLUMNS
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 CATEGORY_COLUMNS = ("hall", "type", "service", "window", "clerk", "channel", "priority")

@@ -41,7 +41,7 @@ WINDOW_STATES = {
     "window.closed": "closed",
 }
 _REQUEUED = r'"requeued"\s*:\s*true'
-# The payloads a log mostly holds, as ``queue_engine.events`` writes them (compact, keys
+# The payloads a log mostly holds, as ``queue_engine.domain.events`` writes them (compact, keys
 # sorted); they are read with one vectorised regex, anything else with ``json``.
 _NUMBER = r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?"
 _PLAIN = r'[^"\\\x00-\x1f]*'  # a JSON string with no escapes: its text is its value

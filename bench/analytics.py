@@ -36,8 +36,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from queue_engine.events import EVENT_COLUMNS
-from queue_engine.workdays import is_working_day
+from queue_engine.domain.events import EVENT_COLUMNS
+from queue_engine.domain.workdays import is_working_day
 
 ZONE = ZoneInfo("Asia/Shanghai")
 YEAR = 2026
@@ -46,7 +46,7 @@ PERIODS = ((9 * 60, 12 * 60), (13 * 60, 17 * 60))  # minutes after midnight
 
 
 def _hall() -> tuple[list[Any], list[Any]]:
-    from queue_engine.demo import DEMO_SERVICES, DEMO_WINDOWS
+    from queue_engine.seed import DEMO_SERVICES, DEMO_WINDOWS
 
     return list(DEMO_SERVICES), list(DEMO_WINDOWS)
 
@@ -280,7 +280,7 @@ def load_database(csv_path: Path, url: str) -> dict[str, Any]:
     from queue_engine.adapters.orm import EventRow
     from queue_engine.adapters.setup import create_hall
     from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-    from queue_engine.demo import demo_hall
+    from queue_engine.seed import demo_hall
 
     migrate(url)
     db = Database(url)

@@ -51,8 +51,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from queue_engine.adapters.database import make_engine, migrate, normalize_url
 from queue_engine.adapters.setup import create_hall
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.demo import demo_hall
-from queue_engine.services import QueueEngine
+from queue_engine.seed import demo_hall
+from queue_engine.services.tickets import QueueEngine
 
 BARE = Table(
     "bench_bare",

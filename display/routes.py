@@ -28,9 +28,9 @@ from flask.blueprints import BlueprintSetupState
 from hall_app.errors import error_response
 from hall_app.extensions import limiter
 from hall_app.state import hall_state
-from queue_engine.adapters.staff import find_user
-from queue_engine.errors import NotFound
-from queue_engine.model import HallConfig
+from queue_engine.adapters.staff_store import find_user
+from queue_engine.domain.errors import NotFound
+from queue_engine.domain.model import HallConfig
 
 from .announce import AnnouncementError, announcement
 from .audio import SpeechUnavailable, Synthesizer

@@ -10,8 +10,8 @@ from apiflask import APIFlask
 from flask import Response, abort, request, send_from_directory
 
 from queue_engine.adapters.unit_of_work import Database
-from queue_engine.clock import Clock
-from queue_engine.services import QueueEngine
+from queue_engine.domain.clock import Clock
+from queue_engine.services.tickets import QueueEngine
 
 from .audit import register_audit
 from .config import Settings

@@ -11,7 +11,7 @@ import logging
 
 from flask import Flask, Response, g, request
 
-from queue_engine.adapters.staff import CURRENT_AUDIT, AuditEntry, record_audit
+from queue_engine.adapters.staff_store import CURRENT_AUDIT, AuditEntry, record_audit
 
 from .auth import current_user
 from .state import hall_state

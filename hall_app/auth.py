@@ -14,8 +14,8 @@ from apiflask import abort
 from flask import current_app, g, request, session
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from queue_engine.accounts import Role
-from queue_engine.adapters.staff import StaffUser, find_user
+from queue_engine.adapters.staff_store import StaffUser, find_user
+from queue_engine.domain.accounts import Role
 
 from .state import hall_state
 

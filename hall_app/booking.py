@@ -18,9 +18,9 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from queue_engine.appointment_service import AppointmentDesk, TurnNotices
-from queue_engine.evaluation_service import EvaluationDesk
-from queue_engine.notify import LogNotifier
+from queue_engine.adapters.log_notifier import LogNotifier
+from queue_engine.services.appointments import AppointmentDesk, TurnNotices
+from queue_engine.services.evaluations import EvaluationDesk
 
 from .state import HallState
 

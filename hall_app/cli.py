@@ -9,15 +9,15 @@ from zoneinfo import ZoneInfo
 import click
 
 from analytics.cli import register as register_analytics
-from queue_engine.accounts import parse_role
 from queue_engine.adapters.database import migrate
+from queue_engine.adapters.event_csv import write_csv
 from queue_engine.adapters.repository import events_between
 from queue_engine.adapters.setup import add_user, create_hall
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.clock import SystemClock
-from queue_engine.demo import DEMO_USERS, demo_hall
-from queue_engine.errors import DomainError
-from queue_engine.eventlog import write_csv
+from queue_engine.domain.accounts import parse_role
+from queue_engine.domain.clock import SystemClock
+from queue_engine.domain.errors import DomainError
+from queue_engine.seed import DEMO_USERS, demo_hall
 from simulations.cli import COMMANDS as PLANNER_COMMANDS
 
 from .admin.cli import config as config_commands
@@ -156,8 +156,8 @@ def appointments() -> None:
 @appointments.command("sweep")
 def appointments_sweep() -> None:
     """Mark appointments never checked in as no-shows once their check-in window closed."""
-    from queue_engine.appointment_service import AppointmentDesk
-    from queue_engine.services import QueueEngine
+    from queue_engine.services.appointments import AppointmentDesk
+    from queue_engine.services.tickets import QueueEngine
 
     from .booking import pii_pepper
 

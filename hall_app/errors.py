@@ -11,7 +11,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from queue_engine.errors import (
+from queue_engine.domain.errors import (
     Busy,
     Conflict,
     DomainError,

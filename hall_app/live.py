@@ -20,9 +20,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from queue_engine.adapters.repository import StoredEvent
-from queue_engine.errors import DomainError, NotFound
-from queue_engine.events import EventType
-from queue_engine.services import TicketView
+from queue_engine.domain.errors import DomainError, NotFound
+from queue_engine.domain.events import EventType
+from queue_engine.services.tickets import TicketView
 
 from .errors import status_for
 from .extensions import socketio

@@ -37,7 +37,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from queue_engine.adapters.repository import StoredEvent
-from queue_engine.events import EventType
+from queue_engine.domain.events import EventType
 
 from .state import HallState
 

@@ -15,7 +15,7 @@ from flask import render_template
 from flask_babel import gettext
 from pydantic import BaseModel, Field
 
-from queue_engine.accounts import Role
+from queue_engine.domain.accounts import Role
 from simulations.replicate import replicate
 from simulations.scenario import Scenario, ScenarioError, loads_scenario
 from simulations.staffing import staff

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from queue_engine.adapters.repository import StoredEvent
-from queue_engine.model import HallConfig, Ticket, WaitEstimate, WindowStatus
-from queue_engine.services import ServiceQueue, TicketView
+from queue_engine.domain.model import HallConfig, Ticket, WaitEstimate, WindowStatus
+from queue_engine.services.tickets import ServiceQueue, TicketView
 
 
 def iso(moment: datetime | None) -> str | None:

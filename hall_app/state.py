@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import Connection
 
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.services import QueueEngine
+from queue_engine.services.tickets import QueueEngine
 
 
 @dataclass

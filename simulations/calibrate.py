@@ -23,7 +23,7 @@ from analytics.kpis import Ledger, kpis, records
 from analytics.load import zone_of
 from analytics.profiles import arrival_profile, fit_handling_times, service_rates
 from analytics.tickets import open_intervals
-from queue_engine.model import HallConfig
+from queue_engine.domain.model import HallConfig
 
 from .replicate import replicate
 from .scenario import Scenario, parse_scenario

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from queue_engine.errors import DomainError
+from queue_engine.domain.errors import DomainError
 
 from .eventlog import write_event_log
 from .replicate import first_run, replicate

@@ -1,4 +1,4 @@
-"""The demo hall ZMD (``queue_engine.demo``) as a planning scenario.
+"""The demo hall ZMD (``queue_engine.seed``) as a planning scenario.
 
 About 2,000 citizens a working day, as in the yearbook, over the morning (09:00–12:00) and
 afternoon (13:00–17:00) sessions with a lunch break, a morning peak and a smaller afternoon one.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from queue_engine.demo import DEMO_SERVICES, DEMO_WINDOWS
+from queue_engine.seed import DEMO_SERVICES, DEMO_WINDOWS
 
 from .scenario import Scenario, parse_scenario
 

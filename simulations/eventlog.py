@@ -1,8 +1,8 @@
 """A simulated run as the hall's event log (SPEC §5), row for row like the live system writes it.
 
-The rows are built with ``queue_engine.events.DomainEvent.to_row`` and written with
-``queue_engine.eventlog`` column order, so analytics cannot tell a simulated day from a real one
-except by the ``sim-`` clerk names.
+The rows are built with ``queue_engine.domain.events.DomainEvent.to_row`` and written with
+``queue_engine.adapters.event_csv`` column order, so analytics cannot tell a simulated day
+from a real one except by the ``sim-`` clerk names.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from queue_engine.events import EVENT_COLUMNS, DomainEvent, EventType
-from queue_engine.model import format_number
+from queue_engine.domain.events import EVENT_COLUMNS, DomainEvent, EventType
+from queue_engine.domain.model import format_number
 
 from .model import ABANDONED, CLOSED, DAY, DONE, IN_SERVICE, NO_SHOW, SimResult, midnight
 

@@ -27,7 +27,7 @@ import numpy as np
 import simpy
 import simpy.rt
 
-from queue_engine.demo import DEMO_USERS
+from queue_engine.seed import DEMO_USERS
 
 from .demo import NINE_HOUR_PROFILE, demo_scenario
 from .model import _handling, script

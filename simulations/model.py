@@ -2,8 +2,9 @@
 
 Picture the hall as a stage play. The script (all arrivals of the run: who comes, when, for what,
 how long they will take, how patient they are) is written in advance with numpy; SimPy then plays
-it. Each window is an actor (a process) that, when free, asks ``queue_engine.policy.choose_next``
-which ticket to call, exactly as the live engine does; citizens are plain rows in arrays.
+it. Each window is an actor (a process) that, when free, asks
+``queue_engine.domain.policy.choose_next`` which ticket to call, exactly as the live engine does;
+citizens are plain rows in arrays.
 
 Two things keep it fast without changing any decision:
 
@@ -27,7 +28,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import simpy
 
-from queue_engine.policy import Candidate, DispatchRules, GuardKind, WindowView, choose_next
+from queue_engine.domain.policy import Candidate, DispatchRules, GuardKind, WindowView, choose_next
 
 from .scenario import Empirical, Exponential, Lognormal, Scenario, clock_minutes
 
@@ -456,7 +457,7 @@ class Hall:
             self.finished[i] = env.now
 
     def _estimate(self, s: int, now: float) -> tuple[float, float]:
-        from queue_engine.estimate import HandlingStats, OpenWindow, estimate_wait
+        from queue_engine.domain.estimate import HandlingStats, OpenWindow, estimate_wait
 
         waiting = {
             c: len(self.regular[k]) + len(self.urgent[k]) + len(self.booked[k])

@@ -21,9 +21,9 @@ from sqlalchemy.engine import make_url
 from queue_engine.adapters.database import migrate, normalize_url
 from queue_engine.adapters.setup import create_hall
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.clock import FrozenClock
-from queue_engine.demo import demo_hall
-from queue_engine.services import QueueEngine
+from queue_engine.domain.clock import FrozenClock
+from queue_engine.seed import demo_hall
+from queue_engine.services.tickets import QueueEngine
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "HALL_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test"

@@ -13,7 +13,7 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response
 
-from queue_engine.accounts import Role
+from queue_engine.domain.accounts import Role
 
 from ..auth import require_roles
 from . import schemas as s

@@ -17,10 +17,10 @@ import click
 import yaml
 from pydantic import ValidationError
 
-from queue_engine.accounts import Role
 from queue_engine.adapters.unit_of_work import Database
-from queue_engine.admin import Actor, AdminDesk
-from queue_engine.errors import DomainError
+from queue_engine.domain.accounts import Role
+from queue_engine.domain.errors import DomainError
+from queue_engine.services.admin import Actor, AdminDesk
 
 from ..config import Settings
 from .schemas import HallConfigFile

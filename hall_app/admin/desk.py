@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, current_app, request
 
-from queue_engine.admin import Actor, AdminDesk
+from queue_engine.services.admin import Actor, AdminDesk
 
 from ..auth import current_user
 from ..extensions import socketio

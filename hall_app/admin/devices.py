@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from flask import abort
 
-from queue_engine.accounts import Role
-from queue_engine.adapters.staff import StaffUser
-from queue_engine.admin import evaluator_binding
+from queue_engine.adapters.staff_store import StaffUser
+from queue_engine.domain.accounts import Role
+from queue_engine.services.admin import evaluator_binding
 
 from ..state import hall_state
 

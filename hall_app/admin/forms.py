@@ -14,8 +14,8 @@ from typing import Any
 from flask_babel import gettext
 from pydantic import ValidationError
 
-from queue_engine.errors import DomainError
-from queue_engine.hours import WEEKDAY_NAMES
+from queue_engine.domain.errors import DomainError
+from queue_engine.domain.hours import WEEKDAY_NAMES
 
 from ..pages.i18n import N_
 

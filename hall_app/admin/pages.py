@@ -17,10 +17,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from pydantic import ValidationError
 
-from queue_engine.accounts import Role
-from queue_engine.admin import may_write
-from queue_engine.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from queue_engine.hours import WEEKDAY_NAMES
+from queue_engine.domain.accounts import Role
+from queue_engine.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from queue_engine.domain.hours import WEEKDAY_NAMES
+from queue_engine.services.admin import may_write
 
 from ..errors import status_for
 from ..pages.access import home_hall, signed_in_user, staff_page

@@ -2,7 +2,7 @@
 file of ``hall config export/import`` all validate with these same models.
 
 Opening hours are written the way a hall's door sign reads — per weekday an opening and a
-closing time, and optionally a lunch break — and stored as the periods ``queue_engine.hours``
+closing time, and optionally a lunch break — and stored as the periods ``queue_engine.domain.hours``
 works with (``09:00-12:00``, ``13:30-17:30``).
 """
 
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from queue_engine.hours import WEEKDAY_NAMES, format_period, parse_period
+from queue_engine.domain.hours import WEEKDAY_NAMES, format_period, parse_period
 
 from ..api.schemas import Strict
 

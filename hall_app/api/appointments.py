@@ -11,11 +11,11 @@ from typing import Any
 
 from flask import request
 
-from queue_engine.accounts import Role
-from queue_engine.appointment_service import Appointment, CheckIn
-from queue_engine.errors import InvalidInput
-from queue_engine.identity import keyed_hash, normalize_phone
-from queue_engine.model import HallConfig
+from queue_engine.domain.accounts import Role
+from queue_engine.domain.errors import InvalidInput
+from queue_engine.domain.identity import keyed_hash, normalize_phone
+from queue_engine.domain.model import HallConfig
+from queue_engine.services.appointments import Appointment, CheckIn
 
 from ..auth import current_user, require_roles
 from ..booking import booking

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from queue_engine.accounts import Role
-from queue_engine.evaluations import CaseView
+from queue_engine.domain.accounts import Role
+from queue_engine.domain.evaluations import CaseView
 
 from ..auth import current_user, require_roles
 from ..booking import booking

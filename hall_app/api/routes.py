@@ -7,10 +7,10 @@ from typing import Any
 from apiflask import APIBlueprint, abort
 from flask import Response, request
 
-from queue_engine.accounts import Role
-from queue_engine.adapters.staff import authenticate
-from queue_engine.errors import InvalidInput
-from queue_engine.model import HallConfig, Ticket
+from queue_engine.adapters.staff_store import authenticate
+from queue_engine.domain.accounts import Role
+from queue_engine.domain.errors import InvalidInput
+from queue_engine.domain.model import HallConfig, Ticket
 
 from ..auth import TOKEN_MAX_AGE, current_user, issue_token, require_roles
 from ..extensions import configured_limit, limiter

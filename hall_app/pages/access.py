@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 from flask import abort, redirect, request, url_for
 
-from queue_engine.accounts import Role
-from queue_engine.adapters.staff import StaffUser
+from queue_engine.adapters.staff_store import StaffUser
+from queue_engine.domain.accounts import Role
 
 from ..admin.devices import evaluator_window
 from ..auth import current_user

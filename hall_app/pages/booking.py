@@ -13,9 +13,9 @@ from typing import Any
 from flask import Response, jsonify, make_response, render_template, request, url_for
 from flask_babel import gettext
 
-from queue_engine.accounts import Role
-from queue_engine.errors import InvalidInput
-from queue_engine.evaluations import SCORE_LABELS
+from queue_engine.domain.accounts import Role
+from queue_engine.domain.errors import InvalidInput
+from queue_engine.domain.evaluations import SCORE_LABELS
 
 from ..admin.devices import check_evaluator
 from ..api.appointments import appointment_json

@@ -8,9 +8,9 @@ from flask import Response, flash, make_response, redirect, render_template, url
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
-from queue_engine.accounts import Role
-from queue_engine.adapters.staff import StaffUser
-from queue_engine.model import HallConfig, WindowState
+from queue_engine.adapters.staff_store import StaffUser
+from queue_engine.domain.accounts import Role
+from queue_engine.domain.model import HallConfig, WindowState
 
 from ..auth import issue_token
 from ..state import hall_state

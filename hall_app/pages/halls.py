@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from queue_engine.model import HallConfig
+from queue_engine.domain.model import HallConfig
 
 from ..state import hall_state
 

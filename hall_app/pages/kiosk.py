@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, make_response, render_template, url_for
 from flask_babel import gettext
 
-from queue_engine.accounts import Role
+from queue_engine.domain.accounts import Role
 
 from ..auth import issue_token
 from ..serialize import queue_json

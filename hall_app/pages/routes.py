@@ -14,7 +14,7 @@ from flask_babel import get_locale, gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from queue_engine.errors import DomainError
+from queue_engine.domain.errors import DomainError
 
 from ..auth import current_user
 from ..errors import status_for

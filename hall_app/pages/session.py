@@ -6,7 +6,7 @@ from flask import redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
-from queue_engine.adapters.staff import StaffUser, authenticate, record_audit
+from queue_engine.adapters.staff_store import StaffUser, authenticate, record_audit
 
 from ..auth import current_user
 from ..extensions import configured_limit, limiter

@@ -7,9 +7,9 @@ from typing import Any
 from flask import Flask
 from flask_socketio import emit, join_room
 
-from queue_engine.accounts import Role
-from queue_engine.adapters.staff import StaffUser
-from queue_engine.errors import DomainError
+from queue_engine.adapters.staff_store import StaffUser
+from queue_engine.domain.accounts import Role
+from queue_engine.domain.errors import DomainError
 
 from ..auth import _user_from_token, current_user
 from ..errors import status_for

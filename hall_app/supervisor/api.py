@@ -10,9 +10,9 @@ from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field
 
 from analytics.flags import FlagConfig
-from queue_engine.accounts import Role
-from queue_engine.alerts import AlertSettings
-from queue_engine.errors import InvalidInput
+from queue_engine.domain.accounts import Role
+from queue_engine.domain.alerts import AlertSettings
+from queue_engine.domain.errors import InvalidInput
 
 from ..api.schemas import Strict
 from ..auth import current_user, require_roles

@@ -22,7 +22,7 @@ from analytics.figures import day_figures
 from analytics.kpis import Ledger
 from analytics.load import read_events_db
 from queue_engine.adapters.repository import StoredEvent
-from queue_engine.supervision import AlertView, Supervision
+from queue_engine.services.supervision import AlertView, Supervision
 
 from ..extensions import socketio
 from ..serialize import iso, queue_json, window_json

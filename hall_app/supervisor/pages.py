@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, Response, make_response, render_template, url_for
 from flask_babel import gettext
 
-from queue_engine.accounts import Role
-from queue_engine.alerts import AlertKind
+from queue_engine.domain.accounts import Role
+from queue_engine.domain.alerts import AlertKind
 
 from ..auth import issue_token
 from ..pages.access import home_hall, require_hall, signed_in_user, staff_page

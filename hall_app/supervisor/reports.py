@@ -15,7 +15,7 @@ from analytics.figures import day_figures
 from analytics.flags import FlagConfig, drill_down, rank_windows
 from analytics.kpis import Ledger, kpis, records
 from analytics.load import read_events_db
-from queue_engine.accounts import Role
+from queue_engine.domain.accounts import Role
 
 from ..pages.access import staff_page
 from ..pages.i18n import hall_name

@@ -28,11 +28,22 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..errors import Conflict, NotFound
-from ..events import DomainEvent, dump_payload
-from ..hours import OpeningHours
-from ..kpi import TicketTimes
-from ..model import (
+from queue_engine.adapters.orm import (
+    EventRow,
+    HallRow,
+    ServiceRow,
+    TicketCounterRow,
+    TicketRow,
+    UTCDateTime,
+    WindowRow,
+    WindowSkillRow,
+)
+from queue_engine.adapters.prepared import Prepared
+from queue_engine.domain.errors import Conflict, NotFound
+from queue_engine.domain.events import DomainEvent, dump_payload
+from queue_engine.domain.hours import OpeningHours
+from queue_engine.domain.kpi import TicketTimes
+from queue_engine.domain.model import (
     Channel,
     HallConfig,
     NoShowMode,
@@ -46,18 +57,7 @@ from ..model import (
     WindowState,
     WindowStatus,
 )
-from ..policy import Candidate, DispatchRules, GuardKind
-from .orm import (
-    EventRow,
-    HallRow,
-    ServiceRow,
-    TicketCounterRow,
-    TicketRow,
-    UTCDateTime,
-    WindowRow,
-    WindowSkillRow,
-)
-from .prepared import Prepared
+from queue_engine.domain.policy import Candidate, DispatchRules, GuardKind
 
 # Hot paths use Core statements built once, with bound parameters: no per-call construction.
 T: Table = TicketRow.__table__  # type: ignore[assignment]

@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..accounts import Role, check_password, check_username, hash_password
-from ..demo import HallSpec
-from ..errors import Conflict, NotFound
-from .orm import HallRow, ServiceRow, UserRow, WindowRow, WindowSkillRow
+from queue_engine.adapters.orm import HallRow, ServiceRow, UserRow, WindowRow, WindowSkillRow
+from queue_engine.domain.accounts import Role, check_password, check_username, hash_password
+from queue_engine.domain.errors import Conflict, NotFound
+from queue_engine.seed import HallSpec
 
 
 def create_hall(session: Session, spec: HallSpec) -> int:

@@ -11,13 +11,13 @@ from types import TracebackType
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from ..errors import Busy
-from ..estimate import HandlingStats, handling_stats
-from ..events import DomainEvent
-from ..model import HallConfig
-from . import repository as repo
-from .database import make_engine
-from .staff import record_pending_audit
+from queue_engine.adapters import repository as repo
+from queue_engine.adapters.database import make_engine
+from queue_engine.adapters.staff_store import record_pending_audit
+from queue_engine.domain.errors import Busy
+from queue_engine.domain.estimate import HandlingStats, handling_stats
+from queue_engine.domain.events import DomainEvent
+from queue_engine.domain.model import HallConfig
 
 HANDLING_WINDOW = timedelta(hours=3)
 HANDLING_TTL_SECONDS = 30.0

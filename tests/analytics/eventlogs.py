@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from queue_engine.events import EVENT_COLUMNS
+from queue_engine.domain.events import EVENT_COLUMNS
 
 CST = timezone(timedelta(hours=8))
 

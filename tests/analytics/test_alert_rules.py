@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queue_engine.alerts import (
+from queue_engine.domain.alerts import (
     AlertKind,
     AlertSettings,
     HallPicture,
@@ -23,7 +23,7 @@ from queue_engine.alerts import (
     describe,
     evaluate,
 )
-from queue_engine.errors import InvalidInput
+from queue_engine.domain.errors import InvalidInput
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 SERVICES = (ServiceInfo("A", "企业开办", 10.0), ServiceInfo("B", "税务", 5.0))

@@ -16,7 +16,7 @@ from analytics import load
 from analytics.kpis import DIMENSIONS, Ledger, kpis
 from analytics.load import _typed, read_events_csv
 from analytics.tickets import _comments, _issue_payloads, _json_list
-from queue_engine.events import EVENT_COLUMNS
+from queue_engine.domain.events import EVENT_COLUMNS
 
 from .eventlogs import worked_example
 

@@ -12,11 +12,11 @@ import pytest
 
 from analytics.kpis import kpis
 from analytics.load import read_events_csv, read_events_db
+from queue_engine.adapters.event_csv import write_csv
 from queue_engine.adapters.repository import append_events, events_between
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.errors import NotFound
-from queue_engine.eventlog import write_csv
-from queue_engine.events import DomainEvent, EventType
+from queue_engine.domain.errors import NotFound
+from queue_engine.domain.events import DomainEvent, EventType
 
 from .eventlogs import worked_example
 

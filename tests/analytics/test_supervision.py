@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from queue_engine.adapters.orm import AuditRow, EventRow
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.clock import FrozenClock
-from queue_engine.errors import Conflict, InvalidInput
-from queue_engine.evaluation_service import EvaluationDesk
-from queue_engine.services import QueueEngine
-from queue_engine.supervision import Supervision
+from queue_engine.domain.clock import FrozenClock
+from queue_engine.domain.errors import Conflict, InvalidInput
+from queue_engine.services.evaluations import EvaluationDesk
+from queue_engine.services.supervision import Supervision
+from queue_engine.services.tickets import QueueEngine
 
 
 @pytest.fixture

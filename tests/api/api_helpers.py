@@ -10,10 +10,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 
 from hall_app import create_app
-from queue_engine.accounts import Role
 from queue_engine.adapters.orm import HallRow
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.clock import FrozenClock
+from queue_engine.domain.accounts import Role
+from queue_engine.domain.clock import FrozenClock
 
 API = "/api/v1"
 

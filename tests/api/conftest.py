@@ -21,9 +21,9 @@ from flask.testing import FlaskClient
 from hall_app.auth import issue_token
 from hall_app.live import LivePublisher
 from hall_app.state import hall_state
-from queue_engine.adapters.staff import find_user
+from queue_engine.adapters.staff_store import find_user
 from queue_engine.adapters.unit_of_work import Database
-from queue_engine.clock import FrozenClock
+from queue_engine.domain.clock import FrozenClock
 
 
 @pytest.fixture

@@ -16,11 +16,11 @@ from api_helpers import add_staff, make_app
 from flask.testing import FlaskClient
 
 from hall_app.admin.cli import load_yaml
-from queue_engine.accounts import Role
 from queue_engine.adapters.setup import add_user, create_hall
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.clock import FrozenClock
-from queue_engine.demo import demo_hall
+from queue_engine.domain.accounts import Role
+from queue_engine.domain.clock import FrozenClock
+from queue_engine.seed import demo_hall
 
 PAGES = [
     "/admin/ZMD/",

@@ -31,8 +31,8 @@ from sqlalchemy import update
 from queue_engine.adapters.orm import UserRow
 from queue_engine.adapters.setup import create_hall
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.clock import FrozenClock
-from queue_engine.demo import DEMO_SERVICES, DEMO_WINDOWS, demo_hall
+from queue_engine.domain.clock import FrozenClock
+from queue_engine.seed import DEMO_SERVICES, DEMO_WINDOWS, demo_hall
 
 Auth = Callable[[str], dict[str, str]]
 SERVICE_CODES = [s.code for s in DEMO_SERVICES]

@@ -26,10 +26,10 @@ from schemathesis.checks import not_a_server_error
 from hall_app.auth import issue_token
 from hall_app.live import LivePublisher
 from queue_engine.adapters.setup import add_user, create_hall
-from queue_engine.adapters.staff import StaffUser
+from queue_engine.adapters.staff_store import StaffUser
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.clock import FrozenClock
-from queue_engine.demo import demo_hall
+from queue_engine.domain.clock import FrozenClock
+from queue_engine.seed import demo_hall
 
 MAX_EXAMPLES = 40
 HALL_MORNING = "2026-11-26T02:00:00+00:00"  # Thursday 10:00 in Zhumadian

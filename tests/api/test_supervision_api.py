@@ -16,7 +16,7 @@ from sqlalchemy import select
 from hall_app.extensions import socketio
 from queue_engine.adapters.orm import AuditRow
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.clock import FrozenClock
+from queue_engine.domain.clock import FrozenClock
 
 Auth = Callable[[str], dict[str, str]]
 THRESHOLDS = f"{API}/halls/ZMD/alert-thresholds"

@@ -13,7 +13,7 @@ from api_helpers import API, Hall
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from queue_engine.clock import FrozenClock
+from queue_engine.domain.clock import FrozenClock
 
 Auth = Callable[[str], dict[str, str]]
 

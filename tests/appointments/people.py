@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from queue_engine.identity import id_check_char
+from queue_engine.domain.identity import id_check_char
 
 
 def id_number(n: int, region: str = "411702", birth: str = "19900101") -> str:

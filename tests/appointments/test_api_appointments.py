@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from queue_engine.adapters.orm import AuditRow, EventRow
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.clock import FrozenClock
+from queue_engine.domain.clock import FrozenClock
 
 Auth = Callable[[str], dict[str, str]]
 TODAY = "2026-11-26"

@@ -13,17 +13,17 @@ import pytest
 from people import id_number, phone
 from sqlalchemy import func, select
 
-from queue_engine.accounts import Role
 from queue_engine.adapters.orm import AppointmentRow, EventRow, SlotCounterRow
 from queue_engine.adapters.setup import add_user
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.appointment_service import AppointmentDesk
-from queue_engine.appointments import AppointmentSettings, AppointmentStatus
-from queue_engine.clock import FrozenClock
-from queue_engine.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from queue_engine.evaluation_service import EvaluationDesk
-from queue_engine.model import Channel, TicketStatus
-from queue_engine.services import QueueEngine
+from queue_engine.domain.accounts import Role
+from queue_engine.domain.appointments import AppointmentSettings, AppointmentStatus
+from queue_engine.domain.clock import FrozenClock
+from queue_engine.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from queue_engine.domain.model import Channel, TicketStatus
+from queue_engine.services.appointments import AppointmentDesk
+from queue_engine.services.evaluations import EvaluationDesk
+from queue_engine.services.tickets import QueueEngine
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TODAY = date(2026, 11, 26)  # the frozen clock: Thursday 10:00 in the hall

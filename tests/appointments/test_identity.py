@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queue_engine.errors import InvalidInput
-from queue_engine.identity import (
+from queue_engine.domain.errors import InvalidInput
+from queue_engine.domain.identity import (
     check_id_number,
     check_phone,
     id_check_char,

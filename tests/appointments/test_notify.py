@@ -16,15 +16,16 @@ import pytest
 from api_helpers import API, Hall
 from people import id_number, phone
 
+from queue_engine.adapters.log_notifier import LogNotifier
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.appointment_service import Appointment, AppointmentDesk, TurnNotices
-from queue_engine.appointments import AppointmentSettings
-from queue_engine.clock import FrozenClock
-from queue_engine.errors import Conflict
-from queue_engine.identity import keyed_hash
-from queue_engine.model import Priority, Ticket
-from queue_engine.notify import LogNotifier, Notice, NoticeKind
-from queue_engine.services import QueueEngine
+from queue_engine.domain.appointments import AppointmentSettings
+from queue_engine.domain.clock import FrozenClock
+from queue_engine.domain.errors import Conflict
+from queue_engine.domain.identity import keyed_hash
+from queue_engine.domain.model import Priority, Ticket
+from queue_engine.domain.notices import Notice, NoticeKind
+from queue_engine.services.appointments import Appointment, AppointmentDesk, TurnNotices
+from queue_engine.services.tickets import QueueEngine
 
 PEPPER = b"test-pepper-0123456789abcdef"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -274,7 +275,7 @@ def test_the_log_notifier_writes_masked_phones_only(
     call(engine, window)
     desk.send_reminders()
 
-    notices = [r for r in caplog.records if r.name == "queue_engine.notify"]
+    notices = [r for r in caplog.records if r.name == "queue_engine.adapters.log_notifier"]
     assert [r.getMessage().split(" ")[1] for r in notices] == ["booked", "turn_near"]
     booked, near = (r.getMessage() for r in notices)
     assert booked.startswith("notice booked to 139****5678 (hall ZMD): 预约成功")
@@ -288,7 +289,7 @@ def test_the_log_notifier_writes_masked_phones_only(
 def test_the_log_notifier_names_the_ticket_page_when_there_is_no_phone(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="queue_engine.notify")
+    caplog.set_level(logging.INFO, logger="queue_engine.adapters.log_notifier")
     LogNotifier().send(Notice(NoticeKind.TURN_NEAR, "ZMD", "F005 号:前面还有 3 人"))
     assert caplog.messages == ["notice turn_near to ticket page (hall ZMD): F005 号:前面还有 3 人"]
 

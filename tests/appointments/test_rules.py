@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import pytest
 
-from queue_engine.appointments import (
+from queue_engine.domain.appointments import (
     AppointmentSettings,
     CheckInTiming,
     banned_until,
@@ -20,9 +20,8 @@ from queue_engine.appointments import (
     new_code,
     plausible_code,
 )
-from queue_engine.demo import WEEKDAY_HOURS
-from queue_engine.errors import InvalidInput, InvalidTransition
-from queue_engine.evaluations import (
+from queue_engine.domain.errors import InvalidInput, InvalidTransition
+from queue_engine.domain.evaluations import (
     CaseAction,
     CaseStatus,
     choose_supervisor,
@@ -30,8 +29,9 @@ from queue_engine.evaluations import (
     is_overdue,
     next_status,
 )
-from queue_engine.hours import OpeningHours
-from queue_engine.workdays import add_working_days
+from queue_engine.domain.hours import OpeningHours
+from queue_engine.domain.workdays import add_working_days
+from queue_engine.seed import WEEKDAY_HOURS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEEKDAYS = OpeningHours(weekly={d: WEEKDAY_HOURS for d in range(5)})

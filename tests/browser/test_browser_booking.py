@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from queue_engine.identity import id_check_char
+from queue_engine.domain.identity import id_check_char
 
 pytestmark = pytest.mark.browser
 

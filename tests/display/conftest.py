@@ -22,11 +22,11 @@ from display_helpers import (
 )
 
 from hall_app import create_app
-from queue_engine.accounts import Role
 from queue_engine.adapters import setup as adapters_setup
 from queue_engine.adapters.setup import create_hall
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.demo import demo_hall
+from queue_engine.domain.accounts import Role
+from queue_engine.seed import demo_hall
 
 # -- an app in this process (routes, JSON) ------------------------------------------------
 

@@ -16,10 +16,10 @@ from sqlalchemy import update
 from queue_engine.adapters import repository as repo
 from queue_engine.adapters.orm import TicketRow
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.clock import FrozenClock
-from queue_engine.model import Priority
-from queue_engine.policy import DispatchRules, GuardKind, choose_next
-from queue_engine.services import QueueEngine
+from queue_engine.domain.clock import FrozenClock
+from queue_engine.domain.model import Priority
+from queue_engine.domain.policy import DispatchRules, GuardKind, choose_next
+from queue_engine.services.tickets import QueueEngine
 
 RULES = (
     DispatchRules(GuardKind.AGING, aging_minutes=20),

@@ -19,11 +19,11 @@ from sqlalchemy import func, select
 from queue_engine.adapters.orm import EventRow, TicketRow
 from queue_engine.adapters.setup import create_hall
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.clock import FrozenClock
-from queue_engine.demo import HallSpec, WindowSpec
-from queue_engine.hours import OpeningHours
-from queue_engine.model import Service
-from queue_engine.services import QueueEngine
+from queue_engine.domain.clock import FrozenClock
+from queue_engine.domain.hours import OpeningHours
+from queue_engine.domain.model import Service
+from queue_engine.seed import HallSpec, WindowSpec
+from queue_engine.services.tickets import QueueEngine
 
 WINDOWS = 16
 ISSUERS = 8

@@ -10,16 +10,16 @@ from sqlalchemy import select, update
 
 from queue_engine.adapters.orm import EventRow, HallRow, TicketRow
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.clock import FrozenClock
-from queue_engine.errors import (
+from queue_engine.domain.clock import FrozenClock
+from queue_engine.domain.errors import (
     Forbidden,
     HallClosed,
     InvalidInput,
     InvalidTransition,
     NotFound,
 )
-from queue_engine.model import TicketStatus, WindowState
-from queue_engine.services import QueueEngine
+from queue_engine.domain.model import TicketStatus, WindowState
+from queue_engine.services.tickets import QueueEngine
 
 
 def window_id(db: Database, number: int) -> int:

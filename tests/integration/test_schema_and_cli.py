@@ -11,11 +11,11 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from hall_app.cli import main
-from queue_engine.accounts import verify_password
 from queue_engine.adapters.database import make_engine
 from queue_engine.adapters.orm import Base, UserRow
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.demo import DEMO_SERVICES, DEMO_WINDOWS
+from queue_engine.domain.accounts import verify_password
+from queue_engine.seed import DEMO_SERVICES, DEMO_WINDOWS
 
 
 def test_migrations_build_exactly_the_orm_schema(db_url: str) -> None:
@@ -102,9 +102,9 @@ def test_events_export_writes_the_spec_columns_in_the_halls_time(
     import json
     from datetime import UTC, datetime
 
-    from queue_engine.clock import FrozenClock
-    from queue_engine.events import EVENT_COLUMNS
-    from queue_engine.services import QueueEngine
+    from queue_engine.domain.clock import FrozenClock
+    from queue_engine.domain.events import EVENT_COLUMNS
+    from queue_engine.services.tickets import QueueEngine
 
     runner = CliRunner()
     assert runner.invoke(main, ["init", "--demo", "--always-open"], env=cli_env).exit_code == 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from queue_engine.adapters.unit_of_work import Database
-from queue_engine.services import QueueEngine
+from queue_engine.services.tickets import QueueEngine
 
 
 def main() -> None:

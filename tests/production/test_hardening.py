@@ -27,13 +27,13 @@ from hall_app.live import LivePublisher
 from hall_app.live_queue import OrderedRedisManager
 from hall_app.observability import JsonFormatter, RedactingFilter, redact
 from hall_app.security import CSP, HSTS
-from queue_engine.accounts import Role, check_password
 from queue_engine.adapters.setup import add_user, create_hall
-from queue_engine.adapters.staff import StaffUser
+from queue_engine.adapters.staff_store import StaffUser
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.clock import FrozenClock
-from queue_engine.demo import demo_hall
-from queue_engine.errors import InvalidInput
+from queue_engine.domain.accounts import Role, check_password
+from queue_engine.domain.clock import FrozenClock
+from queue_engine.domain.errors import InvalidInput
+from queue_engine.seed import demo_hall
 
 API = "/api/v1"
 SECRET = "hardening-tests-secret-0123456789abcdef"

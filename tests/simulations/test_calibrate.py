@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from analytics.load import read_events_csv
 from hall_app.cli import main
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.clock import FrozenClock
-from queue_engine.hours import OpeningHours
-from queue_engine.model import HallConfig, Service, WindowConfig
-from queue_engine.services import QueueEngine
+from queue_engine.domain.clock import FrozenClock
+from queue_engine.domain.hours import OpeningHours
+from queue_engine.domain.model import HallConfig, Service, WindowConfig
+from queue_engine.services.tickets import QueueEngine
 from simulations.calibrate import _skills_seen, calibrate, replay_check
 from simulations.eventlog import write_event_log
 from simulations.kpis import waits

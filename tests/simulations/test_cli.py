@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from hall_app.cli import main
-from queue_engine.events import EVENT_COLUMNS
+from queue_engine.domain.events import EVENT_COLUMNS
 
 SCENARIO = """
 name: cli

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from queue_engine.kpi import TicketTimes, wait_minutes
-from queue_engine.policy import WindowView, choose_next
+from queue_engine.domain.kpi import TicketTimes, wait_minutes
+from queue_engine.domain.policy import WindowView, choose_next
 from simulations.eventlog import write_event_log
 from simulations.kpis import ci95, summarize, waits
 from simulations.model import ABANDONED, DONE, Arrivals, Hall, simulate

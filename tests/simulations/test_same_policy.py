@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.clock import FrozenClock
-from queue_engine.demo import DEMO_SERVICES, DEMO_WINDOWS
-from queue_engine.services import QueueEngine
+from queue_engine.domain.clock import FrozenClock
+from queue_engine.seed import DEMO_SERVICES, DEMO_WINDOWS
+from queue_engine.services.tickets import QueueEngine
 from simulations.model import Arrivals, Hall, midnight
 from simulations.scenario import parse_scenario
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from queue_engine.accounts import (
+from queue_engine.domain.accounts import (
     COMMON_PASSWORDS,
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
@@ -23,7 +23,7 @@ from queue_engine.accounts import (
     parse_role,
     verify_password,
 )
-from queue_engine.errors import InvalidInput
+from queue_engine.domain.errors import InvalidInput
 
 PASSWORD = "correct horse 42"
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queue_engine.estimate import (
+from queue_engine.domain.estimate import (
     MIN_SAMPLES,
     HandlingStats,
     OpenWindow,
@@ -20,7 +20,7 @@ from queue_engine.estimate import (
     handling_stats,
     service_share,
 )
-from queue_engine.model import WaitEstimate
+from queue_engine.domain.model import WaitEstimate
 
 SERVICES = ("A", "B", "C")
 

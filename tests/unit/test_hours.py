@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queue_engine.hours import (
+from queue_engine.domain.hours import (
     WEEKDAY_NAMES,
     OpeningHours,
     business_date,
@@ -18,7 +18,7 @@ from queue_engine.hours import (
     local_time,
     parse_period,
 )
-from queue_engine.model import HallConfig
+from queue_engine.domain.model import HallConfig
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

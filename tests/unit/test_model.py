@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from queue_engine.clock import FrozenClock, SystemClock
-from queue_engine.errors import Conflict, DomainError, InvalidInput, InvalidTransition
-from queue_engine.events import EVENT_COLUMNS, DomainEvent, EventType
-from queue_engine.model import (
+from queue_engine.domain.clock import FrozenClock, SystemClock
+from queue_engine.domain.errors import Conflict, DomainError, InvalidInput, InvalidTransition
+from queue_engine.domain.events import EVENT_COLUMNS, DomainEvent, EventType
+from queue_engine.domain.model import (
     ACTIVE_STATUSES,
     FINAL_STATUSES,
     Channel,

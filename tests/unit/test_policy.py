@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from queue_engine.policy import (
+from queue_engine.domain.policy import (
     Candidate,
     Decision,
     DispatchRules,

@@ -15,14 +15,21 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from .adapters import alerts as store
-from .adapters.staff import CURRENT_AUDIT, record_audit, record_pending_audit
-from .adapters.unit_of_work import UnitOfWork
-from .alerts import AlertSettings, Condition, HallPicture, Severity, describe, evaluate
-from .errors import Conflict, InvalidInput, NotFound
-from .events import DomainEvent, EventType
-from .model import HallConfig
-from .services import QueueEngine
+from queue_engine.adapters import alert_store as store
+from queue_engine.adapters.staff_store import CURRENT_AUDIT, record_audit, record_pending_audit
+from queue_engine.adapters.unit_of_work import UnitOfWork
+from queue_engine.domain.alerts import (
+    AlertSettings,
+    Condition,
+    HallPicture,
+    Severity,
+    describe,
+    evaluate,
+)
+from queue_engine.domain.errors import Conflict, InvalidInput, NotFound
+from queue_engine.domain.events import DomainEvent, EventType
+from queue_engine.domain.model import HallConfig
+from queue_engine.services.tickets import QueueEngine
 
 MAX_NOTE = 500
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import time
 
-from .hours import OpeningHours
-from .model import NoShowRule, Service
-from .policy import DispatchRules
+from queue_engine.domain.hours import OpeningHours
+from queue_engine.domain.model import NoShowRule, Service
+from queue_engine.domain.policy import DispatchRules
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Table, func, insert, select, update
 
-from ..alerts import (
+from queue_engine.adapters import citizen_records as bookings
+from queue_engine.adapters import repository as repo
+from queue_engine.adapters.orm import AlertRow, AlertSettingsRow, HallRow
+from queue_engine.domain.alerts import (
     AlertSettings,
     HallPicture,
     OpenCase,
@@ -16,11 +19,8 @@ from ..alerts import (
     WindowDay,
     WindowInfo,
 )
-from ..evaluations import CaseStatus, is_overdue
-from ..model import HallConfig, TicketStatus, format_number
-from . import bookings
-from . import repository as repo
-from .orm import AlertRow, AlertSettingsRow, HallRow
+from queue_engine.domain.evaluations import CaseStatus, is_overdue
+from queue_engine.domain.model import HallConfig, TicketStatus, format_number
 
 A: Table = AlertRow.__table__  # type: ignore[assignment]
 S: Table = AlertSettingsRow.__table__  # type: ignore[assignment]

@@ -17,10 +17,11 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 
-from .adapters import bookings
-from .adapters import repository as repo
-from .adapters.unit_of_work import Database, UnitOfWork
-from .appointments import (
+from queue_engine.adapters import citizen_records as bookings
+from queue_engine.adapters import repository as repo
+from queue_engine.adapters.log_notifier import LogNotifier
+from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+from queue_engine.domain.appointments import (
     AppointmentSettings,
     AppointmentStatus,
     CheckInTiming,
@@ -38,9 +39,9 @@ from .appointments import (
     normalize_code,
     plausible_code,
 )
-from .errors import Conflict, Forbidden, InvalidInput, NotFound
-from .events import DomainEvent, EventType
-from .identity import (
+from queue_engine.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from queue_engine.domain.events import DomainEvent, EventType
+from queue_engine.domain.identity import (
     check_id_number,
     check_name,
     check_phone,
@@ -49,10 +50,10 @@ from .identity import (
     mask_name,
     mask_phone,
 )
-from .model import Channel, HallConfig, Ticket, format_number
-from .notify import LogNotifier, Notice, NoticeKind, Notifier
-from .policy import queue_order
-from .services import QueueEngine
+from queue_engine.domain.model import Channel, HallConfig, Ticket, format_number
+from queue_engine.domain.notices import Notice, NoticeKind, Notifier
+from queue_engine.domain.policy import queue_order
+from queue_engine.services.tickets import QueueEngine
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 500

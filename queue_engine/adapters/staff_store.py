@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from ..accounts import Role, hash_password, verify_password
-from .orm import AuditRow, HallRow, UserRow
+from queue_engine.adapters.orm import AuditRow, HallRow, UserRow
+from queue_engine.domain.accounts import Role, hash_password, verify_password
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .model import WaitEstimate
+from queue_engine.domain.model import WaitEstimate
 
 Z_MEDIAN = 0.0
 Z_P90 = 1.2815515655446004

@@ -9,13 +9,10 @@ Appointment codes are keys too: the log shows them redacted.
 
 from __future__ import annotations
 
-import logging
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
-
-log = logging.getLogger(__name__)
 
 
 class NoticeKind(StrEnum):
@@ -38,25 +35,6 @@ class Notice:
 
 class Notifier(Protocol):
     def send(self, notice: Notice) -> None: ...
-
-
-class LogNotifier:
-    """Writes each notice to the log, masked: the default until an SMS gateway is configured."""
-
-    def __init__(self) -> None:
-        self.sent: list[Notice] = []
-
-    def send(self, notice: Notice) -> None:
-        kept = replace(notice, phone=None)  # memory and log never hold a plain phone
-        self.sent.append(kept)
-        del self.sent[:-200]  # a short memory for tests and the admin's curiosity
-        log.info(
-            "notice %s to %s (hall %s): %s",
-            notice.kind,
-            notice.phone_masked or "ticket page",
-            notice.hall,
-            redact_codes(notice.text),
-        )
 
 
 APPOINTMENT_CODE = re.compile(r"\b[2-9A-Z]{10}\b")

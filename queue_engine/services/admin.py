@@ -25,18 +25,31 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .accounts import Role, check_password, check_username, hash_password, parse_role
-from .adapters import bookings
-from .adapters.orm import AuditRow, HallRow, ServiceRow, UserRow, WindowRow, WindowSkillRow
-from .adapters.repository import dispatch_rules_from, no_show_rule_from
-from .adapters.staff import CURRENT_AUDIT, record_audit
-from .adapters.unit_of_work import Database, UnitOfWork
-from .appointments import AppointmentSettings, ServiceSlots
-from .clock import Clock, SystemClock
-from .errors import Conflict, Forbidden, InvalidInput, NotFound
-from .hours import OpeningHours
-from .model import NoShowRule, Service
-from .policy import DispatchRules
+from queue_engine.adapters import citizen_records as bookings
+from queue_engine.adapters.orm import (
+    AuditRow,
+    HallRow,
+    ServiceRow,
+    UserRow,
+    WindowRow,
+    WindowSkillRow,
+)
+from queue_engine.adapters.repository import dispatch_rules_from, no_show_rule_from
+from queue_engine.adapters.staff_store import CURRENT_AUDIT, record_audit
+from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+from queue_engine.domain.accounts import (
+    Role,
+    check_password,
+    check_username,
+    hash_password,
+    parse_role,
+)
+from queue_engine.domain.appointments import AppointmentSettings, ServiceSlots
+from queue_engine.domain.clock import Clock, SystemClock
+from queue_engine.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from queue_engine.domain.hours import OpeningHours
+from queue_engine.domain.model import NoShowRule, Service
+from queue_engine.domain.policy import DispatchRules
 
 Data = dict[str, Any]
 Listener = Callable[[str], None]

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import re
 
-from .errors import InvalidInput
+from queue_engine.domain.errors import InvalidInput
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from .events import EVENT_COLUMNS
+from queue_engine.domain.events import EVENT_COLUMNS
 
 
 def csv_row(stored: Mapping[Any, Any], zone: ZoneInfo) -> dict[str, str]:

@@ -19,8 +19,8 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .errors import InvalidInput
-from .hours import OpeningHours
+from queue_engine.domain.errors import InvalidInput
+from queue_engine.domain.hours import OpeningHours
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed
 CODE_LENGTH = 10

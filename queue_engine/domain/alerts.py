@@ -16,7 +16,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from .errors import InvalidInput
+from queue_engine.domain.errors import InvalidInput
 
 
 class AlertKind(StrEnum):

@@ -16,10 +16,10 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .errors import InvalidInput, InvalidTransition, NotFound
-from .events import DomainEvent, EventType
-from .hours import OpeningHours, business_date, local_time
-from .policy import DispatchRules, WindowView
+from queue_engine.domain.errors import InvalidInput, InvalidTransition, NotFound
+from queue_engine.domain.events import DomainEvent, EventType
+from queue_engine.domain.hours import OpeningHours, business_date, local_time
+from queue_engine.domain.policy import DispatchRules, WindowView
 
 
 class TicketStatus(StrEnum):

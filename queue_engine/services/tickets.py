@@ -15,10 +15,10 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
-from .adapters import repository as repo
-from .adapters.unit_of_work import Database, UnitOfWork
-from .clock import Clock, SystemClock
-from .errors import (
+from queue_engine.adapters import repository as repo
+from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+from queue_engine.domain.clock import Clock, SystemClock
+from queue_engine.domain.errors import (
     Busy,
     Conflict,
     Forbidden,
@@ -27,9 +27,9 @@ from .errors import (
     InvalidTransition,
     NotFound,
 )
-from .estimate import HandlingStats, OpenWindow, estimate_wait
-from .kpi import summary
-from .model import (
+from queue_engine.domain.estimate import HandlingStats, OpenWindow, estimate_wait
+from queue_engine.domain.kpi import summary
+from queue_engine.domain.model import (
     ACTIVE_STATUSES,
     Channel,
     HallConfig,
@@ -41,7 +41,7 @@ from .model import (
     WindowState,
     WindowStatus,
 )
-from .policy import Candidate, choose_next, dispatch_sequence, queue_order
+from queue_engine.domain.policy import Candidate, choose_next, dispatch_sequence, queue_order
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Table, and_, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..appointments import AppointmentSettings, AppointmentStatus
-from ..evaluations import CaseStatus
-from .orm import (
+from queue_engine.adapters.orm import (
     AppointmentRow,
     EvaluationRow,
     FollowUpCaseRow,
@@ -25,7 +23,9 @@ from .orm import (
     SlotCounterRow,
     UserRow,
 )
-from .repository import T
+from queue_engine.adapters.repository import T
+from queue_engine.domain.appointments import AppointmentSettings, AppointmentStatus
+from queue_engine.domain.evaluations import CaseStatus
 
 A: Table = AppointmentRow.__table__  # type: ignore[assignment]
 C: Table = SlotCounterRow.__table__  # type: ignore[assignment]

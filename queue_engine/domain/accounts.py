@@ -8,7 +8,7 @@ import hmac
 import os
 from enum import StrEnum
 
-from .errors import InvalidInput
+from queue_engine.domain.errors import InvalidInput
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD_LENGTH = 8

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 
-from .adapters import bookings
-from .adapters import repository as repo
-from .adapters.unit_of_work import Database, UnitOfWork
-from .errors import Conflict, NotFound
-from .evaluations import (
+from queue_engine.adapters import citizen_records as bookings
+from queue_engine.adapters import repository as repo
+from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+from queue_engine.domain.errors import Conflict, NotFound
+from queue_engine.domain.evaluations import (
     CaseStatus,
     CaseView,
     check_comment,
@@ -25,9 +25,9 @@ from .evaluations import (
     next_status,
     parse_action,
 )
-from .events import DomainEvent, EventType
-from .model import HallConfig, Ticket, TicketStatus, format_number
-from .services import QueueEngine
+from queue_engine.domain.events import DomainEvent, EventType
+from queue_engine.domain.model import HallConfig, Ticket, TicketStatus, format_number
+from queue_engine.services.tickets import QueueEngine
 
 EVALUATOR_MINUTES = 15  # how long after finishing the window's evaluator still offers a rating
 SOURCES = frozenset({"evaluator", "ticket", "api"})

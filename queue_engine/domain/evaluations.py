@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from .errors import InvalidInput, InvalidTransition
-from .workdays import add_working_days
+from queue_engine.domain.errors import InvalidInput, InvalidTransition
+from queue_engine.domain.workdays import add_working_days
 
 SCORE_LABELS: Mapping[int, str] = {
     5: "非常满意",

@@ -278,15 +278,13 @@ def load_database(csv_path: Path, url: str) -> dict[str, Any]:
 
     from queue_engine.adapters.database import migrate
     from queue_engine.adapters.orm import EventRow
-    from queue_engine.adapters.setup import create_hall
     from queue_engine.adapters.unit_of_work import Database, UnitOfWork
     from queue_engine.seed import demo_hall
+    from queue_engine.services.admin import AdminDesk
 
     migrate(url)
     db = Database(url)
-    with UnitOfWork(db) as uow:
-        create_hall(uow.session, demo_hall())
-        uow.commit()
+    AdminDesk(db).seed_hall(demo_hall())
     t0 = time.perf_counter()
     for chunk in pd.read_csv(csv_path, dtype=str, keep_default_na=False, chunksize=100_000):
         chunk["ts"] = pd.to_datetime(chunk["ts"], utc=True, format="ISO8601")

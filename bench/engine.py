@@ -49,9 +49,9 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from queue_engine.adapters.database import make_engine, migrate, normalize_url
-from queue_engine.adapters.setup import create_hall
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.seed import demo_hall
+from queue_engine.services.admin import AdminDesk
 from queue_engine.services.tickets import QueueEngine
 
 BARE = Table(
@@ -102,9 +102,7 @@ def engine_pairs(url: str, n: int) -> tuple[float, float, float]:
 def prepare(url: str, waiting: int) -> None:
     migrate(url)
     db = Database(url)
-    with UnitOfWork(db) as uow:
-        create_hall(uow.session, demo_hall(always_open=True))
-        uow.commit()
+    AdminDesk(db).seed_hall(demo_hall(always_open=True))
     engine = QueueEngine(db)
     for _ in range(waiting):
         engine.issue_ticket("ZMD", "SOCIAL")

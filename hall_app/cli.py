@@ -12,12 +12,11 @@ from analytics.cli import register as register_analytics
 from queue_engine.adapters.database import migrate
 from queue_engine.adapters.event_csv import write_csv
 from queue_engine.adapters.repository import events_between
-from queue_engine.adapters.setup import add_user, create_hall
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.accounts import parse_role
-from queue_engine.domain.clock import SystemClock
 from queue_engine.domain.errors import DomainError
 from queue_engine.seed import DEMO_USERS, demo_hall
+from queue_engine.services.admin import AdminDesk, NewUser
 from simulations.cli import COMMANDS as PLANNER_COMMANDS
 
 from .admin.cli import config as config_commands
@@ -48,12 +47,12 @@ def init(demo: bool, always_open: bool) -> None:
         return
     db = Database(settings.database_url)
     try:
-        with UnitOfWork(db) as uow:
-            create_hall(uow.session, demo_hall(always_open=always_open))
-            now = SystemClock().now()
-            for username, password, role, name in DEMO_USERS:
-                add_user(uow.session, username, password, parse_role(role), now, "ZMD", name)
-            uow.commit()
+        desk = AdminDesk(db)
+        desk.seed_hall(demo_hall(always_open=always_open))
+        desk.seed_users(
+            NewUser(username, password, parse_role(role), "ZMD", name)
+            for username, password, role, name in DEMO_USERS
+        )
     except DomainError as exc:
         click.echo(f"demo not created: {exc.message}", err=True)
         return
@@ -87,11 +86,7 @@ def user_add(username: str, password: str, role: str, hall_code: str | None) -> 
     """Add a staff account (the password is stored only as a salted scrypt hash)."""
     db = _database()
     try:
-        with UnitOfWork(db) as uow:
-            add_user(
-                uow.session, username, password, parse_role(role), SystemClock().now(), hall_code
-            )
-            uow.commit()
+        AdminDesk(db).seed_users([NewUser(username, password, parse_role(role), hall_code)])
     except DomainError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(2)

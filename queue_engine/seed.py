@@ -9,8 +9,9 @@ those zones with 12 services and 22 windows, comprehensive windows (综合窗口
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import time
+from typing import Any
 
 from queue_engine.domain.hours import OpeningHours
 from queue_engine.domain.model import NoShowRule, Service
@@ -29,6 +30,15 @@ class WindowSpec:
     def skills(self) -> dict[str, bool]:
         return {**{s: False for s in self.secondary}, **{s: True for s in self.primary}}
 
+    def to_mapping(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "name": self.name,
+            "zone": self.zone,
+            "primary": list(self.primary),
+            "secondary": list(self.secondary),
+        }
+
 
 @dataclass(frozen=True)
 class HallSpec:
@@ -44,6 +54,22 @@ class HallSpec:
     dispatch: DispatchRules = field(default_factory=DispatchRules)
     no_show: NoShowRule = field(default_factory=NoShowRule)
     notice: str = ""
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The hall's whole configuration in the form ``AdminDesk.import_hall`` takes."""
+        return {
+            "hall": {
+                "code": self.code,
+                "name_zh": self.name_zh,
+                "name_en": self.name_en,
+                "timezone": self.timezone,
+                "notice": self.notice,
+                "hours": self.hours.to_mapping(),
+            },
+            "rules": {"dispatch": self.dispatch.to_mapping(), "no_show": self.no_show.to_mapping()},
+            "services": [asdict(s) for s in self.services],
+            "windows": [w.to_mapping() for w in self.windows],
+        }
 
 
 ZONE_ENTERPRISE = "企业开办专区"

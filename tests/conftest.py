@@ -19,10 +19,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from queue_engine.adapters.database import migrate, normalize_url
-from queue_engine.adapters.setup import create_hall
-from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+from queue_engine.adapters.unit_of_work import Database
 from queue_engine.domain.clock import FrozenClock
 from queue_engine.seed import demo_hall
+from queue_engine.services.admin import AdminDesk
 from queue_engine.services.tickets import QueueEngine
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -139,9 +139,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 def db(db_url: str) -> Iterator[Database]:
     """The database with the demo hall ZMD (round-the-clock hours unless a test changes them)."""
     database = Database(db_url)
-    with UnitOfWork(database) as uow:
-        create_hall(uow.session, demo_hall(always_open=True))
-        uow.commit()
+    AdminDesk(database).seed_hall(demo_hall(always_open=True))
     yield database
     database.dispose()
 

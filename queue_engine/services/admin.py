@@ -8,31 +8,31 @@ configuration cache of the unit of work is keyed by ``halls.config_version``, bu
 every change in the same transaction as the change and its audit record.
 
 Values arrive already shaped (the web layer and the YAML import validate them with pydantic);
-this module checks what needs the database — duplicate prefixes and window numbers, skills
-naming unknown services, devices that are not kiosk accounts — and raises ``InvalidInput``
-(422) with a ``code`` the pages turn into a message next to the field.
+this module checks what needs the rest of the hall — duplicate prefixes and window numbers,
+skills naming unknown services, devices that are not kiosk accounts — and raises
+``InvalidInput`` (422) with a ``code`` the pages turn into a message next to the field.
+
+It is the one way halls, services, windows and users are written: the admin API and pages,
+``hall config import``, and the set-up commands (``seed_hall``, ``seed_users``) of
+``hall init --demo``, ``hall user add`` and the tests all go through the same checks. The rows
+themselves are ``queue_engine.adapters.admin_store``'s business.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
-from queue_engine.adapters import citizen_records as bookings
-from queue_engine.adapters.orm import (
-    AuditRow,
-    HallRow,
-    ServiceRow,
-    UserRow,
-    WindowRow,
-    WindowSkillRow,
+from queue_engine.adapters.admin_store import (
+    AdminStore,
+    HallRecord,
+    reading,
+    writing,
+)
+from queue_engine.adapters.admin_store import (
+    evaluator_binding as evaluator_binding,
 )
 from queue_engine.adapters.staff_store import CURRENT_AUDIT, record_audit
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
@@ -49,11 +49,13 @@ from queue_engine.domain.errors import Conflict, Forbidden, InvalidInput, NotFou
 from queue_engine.domain.hours import OpeningHours
 from queue_engine.domain.model import NoShowRule, Service
 from queue_engine.domain.policy import DispatchRules
+from queue_engine.seed import HallSpec
 
 Data = dict[str, Any]
 Listener = Callable[[str], None]
 HALL_FIELDS = ("name_zh", "name_en", "timezone", "notice", "hours")
 SERVICE_FIELDS = ("prefix", "name_zh", "name_en", "zone", "standard_minutes", "active", "daily_cap")
+WINDOW_FIELDS = ("number", "name", "zone", "primary", "secondary", "evaluator_device", "active")
 APPOINTMENT_FIELDS = tuple(
     name for name in AppointmentSettings.__dataclass_fields__ if name != "per_service"
 )
@@ -81,6 +83,18 @@ def may_write(actor: Actor, hall: str) -> bool:
     return actor.is_admin and actor.hall in (None, hall)
 
 
+@dataclass(frozen=True)
+class NewUser:
+    """The command "add this staff account": a name, its first password, a role, a hall."""
+
+    username: str
+    password: str
+    role: Role
+    hall: str | None = None  # None: every hall
+    display_name: str = ""  # empty: the username
+    active: bool = True
+
+
 class AdminDesk:
     """Reads and changes of halls, services, windows, rules and users, each audited."""
 
@@ -104,53 +118,44 @@ class AdminDesk:
             raise Forbidden(f"only an administrator of hall {hall} may change it")
 
     def _require_hall(self, hall: str) -> None:
-        with UnitOfWork(self.db, write=False) as uow:
-            _hall_row(uow.session, hall)
+        with reading(self.db) as store:
+            store.hall(hall)
 
     # -- reading -------------------------------------------------------------------------
 
     def halls(self, actor: Actor) -> list[Data]:
-        with UnitOfWork(self.db, write=False) as uow:
-            rows = uow.session.scalars(select(HallRow).order_by(HallRow.code)).all()
-            return [_hall_data(r) for r in rows if may_read(actor, r.code)]
+        with reading(self.db) as store:
+            return [_hall_data(h) for h in store.halls() if may_read(actor, h.code)]
 
     def hall(self, actor: Actor, code: str) -> Data:
         self._require_read(actor, code)
-        with UnitOfWork(self.db, write=False) as uow:
-            return _hall_data(_hall_row(uow.session, code))
+        with reading(self.db) as store:
+            return _hall_data(store.hall(code))
 
     def rules(self, actor: Actor, code: str) -> Data:
         self._require_read(actor, code)
-        with UnitOfWork(self.db, write=False) as uow:
-            return _rules_data(uow, _hall_row(uow.session, code))
+        with reading(self.db) as store:
+            hall = store.hall(code)
+            return _rules_data(hall, store.appointment_settings(hall))
 
     def services(self, actor: Actor, code: str) -> list[Data]:
         self._require_read(actor, code)
-        with UnitOfWork(self.db, write=False) as uow:
-            hall = _hall_row(uow.session, code)
-            settings = bookings.settings(uow.conn, hall.id)
-            return [_service_data(s, settings) for s in _service_rows(uow.session, hall.id)]
+        with reading(self.db) as store:
+            hall = store.hall(code)
+            settings = store.appointment_settings(hall)
+            return [_service_data(s, settings) for s in store.services(hall)]
 
     def windows(self, actor: Actor, code: str) -> list[Data]:
         self._require_read(actor, code)
-        with UnitOfWork(self.db, write=False) as uow:
-            hall = _hall_row(uow.session, code)
-            return _windows_data(uow.session, hall.id, with_state=True)
+        with reading(self.db) as store:
+            return [_window_state(w) for w in store.windows(store.hall(code))]
 
     def users(self, actor: Actor) -> list[Data]:
         if actor.role not in (Role.ADMIN, Role.SUPERVISOR):
             raise Forbidden("only administrators and supervisors see staff accounts")
-        with UnitOfWork(self.db, write=False) as uow:
-            rows = uow.session.execute(
-                select(UserRow, HallRow.code)
-                .outerjoin(HallRow, HallRow.id == UserRow.hall_id)
-                .order_by(UserRow.username)
-            ).all()
-            return [
-                _user_data(user, hall)
-                for user, hall in rows
-                if actor.hall is None or hall == actor.hall
-            ]
+        with reading(self.db) as store:
+            users = store.users()
+        return [u for u in users if actor.hall is None or u["hall"] == actor.hall]
 
     def user(self, actor: Actor, username: str) -> Data:
         for user in self.users(actor):
@@ -161,115 +166,97 @@ class AdminDesk:
     def history(self, actor: Actor, code: str, limit: int = 100) -> list[Data]:
         """The latest configuration changes of a hall (and of its users), newest first."""
         self._require_read(actor, code)
-        with UnitOfWork(self.db, write=False) as uow:
-            _hall_row(uow.session, code)
-            rows = uow.session.scalars(
-                select(AuditRow)
-                .where(AuditRow.action.like("admin.%"), AuditRow.target.like(f"{code}/%"))
-                .order_by(AuditRow.id.desc())
-                .limit(limit)
-            ).all()
-            return [
-                {
-                    "ts": r.ts,
-                    "actor": r.actor,
-                    "role": r.role,
-                    "action": r.action,
-                    "target": r.target,
-                    "detail": r.detail,
-                }
-                for r in rows
-            ]
+        with reading(self.db) as store:
+            store.hall(code)
+            return store.history(code, limit)
 
     def export_hall(self, actor: Actor, code: str) -> Data:
         """The whole configuration of a hall, as the YAML file holds it."""
         self._require_read(actor, code)
-        with UnitOfWork(self.db, write=False) as uow:
-            return _export(uow, _hall_row(uow.session, code))
+        with reading(self.db) as store:
+            return _export(store, store.hall(code))
 
     # -- halls and rules -----------------------------------------------------------------
 
     def create_hall(self, actor: Actor, code: str, data: Mapping[str, Any]) -> Data:
         if not actor.is_admin or actor.hall is not None:
             raise Forbidden("only an administrator of every hall may create halls")
-        with self._writing() as uow:
-            if uow.session.scalar(select(HallRow.id).where(HallRow.code == code)) is not None:
-                raise InvalidInput(f"hall {code} already exists", code="duplicate_code")
-            hall = _new_hall(uow.session, code, data)
+        with writing(self.db) as store:
+            hall = _new_hall(store, code, data)
             after = _hall_data(hall)
-            self._finish(uow, actor, hall, "admin.hall.create", f"{code}/hall", None, after)
+            self._finish(store, actor, hall, "admin.hall.create", f"{code}/hall", None, after)
         return after
 
     def update_hall(self, actor: Actor, code: str, data: Mapping[str, Any]) -> Data:
         self._require_write(actor, code)
-        with self._writing() as uow:
-            hall = _hall_row(uow.session, code, lock=True)
+        with writing(self.db) as store:
+            hall = store.hall(code, lock=True)
             before = _hall_data(hall)
-            _apply_hall(hall, data)
+            hall = store.update_hall(hall, _hall_changes(data))
             after = _hall_data(hall)
-            self._finish(uow, actor, hall, "admin.hall.update", f"{code}/hall", before, after)
+            self._finish(store, actor, hall, "admin.hall.update", f"{code}/hall", before, after)
         return after
 
     def update_rules(self, actor: Actor, code: str, data: Mapping[str, Any]) -> Data:
         """The no-show rule, the fairness guard and the hall's appointment settings."""
         self._require_write(actor, code)
-        with self._writing() as uow:
-            hall = _hall_row(uow.session, code, lock=True)
-            before = _rules_data(uow, hall)
-            _apply_rules(uow, hall, data)
-            after = _rules_data(uow, hall)
-            self._finish(uow, actor, hall, "admin.rules.update", f"{code}/rules", before, after)
+        with writing(self.db) as store:
+            hall = store.hall(code, lock=True)
+            before = _rules_data(hall, store.appointment_settings(hall))
+            hall = _apply_rules(store, hall, data)
+            after = _rules_data(hall, store.appointment_settings(hall))
+            self._finish(store, actor, hall, "admin.rules.update", f"{code}/rules", before, after)
         return after
 
     # -- services ------------------------------------------------------------------------
 
     def create_service(self, actor: Actor, hall_code: str, data: Mapping[str, Any]) -> Data:
         self._require_write(actor, hall_code)
-        with self._writing() as uow:
-            hall = _hall_row(uow.session, hall_code, lock=True)
-            after = _put_service(uow, hall, data, create=True)
+        with writing(self.db) as store:
+            hall = store.hall(hall_code, lock=True)
+            after = _put_service(store, hall, data, create=True)
             target = f"{hall_code}/service/{data['code']}"
-            self._finish(uow, actor, hall, "admin.service.create", target, None, after)
+            self._finish(store, actor, hall, "admin.service.create", target, None, after)
         return after
 
     def update_service(
         self, actor: Actor, hall_code: str, code: str, data: Mapping[str, Any]
     ) -> Data:
         self._require_write(actor, hall_code)
-        with self._writing() as uow:
-            hall = _hall_row(uow.session, hall_code, lock=True)
-            row = _service_row(uow.session, hall.id, code)
-            before = _service_data(row, bookings.settings(uow.conn, hall.id))
-            after = _put_service(uow, hall, {**data, "code": code}, create=False)
+        with writing(self.db) as store:
+            hall = store.hall(hall_code, lock=True)
+            settings = store.appointment_settings(hall)
+            before = _service_data(_service(store.services(hall), code), settings)
+            after = _put_service(store, hall, {**data, "code": code}, create=False)
             target = f"{hall_code}/service/{code}"
-            self._finish(uow, actor, hall, "admin.service.update", target, before, after)
+            self._finish(store, actor, hall, "admin.service.update", target, before, after)
         return after
 
     # -- windows -------------------------------------------------------------------------
 
     def create_window(self, actor: Actor, hall_code: str, data: Mapping[str, Any]) -> Data:
         self._require_write(actor, hall_code)
-        with self._writing() as uow:
-            hall = _hall_row(uow.session, hall_code, lock=True)
-            row = _put_window(uow.session, hall, None, data)
-            after = _window_data(uow.session, row)
-            target = f"{hall_code}/window/{row.number}"
-            self._finish(uow, actor, hall, "admin.window.create", target, None, after)
-        return {**after, "id": row.id, "state": row.state, "clerk": row.clerk}
+        with writing(self.db) as store:
+            hall = store.hall(hall_code, lock=True)
+            window = store.window(hall, _put_window(store, hall, None, data))
+            after = _window_data(window)
+            target = f"{hall_code}/window/{window['number']}"
+            self._finish(store, actor, hall, "admin.window.create", target, None, after)
+        return _window_state(window)
 
     def update_window(
         self, actor: Actor, hall_code: str, window_id: int, data: Mapping[str, Any]
     ) -> Data:
         self._require_write(actor, hall_code)
-        with self._writing() as uow:
-            hall = _hall_row(uow.session, hall_code, lock=True)
-            row = _window_row(uow.session, hall.id, window_id)
-            before = _window_data(uow.session, row)
-            _put_window(uow.session, hall, row, data)
-            after = _window_data(uow.session, row)
-            target = f"{hall_code}/window/{row.number}"
-            self._finish(uow, actor, hall, "admin.window.update", target, before, after)
-        return {**after, "id": row.id, "state": row.state, "clerk": row.clerk}
+        with writing(self.db) as store:
+            hall = store.hall(hall_code, lock=True)
+            current = store.window(hall, window_id)
+            before = _window_data(current)
+            window = store.window(hall, _put_window(store, hall, current, data))
+            after = _window_data(window)
+            target = f"{hall_code}/window/{window['number']}"
+            self._finish(store, actor, hall, "admin.window.update", target, before, after)
+        return _window_state(window)
 
     # -- users ---------------------------------------------------------------------------
 
@@ -278,48 +265,43 @@ class AdminDesk:
         _require_user_admin(actor, hall)
         username = check_username(str(data["username"]))
         check_password(password)
-        with self._writing() as uow:
-            if uow.session.scalar(select(UserRow.id).where(UserRow.username == username)):
-                raise InvalidInput(f"user {username} already exists", code="duplicate_username")
-            user = UserRow(
-                username=username,
-                password_hash=hash_password(password),
-                role=str(parse_role(str(data["role"]))),
-                hall_id=_hall_id_or_none(uow.session, hall),
-                display_name=str(data.get("display_name") or username),
-                active=bool(data.get("active", True)),
-                created_at=self.clock.now(),
-            )
-            uow.session.add(user)
-            uow.session.flush()
-            after = _user_data(user, hall)
+        user = NewUser(
+            username,
+            password,
+            parse_role(str(data["role"])),
+            hall,
+            str(data.get("display_name") or ""),
+            bool(data.get("active", True)),
+        )
+        with writing(self.db) as store:
+            (after,) = self._add_users(store, [user])
+            uow = store.uow
             self._audit(uow, actor, "admin.user.create", _user_target(username, hall), None, after)
             uow.commit()
             _recorded()
         return after
 
     def update_user(self, actor: Actor, username: str, data: Mapping[str, Any]) -> Data:
-        with self._writing() as uow:
-            user, hall = _user_row(uow.session, username)
+        with writing(self.db) as store:
+            before = _user(store, username)
+            hall = before["hall"]
             _require_user_admin(actor, hall)
-            before = _user_data(user, hall)
             new_hall = data.get("hall", hall)
             _require_user_admin(actor, new_hall)
-            role = parse_role(str(data.get("role", user.role)))
-            active = bool(data.get("active", user.active))
+            role = parse_role(str(data.get("role", before["role"])))
+            active = bool(data.get("active", before["active"]))
             if username == actor.username and (role is not actor.role or not active):
                 raise InvalidInput(
                     "you cannot change the role of, or disable, your own account",
                     code="own_account",
                 )
-            user.role = str(role)
-            user.active = active
-            user.hall_id = _hall_id_or_none(uow.session, new_hall)
+            values = {"role": str(role), "active": active, "hall_id": _hall_id(store, new_hall)}
             if "display_name" in data:
-                user.display_name = str(data["display_name"] or username)
-            uow.session.flush()
-            after = _user_data(user, new_hall)
+                values["display_name"] = str(data["display_name"] or username)
+            store.update_user(username, values)
+            after = _user(store, username)
             target = _user_target(username, new_hall)
+            uow = store.uow
             self._audit(uow, actor, "admin.user.update", target, before, after)
             uow.commit()
             _recorded()
@@ -327,12 +309,12 @@ class AdminDesk:
 
     def reset_password(self, actor: Actor, username: str, password: str) -> None:
         check_password(password)
-        with self._writing() as uow:
-            user, hall = _user_row(uow.session, username)
+        with writing(self.db) as store:
+            hall = _user(store, username)["hall"]
             _require_user_admin(actor, hall)
-            user.password_hash = hash_password(password)
-            uow.session.flush()
+            store.update_user(username, {"password_hash": hash_password(password)})
             target = _user_target(username, hall)
+            uow = store.uow
             # Neither the old nor the new password (or hash) goes into the log.
             self._audit(uow, actor, "admin.user.password", target, None, {"password": "reset"})
             uow.commit()
@@ -347,60 +329,88 @@ class AdminDesk:
         disabled (history keeps them). Returns the new configuration and whether it was created.
         """
         code = str(data["hall"]["code"])
-        with self._writing() as uow:
-            hall = uow.session.scalar(
-                select(HallRow).where(HallRow.code == code).with_for_update(key_share=True)
-            )
+        with writing(self.db) as store:
+            hall = store.find_hall(code, lock=True)
             created = hall is None
-            if created:
+            before = None
+            if hall is None:
                 if not actor.is_admin or actor.hall is not None:
                     raise Forbidden("only an administrator of every hall may create halls")
-                hall = _new_hall(uow.session, code, data["hall"])
-                before = None
+                hall = _new_hall(store, code, data["hall"])
             else:
-                assert hall is not None
                 self._require_write(actor, code)
-                before = _export(uow, hall)
-                _apply_hall(hall, data["hall"])
-            _import_services(uow, hall, data.get("services") or [])
-            _import_windows(uow.session, hall, data.get("windows") or [])
-            _apply_rules(uow, hall, data.get("rules") or {})
-            uow.session.flush()
-            after = _export(uow, hall)
-            self._finish(uow, actor, hall, "admin.config.import", f"{code}/config", before, after)
+                before = _export(store, hall)
+                hall = store.update_hall(hall, _hall_changes(data["hall"]))
+            hall = _configure(store, hall, data)
+            after = _export(store, hall)
+            self._finish(store, actor, hall, "admin.config.import", f"{code}/config", before, after)
         return after, created
+
+    # -- setting a deployment up -------------------------------------------------------------
+
+    def seed_hall(self, spec: HallSpec) -> Data:
+        """Create a hall with its services, windows and rules (``hall init --demo``, tests).
+
+        The same checks and rows as ``import_hall`` creating a hall; like a migration it has no
+        actor, no audit record and no new configuration edition. Returns the configuration.
+        """
+        data = spec.to_mapping()
+        with writing(self.db) as store:
+            hall = _configure(store, _new_hall(store, spec.code, data["hall"]), data)
+            after = _export(store, hall)
+            store.uow.commit()
+        return after
+
+    def seed_users(self, users: Iterable[NewUser]) -> list[Data]:
+        """Add staff accounts in one transaction (``hall init --demo``, ``hall user add``, tests).
+
+        The checks and rows of ``create_user``; like a migration it has no actor and no audit
+        record. Returns the accounts as ``users`` shows them.
+        """
+        wanted = list(users)
+        for user in wanted:
+            check_username(user.username)
+            check_password(user.password)
+        with writing(self.db) as store:
+            added = self._add_users(store, wanted)
+            store.uow.commit()
+        return added
+
+    def _add_users(self, store: AdminStore, users: Sequence[NewUser]) -> list[Data]:
+        names = [check_username(u.username) for u in users]
+        _no_duplicates(names, "user", "duplicate_username")
+        rows = []
+        for name, user in zip(names, users, strict=True):
+            if store.user(name) is not None:
+                raise InvalidInput(f"user {name} already exists", code="duplicate_username")
+            rows.append(
+                {
+                    "username": name,
+                    "password_hash": hash_password(user.password),
+                    "role": str(user.role),
+                    "hall_id": _hall_id(store, user.hall),
+                    "display_name": user.display_name or name,
+                    "active": user.active,
+                }
+            )
+        store.add_users(rows, self.clock.now())
+        return [_user(store, name) for name in names]
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    @contextmanager
-    def _writing(self) -> Iterator[UnitOfWork]:
-        """A unit of work for a change; a unique key taken meanwhile is a 409, not a 500."""
-        try:
-            with UnitOfWork(self.db) as uow:
-                yield uow
-        except IntegrityError:
-            raise Conflict(
-                "somebody else changed this at the same moment; reload and try again",
-                code="concurrent_change",
-            ) from None
-
     def _finish(
         self,
-        uow: UnitOfWork,
+        store: AdminStore,
         actor: Actor,
-        hall: HallRow,
+        hall: HallRecord,
         action: str,
         target: str,
         before: Data | None,
         after: Data,
     ) -> None:
         """Bump the configuration version, audit, commit; tell listeners once it is closed."""
-        uow.session.flush()
-        uow.conn.execute(
-            update(HallRow)
-            .where(HallRow.id == hall.id)
-            .values(config_version=HallRow.config_version + 1)
-        )
+        uow = store.uow
+        store.bump_version(hall)
         self._audit(uow, actor, action, target, before, after)
         uow.commit()
         _recorded()
@@ -439,64 +449,6 @@ def _recorded() -> None:
         entry.recorded = True
 
 
-# ---- rows ---------------------------------------------------------------------------------
-
-
-def _hall_row(session: Session, code: str, *, lock: bool = False) -> HallRow:
-    """A hall; with ``lock`` its row stays locked until the commit (one change at a time)."""
-    stmt = select(HallRow).where(HallRow.code == code)
-    hall = session.scalar(stmt.with_for_update(key_share=True) if lock else stmt)
-    if hall is None:
-        raise NotFound(f"no hall {code!r}")
-    return hall
-
-
-def _service_rows(session: Session, hall_id: int) -> list[ServiceRow]:
-    return list(
-        session.scalars(
-            select(ServiceRow)
-            .where(ServiceRow.hall_id == hall_id)
-            .order_by(ServiceRow.sort_order, ServiceRow.id)
-        )
-    )
-
-
-def _service_row(session: Session, hall_id: int, code: str) -> ServiceRow:
-    row = session.scalar(
-        select(ServiceRow).where(ServiceRow.hall_id == hall_id, ServiceRow.code == code)
-    )
-    if row is None:
-        raise NotFound(f"no service {code!r}")
-    return row
-
-
-def _window_row(session: Session, hall_id: int, window_id: int) -> WindowRow:
-    row = session.get(WindowRow, window_id) if 1 <= window_id <= 2**31 - 1 else None
-    if row is None or row.hall_id != hall_id:
-        raise NotFound(f"no window {window_id}")
-    return row
-
-
-def _user_row(session: Session, username: str) -> tuple[UserRow, str | None]:
-    found = session.execute(
-        select(UserRow, HallRow.code)
-        .outerjoin(HallRow, HallRow.id == UserRow.hall_id)
-        .where(UserRow.username == username)
-    ).first()
-    if found is None:
-        raise NotFound(f"no user {username!r}")
-    return found[0], found[1]
-
-
-def _hall_id_or_none(session: Session, code: str | None) -> int | None:
-    if code is None:
-        return None
-    hall_id = session.scalar(select(HallRow.id).where(HallRow.code == code))
-    if hall_id is None:
-        raise InvalidInput(f"there is no hall {code!r}", code="unknown_hall")
-    return hall_id
-
-
 def _require_user_admin(actor: Actor, hall: str | None) -> None:
     """Administrators of one hall manage only that hall's accounts."""
     if not actor.is_admin:
@@ -509,10 +461,34 @@ def _user_target(username: str, hall: str | None) -> str:
     return f"{hall}/user/{username}" if hall else f"user/{username}"
 
 
-# ---- halls --------------------------------------------------------------------------------
+def _user(store: AdminStore, username: str) -> Data:
+    user = store.user(username)
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
 
 
-def _hall_data(hall: HallRow) -> Data:
+def _hall_id(store: AdminStore, code: str | None) -> int | None:
+    if code is None:
+        return None
+    hall_id = store.hall_id(code)
+    if hall_id is None:
+        raise InvalidInput(f"there is no hall {code!r}", code="unknown_hall")
+    return hall_id
+
+
+def _no_duplicates(values: list[Any], what: str, code: str) -> None:
+    seen: set[Any] = set()
+    for value in values:
+        if value in seen:
+            raise InvalidInput(f"{what} {value} appears twice", code=code)
+        seen.add(value)
+
+
+# ---- halls and rules ----------------------------------------------------------------------
+
+
+def _hall_data(hall: HallRecord) -> Data:
     return {
         "code": hall.code,
         "name_zh": hall.name_zh,
@@ -539,100 +515,116 @@ def _checked_zone(name: str) -> str:
     return name
 
 
-def _new_hall(session: Session, code: str, data: Mapping[str, Any]) -> HallRow:
-    hall = HallRow(
-        code=code,
-        name_zh=str(data["name_zh"]),
-        name_en=str(data["name_en"]),
-        timezone=_checked_zone(str(data.get("timezone", "Asia/Shanghai"))),
-        hours=_checked_hours(data.get("hours") or {}),
-        dispatch=DispatchRules().to_mapping(),
-        no_show=NoShowRule().to_mapping(),
-        notice=str(data.get("notice", "")),
-        config_version=1,
-    )
-    session.add(hall)
-    session.flush()
-    return hall
+def _new_hall(store: AdminStore, code: str, data: Mapping[str, Any]) -> HallRecord:
+    """A new hall with the default rules (the caller's unit of work commits it)."""
+    if store.hall_id(code) is not None:
+        raise InvalidInput(f"hall {code} already exists", code="duplicate_code")
+    values = {
+        "name_zh": str(data["name_zh"]),
+        "name_en": str(data["name_en"]),
+        "timezone": _checked_zone(str(data.get("timezone", "Asia/Shanghai"))),
+        "hours": _checked_hours(data.get("hours") or {}),
+        "dispatch": DispatchRules().to_mapping(),
+        "no_show": NoShowRule().to_mapping(),
+        "notice": str(data.get("notice", "")),
+    }
+    return store.add_hall(code, values)
 
 
-def _apply_hall(hall: HallRow, data: Mapping[str, Any]) -> None:
+def _hall_changes(data: Mapping[str, Any]) -> Data:
+    changes: Data = {}
     for name in HALL_FIELDS:
         if name not in data:
             continue
         if name == "hours":
-            hall.hours = _checked_hours(data["hours"])
+            changes["hours"] = _checked_hours(data["hours"])
         elif name == "timezone":
-            hall.timezone = _checked_zone(str(data["timezone"]))
+            changes["timezone"] = _checked_zone(str(data["timezone"]))
         else:
-            setattr(hall, name, str(data[name]))
+            changes[name] = str(data[name])
+    return changes
 
 
-# ---- rules --------------------------------------------------------------------------------
-
-
-def _rules_data(uow: UnitOfWork, hall: HallRow) -> Data:
-    settings = bookings.settings(uow.conn, hall.id).to_mapping()
+def _rules_data(hall: HallRecord, settings: AppointmentSettings) -> Data:
+    appointments = settings.to_mapping()
     return {
         "no_show": NoShowRule.from_mapping(hall.no_show).to_mapping(),
         "dispatch": DispatchRules.from_mapping(hall.dispatch).to_mapping(),
-        "appointments": {name: settings[name] for name in APPOINTMENT_FIELDS},
+        "appointments": {name: appointments[name] for name in APPOINTMENT_FIELDS},
     }
 
 
-def _apply_rules(uow: UnitOfWork, hall: HallRow, data: Mapping[str, Any]) -> None:
+def _apply_rules(store: AdminStore, hall: HallRecord, data: Mapping[str, Any]) -> HallRecord:
+    changes: Data = {}
     try:
         if "no_show" in data:
             merged = {**hall.no_show, **data["no_show"]}
-            hall.no_show = NoShowRule.from_mapping(merged).to_mapping()
+            changes["no_show"] = NoShowRule.from_mapping(merged).to_mapping()
         if "dispatch" in data:
             merged = {**hall.dispatch, **data["dispatch"]}
-            hall.dispatch = DispatchRules.from_mapping(merged).to_mapping()
+            changes["dispatch"] = DispatchRules.from_mapping(merged).to_mapping()
     except (ValueError, TypeError) as exc:
         raise InvalidInput(str(exc), code="bad_rules") from None
+    hall = store.update_hall(hall, changes)
     if "appointments" in data:
-        current = bookings.settings(uow.conn, hall.id).to_mapping()
+        current = store.appointment_settings(hall).to_mapping()
         merged = {**current, **{k: data["appointments"][k] for k in data["appointments"]}}
-        bookings.save_settings(uow.conn, hall.id, AppointmentSettings.from_mapping(merged))
+        store.save_appointment_settings(hall, AppointmentSettings.from_mapping(merged))
+    return hall
+
+
+def _configure(store: AdminStore, hall: HallRecord, data: Mapping[str, Any]) -> HallRecord:
+    """Bring a hall's services, windows and rules to ``data`` (the form of the YAML file)."""
+    _import_services(store, hall, data.get("services") or [])
+    _import_windows(store, hall, data.get("windows") or [])
+    return _apply_rules(store, hall, data.get("rules") or {})
+
+
+def _export(store: AdminStore, hall: HallRecord) -> Data:
+    settings = store.appointment_settings(hall)
+    hall_data = _hall_data(hall)
+    del hall_data["config_version"]
+    return {
+        "hall": hall_data,
+        "rules": _rules_data(hall, settings),
+        "services": [_service_data(s, settings) for s in store.services(hall)],
+        "windows": [_window_data(w) for w in store.windows(hall) if w["active"]],
+    }
 
 
 # ---- services -----------------------------------------------------------------------------
 
 
-def _service_data(row: ServiceRow, settings: AppointmentSettings) -> Data:
-    slots = settings.per_service.get(row.code)
+def _service(services: list[Data], code: str) -> Data:
+    found = next((s for s in services if s["code"] == code), None)
+    if found is None:
+        raise NotFound(f"no service {code!r}")
+    return found
+
+
+def _service_data(service: Mapping[str, Any], settings: AppointmentSettings) -> Data:
+    slots = settings.per_service.get(service["code"])
     return {
-        "code": row.code,
-        "prefix": row.prefix,
-        "name_zh": row.name_zh,
-        "name_en": row.name_en,
-        "zone": row.zone,
-        "standard_minutes": row.standard_minutes,
-        "active": row.active,
-        "daily_cap": row.daily_cap,
+        "code": service["code"],
+        **{name: service[name] for name in SERVICE_FIELDS},
         "appointment": None
         if slots is None
         else {"minutes": slots.minutes, "capacity": slots.capacity},
     }
 
 
-def _put_service(uow: UnitOfWork, hall: HallRow, data: Mapping[str, Any], *, create: bool) -> Data:
-    """Create or update one service (by code), with its appointment slots; its new form."""
-    session = uow.session
-    code = str(data["code"])
-    rows = _service_rows(session, hall.id)
-    row = next((r for r in rows if r.code == code), None)
-    if create and row is not None:
+def _service_values(services: list[Data], code: str, data: Mapping[str, Any], create: bool) -> Data:
+    """The new fields of the service ``code``, checked against the hall's other services."""
+    current = next((s for s in services if s["code"] == code), None)
+    if create and current is not None:
         raise InvalidInput(f"service code {code} is already used", code="duplicate_code")
-    if row is None:
-        order = max((r.sort_order for r in rows), default=-1) + 1
-        row = ServiceRow(hall_id=hall.id, code=code, active=True, sort_order=order)
-        session.add(row)
-    values = {name: data[name] if name in data else getattr(row, name) for name in SERVICE_FIELDS}
-    clash = next((r for r in rows if r.prefix == values["prefix"] and r.code != code), None)
+    base: Data = current if current is not None else {"active": True}
+    values: Data = {n: data[n] if n in data else base.get(n) for n in SERVICE_FIELDS}
+    prefix = values["prefix"]
+    clash = next((s for s in services if s["prefix"] == prefix and s["code"] != code), None)
     if clash is not None:
         raise InvalidInput(
-            f"prefix {values['prefix']} is already used by service {clash.code}",
+            f"prefix {values['prefix']} is already used by service {clash['code']}",
             code="duplicate_prefix",
         )
     Service(  # the domain's own checks: one capital letter, a positive standard time
@@ -645,234 +637,199 @@ def _put_service(uow: UnitOfWork, hall: HallRow, data: Mapping[str, Any], *, cre
     )
     if values["daily_cap"] is not None and int(values["daily_cap"]) < 1:
         raise InvalidInput("a daily cap is at least 1 ticket", code="bad_cap")
-    for name, value in values.items():
-        setattr(row, name, value)
-    session.flush()
-    settings = bookings.settings(uow.conn, hall.id)
-    if "appointment" in data:
-        per_service = dict(settings.per_service)
-        slots = data["appointment"]
-        if slots is None:
+    return values
+
+
+def _with_slots(
+    settings: AppointmentSettings, slots: Mapping[str, Mapping[str, Any] | None]
+) -> AppointmentSettings:
+    """``settings`` with these services' own slots (None: the hall's slot settings)."""
+    per_service = dict(settings.per_service)
+    for code, own in slots.items():
+        if own is None:
             per_service.pop(code, None)
         else:
-            per_service[code] = ServiceSlots(int(slots["minutes"]), int(slots["capacity"]))
-        settings = AppointmentSettings.from_mapping(
-            {**settings.to_mapping(), "per_service": _slots_data(per_service)}
-        )
-        bookings.save_settings(uow.conn, hall.id, settings)
-    return _service_data(row, settings)
+            per_service[code] = ServiceSlots(int(own["minutes"]), int(own["capacity"]))
+    stored = {k: {"minutes": v.minutes, "capacity": v.capacity} for k, v in per_service.items()}
+    return AppointmentSettings.from_mapping({**settings.to_mapping(), "per_service": stored})
 
 
-def _slots_data(per_service: Mapping[str, ServiceSlots]) -> Data:
-    return {k: {"minutes": v.minutes, "capacity": v.capacity} for k, v in per_service.items()}
+def _put_service(
+    store: AdminStore, hall: HallRecord, data: Mapping[str, Any], *, create: bool
+) -> Data:
+    """Create or update one service (by code), with its appointment slots; its new form."""
+    code = str(data["code"])
+    services = store.services(hall)
+    values = _service_values(services, code, data, create)
+    if any(s["code"] == code for s in services):
+        store.update_service(hall, code, values)
+    else:
+        order = max((s["sort_order"] for s in services), default=-1) + 1
+        store.add_services(hall, [{**values, "code": code, "sort_order": order}])
+    settings = store.appointment_settings(hall)
+    if "appointment" in data:
+        settings = _with_slots(settings, {code: data["appointment"]})
+        store.save_appointment_settings(hall, settings)
+    return _service_data({**values, "code": code}, settings)
 
 
-def _import_services(uow: UnitOfWork, hall: HallRow, services: Iterable[Mapping[str, Any]]) -> None:
+def _import_services(
+    store: AdminStore, hall: HallRecord, services: Iterable[Mapping[str, Any]]
+) -> None:
     wanted = list(services)
     _no_duplicates([s["code"] for s in wanted], "service code", "duplicate_code")
     _no_duplicates([s["prefix"] for s in wanted], "prefix", "duplicate_prefix")
     codes = {s["code"] for s in wanted}
-    for row in _service_rows(uow.session, hall.id):
-        if row.code not in codes:
-            row.active = False  # kept (with its prefix) for the history of its tickets
-    for order, service in enumerate(wanted):
-        _put_service(uow, hall, {"appointment": None, **service}, create=False)
-        _service_row(uow.session, hall.id, service["code"]).sort_order = order
-
-
-def _no_duplicates(values: list[Any], what: str, code: str) -> None:
-    seen: set[Any] = set()
-    for value in values:
-        if value in seen:
-            raise InvalidInput(f"{what} {value} appears twice", code=code)
-        seen.add(value)
+    current = store.services(hall)
+    existing = {s["code"] for s in current}
+    for service in current:
+        if service["code"] not in codes and service["active"]:
+            # kept (with its prefix) for the history of its tickets
+            store.update_service(hall, service["code"], {"active": False})
+    new = []
+    for order, wanted_service in enumerate(wanted):
+        code = str(wanted_service["code"])
+        values = {**_service_values(current, code, wanted_service, create=False), "code": code}
+        current = [*(s for s in current if s["code"] != code), values]
+        if code in existing:
+            store.update_service(hall, code, {**values, "sort_order": order})
+        else:
+            new.append({**values, "sort_order": order})
+    store.add_services(hall, new)
+    settings = store.appointment_settings(hall)
+    slots = _with_slots(settings, {str(s["code"]): s.get("appointment") for s in wanted})
+    if slots != settings:
+        store.save_appointment_settings(hall, slots)
 
 
 # ---- windows ------------------------------------------------------------------------------
 
 
-def _skills(session: Session, window_id: int) -> tuple[list[str], list[str]]:
-    rows = session.execute(
-        select(ServiceRow.code, WindowSkillRow.is_primary)
-        .join(WindowSkillRow, WindowSkillRow.service_id == ServiceRow.id)
-        .where(WindowSkillRow.window_id == window_id)
-        .order_by(ServiceRow.sort_order, ServiceRow.id)
-    ).all()
-    return [c for c, p in rows if p], [c for c, p in rows if not p]
+def _window_data(window: Mapping[str, Any]) -> Data:
+    """A window as the administrator describes it (the audit trail and the file)."""
+    return {name: window[name] for name in WINDOW_FIELDS}
 
 
-def _window_data(session: Session, row: WindowRow) -> Data:
-    primary, secondary = _skills(session, row.id)
-    return {
-        "number": row.number,
-        "name": row.name,
-        "zone": row.zone,
-        "primary": primary,
-        "secondary": secondary,
-        "evaluator_device": row.evaluator_device,
-        "active": row.active,
-    }
-
-
-def _windows_data(session: Session, hall_id: int, *, with_state: bool) -> list[Data]:
-    rows = session.scalars(
-        select(WindowRow).where(WindowRow.hall_id == hall_id).order_by(WindowRow.number)
-    ).all()
-    result = []
-    for row in rows:
-        data = _window_data(session, row)
-        if with_state:
-            data.update(id=row.id, state=row.state, clerk=row.clerk)
-        result.append(data)
-    return result
+def _window_state(window: Mapping[str, Any]) -> Data:
+    """A window as the desk shows it: its description, id, state and clerk."""
+    return {**_window_data(window), **{k: window[k] for k in ("id", "state", "clerk")}}
 
 
 def _put_window(
-    session: Session, hall: HallRow, row: WindowRow | None, data: Mapping[str, Any]
-) -> WindowRow:
-    """Create (``row`` None) or update a window and its skills."""
-    number = int(data["number"]) if "number" in data else row.number if row else 0
-    clash = session.scalar(
-        select(WindowRow.id).where(WindowRow.hall_id == hall.id, WindowRow.number == number)
-    )
-    if clash is not None and (row is None or clash != row.id):
+    store: AdminStore,
+    hall: HallRecord,
+    current: Mapping[str, Any] | None,
+    data: Mapping[str, Any],
+    service_ids: Mapping[str, int] | None = None,
+    numbers: Mapping[int, int] | None = None,
+) -> int:
+    """Create (``current`` None) or update a window and its skills; its id.
+
+    ``service_ids`` (code → id) and ``numbers`` (window number → id) are the hall's, when the
+    caller already knows them.
+    """
+    number = int(data["number"]) if "number" in data else current["number"] if current else 0
+    window_id = None if current is None else int(current["id"])
+    clash = store.window_numbered(hall, number) if numbers is None else numbers.get(number)
+    if clash is not None and clash != window_id:
         raise InvalidInput(f"window number {number} is already used", code="duplicate_number")
-    if row is None:
-        row = WindowRow(hall_id=hall.id, state="closed", cycle_position=0, active=True)
-        session.add(row)
-    elif row.state != "closed" and (
-        number != row.number or not bool(data.get("active", row.active))
+    base = current if current is not None else {"active": True}
+    active = bool(data.get("active", base["active"]))
+    if (
+        current is not None
+        and current["state"] != "closed"
+        and (number != current["number"] or not active)
     ):
         raise Conflict(
-            f"window {row.number} is {row.state}: its clerk must close it first",
+            f"window {current['number']} is {current['state']}: its clerk must close it first",
             code="window_in_use",
         )
-    row.number = number
-    row.name = str(data.get("name", row.name))
-    row.zone = str(data.get("zone", row.zone))
-    row.active = bool(data.get("active", row.active))
+    values: Data = {
+        "number": number,
+        "name": str(data.get("name", base.get("name"))),
+        "zone": str(data.get("zone", base.get("zone"))),
+        "active": active,
+    }
     if "evaluator_device" in data:
-        row.evaluator_device = _checked_device(session, hall, row, data["evaluator_device"])
-    session.flush()
+        values["evaluator_device"] = _checked_device(
+            store, hall, window_id, data["evaluator_device"]
+        )
+    skills = None
     if "primary" in data or "secondary" in data:
-        current = _skills(session, row.id) if row.id else ([], [])
-        primary = list(data.get("primary", current[0]))
-        secondary = list(data.get("secondary", current[1]))
-        _set_skills(session, hall, row, primary, secondary)
-    return row
+        primary = list(data.get("primary", base.get("primary", [])))
+        secondary = list(data.get("secondary", base.get("secondary", [])))
+        ids = store.service_ids(hall) if service_ids is None else service_ids
+        skills = _checked_skills(hall, ids, primary, secondary, active)
+    if window_id is None:
+        window_id = store.add_window(hall, values)
+    else:
+        store.update_window(window_id, values)
+    if skills is not None:
+        store.set_skills(window_id, skills)
+    return window_id
 
 
-def _set_skills(
-    session: Session, hall: HallRow, row: WindowRow, primary: list[str], secondary: list[str]
-) -> None:
+def _checked_skills(
+    hall: HallRecord,
+    ids: Mapping[str, int],
+    primary: list[str],
+    secondary: list[str],
+    active: bool,
+) -> list[tuple[int, bool]]:
+    """(service id, is primary) of a window's skills, once each, naming services of the hall."""
     both = set(primary) & set(secondary)
     if both:
         raise InvalidInput(
             f"{', '.join(sorted(both))} cannot be both primary and secondary", code="skill_twice"
         )
-    ids = dict(
-        session.execute(
-            select(ServiceRow.code, ServiceRow.id).where(ServiceRow.hall_id == hall.id)
-        ).all()
-    )
     unknown = [c for c in [*primary, *secondary] if c not in ids]
     if unknown:
         raise InvalidInput(
             f"hall {hall.code} has no service {', '.join(unknown)}", code="unknown_service"
         )
-    if row.active and not primary and not secondary:
+    if active and not primary and not secondary:
         raise InvalidInput("a window needs at least one service", code="no_skills")
-    for skill in session.scalars(select(WindowSkillRow).where(WindowSkillRow.window_id == row.id)):
-        session.delete(skill)
-    session.flush()
-    for code in primary:
-        session.add(WindowSkillRow(window_id=row.id, service_id=ids[code], is_primary=True))
-    for code in secondary:
-        session.add(WindowSkillRow(window_id=row.id, service_id=ids[code], is_primary=False))
-    session.flush()
+    return [(ids[c], True) for c in primary] + [(ids[c], False) for c in secondary]
 
 
-def _checked_device(session: Session, hall: HallRow, row: WindowRow, device: Any) -> str | None:
+def _checked_device(
+    store: AdminStore, hall: HallRecord, window_id: int | None, device: Any
+) -> str | None:
     """A window's evaluator screen is a kiosk account of the hall, bound to one window only."""
     if device is None or device == "":
         return None
-    user = session.scalar(select(UserRow).where(UserRow.username == str(device)))
+    user = store.user(str(device))
     if (
         user is None
-        or not user.active
-        or user.role != Role.KIOSK.value
-        or user.hall_id not in (None, hall.id)
+        or not user["active"]
+        or user["role"] != Role.KIOSK.value
+        or user["hall"] not in (None, hall.code)
     ):
         raise InvalidInput(
             f"{device} is not an active kiosk account of hall {hall.code}", code="bad_device"
         )
-    other = session.scalar(
-        select(WindowRow.number).where(
-            WindowRow.evaluator_device == user.username,
-            WindowRow.id != row.id if row.id else WindowRow.id.is_not(None),
-        )
-    )
+    other = store.window_with_device(user["username"], window_id)
     if other is not None:
         raise InvalidInput(
             f"{device} is already the evaluator of window {other}", code="device_taken"
         )
-    return user.username
+    username: str = user["username"]
+    return username
 
 
-def _import_windows(session: Session, hall: HallRow, windows: Iterable[Mapping[str, Any]]) -> None:
+def _import_windows(
+    store: AdminStore, hall: HallRecord, windows: Iterable[Mapping[str, Any]]
+) -> None:
     wanted = list(windows)
     _no_duplicates([w["number"] for w in wanted], "window number", "duplicate_number")
-    by_number = {
-        r.number: r
-        for r in session.scalars(select(WindowRow).where(WindowRow.hall_id == hall.id)).all()
-    }
+    by_number = {w["number"]: w for w in store.windows(hall)}
     numbers = {int(w["number"]) for w in wanted}
-    for number, row in by_number.items():
-        if number not in numbers and row.active:
-            _put_window(session, hall, row, {"active": False, "evaluator_device": None})
-    for window in wanted:
-        values = {"active": True, "evaluator_device": None, "secondary": [], **window}
-        _put_window(session, hall, by_number.get(int(window["number"])), values)
-
-
-# ---- users and the export -------------------------------------------------------------------
-
-
-def _user_data(user: UserRow, hall: str | None) -> Data:
-    return {
-        "username": user.username,
-        "role": user.role,
-        "hall": hall,
-        "display_name": user.display_name,
-        "active": user.active,
-    }
-
-
-def _export(uow: UnitOfWork, hall: HallRow) -> Data:
-    settings = bookings.settings(uow.conn, hall.id)
-    hall_data = _hall_data(hall)
-    del hall_data["config_version"]
-    windows = _windows_data(uow.session, hall.id, with_state=False)
-    return {
-        "hall": hall_data,
-        "rules": _rules_data(uow, hall),
-        "services": [_service_data(s, settings) for s in _service_rows(uow.session, hall.id)],
-        "windows": [w for w in windows if w["active"]],
-    }
-
-
-# ---- evaluator devices ---------------------------------------------------------------------
-
-
-def evaluator_binding(db: Database, window_id: int, username: str) -> tuple[str | None, int | None]:
-    """(the device bound to this window, the window this account is the device of)."""
-    with UnitOfWork(db, write=False) as uow:
-        device = uow.session.scalar(
-            select(WindowRow.evaluator_device).where(WindowRow.id == window_id)
-        )
-        own = uow.session.scalar(
-            select(WindowRow.id).where(
-                WindowRow.evaluator_device == username, WindowRow.active.is_(True)
-            )
-        )
-    return device, own
+    for number, window in by_number.items():
+        if number not in numbers and window["active"]:
+            _put_window(store, hall, window, {"active": False, "evaluator_device": None})
+    ids = store.service_ids(hall)
+    known = {number: int(window["id"]) for number, window in by_number.items()}
+    for wanted_window in wanted:
+        values = {"active": True, "evaluator_device": None, "secondary": [], **wanted_window}
+        current = by_number.get(int(wanted_window["number"]))
+        _put_window(store, hall, current, values, ids, known)

@@ -35,24 +35,23 @@ _HASHES: dict[str, str] = {}
 
 def add_staff(db: Any, now: Any) -> dict[str, str]:
     """The accounts of STAFF in hall ZMD; username → password (each password hashed once)."""
-    from queue_engine.adapters import setup as adapters_setup
-    from queue_engine.adapters.unit_of_work import UnitOfWork
+    from queue_engine.services import admin as admin_service
 
-    real_hash = adapters_setup.hash_password
+    real_hash = admin_service.hash_password
 
     def cached_hash(password: str, salt: bytes | None = None) -> str:
         if password not in _HASHES:
             _HASHES[password] = real_hash(password, salt)
         return _HASHES[password]
 
-    adapters_setup.hash_password = cached_hash  # type: ignore[assignment]
+    admin_service.hash_password = cached_hash  # type: ignore[assignment]
     try:
-        with UnitOfWork(db) as uow:
-            for username, (password, role) in STAFF.items():
-                adapters_setup.add_user(uow.session, username, password, role, now, "ZMD")
-            uow.commit()
+        admin_service.AdminDesk(db, FrozenClock(now)).seed_users(
+            admin_service.NewUser(username, password, role, "ZMD")
+            for username, (password, role) in STAFF.items()
+        )
     finally:
-        adapters_setup.hash_password = real_hash
+        admin_service.hash_password = real_hash
     return {username: password for username, (password, _) in STAFF.items()}
 
 

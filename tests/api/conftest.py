@@ -1,7 +1,7 @@
 """Fixtures of the HTTP API and live-event tests: the app on each database, staff, tokens.
 
 ``app`` is built by ``create_app`` on the ``db`` fixture of ``tests/conftest.py`` (demo hall ZMD,
-SQLite and PostgreSQL) with the frozen ``clock``. Staff accounts are created with ``add_user``;
+SQLite and PostgreSQL) with the frozen ``clock``. Staff accounts are created with ``seed_users``;
 their scrypt hashes are computed once per password and reused, so that a test does not pay
 ~50 ms per account. Tokens are signed by the app itself (the same ``issue_token`` that
 ``POST /auth/token`` uses); the login endpoint has tests of its own.

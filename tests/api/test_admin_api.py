@@ -18,12 +18,11 @@ from sqlalchemy import select
 
 from hall_app.extensions import socketio
 from queue_engine.adapters.orm import AuditRow, HallRow
-from queue_engine.adapters.setup import add_user
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.accounts import Role
 from queue_engine.domain.clock import FrozenClock
 from queue_engine.domain.errors import Conflict, Forbidden, InvalidInput
-from queue_engine.services.admin import Actor, AdminDesk
+from queue_engine.services.admin import Actor, AdminDesk, NewUser
 
 ADMIN = f"{API}/admin"
 Auth = Callable[[str], dict[str, str]]
@@ -151,10 +150,12 @@ def test_admins_change_supervisors_read_and_everybody_else_is_refused(
 def test_an_admin_of_one_hall_administers_only_that_hall(
     client: FlaskClient, auth: Auth, db: Database, clock: FrozenClock
 ) -> None:
-    with UnitOfWork(db) as uow:
-        add_user(uow.session, "root", "Root-admin-1", Role.ADMIN, clock.now())
-        add_user(uow.session, "xpx.super", "Super-visor-1", Role.SUPERVISOR, clock.now())
-        uow.commit()
+    AdminDesk(db, clock).seed_users(
+        [
+            NewUser("root", "Root-admin-1", Role.ADMIN),
+            NewUser("xpx.super", "Super-visor-1", Role.SUPERVISOR),
+        ]
+    )
     created = client.post(
         f"{ADMIN}/halls",
         json={**HALL, "code": "XPX", "name_zh": "西平县政务服务中心"},

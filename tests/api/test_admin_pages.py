@@ -16,11 +16,11 @@ from api_helpers import add_staff, make_app
 from flask.testing import FlaskClient
 
 from hall_app.admin.cli import load_yaml
-from queue_engine.adapters.setup import add_user, create_hall
-from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+from queue_engine.adapters.unit_of_work import Database
 from queue_engine.domain.accounts import Role
 from queue_engine.domain.clock import FrozenClock
 from queue_engine.seed import demo_hall
+from queue_engine.services.admin import AdminDesk, NewUser
 
 PAGES = [
     "/admin/ZMD/",
@@ -41,9 +41,7 @@ def site(app_env: None, tmp_path: Path, sqlite_template: Path, clock: FrozenCloc
     shutil.copy(sqlite_template, target)
     url = f"sqlite:///{target}"
     db = Database(url)
-    with UnitOfWork(db) as uow:
-        create_hall(uow.session, demo_hall(always_open=True))
-        uow.commit()
+    AdminDesk(db, clock).seed_hall(demo_hall(always_open=True))
     add_staff(db, clock.now())
     db.dispose()
     app = make_app(url, clock, WTF_CSRF_ENABLED=False)
@@ -181,9 +179,7 @@ def test_users_are_managed_from_the_pages(site: Any) -> None:
 
 def test_a_bound_evaluator_device_opens_only_its_own_window(site: Any, clock: FrozenClock) -> None:
     db = site.extensions["hall"].db
-    with UnitOfWork(db) as uow:
-        add_user(uow.session, "eval10", "Device-10-ok", Role.KIOSK, clock.now(), "ZMD")
-        uow.commit()
+    AdminDesk(db, clock).seed_users([NewUser("eval10", "Device-10-ok", Role.KIOSK, "ZMD")])
     admin = signed_in(site, "admin")
     form = {"number": "10", "name": "社会保障1", "zone": "社保医保公积金区", "active": "on"}
     form |= {"skill_SOCIAL": "primary", "skill_MEDICAL": "secondary"}

@@ -29,10 +29,10 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import update
 
 from queue_engine.adapters.orm import UserRow
-from queue_engine.adapters.setup import create_hall
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.clock import FrozenClock
 from queue_engine.seed import DEMO_SERVICES, DEMO_WINDOWS, demo_hall
+from queue_engine.services.admin import AdminDesk
 
 Auth = Callable[[str], dict[str, str]]
 SERVICE_CODES = [s.code for s in DEMO_SERVICES]
@@ -1091,9 +1091,7 @@ def other_hall(db: Database) -> str:
     spec = replace(
         demo_hall(always_open=True), code="XCX", name_zh="县政务服务中心", name_en="County"
     )
-    with UnitOfWork(db) as uow:
-        create_hall(uow.session, spec)
-        uow.commit()
+    AdminDesk(db).seed_hall(spec)
     return spec.code
 
 

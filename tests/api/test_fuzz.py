@@ -25,11 +25,11 @@ from schemathesis.checks import not_a_server_error
 
 from hall_app.auth import issue_token
 from hall_app.live import LivePublisher
-from queue_engine.adapters.setup import add_user, create_hall
 from queue_engine.adapters.staff_store import StaffUser
-from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+from queue_engine.adapters.unit_of_work import Database
 from queue_engine.domain.clock import FrozenClock
 from queue_engine.seed import demo_hall
+from queue_engine.services.admin import AdminDesk, NewUser
 
 MAX_EXAMPLES = 40
 HALL_MORNING = "2026-11-26T02:00:00+00:00"  # Thursday 10:00 in Zhumadian
@@ -42,12 +42,9 @@ def fuzz_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) ->
     url = f"sqlite:///{folder / 'hall.db'}"
     clock = FrozenClock(datetime.fromisoformat(HALL_MORNING))
     database = Database(url)
-    with UnitOfWork(database) as uow:
-        create_hall(uow.session, demo_hall(always_open=True))
-        for username in ("admin", "clerk10"):
-            password, role = STAFF[username]
-            add_user(uow.session, username, password, role, clock.now(), "ZMD")
-        uow.commit()
+    desk = AdminDesk(database, clock)
+    desk.seed_hall(demo_hall(always_open=True))
+    desk.seed_users(NewUser(name, *STAFF[name], "ZMD") for name in ("admin", "clerk10"))
     database.dispose()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HALL_INSTANCE_PATH", str(folder / "instance"))

@@ -14,13 +14,13 @@ from people import id_number, phone
 from sqlalchemy import func, select
 
 from queue_engine.adapters.orm import AppointmentRow, EventRow, SlotCounterRow
-from queue_engine.adapters.setup import add_user
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.accounts import Role
 from queue_engine.domain.appointments import AppointmentSettings, AppointmentStatus
 from queue_engine.domain.clock import FrozenClock
 from queue_engine.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from queue_engine.domain.model import Channel, TicketStatus
+from queue_engine.services.admin import AdminDesk, NewUser
 from queue_engine.services.appointments import AppointmentDesk
 from queue_engine.services.evaluations import EvaluationDesk
 from queue_engine.services.tickets import QueueEngine
@@ -252,10 +252,11 @@ def test_a_checked_in_appointment_whose_slot_began_is_called_before_earlier_walk
 def test_a_rating_is_taken_once_after_finish_and_a_bad_one_opens_a_case(
     engine: QueueEngine, ratings: EvaluationDesk, db: Database, clock: FrozenClock
 ) -> None:
-    with UnitOfWork(db) as uow:
-        for name in ("supervisor", "supervisor2"):
-            add_user(uow.session, name, "zmd-super-2026", Role.SUPERVISOR, clock.now(), "ZMD")
-        uow.commit()
+    AdminDesk(db, clock).seed_users(
+        NewUser(name, "zmd-super-2026", Role.SUPERVISOR, "ZMD")
+        for name in ("supervisor", "supervisor2")
+    )
+    with UnitOfWork(db, write=False) as uow:
         window = db.hall_config(uow.conn, "ZMD")[1].window_by_number(10).id
     engine.open_window(window, "clerk10")
     tickets = []

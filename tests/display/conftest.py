@@ -22,11 +22,11 @@ from display_helpers import (
 )
 
 from hall_app import create_app
-from queue_engine.adapters import setup as adapters_setup
-from queue_engine.adapters.setup import create_hall
-from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+from queue_engine.adapters.unit_of_work import Database
 from queue_engine.domain.accounts import Role
+from queue_engine.domain.clock import FrozenClock
 from queue_engine.seed import demo_hall
+from queue_engine.services.admin import AdminDesk, NewUser
 
 # -- an app in this process (routes, JSON) ------------------------------------------------
 
@@ -37,13 +37,12 @@ def hall_db(tmp_path: Path, sqlite_template: Path) -> Iterator[Database]:
     target = tmp_path / "hall.db"
     shutil.copy(sqlite_template, target)
     database = Database(f"sqlite:///{target}")
-    with UnitOfWork(database) as uow:
-        create_hall(uow.session, demo_hall(always_open=True))
-        for username, name in CLERK_NAMES.items():
-            adapters_setup.add_user(
-                uow.session, username, CLERK_PASSWORD, Role.CLERK, MORNING, "ZMD", name
-            )
-        uow.commit()
+    desk = AdminDesk(database, FrozenClock(MORNING))
+    desk.seed_hall(demo_hall(always_open=True))
+    desk.seed_users(
+        NewUser(username, CLERK_PASSWORD, Role.CLERK, "ZMD", name)
+        for username, name in CLERK_NAMES.items()
+    )
     yield database
     database.dispose()
 

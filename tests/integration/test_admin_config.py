@@ -6,6 +6,7 @@ On SQLite and PostgreSQL (``db`` holds the demo hall ZMD with round-the-clock ho
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from hall_app.admin.schemas import DayHours, Hours
 from hall_app.cli import main
 from queue_engine.adapters.orm import AuditRow
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+from queue_engine.seed import DEMO_SERVICES, demo_hall
+from queue_engine.services.admin import AdminDesk
 
 
 def run(db_url: str, *args: str) -> Any:
@@ -148,3 +151,14 @@ def test_day_hours_accept_exactly_the_ordered_days_and_keep_their_periods(times:
     assert times == sorted(set(times))
     hours = Hours(days={"mon": day})
     assert Hours.from_mapping(hours.to_mapping()).days["mon"] == day
+
+
+def test_a_hall_set_up_from_a_spec_keeps_each_services_daily_cap(db: Database) -> None:
+    """The demo seed, the CLI and the tests create halls the way the admin API does."""
+    capped = (replace(DEMO_SERVICES[0], daily_cap=120), *DEMO_SERVICES[1:])
+    spec = replace(demo_hall(always_open=True), code="CAP", services=capped)
+    AdminDesk(db).seed_hall(spec)
+    with UnitOfWork(db, write=False) as uow:
+        config = db.hall_config(uow.conn, "CAP")[1]
+    assert config.service("ENT").daily_cap == 120
+    assert config.service("PERMIT").daily_cap is None

@@ -17,12 +17,12 @@ from consistency import assert_consistent
 from sqlalchemy import func, select
 
 from queue_engine.adapters.orm import EventRow, TicketRow
-from queue_engine.adapters.setup import create_hall
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.clock import FrozenClock
 from queue_engine.domain.hours import OpeningHours
 from queue_engine.domain.model import Service
 from queue_engine.seed import HallSpec, WindowSpec
+from queue_engine.services.admin import AdminDesk
 from queue_engine.services.tickets import QueueEngine
 
 WINDOWS = 16
@@ -48,9 +48,7 @@ def busy_hall(db: Database) -> list[int]:
             for n in range(1, WINDOWS + 1)
         ),
     )
-    with UnitOfWork(db) as uow:
-        create_hall(uow.session, spec)
-        uow.commit()
+    AdminDesk(db).seed_hall(spec)
     with UnitOfWork(db, write=False) as uow:
         config = db.hall_config(uow.conn, "CONC")[1]
     return [w.id for w in config.windows]

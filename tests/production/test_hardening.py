@@ -27,13 +27,13 @@ from hall_app.live import LivePublisher
 from hall_app.live_queue import OrderedRedisManager
 from hall_app.observability import JsonFormatter, RedactingFilter, redact
 from hall_app.security import CSP, HSTS
-from queue_engine.adapters.setup import add_user, create_hall
 from queue_engine.adapters.staff_store import StaffUser
-from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+from queue_engine.adapters.unit_of_work import Database
 from queue_engine.domain.accounts import Role, check_password
 from queue_engine.domain.clock import FrozenClock
 from queue_engine.domain.errors import InvalidInput
 from queue_engine.seed import demo_hall
+from queue_engine.services.admin import AdminDesk, NewUser
 
 API = "/api/v1"
 SECRET = "hardening-tests-secret-0123456789abcdef"
@@ -48,10 +48,9 @@ def database(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) ->
     shutil.copy(sqlite_template, target)
     url = f"sqlite:///{target}"
     db = Database(url)
-    with UnitOfWork(db) as uow:
-        create_hall(uow.session, demo_hall(always_open=True))
-        add_user(uow.session, "kiosk", "zmd-kiosk-2026", Role.KIOSK, MORNING, "ZMD")
-        uow.commit()
+    desk = AdminDesk(db, FrozenClock(MORNING))
+    desk.seed_hall(demo_hall(always_open=True))
+    desk.seed_users([NewUser("kiosk", "zmd-kiosk-2026", Role.KIOSK, "ZMD")])
     db.dispose()
     yield url
 

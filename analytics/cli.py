@@ -1,19 +1,24 @@
-"""``hall kpis`` and ``hall profiles``: analytics from any event-log file, on the command line."""
+"""``hall kpis`` and ``hall profiles``: analytics from any event-log file, on the command line.
+
+Each command imports what it computes with when it runs (``hall profiles`` needs SciPy, ``hall
+kpis`` does not), so that ``hall`` itself starts at once.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
-from .kpis import Ledger, kpi_report, records
-from .load import read_events_csv
-from .profiles import arrival_profile, fit_handling_times, service_rates
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _read(events_csv: str, timezone_name: str | None) -> pd.DataFrame:
+    from .load import read_events_csv
+
     try:
         return read_events_csv(events_csv, timezone_name)
     except (ValueError, KeyError) as exc:
@@ -32,6 +37,8 @@ _ZONE = click.option(
 @_ZONE
 def kpis_command(events_csv: str, timezone_name: str | None) -> None:
     """Print the KPIs of SPEC §4 (JSON) computed from an event-log CSV file (SPEC §5)."""
+    from .kpis import kpi_report
+
     events = _read(events_csv, timezone_name)
     click.echo(json.dumps(kpi_report(events), ensure_ascii=False, indent=2))
 
@@ -42,6 +49,9 @@ def kpis_command(events_csv: str, timezone_name: str | None) -> None:
 @click.option("--samples", default=200, show_default=True, help="Handling samples per service.")
 def profiles_command(events_csv: str, timezone_name: str | None, samples: int) -> None:
     """Print arrival profiles, fitted handling times and service rates (JSON) for calibration."""
+    from .kpis import Ledger, records
+    from .profiles import arrival_profile, fit_handling_times, service_rates
+
     ledger = Ledger.from_events(_read(events_csv, timezone_name))
     rates = service_rates(ledger)
     out = {
@@ -50,9 +60,3 @@ def profiles_command(events_csv: str, timezone_name: str | None, samples: int) -
         "services": {str(k): v for k, v in zip(rates.index, records(rates), strict=True)},
     }
     click.echo(json.dumps(out, ensure_ascii=False, indent=2))
-
-
-def register(main: click.Group) -> None:
-    """Add the analytics commands to the ``hall`` command group."""
-    for command in (kpis_command, profiles_command):
-        main.add_command(command)

@@ -1,101 +1,19 @@
-"""The ``hall`` command: one entry point for operators, planners and tests."""
+"""The commands of ``hall`` that need the web app: ``serve`` and ``appointments sweep``.
+
+The ``hall`` group itself is ``hall_cli.main`` (re-exported here as ``main``): it imports this
+module only when one of these commands runs.
+"""
 
 from __future__ import annotations
 
-import sys
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
 import click
 
-from analytics.cli import register as register_analytics
-from queue_engine.adapters.database import migrate
-from queue_engine.adapters.event_csv import write_csv
-from queue_engine.adapters.repository import events_between
-from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.domain.accounts import parse_role
-from queue_engine.domain.errors import DomainError
-from queue_engine.seed import DEMO_USERS, demo_hall
-from queue_engine.services.admin import AdminDesk, NewUser
-from simulations.cli import COMMANDS as PLANNER_COMMANDS
+from hall_cli import main as main
 
-from .admin.cli import config as config_commands
 from .config import Settings
 
 
-def _database() -> Database:
-    return Database(Settings.from_env().database_url)
-
-
-@click.group()
-def main() -> None:
-    """Queueing and efficiency supervision for government service halls."""
-
-
-main.add_command(config_commands)
-
-
-@main.command()
-@click.option("--demo", is_flag=True, help="Also create the demo hall ZMD and its users.")
-@click.option("--always-open", is_flag=True, help="Give the demo hall round-the-clock hours.")
-def init(demo: bool, always_open: bool) -> None:
-    """Create or upgrade the database schema (and optionally the demo hall)."""
-    settings = Settings.from_env()
-    migrate(settings.database_url)
-    click.echo("schema is up to date")
-    if not demo:
-        return
-    db = Database(settings.database_url)
-    try:
-        desk = AdminDesk(db)
-        desk.seed_hall(demo_hall(always_open=always_open))
-        desk.seed_users(
-            NewUser(username, password, parse_role(role), "ZMD", name)
-            for username, password, role, name in DEMO_USERS
-        )
-    except DomainError as exc:
-        click.echo(f"demo not created: {exc.message}", err=True)
-        return
-    finally:
-        db.dispose()
-    spec = demo_hall(always_open)
-    click.echo(
-        f"created hall {spec.code} {spec.name_zh}: "
-        f"{len(spec.services)} services, {len(spec.windows)} windows"
-    )
-    click.echo("demo users (username / password / role):")
-    for username, password, role, _ in DEMO_USERS[:4]:
-        click.echo(f"  {username:<12} {password:<16} {role}")
-    click.echo(f"  clerk02 … clerk{len(spec.windows):02d} share the password of clerk01")
-
-
-register_analytics(main)
-
-
-@main.group()
-def user() -> None:
-    """Staff accounts."""
-
-
-@user.command("add")
-@click.option("--username", required=True)
-@click.option("--password", required=True)
-@click.option("--role", required=True, type=click.Choice(["admin", "supervisor", "clerk", "kiosk"]))
-@click.option("--hall", "hall_code", default=None, help="Hall code the user belongs to.")
-def user_add(username: str, password: str, role: str, hall_code: str | None) -> None:
-    """Add a staff account (the password is stored only as a salted scrypt hash)."""
-    db = _database()
-    try:
-        AdminDesk(db).seed_users([NewUser(username, password, parse_role(role), hall_code)])
-    except DomainError as exc:
-        click.echo(f"error: {exc.message}", err=True)
-        sys.exit(2)
-    finally:
-        db.dispose()
-    click.echo(f"user {username} ({role}) added")
-
-
-@main.command()
+@click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option(
@@ -108,6 +26,8 @@ def user_add(username: str, password: str, role: str, hall_code: str | None) -> 
 def serve(host: str, port: int, server: str | None, threads: int | None) -> None:
     """Serve the API, live events and pages (Socket.IO in threading mode, simple-websocket)."""
     import os
+
+    from queue_engine.adapters.database import migrate
 
     from . import create_app
     from .extensions import socketio
@@ -143,7 +63,7 @@ def _safe(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-@main.group()
+@click.group()
 def appointments() -> None:
     """Online appointments."""
 
@@ -151,6 +71,7 @@ def appointments() -> None:
 @appointments.command("sweep")
 def appointments_sweep() -> None:
     """Mark appointments never checked in as no-shows once their check-in window closed."""
+    from queue_engine.adapters.unit_of_work import Database
     from queue_engine.services.appointments import AppointmentDesk
     from queue_engine.services.tickets import QueueEngine
 
@@ -165,58 +86,3 @@ def appointments_sweep() -> None:
     finally:
         db.dispose()
     click.echo(f"{marked} appointment(s) marked as no-show, {reminded} reminder(s) sent")
-
-
-@main.group()
-def events() -> None:
-    """The append-only event log."""
-
-
-@events.command("export")
-@click.option("--hall", "hall_code", required=True, help="Hall code, e.g. ZMD.")
-@click.option(
-    "--from",
-    "date_from",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="First business date (the hall's local date), inclusive.",
-)
-@click.option(
-    "--to",
-    "date_to",
-    type=click.DateTime(["%Y-%m-%d"]),
-    default=None,
-    help="Last business date, inclusive.",
-)
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False))
-def events_export(
-    hall_code: str, date_from: datetime | None, date_to: datetime | None, out_path: str
-) -> None:
-    """Write a hall's events as CSV (SPEC §5 columns; times with the hall's UTC offset)."""
-    db = _database()
-    try:
-        with UnitOfWork(db, write=False) as uow:
-            _, config = db.hall_config(uow.conn, hall_code)
-            start = _local_midnight(date_from, config.zone, 0)
-            end = _local_midnight(date_to, config.zone, 1)
-            with open(out_path, "w", encoding="utf-8", newline="") as out:
-                count = write_csv(
-                    events_between(uow.conn, config.code, start, end), config.zone, out
-                )
-    except DomainError as exc:
-        click.echo(f"error: {exc.message}", err=True)
-        sys.exit(2)
-    finally:
-        db.dispose()
-    click.echo(f"{count} event{'' if count == 1 else 's'} written to {out_path}")
-
-
-def _local_midnight(day: datetime | None, zone: ZoneInfo, plus_days: int) -> datetime | None:
-    """The start of a local business date (+ days), as an aware instant; None stays None."""
-    if day is None:
-        return None
-    return datetime.combine(day.date() + timedelta(days=plus_days), time(0), zone)
-
-
-for _command in PLANNER_COMMANDS:  # hall simulate, staff, calibrate, demo (simulations/cli.py)
-    main.add_command(_command)

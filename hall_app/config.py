@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from queue_engine.adapters.environment import database_url, instance_path
+
 MIN_SECRET_LENGTH = 32
 DEFAULT_LIMITS = {
     "tickets": "30 per minute; 300 per hour",  # public (app/web) tickets per client address
@@ -63,8 +65,6 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
-        instance = Path(env.get("HALL_INSTANCE_PATH", Path.cwd() / "instance")).resolve()
-        default_db = f"sqlite:///{instance / 'hall.db'}"
         queue = env.get("HALL_MESSAGE_QUEUE") or None
         mode = (env.get("HALL_ENV") or "development").strip().lower()
         limits = {
@@ -72,11 +72,11 @@ class Settings:
             for name, default in DEFAULT_LIMITS.items()
         }
         return cls(
-            database_url=env.get("HALL_DATABASE_URL") or default_db,
+            database_url=database_url(env),
             message_queue=queue,
             message_channel=env.get("HALL_MESSAGE_CHANNEL") or "hall-live",
             secret_key=env.get("HALL_SECRET_KEY") or None,
-            instance_path=instance,
+            instance_path=instance_path(env),
             env=mode,
             cors_origins=tuple(o for o in (env.get("HALL_CORS_ORIGINS") or "").split() if o),
             proxy_count=int(env.get("HALL_PROXY_COUNT") or 0),

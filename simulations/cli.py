@@ -1,4 +1,7 @@
-"""``hall simulate`` and ``hall staff``: the planner's commands."""
+"""``hall simulate``, ``staff``, ``calibrate`` and ``demo``: the planner's commands.
+
+Each imports the model it runs only when it runs, so that ``hall`` itself starts at once.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +12,14 @@ from typing import Any
 
 import click
 
-from queue_engine.domain.errors import DomainError
-
-from .eventlog import write_event_log
-from .replicate import first_run, replicate
-from .scenario import ScenarioError, load_scenario
-
 
 def _emit(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def _load(path: str) -> Any:
+    from .scenario import ScenarioError, load_scenario
+
     try:
         return load_scenario(path)
     except ScenarioError as exc:
@@ -38,6 +37,9 @@ def simulate(
     scenario: str, replications: int, seed: int, out: str | None, workers: int | None
 ) -> None:
     """Simulate SCENARIO (YAML or JSON) and print KPIs with 95% confidence intervals."""
+    from .eventlog import write_event_log
+    from .replicate import first_run, replicate
+
     sc = _load(scenario)
     summary = replicate(sc, replications, seed, workers)
     if out:
@@ -136,6 +138,8 @@ def calibrate(
     """Write a scenario calibrated from the hall's event log, and check it by replay."""
     import yaml
 
+    from queue_engine.domain.errors import DomainError
+
     from .calibrate import calibrate as fit
     from .calibrate import replay_check
 
@@ -165,14 +169,14 @@ def _history(
 ) -> tuple[Any, Any]:
     """The event frame (from the file or the database) and the hall's configuration if known."""
     from analytics.load import read_events_csv, read_events_db
-    from hall_app.config import Settings
+    from queue_engine.adapters.environment import database_url
     from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 
     if events_csv is not None:
         events = read_events_csv(events_csv)
         events = events.loc[events["hall"] == hall_code].reset_index(drop=True)
         return events, None
-    db = Database(Settings.from_env().database_url)
+    db = Database(database_url())
     try:
         with UnitOfWork(db, write=False) as uow:
             config = db.hall_config(uow.conn, hall_code)[1]
@@ -181,6 +185,3 @@ def _history(
         return read_events_db(db, hall_code, start, end), config
     finally:
         db.dispose()
-
-
-COMMANDS = (simulate, staff, calibrate, demo)

@@ -8,12 +8,12 @@ booking's insert: on PostgreSQL the row lock makes concurrent bookings of one sl
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, Table, and_, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from queue_engine.adapters.orm import (
     AppointmentRow,
@@ -53,7 +53,7 @@ def save_settings(conn: Connection, hall_id: int, value: AppointmentSettings) ->
 
 
 def _ensure_counter(conn: Connection, hall_id: int, service: str, start: datetime) -> None:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    dialect: Any = importlib.import_module(f"sqlalchemy.dialects.{conn.dialect.name}")
     conn.execute(
         dialect.insert(C)
         .values(hall_id=hall_id, service=service, slot_start=start, booked=0)

@@ -7,6 +7,7 @@ updated only if nobody changed them in between; numbers come from an atomic coun
 from __future__ import annotations
 
 import functools
+import importlib
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from queue_engine.adapters.orm import (
@@ -303,8 +303,11 @@ _SAVE_TICKET = Prepared(
 )
 
 
-def _counter_upsert(dialect: Any) -> Any:
-    return (
+@functools.cache
+def _counter_upsert(dialect_name: str) -> Prepared:
+    """Built once per database kind, when first needed (its dialect is imported by then)."""
+    dialect: Any = importlib.import_module(f"sqlalchemy.dialects.{dialect_name}")
+    return Prepared(
         dialect.insert(TicketCounterRow.__table__)
         .values(
             hall_id=bindparam("hall"),
@@ -320,15 +323,9 @@ def _counter_upsert(dialect: Any) -> Any:
     )
 
 
-_NEXT_SEQ = {
-    "postgresql": Prepared(_counter_upsert(postgresql)),
-    "sqlite": Prepared(_counter_upsert(sqlite)),
-}
-
-
 def next_seq(conn: Connection, hall_id: int, prefix: str, day: date) -> int:
     """Atomically take the next number for (hall, prefix, day): one upsert, row-locked."""
-    stmt = _NEXT_SEQ[conn.dialect.name]
+    stmt = _counter_upsert(conn.dialect.name)
     row = stmt.first(conn, {"hall": hall_id, "prefix": prefix, "day": day})
     assert row is not None  # an upsert with RETURNING always returns its row
     return int(row[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -22,7 +23,10 @@ class StaffUser:
     display_name: str
 
 
-_DUMMY_HASH = hash_password("not a real password 0", salt=b"0" * 16)
+@functools.cache
+def _dummy_hash() -> str:
+    """Hashed on first need, not at import: every ``hall`` command imports this module."""
+    return hash_password("not a real password 0", salt=b"0" * 16)
 
 
 def find_user(conn: Connection, username: str) -> StaffUser | None:
@@ -43,7 +47,7 @@ def authenticate(conn: Connection, username: str, password: str) -> StaffUser | 
         select(UserRow.password_hash).where(UserRow.username == username, UserRow.active.is_(True))
     ).first()
     if row is None:
-        verify_password(password, _DUMMY_HASH)  # same work for unknown names: no timing oracle
+        verify_password(password, _dummy_hash())  # same work for unknown names: no timing oracle
         return None
     if not verify_password(password, row[0]):
         return None

@@ -163,3 +163,62 @@ def test_events_export_writes_the_spec_columns_in_the_halls_time(
         main, ["events", "export", "--hall", "NOPE", "--out", str(out)], env=cli_env
     )
     assert unknown.exit_code == 2 and "error:" in unknown.output
+
+
+def _modules_after(code: str, env: dict[str, str] | None = None) -> set[str]:
+    """The top-level packages a fresh interpreter has imported after running ``code``."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    report = "import json, sys; print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    done = subprocess.run(
+        [sys.executable, "-c", f"{code}\n{report}"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=True,
+    )
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+HEAVY = {"hall_app", "flask", "pandas", "numpy", "scipy", "matplotlib", "simpy"}
+RUN_HALL = "from hall_cli import main\ntry:\n    main({args!r})\nexcept SystemExit:\n    pass"
+
+
+def test_hall_help_and_user_add_import_only_what_they_need(cli_env: dict[str, str]) -> None:
+    assert CliRunner().invoke(main, ["init"], env=cli_env).exit_code == 0
+    helped = _modules_after(RUN_HALL.format(args=["--help"]))
+    assert not helped & (HEAVY | {"sqlalchemy", "queue_engine"})
+    args = ["user", "add", "--username", "li.na", "--password", "Window-7-ok", "--role", "clerk"]
+    added = _modules_after(RUN_HALL.format(args=args), cli_env)
+    assert "sqlalchemy" in added and not added & HEAVY
+
+
+def test_the_help_of_hall_names_each_lazy_command_as_the_command_does() -> None:
+    import click
+
+    from hall_cli import LAZY_COMMANDS, LazyGroup
+
+    assert isinstance(main, LazyGroup)
+    for name, (_, help_line) in LAZY_COMMANDS.items():
+        command = main.get_command(click.Context(main), name)
+        assert command is not None and command.help is not None, name
+        assert command.help.split("\n\n")[0].strip() == help_line, name
+
+
+def test_the_planner_never_imports_the_web_app() -> None:
+    """Not at the top of a module, not inside a function: the planner runs without a server."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "simulations"
+    for path in root.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            assert not any(n.split(".")[0] == "hall_app" for n in names), (path.name, names)

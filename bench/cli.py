@@ -12,10 +12,11 @@ writes the bytecode caches, as a user's second call finds them):
 - ``hall kpis EVENTS.csv`` on a small event log (one simulated morning of a three-window hall).
 
 "before" runs the same commands in the tree of ``--ref`` (default: ``BEFORE``, the last commit
-with the eager command line), unpacked with ``git archive`` and put first on ``PYTHONPATH`` so that this
-environment's interpreter and packages run that commit's code; "after" runs this checkout's
-``hall`` entry point. Runs alternate between the two so that noise on a shared machine hits both
-alike; ``python -c pass`` is measured in the same rounds to show how busy the machine was.
+with the eager command line), unpacked with ``git archive`` and put first on ``PYTHONPATH`` so
+that this environment's interpreter and packages run that commit's code; "after" runs this
+checkout's ``hall`` entry point. Runs alternate between the two so that noise on a shared
+machine hits both alike; ``python -c pass`` is measured in the same rounds to show how busy the
+machine was.
 """
 
 from __future__ import annotations

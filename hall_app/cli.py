@@ -14,7 +14,7 @@ from queue_engine.adapters.event_csv import write_csv
 from queue_engine.adapters.repository import events_between
 from queue_engine.adapters.setup import add_user, create_hall
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.domain.accounts import parse_role
+from queue_engine.domain.access import parse_role
 from queue_engine.domain.clock import SystemClock
 from queue_engine.domain.errors import DomainError
 from queue_engine.seed import DEMO_USERS, demo_hall
@@ -136,6 +136,7 @@ def serve(host: str, port: int, server: str | None, threads: int | None) -> None
         run_gunicorn(host, port, threads or int(os.environ.get("HALL_THREADS") or 200))
         return
     app = create_app()
+    app.extensions["hall_live"].ensure_refresher()  # live figures and the periodic jobs
     socketio.run(
         app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False
     )
@@ -159,7 +160,7 @@ def appointments_sweep() -> None:
     from queue_engine.services.appointments import AppointmentDesk
     from queue_engine.services.tickets import QueueEngine
 
-    from .booking import pii_pepper
+    from .config import pii_pepper
 
     settings = Settings.from_env()
     db = Database(settings.database_url)

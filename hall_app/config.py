@@ -7,6 +7,7 @@ its secrets come from the environment: the session/token key and the key of the 
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,3 +110,26 @@ class Settings:
             raise ConfigError("HALL_PII_PEPPER and HALL_SECRET_KEY must differ")
         if self.database_url.startswith("sqlite"):
             raise ConfigError("HALL_ENV=production needs HALL_DATABASE_URL of a PostgreSQL server")
+
+
+def instance_secret(instance: Path, name: str, configured: str | None = None) -> str:
+    """A secret from the environment, else a random one kept in the instance folder.
+
+    The file is shared by the processes of one machine, so they sign and hash alike.
+    """
+    if configured:
+        return configured
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / name
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def pii_pepper(instance: Path) -> bytes:
+    """The key of ID and phone hashes: ``HALL_PII_PEPPER``, else a file in the instance folder.
+
+    It is not the session secret, so rotating that secret keeps people recognisable.
+    """
+    return instance_secret(instance, "pii_pepper", os.environ.get("HALL_PII_PEPPER")).encode()

@@ -15,14 +15,13 @@ from flask import render_template
 from flask_babel import gettext
 from pydantic import BaseModel, Field
 
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Role
 from simulations.replicate import replicate
 from simulations.scenario import Scenario, ScenarioError, loads_scenario
 from simulations.staffing import staff
 
 from .api.schemas import Strict
-from .auth import issue_token, require_roles
-from .pages.access import signed_in_user, staff_page
+from .auth import issue_token, require_roles, signed_in_user
 from .pages.i18n import common_strings
 from .pages.routes import pages
 
@@ -132,7 +131,7 @@ def example() -> dict[str, Any]:
 
 
 @pages.get("/planner")
-@staff_page(*PLANNERS)
+@require_roles(*PLANNERS)
 def planner_page() -> str:
     """Edit a scenario, run it, and see the staffing plan and charts."""
     user = signed_in_user()

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from queue_engine.adapters.repository import StoredEvent
+from queue_engine.domain.events import StoredEvent
 from queue_engine.domain.model import HallConfig, Ticket, WaitEstimate, WindowStatus
 from queue_engine.services.tickets import ServiceQueue, TicketView
 

@@ -10,26 +10,25 @@ from __future__ import annotations
 
 from flask import abort
 
-from queue_engine.adapters.staff_store import StaffUser
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Actor, Role
 from queue_engine.services.admin import evaluator_binding
 
-from ..state import hall_state
+from ..state import hall_services
 
 
-def check_evaluator(user: StaffUser, window_id: int) -> None:
+def check_evaluator(user: Actor, window_id: int) -> None:
     """403 when a kiosk account may not be this window's evaluator screen."""
     if user.role is not Role.KIOSK:
         return
-    device, own = evaluator_binding(hall_state().db, window_id, user.username)
+    device, own = evaluator_binding(hall_services().db, window_id, user.username)
     if own is not None and own != window_id:
         abort(403)
     if device is not None and device != user.username:
         abort(403)
 
 
-def evaluator_window(user: StaffUser) -> int | None:
+def evaluator_window(user: Actor) -> int | None:
     """The window whose evaluator this account is, if it is bound to one."""
     if user.role is not Role.KIOSK:
         return None
-    return evaluator_binding(hall_state().db, 0, user.username)[1]
+    return evaluator_binding(hall_services().db, 0, user.username)[1]

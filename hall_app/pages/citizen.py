@@ -7,9 +7,8 @@ import qrcode.image.svg
 from flask import Response, make_response, render_template, url_for
 from flask_babel import gettext
 
-from ..booking import booking
 from ..serialize import view_json
-from ..state import hall_state
+from ..state import hall_services
 from .i18n import common_strings, hall_name
 from .routes import pages
 
@@ -17,7 +16,7 @@ from .routes import pages
 @pages.get("/t/<ticket_id>")
 def ticket_page(ticket_id: str) -> Response:
     """Public: ticket ids are unguessable, and a ticket carries no personal data."""
-    engine = hall_state().engine
+    engine = hall_services().engine
     view = engine.ticket(ticket_id)
     config = engine.hall_config(view.ticket.hall)
     ticket = view_json(view, config)
@@ -27,7 +26,7 @@ def ticket_page(ticket_id: str) -> Response:
         "ticket_url": url_for("api.get_ticket", ticket_id=ticket_id),
         "cancel_url": url_for("api.cancel", ticket_id=ticket_id),
         "evaluation_url": url_for("api.evaluate", ticket_id=ticket_id),
-        "rated": booking().ratings.is_rated(ticket_id),
+        "rated": hall_services().evaluations.is_rated(ticket_id),
         "scores": score_labels(),
         "strings": {**common_strings(), **citizen_strings()},
     }
@@ -47,7 +46,7 @@ def ticket_page(ticket_id: str) -> Response:
 @pages.get("/t/<ticket_id>/qr.svg")
 def ticket_qr(ticket_id: str) -> Response:
     """The QR code printed on the slip: the absolute address of the ticket's page."""
-    hall_state().engine.ticket(ticket_id)  # 404 for unknown tickets
+    hall_services().engine.ticket(ticket_id)  # 404 for unknown tickets
     target = url_for("pages.ticket_page", ticket_id=ticket_id, _external=True)
     image = qrcode.make(
         target,

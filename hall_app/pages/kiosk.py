@@ -7,23 +7,22 @@ from typing import Any
 from flask import Response, make_response, render_template, url_for
 from flask_babel import gettext
 
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Role
 
-from ..auth import issue_token
+from ..auth import issue_token, require_hall, require_roles, signed_in_user
 from ..serialize import queue_json
-from ..state import hall_state
-from .access import require_hall, signed_in_user, staff_page
+from ..state import hall_services
 from .i18n import common_strings, hall_name, service_name, zone_label
 from .routes import pages
 
 
 @pages.get("/kiosk/<hall>")
-@staff_page(Role.KIOSK)
+@require_roles(Role.KIOSK)
 def kiosk(hall: str) -> Response:
     """A kiosk of ``hall``; its API token is issued now and lives only in this page."""
     user = signed_in_user()
-    require_hall(user, hall)
-    engine = hall_state().engine
+    require_hall(hall)
+    engine = hall_services().engine
     config = engine.hall_config(hall)
     services = [queue_json(q, config) for q in engine.queues(hall)]
     notice = config.notice

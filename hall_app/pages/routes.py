@@ -18,7 +18,7 @@ from queue_engine.domain.errors import DomainError
 
 from ..auth import current_user
 from ..errors import status_for
-from ..state import hall_state
+from ..state import hall_services
 from .halls import list_halls
 from .i18n import LANG_COOKIE, LANG_PARAMS, page_lang
 
@@ -91,7 +91,7 @@ def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
 @pages.get("/")
 def landing() -> str:
     """Every hall with its pages: kiosk, clerk console, API documentation."""
-    engine = hall_state().engine
+    engine = hall_services().engine
     halls = list_halls()
     waiting = {h.code: sum(q.waiting for q in engine.queues(h.code)) for h in halls}
     return render_template("pages/landing.html", halls=halls, waiting=waiting, user=current_user())

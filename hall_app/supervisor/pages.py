@@ -7,13 +7,13 @@ from typing import Any
 from flask import Blueprint, Response, make_response, render_template, url_for
 from flask_babel import gettext
 
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Role
 from queue_engine.domain.alerts import AlertKind
 
-from ..auth import issue_token
-from ..pages.access import home_hall, require_hall, signed_in_user, staff_page
+from ..auth import issue_token, require_hall, require_roles, signed_in_user
+from ..pages.access import home_hall
 from ..pages.i18n import common_strings, hall_name, window_state_labels
-from ..state import hall_state
+from ..state import hall_services
 
 supervisor_pages = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 
@@ -42,13 +42,13 @@ def _no_store(body: str) -> Response:
 def _page_hall(hall: str | None) -> tuple[Any, Any]:
     user = signed_in_user()
     code = hall or home_hall(user)
-    require_hall(user, code)
-    return user, hall_state().engine.hall_config(code)
+    require_hall(code)
+    return user, hall_services().engine.hall_config(code)
 
 
 @supervisor_pages.get("/")
 @supervisor_pages.get("/<string:hall>")
-@staff_page(Role.SUPERVISOR)
+@require_roles(Role.SUPERVISOR)
 def dashboard(hall: str | None = None) -> Response:
     """The live dashboard: windows, queues, today's KPIs and charts, the alert feed."""
     user, config = _page_hall(hall)
@@ -102,7 +102,7 @@ def dashboard_strings() -> dict[str, Any]:
 
 
 @supervisor_pages.get("/<string:hall>/thresholds")
-@staff_page(Role.SUPERVISOR)
+@require_roles(Role.SUPERVISOR)
 def thresholds(hall: str) -> Response:
     """The alert thresholds of a hall: supervisors read them, administrators change them."""
     user, config = _page_hall(hall)

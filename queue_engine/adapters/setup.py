@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from queue_engine.adapters.orm import HallRow, ServiceRow, UserRow, WindowRow, WindowSkillRow
-from queue_engine.domain.accounts import Role, check_password, check_username, hash_password
+from queue_engine.domain.access import Role
+from queue_engine.domain.accounts import check_password, check_username, hash_password
 from queue_engine.domain.errors import Conflict, NotFound
 from queue_engine.seed import HallSpec
 

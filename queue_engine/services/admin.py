@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -35,21 +34,17 @@ from queue_engine.adapters.orm import (
     WindowSkillRow,
 )
 from queue_engine.adapters.repository import dispatch_rules_from, no_show_rule_from
-from queue_engine.adapters.staff_store import CURRENT_AUDIT, record_audit
+from queue_engine.adapters.staff_store import record_audit
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.domain.accounts import (
-    Role,
-    check_password,
-    check_username,
-    hash_password,
-    parse_role,
-)
+from queue_engine.domain.access import Actor, Role, has_role, may_read, may_write, parse_role
+from queue_engine.domain.accounts import check_password, check_username, hash_password
 from queue_engine.domain.appointments import AppointmentSettings, ServiceSlots
 from queue_engine.domain.clock import Clock, SystemClock
 from queue_engine.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from queue_engine.domain.hours import OpeningHours
 from queue_engine.domain.model import NoShowRule, Service
 from queue_engine.domain.policy import DispatchRules
+from queue_engine.services.desk import Desk
 
 Data = dict[str, Any]
 Listener = Callable[[str], None]
@@ -60,29 +55,7 @@ APPOINTMENT_FIELDS = tuple(
 )
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who changes the configuration: a signed-in admin, or the command line."""
-
-    username: str
-    role: Role
-    hall: str | None = None  # None: every hall
-    remote_addr: str = ""
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
-
-
-def may_read(actor: Actor, hall: str) -> bool:
-    return actor.role in (Role.ADMIN, Role.SUPERVISOR) and actor.hall in (None, hall)
-
-
-def may_write(actor: Actor, hall: str) -> bool:
-    return actor.is_admin and actor.hall in (None, hall)
-
-
-class AdminDesk:
+class AdminDesk(Desk):
     """Reads and changes of halls, services, windows, rules and users, each audited."""
 
     def __init__(self, db: Database, clock: Clock | None = None) -> None:
@@ -139,7 +112,7 @@ class AdminDesk:
             return _windows_data(uow.session, hall.id, with_state=True)
 
     def users(self, actor: Actor) -> list[Data]:
-        if actor.role not in (Role.ADMIN, Role.SUPERVISOR):
+        if not has_role(actor, Role.SUPERVISOR):
             raise Forbidden("only administrators and supervisors see staff accounts")
         with UnitOfWork(self.db, write=False) as uow:
             rows = uow.session.execute(
@@ -296,7 +269,7 @@ class AdminDesk:
             after = _user_data(user, hall)
             self._audit(uow, actor, "admin.user.create", _user_target(username, hall), None, after)
             uow.commit()
-            _recorded()
+            self._recorded()
         return after
 
     def update_user(self, actor: Actor, username: str, data: Mapping[str, Any]) -> Data:
@@ -323,7 +296,7 @@ class AdminDesk:
             target = _user_target(username, new_hall)
             self._audit(uow, actor, "admin.user.update", target, before, after)
             uow.commit()
-            _recorded()
+            self._recorded()
         return after
 
     def reset_password(self, actor: Actor, username: str, password: str) -> None:
@@ -337,7 +310,7 @@ class AdminDesk:
             # Neither the old nor the new password (or hash) goes into the log.
             self._audit(uow, actor, "admin.user.password", target, None, {"password": "reset"})
             uow.commit()
-            _recorded()
+            self._recorded()
 
     # -- the whole configuration -----------------------------------------------------------
 
@@ -377,7 +350,7 @@ class AdminDesk:
     def _writing(self) -> Iterator[UnitOfWork]:
         """A unit of work for a change; a unique key taken meanwhile is a 409, not a 500."""
         try:
-            with UnitOfWork(self.db) as uow:
+            with self.unit() as uow:
                 yield uow
         except IntegrityError:
             raise Conflict(
@@ -404,7 +377,7 @@ class AdminDesk:
         )
         self._audit(uow, actor, action, target, before, after)
         uow.commit()
-        _recorded()
+        self._recorded()
         code = hall.code
         uow.after_exit(lambda: self._notify(code))
 
@@ -425,19 +398,17 @@ class AdminDesk:
             action,
             target,
             {"before": before, "after": after},
-            actor.remote_addr,
+            self.audit.remote_addr if self.audit is not None else "",
         )
+
+    def _recorded(self) -> None:
+        """The detailed record just committed is the request's audit record (no generic one)."""
+        if self.audit is not None:
+            self.audit.recorded = True
 
     def _notify(self, hall: str) -> None:
         for listener in self._listeners:
             listener(hall)
-
-
-def _recorded() -> None:
-    """The detailed record just committed is the request's audit record (no generic one)."""
-    entry = CURRENT_AUDIT.get()
-    if entry is not None:
-        entry.recorded = True
 
 
 # ---- rows ---------------------------------------------------------------------------------

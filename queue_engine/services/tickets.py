@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -42,10 +42,11 @@ from queue_engine.domain.model import (
     WindowStatus,
 )
 from queue_engine.domain.policy import Candidate, choose_next, dispatch_sequence, queue_order
+from queue_engine.services.bus import MessageBus
+from queue_engine.services.desk import Desk
 
 log = logging.getLogger(__name__)
 
-Subscriber = Callable[[Sequence[repo.StoredEvent]], None]
 CALL_RETRIES = 50
 
 
@@ -90,35 +91,17 @@ class _Hall:
     config: HallConfig
 
 
-class QueueEngine:
+class QueueEngine(Desk):
     """Tickets and windows of every hall in one database."""
 
-    def __init__(self, db: Database, clock: Clock | None = None) -> None:
+    def __init__(
+        self, db: Database, clock: Clock | None = None, bus: MessageBus | None = None
+    ) -> None:
         self.db = db
         self.clock: Clock = clock or SystemClock()
-        self._subscribers: list[Subscriber] = []
+        self.bus = bus or MessageBus()
         # The open windows derived from the (briefly cached) window states, per hall.
         self._open: dict[int, tuple[object, HallConfig, list[OpenWindow]]] = {}
-
-    # -- plumbing ------------------------------------------------------------------------
-
-    def subscribe(self, subscriber: Subscriber) -> None:
-        """Call ``subscriber`` with the stored events of every committed command."""
-        self._subscribers.append(subscriber)
-
-    def _publish(self, events: Sequence[repo.StoredEvent]) -> None:
-        if not events:
-            return
-        for subscriber in self._subscribers:
-            try:
-                subscriber(events)
-            except Exception:  # a broken listener must never undo a committed change
-                log.exception("event subscriber %r failed", subscriber)
-
-    def commit(self, uow: UnitOfWork) -> None:
-        """Commit now; publish once the unit has let go of its connection and write lock."""
-        stored = uow.commit()
-        uow.after_exit(lambda: self._publish(stored))
 
     # -- tickets -------------------------------------------------------------------------
 
@@ -133,32 +116,27 @@ class QueueEngine:
         slot_start: datetime | None = None,
         check_hours: bool = True,
     ) -> TicketView:
-        """Like ``issue_ticket``, with the people ahead and the estimate given at issue."""
-        ticket = self.issue_ticket(
-            hall,
-            service,
-            channel,
-            priority,
-            idempotency_key=idempotency_key,
-            slot_start=slot_start,
-            check_hours=check_hours,
+        """Give a citizen the next number of ``service``, with the people ahead and the estimate.
+
+        A retry with the same ``idempotency_key`` gets the same ticket, in its current state.
+        """
+        ticket = self._issue_once(
+            hall, service, channel, priority, idempotency_key, slot_start, check_hours
         )
         if ticket.status is TicketStatus.WAITING and ticket.position is not None:
             return TicketView(ticket, ticket.position, ticket.estimate)
         return self.ticket(ticket.id)  # a retried key: its current state
 
-    def issue_ticket(
+    def _issue_once(
         self,
         hall: str,
         service: str,
-        channel: Channel | str = Channel.KIOSK,
-        priority: Priority | str = Priority.NONE,
-        *,
-        idempotency_key: str | None = None,
-        slot_start: datetime | None = None,
-        check_hours: bool = True,
+        channel: Channel | str,
+        priority: Priority | str,
+        idempotency_key: str | None,
+        slot_start: datetime | None,
+        check_hours: bool,
     ) -> Ticket:
-        """Give a citizen the next number of ``service``; retries with the same key get it again."""
         channel, priority = _parse_channel(channel), _parse_priority(priority)
         if idempotency_key is not None and not 0 < len(idempotency_key) <= 100:
             raise InvalidInput("Idempotency-Key must be 1 to 100 characters")
@@ -188,7 +166,7 @@ class QueueEngine:
         slot_start: datetime | None,
         check_hours: bool,
     ) -> Ticket:
-        with UnitOfWork(self.db) as uow:
+        with self.unit() as uow:
             hall_id, config = self.db.hall_config(uow.conn, hall)
             if key is not None:
                 existing = repo.ticket_by_idempotency_key(uow.conn, hall_id, key)
@@ -198,7 +176,7 @@ class QueueEngine:
             ticket = self.issue_in(
                 uow, hall_id, config, service_code, channel, priority, key, slot_start, check_hours
             )
-            self.commit(uow)
+            self.bus.commit(uow)
             return ticket
 
     def issue_in(
@@ -213,7 +191,10 @@ class QueueEngine:
         slot_start: datetime | None = None,
         check_hours: bool = True,
     ) -> Ticket:
-        """Issue a ticket inside an open unit of work (the caller commits with ``commit``)."""
+        """The issue step inside another command's unit of work (an appointment's check-in).
+
+        The caller commits it through the bus with the rest of its command.
+        """
         now = self.clock.now()
         service = config.service(service_code)
         # A disabled service takes no new tickets; bookings made before still check in.
@@ -400,7 +381,7 @@ class QueueEngine:
         *,
         needs_window: bool = True,
     ) -> Ticket:
-        with UnitOfWork(self.db) as uow:
+        with self.unit() as uow:
             row = repo.get_ticket_row(uow.conn, ticket_id)
             config = self.db.hall_config_by_id(uow.conn, row.hall_id)
             hall = _Hall(row.hall_id, config)
@@ -416,7 +397,7 @@ class QueueEngine:
             if window is not None and ticket.status not in ACTIVE_STATUSES:
                 window.current_ticket = None
                 repo.save_window(uow.conn, window)
-            self.commit(uow)
+            self.bus.commit(uow)
             return ticket
 
     # -- windows -------------------------------------------------------------------------
@@ -437,7 +418,7 @@ class QueueEngine:
         when somebody was faster, the candidates are read again (a bounded number of times).
         """
         for attempt in range(CALL_RETRIES):
-            with UnitOfWork(self.db) as uow:
+            with self.unit() as uow:
                 hall_id, config, window = self._window(uow, window_id)
                 _check_clerk(window, clerk)
                 window.require_ready_to_call()
@@ -465,7 +446,7 @@ class QueueEngine:
                     window.current_ticket = ticket.id
                     window.cycle_position = decision.next_cycle_position
                     repo.save_window(uow.conn, window)
-                    self.commit(uow)
+                    self.bus.commit(uow)
                     return ticket
                 if decision is None and not skipped:
                     return None  # nothing eligible (claims in flight elsewhere: look again)
@@ -474,7 +455,7 @@ class QueueEngine:
 
     def recall(self, window_id: int, clerk: str | None = None) -> Ticket:
         """Announce the window's called ticket again."""
-        with UnitOfWork(self.db) as uow:
+        with self.unit() as uow:
             _, config, window = self._window(uow, window_id)
             _check_clerk(window, clerk)
             if window.current_ticket is None:
@@ -483,7 +464,7 @@ class QueueEngine:
             ticket = repo.ticket_from_row(row, config)
             uow.record(ticket.recall(self.clock.now()))
             repo.save_ticket_or_conflict(uow.conn, ticket, row.version)
-            self.commit(uow)
+            self.bus.commit(uow)
             return ticket
 
     def current_ticket(self, window_id: int) -> Ticket | None:
@@ -517,13 +498,13 @@ class QueueEngine:
         clerk: str | None,
         act: Callable[[WindowStatus, datetime], object],
     ) -> WindowStatus:
-        with UnitOfWork(self.db) as uow:
+        with self.unit() as uow:
             _, _, window = self._window(uow, window_id)
             _check_clerk(window, clerk)
             event = act(window, self.clock.now())
             uow.record(event)  # type: ignore[arg-type]
             repo.save_window(uow.conn, window)
-            self.commit(uow)
+            self.bus.commit(uow)
             return window
 
     # -- queues ----------------------------------------------------------------------------

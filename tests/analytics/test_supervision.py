@@ -12,13 +12,13 @@ from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.clock import FrozenClock
 from queue_engine.domain.errors import Conflict, InvalidInput
 from queue_engine.services.evaluations import EvaluationDesk
-from queue_engine.services.supervision import Supervision
+from queue_engine.services.supervision import SupervisionDesk
 from queue_engine.services.tickets import QueueEngine
 
 
 @pytest.fixture
-def supervision(engine: QueueEngine) -> Supervision:
-    return Supervision(engine)
+def supervision(engine: QueueEngine) -> SupervisionDesk:
+    return SupervisionDesk(engine)
 
 
 def wid(db: Database, number: int) -> int:
@@ -26,7 +26,7 @@ def wid(db: Database, number: int) -> int:
         return db.hall_config(uow.conn, "ZMD")[1].window_by_number(number).id
 
 
-def open_keys(s: Supervision) -> dict[str, str]:
+def open_keys(s: SupervisionDesk) -> dict[str, str]:
     s.evaluate("ZMD")
     return {a.key: a.severity for a in s.open_alerts("ZMD")}
 
@@ -40,7 +40,7 @@ def alert_events(db: Database) -> list[tuple[str, dict[str, object]]]:
 
 
 def test_waiting_too_long_raises_escalates_and_clears(
-    supervision: Supervision, engine: QueueEngine, clock: FrozenClock, db: Database
+    supervision: SupervisionDesk, engine: QueueEngine, clock: FrozenClock, db: Database
 ) -> None:
     w1 = wid(db, 1)
     engine.open_window(w1, "clerk01")
@@ -66,7 +66,7 @@ def test_waiting_too_long_raises_escalates_and_clears(
 
 
 def test_handling_too_long(
-    supervision: Supervision, engine: QueueEngine, clock: FrozenClock, db: Database
+    supervision: SupervisionDesk, engine: QueueEngine, clock: FrozenClock, db: Database
 ) -> None:
     w1 = wid(db, 1)
     engine.open_window(w1, "clerk01")
@@ -82,7 +82,7 @@ def test_handling_too_long(
 
 
 def test_paused_too_long(
-    supervision: Supervision, engine: QueueEngine, clock: FrozenClock, db: Database
+    supervision: SupervisionDesk, engine: QueueEngine, clock: FrozenClock, db: Database
 ) -> None:
     w1 = wid(db, 1)
     engine.open_window(w1, "clerk01")
@@ -96,7 +96,7 @@ def test_paused_too_long(
 
 
 def test_idle_window_with_eligible_tickets_then_queue_too_long(
-    supervision: Supervision, engine: QueueEngine, clock: FrozenClock, db: Database
+    supervision: SupervisionDesk, engine: QueueEngine, clock: FrozenClock, db: Database
 ) -> None:
     w1 = wid(db, 1)
     engine.open_window(w1, "clerk01")
@@ -117,7 +117,7 @@ def test_idle_window_with_eligible_tickets_then_queue_too_long(
 
 
 def test_scheduled_window_not_open_and_threshold_change_audited(
-    supervision: Supervision, engine: QueueEngine, db: Database
+    supervision: SupervisionDesk, engine: QueueEngine, db: Database
 ) -> None:
     assert not any(k.startswith("not_open") for k in open_keys(supervision))
     supervision.update_settings("ZMD", {"hall": {"scheduled_windows": [3]}}, "admin")
@@ -136,7 +136,7 @@ def test_scheduled_window_not_open_and_threshold_change_audited(
 
 
 def test_bad_review_then_overdue_case(
-    supervision: Supervision, engine: QueueEngine, clock: FrozenClock, db: Database
+    supervision: SupervisionDesk, engine: QueueEngine, clock: FrozenClock, db: Database
 ) -> None:
     w1 = wid(db, 1)
     engine.open_window(w1, "clerk01")
@@ -155,7 +155,7 @@ def test_bad_review_then_overdue_case(
 
 
 def test_window_day_counts_calls_no_shows_and_recalls(
-    supervision: Supervision, engine: QueueEngine, db: Database
+    supervision: SupervisionDesk, engine: QueueEngine, db: Database
 ) -> None:
     w1 = wid(db, 1)
     engine.open_window(w1, "clerk01")
@@ -172,7 +172,7 @@ def test_window_day_counts_calls_no_shows_and_recalls(
 
 
 def test_acknowledge_with_a_note(
-    supervision: Supervision, engine: QueueEngine, clock: FrozenClock, db: Database
+    supervision: SupervisionDesk, engine: QueueEngine, clock: FrozenClock, db: Database
 ) -> None:
     w1 = wid(db, 1)
     engine.open_window(w1, "clerk01")

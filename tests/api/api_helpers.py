@@ -12,7 +12,7 @@ from sqlalchemy import update
 from hall_app import create_app
 from queue_engine.adapters.orm import HallRow
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Role
 from queue_engine.domain.clock import FrozenClock
 
 API = "/api/v1"

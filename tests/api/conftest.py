@@ -20,8 +20,7 @@ from flask.testing import FlaskClient
 
 from hall_app.auth import issue_token
 from hall_app.live import LivePublisher
-from hall_app.state import hall_state
-from queue_engine.adapters.staff_store import find_user
+from hall_app.state import hall_services
 from queue_engine.adapters.unit_of_work import Database
 from queue_engine.domain.clock import FrozenClock
 
@@ -65,8 +64,7 @@ def token(app: Any) -> Callable[[str], str]:
     @functools.cache
     def make(username: str) -> str:
         with app.test_request_context():
-            with hall_state().reader() as conn:
-                user = find_user(conn, username)
+            user = hall_services().accounts.find(username)
             assert user is not None, username
             return issue_token(user)
 

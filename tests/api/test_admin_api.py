@@ -20,10 +20,10 @@ from hall_app.extensions import socketio
 from queue_engine.adapters.orm import AuditRow, HallRow
 from queue_engine.adapters.setup import add_user
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Actor, Role
 from queue_engine.domain.clock import FrozenClock
 from queue_engine.domain.errors import Conflict, Forbidden, InvalidInput
-from queue_engine.services.admin import Actor, AdminDesk
+from queue_engine.services.admin import AdminDesk
 
 ADMIN = f"{API}/admin"
 Auth = Callable[[str], dict[str, str]]

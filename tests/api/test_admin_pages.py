@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from hall_app.admin.cli import load_yaml
 from queue_engine.adapters.setup import add_user, create_hall
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Role
 from queue_engine.domain.clock import FrozenClock
 from queue_engine.seed import demo_hall
 

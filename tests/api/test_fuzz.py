@@ -26,8 +26,8 @@ from schemathesis.checks import not_a_server_error
 from hall_app.auth import issue_token
 from hall_app.live import LivePublisher
 from queue_engine.adapters.setup import add_user, create_hall
-from queue_engine.adapters.staff_store import StaffUser
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+from queue_engine.domain.access import Actor
 from queue_engine.domain.clock import FrozenClock
 from queue_engine.seed import demo_hall
 
@@ -57,7 +57,7 @@ def fuzz_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) ->
         app = make_app(url, clock)
         client = app.test_client()
         with app.test_request_context():
-            clerk = issue_token(StaffUser("clerk10", STAFF["clerk10"][1], "ZMD", "clerk10"))
+            clerk = issue_token(Actor("clerk10", STAFF["clerk10"][1], "ZMD", "clerk10"))
         tickets = []
         for service in ("SOCIAL", "SOCIAL", "TAX", "ENT"):
             body = {"service": service, "channel": "app"}
@@ -80,7 +80,7 @@ def fuzz_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture(scope="module")
 def admin_headers(fuzz_app: Any) -> dict[str, str]:
     with fuzz_app.test_request_context():
-        token = issue_token(StaffUser("admin", STAFF["admin"][1], "ZMD", "admin"))
+        token = issue_token(Actor("admin", STAFF["admin"][1], "ZMD", "admin"))
     return {"Authorization": f"Bearer {token}"}
 
 

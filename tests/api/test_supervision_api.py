@@ -154,15 +154,15 @@ def test_alerts_go_live_to_supervisors_only(
 def test_timer_and_engine_events_evaluate_alerts(
     app: Any, hall: Hall, clock: FrozenClock, client: FlaskClient, auth: Auth
 ) -> None:
-    desk = app.extensions["supervisor_desk"]
+    services = app.extensions["hall"]
     hall.open(10, "clerk10")
     hall.window_post(10, "pause", "clerk10", json={"reason": "会议"})
     clock.advance(minutes=15)
-    desk.tick()  # the first tick is a full one
-    assert "paused_long:10" in {a.key for a in desk.supervision.open_alerts("ZMD")}
+    services.run_jobs()  # the first tick is a full one
+    assert "paused_long:10" in {a.key for a in services.supervision.open_alerts("ZMD")}
     hall.window_post(10, "resume", "clerk10")  # an engine event marks the hall…
-    desk.tick()  # …and the next tick looks at it, timer or not
-    assert desk.supervision.open_alerts("ZMD") == []
+    services.run_jobs()  # …and the next tick looks at it, timer or not
+    assert services.supervision.open_alerts("ZMD") == []
 
 
 def test_board_and_figures(client: FlaskClient, auth: Auth, hall: Hall) -> None:

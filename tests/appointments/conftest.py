@@ -16,8 +16,7 @@ from api_helpers import SECRET, Hall, add_staff, make_app
 
 from hall_app.auth import issue_token
 from hall_app.live import LivePublisher
-from hall_app.state import hall_state
-from queue_engine.adapters.staff_store import find_user
+from hall_app.state import hall_services
 from queue_engine.adapters.unit_of_work import Database
 from queue_engine.domain.clock import FrozenClock
 
@@ -56,8 +55,7 @@ def client(app: Any) -> FlaskClient:
 def auth(app: Any) -> Callable[[str], dict[str, str]]:
     def make(username: str) -> dict[str, str]:
         with app.test_request_context():
-            with hall_state().reader() as conn:
-                user = find_user(conn, username)
+            user = hall_services().accounts.find(username)
             assert user is not None
             return {"Authorization": f"Bearer {issue_token(user)}"}
 

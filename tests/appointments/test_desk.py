@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from queue_engine.adapters.orm import AppointmentRow, EventRow, SlotCounterRow
 from queue_engine.adapters.setup import add_user
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Role
 from queue_engine.domain.appointments import AppointmentSettings, AppointmentStatus
 from queue_engine.domain.clock import FrozenClock
 from queue_engine.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -235,7 +235,7 @@ def test_a_checked_in_appointment_whose_slot_began_is_called_before_earlier_walk
     desk: AppointmentDesk, engine: QueueEngine, clock: FrozenClock, db: Database
 ) -> None:
     appointment = book(desk, 1, hhmm="10:30")
-    walk_ins = [engine.issue_ticket("ZMD", "SOCIAL") for _ in range(3)]
+    walk_ins = [engine.issue("ZMD", "SOCIAL").ticket for _ in range(3)]
     clock.advance(minutes=5)
     checked = desk.check_in(appointment.code)
     with UnitOfWork(db, write=False) as uow:
@@ -260,7 +260,7 @@ def test_a_rating_is_taken_once_after_finish_and_a_bad_one_opens_a_case(
     engine.open_window(window, "clerk10")
     tickets = []
     for _ in range(3):
-        ticket = engine.issue_ticket("ZMD", "SOCIAL")
+        ticket = engine.issue("ZMD", "SOCIAL").ticket
         called = engine.call_next(window)
         assert called is not None
         with pytest.raises(Conflict):
@@ -303,7 +303,7 @@ def test_unfinished_cases_become_overdue_after_the_deadline(
     with UnitOfWork(db, write=False) as uow:
         window = db.hall_config(uow.conn, "ZMD")[1].window_by_number(10).id
     engine.open_window(window, "clerk10")
-    engine.issue_ticket("ZMD", "SOCIAL")
+    engine.issue("ZMD", "SOCIAL")
     ticket = engine.call_next(window)
     assert ticket is not None
     engine.finish(engine.start(ticket.id).id)

@@ -68,7 +68,7 @@ def window_id(db: Database, number: int = 10) -> int:
 
 
 def walk_ins(engine: QueueEngine, count: int) -> list[Ticket]:
-    return [engine.issue_ticket("ZMD", "SOCIAL") for _ in range(count)]
+    return [engine.issue("ZMD", "SOCIAL").ticket for _ in range(count)]
 
 
 def call(engine: QueueEngine, window: int) -> Ticket:
@@ -90,7 +90,7 @@ def notifier() -> RecordingNotifier:
 def desk(engine: QueueEngine, notifier: RecordingNotifier) -> AppointmentDesk:
     """A desk with the recording notifier, "your turn is near" subscribed as the app does."""
     desk = AppointmentDesk(engine, PEPPER, notifier)
-    engine.subscribe(TurnNotices(desk))
+    engine.bus.subscribe(TurnNotices(desk))
     return desk
 
 
@@ -207,7 +207,7 @@ def test_turn_near_is_sent_once_per_ticket_even_when_it_is_back_at_three(
     call(engine, window)
     assert [n.ticket_id for n in notifier.of(NoticeKind.TURN_NEAR)] == [tickets[4].id]
     # A priority ticket goes ahead of everybody: the last ticket has four ahead again …
-    elderly = engine.issue_ticket("ZMD", "SOCIAL", priority=Priority.ELDERLY)
+    elderly = engine.issue("ZMD", "SOCIAL", priority=Priority.ELDERLY).ticket
     assert engine.ticket(tickets[4].id).position == 4
     # … and is back at three once the priority ticket is called: no second message.
     assert call(engine, window).id == elderly.id
@@ -226,7 +226,7 @@ def test_turn_near_counts_only_the_called_tickets_service(
     desk: AppointmentDesk, notifier: RecordingNotifier, engine: QueueEngine, window: int
 ) -> None:
     social = walk_ins(engine, 2)
-    medical = [engine.issue_ticket("ZMD", "MEDICAL") for _ in range(5)]
+    medical = [engine.issue("ZMD", "MEDICAL").ticket for _ in range(5)]
     assert call(engine, window).id == social[0].id  # window 10 serves SOCIAL first
     assert notifier.of(NoticeKind.TURN_NEAR) == []  # one SOCIAL ticket left; MEDICAL unmoved
     assert call(engine, window).id == social[1].id
@@ -253,7 +253,7 @@ def test_an_appointment_ticket_is_told_by_its_masked_phone(
 def test_a_failing_gateway_never_fails_the_call(
     engine: QueueEngine, window: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    engine.subscribe(TurnNotices(AppointmentDesk(engine, PEPPER, FailingNotifier())))
+    engine.bus.subscribe(TurnNotices(AppointmentDesk(engine, PEPPER, FailingNotifier())))
     tickets = walk_ins(engine, 5)
     assert call(engine, window).id == tickets[0].id
     assert "notifier failed for a turn_near notice" in caplog.text
@@ -268,7 +268,7 @@ def test_the_log_notifier_writes_masked_phones_only(
     caplog.set_level(logging.DEBUG)
     desk = AppointmentDesk(engine, PEPPER)  # no notifier given: the log one
     assert isinstance(desk.notifier, LogNotifier)
-    engine.subscribe(TurnNotices(desk))
+    engine.bus.subscribe(TurnNotices(desk))
     appointment = book(desk, 5678, hhmm="10:30")
     walk_ins(engine, 4)
     desk.check_in(appointment.code)
@@ -321,8 +321,9 @@ def test_the_app_confirms_bookings_and_tells_the_turn_through_its_log_notifier(
     app: Any, hall: Hall, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    booking = app.extensions["booking"]
-    assert isinstance(booking.notifier, LogNotifier) and booking.desk.notifier is booking.notifier
+    booking = app.extensions["hall"]
+    assert isinstance(booking.notifier, LogNotifier)
+    assert booking.appointments.notifier is booking.notifier
     body = {
         "service": "SOCIAL",
         "date": "2026-11-26",
@@ -345,7 +346,7 @@ def test_the_app_confirms_bookings_and_tells_the_turn_through_its_log_notifier(
     assert near.ticket_id == tickets[4]["id"] and near.phone_masked is None
     assert hall.client.get(f"{API}/tickets/{tickets[4]['id']}").get_json()["position"] == 3
 
-    booking.chores(force=True)  # the 10:30 slot starts within the hour
+    booking.run_jobs(force=True)  # the 10:30 slot starts within the hour
     (reminder,) = [n for n in booking.notifier.sent if n.kind is NoticeKind.REMINDER]
     assert reminder.phone_masked == "139****5678"
     assert "13900005678" not in caplog.text and "139****5678" in caplog.text

@@ -25,7 +25,7 @@ from hall_app import create_app
 from queue_engine.adapters import setup as adapters_setup
 from queue_engine.adapters.setup import create_hall
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Role
 from queue_engine.seed import demo_hall
 
 # -- an app in this process (routes, JSON) ------------------------------------------------

@@ -56,11 +56,11 @@ def test_bounded_candidates_give_the_same_call_as_the_whole_queue(
     windows = [w.id for w in config.windows]
     services = [s.code for s in config.services if s.active]
     ids = [
-        engine.issue_ticket(
+        engine.issue(
             "ZMD",
             rng.choice(services),
             priority=rng.choice([Priority.NONE] * 4 + list(Priority)),
-        ).id
+        ).ticket.id
         for _ in range(160)
     ]
     day = config.business_date(clock.now())

@@ -72,7 +72,7 @@ def test_many_clerks_and_kiosks_never_share_lose_or_skip_a_ticket(
     def issuer(n: int) -> None:
         try:
             for i in range(TICKETS // ISSUERS):
-                t = engine.issue_ticket("CONC", "A" if (n + i) % 3 else "B")
+                t = engine.issue("CONC", "A" if (n + i) % 3 else "B").ticket
                 with lock:
                     issued.append(t.id)
         except BaseException as exc:
@@ -128,7 +128,7 @@ def test_concurrent_retries_with_one_idempotency_key_make_one_ticket(
     def retry() -> None:
         try:
             barrier.wait()
-            results.append(engine.issue_ticket("ZMD", "TAX", idempotency_key="kiosk-1:42").id)
+            results.append(engine.issue("ZMD", "TAX", idempotency_key="kiosk-1:42").ticket.id)
         except BaseException as exc:
             errors.append(exc)
 
@@ -142,7 +142,7 @@ def test_concurrent_retries_with_one_idempotency_key_make_one_ticket(
     with UnitOfWork(db, write=False) as uow:
         rows = uow.conn.execute(select(func.count()).select_from(TicketRow)).scalar_one()
     assert rows == 1
-    assert engine.issue_ticket("ZMD", "TAX").number == "E002"  # no number was burnt
+    assert engine.issue("ZMD", "TAX").ticket.number == "E002"  # no number was burnt
     assert_consistent(db)
 
 
@@ -175,7 +175,7 @@ def test_a_worker_killed_mid_work_loses_nothing_committed(db: Database, db_url: 
     assert sum(counts.values()) in (len(issued), len(issued) + 1)  # +1: committed, not printed
 
     # The hall carries on where the worker stopped: the next A number follows the last one.
-    survivor = QueueEngine(db).issue_ticket("CONC", "A", check_hours=False)
+    survivor = QueueEngine(db).issue("CONC", "A", check_hours=False).ticket
     assert survivor.seq == 1 + sum(1 for r in rows.values() if r.prefix == "A")
     assert_consistent(db)
 

@@ -56,18 +56,18 @@ def social(engine: QueueEngine, db: Database) -> int:
 def test_numbers_count_up_per_prefix_and_restart_each_business_day(
     engine: QueueEngine, clock: FrozenClock
 ) -> None:
-    first = engine.issue_ticket("ZMD", "SOCIAL")
-    second = engine.issue_ticket("ZMD", "SOCIAL")
-    other = engine.issue_ticket("ZMD", "REALTY")
+    first = engine.issue("ZMD", "SOCIAL").ticket
+    second = engine.issue("ZMD", "SOCIAL").ticket
+    other = engine.issue("ZMD", "REALTY").ticket
     assert (first.number, second.number, other.number) == ("F001", "F002", "C001")
     clock.advance(hours=15)  # 01:00 the next local day (17:00 UTC)
-    next_day = engine.issue_ticket("ZMD", "SOCIAL")
+    next_day = engine.issue("ZMD", "SOCIAL").ticket
     assert next_day.number == "F001"
     assert next_day.business_date == first.business_date + timedelta(days=1)
 
 
 def test_issue_stores_the_estimate_and_logs_it(engine: QueueEngine, db: Database) -> None:
-    ticket = engine.issue_ticket("ZMD", "SOCIAL", "kiosk", "elderly")
+    ticket = engine.issue("ZMD", "SOCIAL", "kiosk", "elderly").ticket
     assert ticket.estimate is not None
     assert 0 <= ticket.estimate.median_minutes <= ticket.estimate.p90_minutes
     (issued,) = events(db, ticket.id)
@@ -81,22 +81,22 @@ def test_issue_stores_the_estimate_and_logs_it(engine: QueueEngine, db: Database
 
 
 def test_the_same_idempotency_key_returns_the_same_ticket(engine: QueueEngine) -> None:
-    a = engine.issue_ticket("ZMD", "TAX", idempotency_key="kiosk-3:0001")
-    b = engine.issue_ticket("ZMD", "TAX", idempotency_key="kiosk-3:0001")
-    c = engine.issue_ticket("ZMD", "TAX", idempotency_key="kiosk-3:0002")
+    a = engine.issue("ZMD", "TAX", idempotency_key="kiosk-3:0001").ticket
+    b = engine.issue("ZMD", "TAX", idempotency_key="kiosk-3:0001").ticket
+    c = engine.issue("ZMD", "TAX", idempotency_key="kiosk-3:0002").ticket
     assert a.id == b.id and a.number == b.number == "E001"
     assert c.number == "E002"
 
 
 def test_bad_input_is_a_domain_error(engine: QueueEngine) -> None:
     with pytest.raises(NotFound):
-        engine.issue_ticket("ZMD", "NOPE")
+        engine.issue("ZMD", "NOPE")
     with pytest.raises(NotFound):
-        engine.issue_ticket("XXX", "SOCIAL")
+        engine.issue("XXX", "SOCIAL")
     with pytest.raises(InvalidInput):
-        engine.issue_ticket("ZMD", "SOCIAL", channel="fax")
+        engine.issue("ZMD", "SOCIAL", channel="fax")
     with pytest.raises(InvalidInput):
-        engine.issue_ticket("ZMD", "SOCIAL", priority="vip")
+        engine.issue("ZMD", "SOCIAL", priority="vip")
     with pytest.raises(NotFound):
         engine.ticket("not-a-ticket")
     with pytest.raises(NotFound):
@@ -107,13 +107,13 @@ def test_a_closed_hall_issues_no_tickets(db: Database, clock: FrozenClock) -> No
     set_hall(db, hours={"weekly": {"mon": ["09:00-12:00", "13:00-17:00"]}})
     engine = QueueEngine(db, clock)  # Thursday: closed under these hours
     with pytest.raises(HallClosed):
-        engine.issue_ticket("ZMD", "SOCIAL")
+        engine.issue("ZMD", "SOCIAL")
 
 
 def test_a_full_visit_walks_the_life_cycle_and_logs_every_step(
     engine: QueueEngine, db: Database, social: int, clock: FrozenClock
 ) -> None:
-    ticket = engine.issue_ticket("ZMD", "SOCIAL")
+    ticket = engine.issue("ZMD", "SOCIAL").ticket
     clock.advance(minutes=3)
     called = engine.call_next(social, "clerk10")
     assert called is not None and called.id == ticket.id
@@ -146,8 +146,8 @@ def test_call_next_on_an_empty_queue_returns_nothing(engine: QueueEngine, social
 def test_call_next_needs_an_open_window_without_an_active_ticket(
     engine: QueueEngine, db: Database, social: int
 ) -> None:
-    engine.issue_ticket("ZMD", "SOCIAL")
-    engine.issue_ticket("ZMD", "SOCIAL")
+    engine.issue("ZMD", "SOCIAL")
+    engine.issue("ZMD", "SOCIAL")
     engine.call_next(social, "clerk10")
     with pytest.raises(InvalidTransition):
         engine.call_next(social, "clerk10")
@@ -157,7 +157,7 @@ def test_call_next_needs_an_open_window_without_an_active_ticket(
 
 
 def test_a_clerk_acts_only_on_the_window_it_opened(engine: QueueEngine, social: int) -> None:
-    ticket = engine.issue_ticket("ZMD", "SOCIAL")
+    ticket = engine.issue("ZMD", "SOCIAL").ticket
     with pytest.raises(Forbidden):
         engine.call_next(social, "clerk11")
     engine.call_next(social, "clerk10")
@@ -170,11 +170,11 @@ def test_a_clerk_acts_only_on_the_window_it_opened(engine: QueueEngine, social: 
 def test_windows_serve_only_their_skills_primary_first(
     engine: QueueEngine, social: int, clock: FrozenClock
 ) -> None:
-    medical = engine.issue_ticket("ZMD", "MEDICAL")  # window 10's secondary skill
+    medical = engine.issue("ZMD", "MEDICAL").ticket  # window 10's secondary skill
     clock.advance(seconds=30)
-    engine.issue_ticket("ZMD", "TAX")  # not a skill of window 10
+    engine.issue("ZMD", "TAX")  # not a skill of window 10
     clock.advance(seconds=30)
-    social_ticket = engine.issue_ticket("ZMD", "SOCIAL")
+    social_ticket = engine.issue("ZMD", "SOCIAL").ticket
     first = engine.call_next(social, "clerk10")
     assert first is not None and first.id == social_ticket.id
     engine.start(first.id, "clerk10")
@@ -189,14 +189,14 @@ def test_windows_serve_only_their_skills_primary_first(
 def test_priority_tickets_go_first_and_aged_tickets_are_not_starved(
     engine: QueueEngine, social: int, clock: FrozenClock
 ) -> None:
-    regular = engine.issue_ticket("ZMD", "SOCIAL")
+    regular = engine.issue("ZMD", "SOCIAL").ticket
     clock.advance(minutes=1)
-    elderly = engine.issue_ticket("ZMD", "SOCIAL", priority="elderly")
+    elderly = engine.issue("ZMD", "SOCIAL", priority="elderly").ticket
     called = engine.call_next(social, "clerk10")
     assert called is not None and called.id == elderly.id
     engine.no_show(elderly.id, "clerk10")
     clock.advance(minutes=25)  # the regular ticket has now waited past the 20-minute guard
-    engine.issue_ticket("ZMD", "SOCIAL", priority="disabled")
+    engine.issue("ZMD", "SOCIAL", priority="disabled")
     called = engine.call_next(social, "clerk10")
     assert called is not None and called.id == regular.id
 
@@ -204,7 +204,7 @@ def test_priority_tickets_go_first_and_aged_tickets_are_not_starved(
 def test_no_show_voids_the_ticket_by_default(
     engine: QueueEngine, social: int, db: Database
 ) -> None:
-    ticket = engine.issue_ticket("ZMD", "SOCIAL")
+    ticket = engine.issue("ZMD", "SOCIAL").ticket
     engine.call_next(social, "clerk10")
     gone = engine.no_show(ticket.id, "clerk10")
     assert gone.status is TicketStatus.NO_SHOW
@@ -222,7 +222,7 @@ def test_no_show_requeue_puts_the_ticket_behind_k_others_once(
     engine.open_window(wid, "clerk10")
     tickets = []
     for _ in range(4):
-        tickets.append(engine.issue_ticket("ZMD", "SOCIAL"))
+        tickets.append(engine.issue("ZMD", "SOCIAL").ticket)
         clock.advance(seconds=10)
     first = engine.call_next(wid, "clerk10")
     assert first is not None and first.id == tickets[0].id
@@ -245,9 +245,9 @@ def test_no_show_requeue_puts_the_ticket_behind_k_others_once(
 def test_transfer_sends_the_ticket_to_another_service_keeping_its_queue_time(
     engine: QueueEngine, db: Database, social: int, clock: FrozenClock
 ) -> None:
-    ticket = engine.issue_ticket("ZMD", "SOCIAL")
+    ticket = engine.issue("ZMD", "SOCIAL").ticket
     clock.advance(minutes=2)
-    later = engine.issue_ticket("ZMD", "HPF")
+    later = engine.issue("ZMD", "HPF").ticket
     engine.call_next(social, "clerk10")
     engine.start(ticket.id, "clerk10")
     moved = engine.transfer(ticket.id, "clerk10", service="HPF")
@@ -266,7 +266,7 @@ def test_transfer_sends_the_ticket_to_another_service_keeping_its_queue_time(
 def test_transfer_to_a_window_is_served_only_there(
     engine: QueueEngine, db: Database, social: int
 ) -> None:
-    ticket = engine.issue_ticket("ZMD", "SOCIAL")
+    ticket = engine.issue("ZMD", "SOCIAL").ticket
     engine.call_next(social, "clerk10")
     engine.start(ticket.id, "clerk10")
     target = window_id(db, 11)
@@ -280,7 +280,7 @@ def test_transfer_to_a_window_is_served_only_there(
 
 
 def test_transfer_needs_a_real_target(engine: QueueEngine, social: int, db: Database) -> None:
-    ticket = engine.issue_ticket("ZMD", "SOCIAL")
+    ticket = engine.issue("ZMD", "SOCIAL").ticket
     engine.call_next(social, "clerk10")
     with pytest.raises(InvalidInput):
         engine.transfer(ticket.id, "clerk10")
@@ -292,8 +292,8 @@ def test_transfer_needs_a_real_target(engine: QueueEngine, social: int, db: Data
 
 
 def test_cancel_only_while_waiting(engine: QueueEngine, social: int) -> None:
-    a = engine.issue_ticket("ZMD", "SOCIAL")
-    b = engine.issue_ticket("ZMD", "SOCIAL")
+    a = engine.issue("ZMD", "SOCIAL").ticket
+    b = engine.issue("ZMD", "SOCIAL").ticket
     assert engine.cancel(b.id).status is TicketStatus.CANCELLED
     with pytest.raises(InvalidTransition):
         engine.cancel(b.id)
@@ -305,7 +305,7 @@ def test_cancel_only_while_waiting(engine: QueueEngine, social: int) -> None:
 def test_wrong_state_actions_are_refused_and_change_nothing(
     engine: QueueEngine, social: int, db: Database
 ) -> None:
-    ticket = engine.issue_ticket("ZMD", "SOCIAL")
+    ticket = engine.issue("ZMD", "SOCIAL").ticket
     with pytest.raises(InvalidTransition):
         engine.start(ticket.id, "clerk10")
     engine.call_next(social, "clerk10")
@@ -322,7 +322,7 @@ def test_window_pause_resume_close(engine: QueueEngine, social: int, db: Databas
         engine.pause(social, "  ", "clerk10")
     paused = engine.pause(social, "午休", "clerk10")
     assert paused.state is WindowState.PAUSED and paused.paused_reason == "午休"
-    engine.issue_ticket("ZMD", "SOCIAL")
+    engine.issue("ZMD", "SOCIAL")
     with pytest.raises(InvalidTransition):
         engine.call_next(social, "clerk10")
     engine.resume(social, "clerk10")
@@ -334,9 +334,9 @@ def test_window_pause_resume_close(engine: QueueEngine, social: int, db: Databas
 
 
 def test_positions_and_queues(engine: QueueEngine, clock: FrozenClock) -> None:
-    tickets = [engine.issue_ticket("ZMD", "SOCIAL") for _ in range(3)]
+    tickets = [engine.issue("ZMD", "SOCIAL").ticket for _ in range(3)]
     clock.advance(minutes=5)
-    vip = engine.issue_ticket("ZMD", "SOCIAL", priority="military")
+    vip = engine.issue("ZMD", "SOCIAL", priority="military").ticket
     assert [engine.ticket(t.id).position for t in tickets] == [1, 2, 3]
     assert engine.ticket(vip.id).position == 0
     queues = {q.code: q for q in engine.queues("ZMD")}
@@ -349,10 +349,10 @@ def test_several_tickets_at_once_read_like_one_at_a_time(
     engine: QueueEngine, clock: FrozenClock, social: int
 ) -> None:
     """The live refresher's batch read gives every ticket what ``ticket`` alone would."""
-    waiting = [engine.issue_ticket("ZMD", service) for service in ("SOCIAL", "TAX", "SOCIAL")]
+    waiting = [engine.issue("ZMD", service).ticket for service in ("SOCIAL", "TAX", "SOCIAL")]
     clock.advance(minutes=3)
-    vip = engine.issue_ticket("ZMD", "SOCIAL", priority="military")
-    called = engine.issue_ticket("ZMD", "REALTY")
+    vip = engine.issue("ZMD", "SOCIAL", priority="military").ticket
+    called = engine.issue("ZMD", "REALTY").ticket
     engine.open_window(window_id(engine.db, 4), "clerk04")
     assert engine.call_next(window_id(engine.db, 4), "clerk04").id == called.id
     ids = [t.id for t in (*waiting, vip, called)]
@@ -369,8 +369,8 @@ def test_events_are_written_only_when_the_command_commits(
     engine: QueueEngine, db: Database, social: int
 ) -> None:
     published: list[str] = []
-    engine.subscribe(lambda stored: published.extend(str(s.event.type) for s in stored))
-    ticket = engine.issue_ticket("ZMD", "SOCIAL")
+    engine.bus.subscribe(lambda stored: published.extend(str(s.event.type) for s in stored))
+    ticket = engine.issue("ZMD", "SOCIAL").ticket
     with pytest.raises(InvalidTransition):
         engine.finish(ticket.id, "clerk10")
     assert published == ["ticket.issued"]
@@ -381,13 +381,13 @@ def test_a_failing_subscriber_does_not_undo_the_command(engine: QueueEngine, db:
     def broken(_: object) -> None:
         raise RuntimeError("socket down")
 
-    engine.subscribe(broken)
-    ticket = engine.issue_ticket("ZMD", "SOCIAL")
+    engine.bus.subscribe(broken)
+    ticket = engine.issue("ZMD", "SOCIAL").ticket
     assert engine.ticket(ticket.id).ticket.number == "F001"
 
 
 def test_ticket_rows_store_utc_aware_times(engine: QueueEngine, db: Database) -> None:
-    ticket = engine.issue_ticket("ZMD", "SOCIAL")
+    ticket = engine.issue("ZMD", "SOCIAL").ticket
     with UnitOfWork(db, write=False) as uow:
         row = uow.session.get(TicketRow, ticket.id)
         assert row is not None

@@ -112,7 +112,7 @@ def test_events_export_writes_the_spec_columns_in_the_halls_time(
     clock = FrozenClock(datetime(2026, 11, 26, 15, 50, tzinfo=UTC))  # 23:50 in Zhumadian
     engine = QueueEngine(db, clock)
     window = engine.hall_config("ZMD").window_by_number(10).id
-    first = engine.issue_ticket("ZMD", "SOCIAL", priority="elderly")
+    first = engine.issue("ZMD", "SOCIAL", priority="elderly").ticket
     engine.open_window(window, "clerk10")
     clock.advance(minutes=5)
     engine.call_next(window, "clerk10")

@@ -21,7 +21,7 @@ def main() -> None:
     print("ready", flush=True)
     n = 0
     while True:
-        ticket = engine.issue_ticket(hall, "A" if n % 2 else "B", check_hours=False)
+        ticket = engine.issue(hall, "A" if n % 2 else "B", check_hours=False).ticket
         print("issued", ticket.id, flush=True)
         w = windows[n % len(windows)]
         current = engine.current_ticket(w)

@@ -24,13 +24,13 @@ from hall_app import create_app, server
 from hall_app.auth import issue_token
 from hall_app.config import ConfigError, Settings
 from hall_app.live import LivePublisher
-from hall_app.live_queue import OrderedRedisManager
+from hall_app.live_redis import OrderedRedisManager
 from hall_app.observability import JsonFormatter, RedactingFilter, redact
 from hall_app.security import CSP, HSTS
 from queue_engine.adapters.setup import add_user, create_hall
-from queue_engine.adapters.staff_store import StaffUser
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.domain.accounts import Role, check_password
+from queue_engine.domain.access import Actor, Role
+from queue_engine.domain.accounts import check_password
 from queue_engine.domain.clock import FrozenClock
 from queue_engine.domain.errors import InvalidInput
 from queue_engine.seed import demo_hall
@@ -86,7 +86,7 @@ def make(database: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iter
 
 def kiosk_headers(app: Any) -> dict[str, str]:
     with app.test_request_context():
-        token = issue_token(StaffUser("kiosk", Role.KIOSK, "ZMD", "kiosk"))
+        token = issue_token(Actor("kiosk", Role.KIOSK, "ZMD", "kiosk"))
     return {"Authorization": f"Bearer {token}"}
 
 

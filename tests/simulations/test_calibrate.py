@@ -114,11 +114,9 @@ def _history(engine: QueueEngine, clock: FrozenClock, db: Database) -> None:
     busy: dict[int, tuple[str, int]] = {}
     for minute in range(120):
         if minute % 3 == 0:
-            engine.issue_ticket("ZMD", "SOCIAL")
+            engine.issue("ZMD", "SOCIAL")
         if minute % 5 == 0:
-            engine.issue_ticket(
-                "ZMD", "MEDICAL", priority="elderly" if minute % 15 == 0 else "none"
-            )
+            engine.issue("ZMD", "MEDICAL", priority="elderly" if minute % 15 == 0 else "none")
         for n, w in enumerate(windows):
             clerk = f"clerk{10 + n}"
             if w in busy and busy[w][1] <= minute:

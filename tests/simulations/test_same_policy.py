@@ -54,7 +54,7 @@ def live_order(engine: QueueEngine, db: Database, clock: FrozenClock) -> list[in
         clock.set(start + timedelta(minutes=v.minute))
         slot = None if v.slot is None else start + timedelta(minutes=v.slot)
         channel = "appointment" if slot is not None else "kiosk"
-        ticket = engine.issue_ticket("ZMD", v.service, channel, v.priority, slot_start=slot)
+        ticket = engine.issue("ZMD", v.service, channel, v.priority, slot_start=slot).ticket
         issued[ticket.id] = n
     clock.set(start + timedelta(minutes=CALL_AT))
     with UnitOfWork(db, write=False) as uow:

@@ -1,10 +1,9 @@
-"""The supervisor's desk in the web app: alerts kept current and pushed to supervisors live.
+"""The supervisors' live feed: alerts and today's figures pushed to their screens.
 
-Committed engine events mark their hall for a fresh look; the live refresher's periodic call
-(about once a second) then evaluates the marked halls, and every hall on a timer so that time
-alone (a wait growing long, a pause dragging on) raises alerts too. ``alert.*`` events go to
-the room ``supervise:<hall>``, which only signed-in supervisors of the hall can join — never to
-the public hall, window or ticket rooms.
+The supervision desk (service layer) evaluates the alert rules after events and on its timer;
+this feed sends what it raises and clears to the room ``supervise:<hall>``, which only
+signed-in supervisors of the hall can join — never to the public hall, window or ticket rooms —
+and keeps their figures fresh.
 """
 
 from __future__ import annotations
@@ -21,15 +20,14 @@ from flask import Flask
 from analytics.figures import day_figures
 from analytics.kpis import Ledger
 from analytics.load import read_events_db
-from queue_engine.adapters.repository import StoredEvent
-from queue_engine.services.supervision import AlertView, Supervision
+from queue_engine.bootstrap import HallServices
+from queue_engine.domain.events import StoredEvent
+from queue_engine.services.supervision import AlertView, SupervisionDesk
 
 from ..extensions import socketio
 from ..serialize import iso, queue_json, window_json
-from ..state import HallState
 
 log = logging.getLogger(__name__)
-TIMER_SECONDS = 15.0
 FIGURES_SECONDS = 5.0
 
 
@@ -62,20 +60,21 @@ def alert_json(alert: AlertView) -> dict[str, Any]:
     }
 
 
-class SupervisorDesk:
-    def __init__(self, app: Flask, state: HallState) -> None:
+class SupervisorFeed:
+    """What supervisors' screens are sent: alert events as they happen, figures as they move."""
+
+    def __init__(self, app: Flask, services: HallServices) -> None:
         self.app = app
-        self.state = state
-        self.supervision = Supervision(state.engine)
+        self.services = services
+        self.supervision: SupervisionDesk = services.supervision
         self._dirty: set[str] = set()
         self._figures_due: dict[str, float] = {}
-        self._next_full = 0.0
         self._lock = threading.Lock()
 
-    # -- engine events ------------------------------------------------------------------------
+    # -- bus events ---------------------------------------------------------------------------
 
     def on_events(self, stored: Sequence[StoredEvent]) -> None:
-        """Engine subscriber: push alert events to supervisors, mark other halls for a look."""
+        """Bus handler: alert events to the hall's supervisors; other events move the figures."""
         for item in stored:
             e = item.event
             if str(e.type).startswith("alert."):
@@ -91,21 +90,13 @@ class SupervisorDesk:
 
     # -- the timer ----------------------------------------------------------------------------
 
-    def tick(self, force: bool = False) -> None:
-        """Evaluate the halls that changed (and all of them on the timer); refresh figures."""
+    def push_figures(self, full: bool = False) -> None:
+        """Periodic job: fresh figures to supervisors of the halls that changed (all if full)."""
         with self._lock:
             dirty, self._dirty = self._dirty, set()
-            full = force or time.monotonic() >= self._next_full
-            if full:
-                self._next_full = time.monotonic() + TIMER_SECONDS
-        halls = {c.code for c in self.state.engine.halls()} if full else dirty
+        halls = {c.code for c in self.services.engine.halls()} if full else dirty
         for hall in sorted(halls):
-            try:
-                self.supervision.evaluate(hall)
-            except Exception:  # one hall's failure must not stop the others
-                log.exception("alert evaluation failed for %s", hall)
-        for hall in sorted(dirty | (halls if full else set())):
-            self._push_figures(hall, force)
+            self._push_figures(hall, force=False)
 
     def _push_figures(self, hall: str, force: bool) -> None:
         room = supervise_room(hall)
@@ -116,7 +107,8 @@ class SupervisorDesk:
         if not force and self._figures_due.get(hall, 0.0) > now:
             return
         self._figures_due[hall] = now + FIGURES_SECONDS
-        socketio.emit("kpis.changed", self.figures(hall), to=room)
+        with self.app.app_context():
+            socketio.emit("kpis.changed", self.figures(hall), to=room)
 
     # -- snapshots ----------------------------------------------------------------------------
 
@@ -132,7 +124,7 @@ class SupervisorDesk:
 
     def board(self, hall: str) -> dict[str, Any]:
         """Every window (with its ticket's times and handling limit) and every queue, now."""
-        engine = self.state.engine
+        engine = self.services.engine
         config = engine.hall_config(hall)
         settings = self.supervision.settings(hall)
         windows = []
@@ -161,9 +153,9 @@ class SupervisorDesk:
         }
 
     def figures(self, hall: str, day: date | None = None) -> dict[str, Any]:
-        engine = self.state.engine
+        engine = self.services.engine
         day = day or engine.business_date(hall)
-        events = read_events_db(self.state.db, hall, day, day)
+        events = read_events_db(self.services.db, hall, day, day)
         figures = day_figures(Ledger.from_events(events))
         figures["hall"] = hall
         figures["business_date"] = day.isoformat()

@@ -20,10 +20,10 @@ from simulations.replicate import replicate
 from simulations.scenario import Scenario, ScenarioError, loads_scenario
 from simulations.staffing import staff
 
-from .api.schemas import Strict
 from .auth import issue_token, require_roles, signed_in_user
 from .pages.i18n import common_strings
 from .pages.routes import pages
+from .validation import Strict
 
 planner_api = APIBlueprint("planner_api", __name__, url_prefix="/api/v1", tag="Planner")
 

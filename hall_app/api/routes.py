@@ -20,7 +20,7 @@ from ..auth import (
     signed_in_user,
 )
 from ..extensions import configured_limit, limiter
-from ..serialize import queue_json, view_json, window_json
+from ..serialize import alert_json, queue_json, view_json, window_json
 from ..state import hall_services
 from . import schemas as s
 
@@ -325,9 +325,10 @@ def live(hall: str) -> dict[str, Any]:
 
 def overdue_alerts(hall: str) -> list[dict[str, Any]]:
     """The hall's open supervision alerts (overdue follow-up cases among them)."""
-    from ..supervisor.api import feed
 
-    return feed().open_alerts(hall)
+    supervision = hall_services().supervision
+    supervision.evaluate(hall)
+    return [alert_json(a) for a in supervision.open_alerts(hall)]
 
 
 @api.get("/halls/<string:hall>/windows")

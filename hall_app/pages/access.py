@@ -10,7 +10,7 @@ from flask import abort, url_for
 
 from queue_engine.domain.access import Actor, Role
 
-from ..admin.devices import evaluator_window
+from ..devices import evaluator_window
 from .halls import first_hall
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -17,9 +17,9 @@ from queue_engine.domain.access import Role
 from queue_engine.domain.errors import InvalidInput
 from queue_engine.domain.evaluations import SCORE_LABELS
 
-from ..admin.devices import check_evaluator
 from ..api.appointments import appointment_json
 from ..auth import require_hall, require_roles, signed_in_user
+from ..devices import check_evaluator
 from ..state import hall_services
 from .i18n import N_, common_strings, hall_name, service_name, zone_label
 from .routes import pages

@@ -14,10 +14,11 @@ from queue_engine.domain.access import Role
 from queue_engine.domain.alerts import AlertSettings
 from queue_engine.domain.errors import InvalidInput
 
-from ..api.schemas import Strict
 from ..auth import current_user, require_hall, require_roles
+from ..serialize import alert_json
 from ..state import hall_services
-from .feed import SupervisorFeed, alert_json
+from ..validation import Strict
+from .feed import SupervisorFeed
 
 supervision_api = APIBlueprint("supervision_api", __name__, url_prefix="/api/v1", tag="Supervision")
 ERRORS = {401: "no or invalid bearer token", 403: "the token's role or hall may not do this"}

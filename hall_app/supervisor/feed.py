@@ -22,10 +22,10 @@ from analytics.kpis import Ledger
 from analytics.load import read_events_db
 from queue_engine.bootstrap import HallServices
 from queue_engine.domain.events import StoredEvent
-from queue_engine.services.supervision import AlertView, SupervisionDesk
+from queue_engine.services.supervision import SupervisionDesk
 
 from ..extensions import socketio
-from ..serialize import iso, queue_json, window_json
+from ..serialize import alert_json, iso, queue_json, window_json
 
 log = logging.getLogger(__name__)
 FIGURES_SECONDS = 5.0
@@ -33,31 +33,6 @@ FIGURES_SECONDS = 5.0
 
 def supervise_room(hall: str) -> str:
     return f"supervise:{hall}"
-
-
-def alert_json(alert: AlertView) -> dict[str, Any]:
-    return {
-        "id": alert.id,
-        "hall": alert.hall,
-        "key": alert.key,
-        "kind": alert.kind,
-        "severity": alert.severity,
-        "level": alert.severity,
-        "subject": alert.subject,
-        "window": alert.window,
-        "service": alert.service,
-        "message": alert.message("zh"),
-        "message_en": alert.message("en"),
-        "data": alert.data,
-        "case": alert.data.get("case"),
-        "open": alert.open,
-        "raised_at": iso(alert.raised_at),
-        "updated_at": iso(alert.updated_at),
-        "cleared_at": iso(alert.cleared_at),
-        "acknowledged_at": iso(alert.acknowledged_at),
-        "acknowledged_by": alert.acknowledged_by,
-        "note": alert.note,
-    }
 
 
 class SupervisorFeed:

@@ -13,7 +13,7 @@ from flask import abort
 from queue_engine.domain.access import Actor, Role
 from queue_engine.services.admin import evaluator_binding
 
-from ..state import hall_services
+from .state import hall_services
 
 
 def check_evaluator(user: Actor, window_id: int) -> None:

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from display_helpers import HallServer
-from live_relay import RefuseFirstSnapshot
 from playwright.sync_api import expect
+
+from tests.helpers.display import HallServer
+from tests.helpers.live_relay import RefuseFirstSnapshot
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +52,7 @@ def pages(browser: Any) -> Iterator[Any]:
     """New tabs of a fresh browser context (hall time zone); page errors fail the test."""
     # bypass_csp: the predicates of wait_for_function below are evaluated from strings, which
     # the pages' Content-Security-Policy (no 'unsafe-eval') forbids. The pages themselves are
-    # exercised under the policy in tests/production/test_cluster.py.
+    # exercised under the policy in tests/cluster/test_cluster.py.
     context = browser.new_context(timezone_id="Asia/Shanghai", locale="zh-CN", bypass_csp=True)
     errors: list[str] = []
 

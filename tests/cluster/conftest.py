@@ -8,28 +8,14 @@ nginx, PostgreSQL or Redis: skip, or fail when HALL_REQUIRE_SERVICES=1.
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
 from sqlalchemy import create_engine, text
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "deploy"))
-sys.path.insert(0, str(ROOT / "tests" / "integration"))  # consistency.py
-
-from cluster import POSTGRES_ADMIN_URL, REDIS_URL, Cluster, _psycopg, nginx_binary  # noqa: E402
-
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
-
-def unavailable(what: str) -> None:
-    if os.environ.get("HALL_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{what} is required (HALL_REQUIRE_SERVICES=1) but unavailable")
-    pytest.skip(f"{what} unavailable")
+from deploy.cluster import POSTGRES_ADMIN_URL, REDIS_URL, Cluster, _psycopg, nginx_binary
+from tests.helpers.services import unavailable
 
 
 def _services_ready() -> None:

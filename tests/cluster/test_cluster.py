@@ -18,9 +18,6 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from cluster import Cluster
-from cluster_helpers import API, Listener, hall_workflow, query, session_on, token
-from consistency import assert_consistent
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
@@ -28,7 +25,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
+from deploy.cluster import Cluster
 from queue_engine.adapters.unit_of_work import Database
+from tests.helpers.cluster import API, Listener, hall_workflow, query, session_on, token
+from tests.helpers.consistency import assert_consistent
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -553,7 +553,7 @@ def fuzz_operation(operation: Any, headers: dict[str, str]) -> None:
 
 
 def test_fuzz_over_the_whole_api_through_nginx_gives_no_server_error(cluster: Cluster) -> None:
-    """tests/api/test_fuzz.py runs in-process on SQLite; this one runs against the deployment
+    """tests/web/test_fuzz.py runs in-process on SQLite; this one runs against the deployment
     (nginx, gunicorn, PostgreSQL, Redis): operation by operation, then chained by the links
     schemathesis infers (a ticket's id from its POST into start/finish/cancel/evaluation...)."""
     schema = schemathesis.openapi.from_url(f"{cluster.url}{API}/openapi.json")

@@ -13,7 +13,6 @@ from datetime import time as clock_time
 from pathlib import Path
 
 import pytest
-from consistency import assert_consistent
 from sqlalchemy import func, select
 
 from queue_engine.adapters.orm import EventRow, TicketRow
@@ -24,6 +23,7 @@ from queue_engine.domain.hours import OpeningHours
 from queue_engine.domain.model import Service
 from queue_engine.seed import HallSpec, WindowSpec
 from queue_engine.services.tickets import QueueEngine
+from tests.helpers.consistency import assert_consistent
 
 WINDOWS = 16
 ISSUERS = 8
@@ -148,9 +148,8 @@ def test_concurrent_retries_with_one_idempotency_key_make_one_ticket(
 
 def test_a_worker_killed_mid_work_loses_nothing_committed(db: Database, db_url: str) -> None:
     windows = busy_hall(db)
-    worker = Path(__file__).with_name("worker.py")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    command = [sys.executable, str(worker), db_url, "CONC", str(windows[0]), "4"]
+    command = [sys.executable, "-m", "tests.helpers.worker", db_url, "CONC", str(windows[0]), "4"]
     lines: list[list[str]] = []
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as proc:
         assert proc.stdout is not None

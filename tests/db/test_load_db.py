@@ -17,8 +17,7 @@ from queue_engine.adapters.repository import append_events, events_between
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.errors import NotFound
 from queue_engine.domain.events import DomainEvent, EventType
-
-from .eventlogs import worked_example
+from tests.helpers.eventlogs import worked_example
 
 ZONE = ZoneInfo("Asia/Shanghai")
 

@@ -12,12 +12,13 @@ import pytest
 import requests
 import socketio
 import socketio.packet
-from cluster import Cluster, _psycopg
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule
 from itsdangerous import URLSafeTimedSerializer
 from schemathesis import GenerationMode
 from sqlalchemy import create_engine, text
+
+from deploy.cluster import Cluster, _psycopg
 
 API = "/api/v1"
 NO_TICKET = "0" * 32

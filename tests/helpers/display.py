@@ -1,4 +1,4 @@
-"""Helpers of the display tests: a real ``hall serve`` process driven through the JSON API."""
+"""Helpers of the display tests: named clerks, a stand-in espeak-ng, a real ``hall serve``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 
 HALL = str(Path(sys.executable).parent / "hall")  # the entry point of this environment
@@ -21,13 +20,6 @@ CLERK_PASSWORD = "zmd-clerk-2026"
 # Public screens may show a clerk's display name; these tests give clerks names of their own.
 CLERK_NAMES = {"clerk10": "李晓梅 · 工号 1010", "clerk11": "王建国 · 工号 1011"}
 MORNING = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
-
-
-def unavailable(what: str) -> None:
-    """Skip, or fail when the run requires every service (as in tests/conftest.py)."""
-    if os.environ.get("HALL_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{what} is required (HALL_REQUIRE_SERVICES=1) but unavailable")
-    pytest.skip(f"{what} unavailable")
 
 
 FAKE_ESPEAK = """#!/bin/sh

@@ -128,7 +128,7 @@ class Ticket:
 
 
 def worked_example() -> Log:
-    """The log whose KPIs tests/analytics/test_kpis.py works out by hand.
+    """The log whose KPIs tests/service/test_kpis.py works out by hand.
 
     Thursday 26 Nov 2026 (UTC+8) and Friday the 27th:
 

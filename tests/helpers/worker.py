@@ -1,6 +1,9 @@
 """A hall worker for crash tests: issues and serves tickets until it is killed.
 
-Usage: python worker.py DATABASE_URL HALL FIRST_WINDOW_ID WINDOWS
+Usage, from the repository root (or with it on PYTHONPATH):
+
+    python -m tests.helpers.worker DATABASE_URL HALL FIRST_WINDOW_ID WINDOWS
+
 It prints one line per committed change ("issued ID", "called ID", "finished ID"), flushed.
 """
 

@@ -10,7 +10,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from people import id_number, phone
 from sqlalchemy import func, select
 
 from queue_engine.adapters.orm import AppointmentRow, EventRow, SlotCounterRow
@@ -24,6 +23,7 @@ from queue_engine.domain.model import Channel, TicketStatus
 from queue_engine.services.appointments import AppointmentDesk
 from queue_engine.services.evaluations import EvaluationDesk
 from queue_engine.services.tickets import QueueEngine
+from tests.helpers.people import id_number, phone
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TODAY = date(2026, 11, 26)  # the frozen clock: Thursday 10:00 in the hall

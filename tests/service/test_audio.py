@@ -12,10 +12,10 @@ import wave
 from pathlib import Path
 
 import pytest
-from display_helpers import fake_espeak
 
 from display.announce import announcement
 from display.audio import AUDIO_NAME, SpeechUnavailable, Synthesizer
+from tests.helpers.display import fake_espeak
 
 
 @pytest.fixture

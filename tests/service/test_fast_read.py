@@ -17,8 +17,7 @@ from analytics.kpis import DIMENSIONS, Ledger, kpis
 from analytics.load import _typed, read_events_csv
 from analytics.tickets import _comments, _issue_payloads, _json_list
 from queue_engine.domain.events import EVENT_COLUMNS
-
-from .eventlogs import worked_example
+from tests.helpers.eventlogs import worked_example
 
 
 def _slow(source: Path | io.StringIO, monkeypatch: pytest.MonkeyPatch) -> pd.DataFrame:

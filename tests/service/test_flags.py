@@ -11,8 +11,7 @@ import pytest
 from analytics.flags import FlagConfig, components, drill_down, rank_windows
 from analytics.kpis import Ledger
 from analytics.load import read_events_csv
-
-from .eventlogs import Log, at
+from tests.helpers.eventlogs import Log, at
 
 OTHERS = ("satisfaction", "waiting", "no_show", "alerts", "attendance")
 HANDLING_ONLY = FlagConfig(

@@ -1,4 +1,4 @@
-"""KPIs of a hand-made log (tests/analytics/eventlogs.py: worked_example) worked out by hand."""
+"""KPIs of a hand-made log (tests/helpers/eventlogs.py: worked_example) worked out by hand."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from click.testing import CliRunner
 from analytics.kpis import Ledger, kpis
 from analytics.load import read_events_csv
 from hall_app.cli import main
-
-from .eventlogs import Log, at, worked_example
+from tests.helpers.eventlogs import Log, at, worked_example
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from api_helpers import API, Hall
-from people import id_number, phone
 
 from queue_engine.adapters.log_notifier import LogNotifier
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
@@ -26,6 +24,8 @@ from queue_engine.domain.model import Priority, Ticket
 from queue_engine.domain.notices import Notice, NoticeKind
 from queue_engine.services.appointments import Appointment, AppointmentDesk, TurnNotices
 from queue_engine.services.tickets import QueueEngine
+from tests.helpers.api import API, Hall
+from tests.helpers.people import id_number, phone
 
 PEPPER = b"test-pepper-0123456789abcdef"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

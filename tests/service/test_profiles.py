@@ -13,8 +13,7 @@ from click.testing import CliRunner
 from analytics.load import read_events_csv
 from analytics.profiles import arrival_profile, fit_handling_times, service_rates
 from hall_app.cli import main
-
-from .eventlogs import Log, at, worked_example
+from tests.helpers.eventlogs import Log, at, worked_example
 
 
 def _weeks(tmp_path: Path) -> Path:

@@ -22,8 +22,7 @@ from simulations.model import ABANDONED, DONE, Arrivals, Hall, simulate
 from simulations.replicate import seeds
 from simulations.scenario import load_scenario, parse_scenario
 from simulations.theory import ErlangA, ErlangC
-
-from .test_scenario import EXAMPLE
+from tests.helpers.scenarios import EXAMPLE
 
 
 def steady(

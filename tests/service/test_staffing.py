@@ -12,8 +12,7 @@ from simulations.model import simulate
 from simulations.scenario import load_scenario, parse_scenario
 from simulations.staffing import Pool, planned_scenario, pools_of, staff, theory_plan
 from simulations.theory import ErlangC, min_servers
-
-from .test_scenario import EXAMPLE
+from tests.helpers.scenarios import EXAMPLE
 
 
 def steady(per_hour: float, mean: float, targets: dict[str, Any]) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,8 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulations.scenario import ScenarioError, load_scenario, loads_scenario, parse_scenario
-
-EXAMPLE = Path(__file__).parents[2] / "simulations" / "scenarios" / "weekday.yaml"
+from tests.helpers.scenarios import EXAMPLE
 
 BASE: dict[str, Any] = {
     "open": "09:00",

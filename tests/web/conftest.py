@@ -1,9 +1,8 @@
-"""Fixtures of the display tests: an app on a demo SQLite hall, Debian's chromium, a live server.
+"""Fixtures of the display route tests: an app on a demo SQLite hall whose clerks have names.
 
-The browser tests drive a real ``hall serve`` process (init with the demo hall, a temporary
-SQLite file and instance folder, a free port) through the JSON API, and watch the display pages
-in headless chromium. Browsers are never downloaded: without ``/usr/bin/chromium`` the browser
-tests are skipped, or fail when ``HALL_REQUIRE_SERVICES=1``.
+Public screens may show a clerk's display name, so these clerks get names of their own; the
+``app`` of ``tests/conftest.py`` (on SQLite and PostgreSQL, with the API tests' staff) serves the
+other web tests.
 """
 
 from __future__ import annotations
@@ -14,12 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from display_helpers import (
-    CLERK_NAMES,
-    CLERK_PASSWORD,
-    MORNING,
-    HallServer,
-)
 
 from hall_app import create_app
 from queue_engine.adapters import setup as adapters_setup
@@ -27,8 +20,7 @@ from queue_engine.adapters.setup import create_hall
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.accounts import Role
 from queue_engine.seed import demo_hall
-
-# -- an app in this process (routes, JSON) ------------------------------------------------
+from tests.helpers.display import CLERK_NAMES, CLERK_PASSWORD, MORNING
 
 
 @pytest.fixture
@@ -49,7 +41,9 @@ def hall_db(tmp_path: Path, sqlite_template: Path) -> Iterator[Database]:
 
 
 @pytest.fixture
-def app(hall_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def display_app(
+    hall_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
     monkeypatch.setenv("HALL_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.delenv("HALL_MESSAGE_QUEUE", raising=False)
     application = create_app(
@@ -62,18 +56,3 @@ def app(hall_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
     )
     yield application
     application.extensions["hall"].db.dispose()
-
-
-# -- chromium -----------------------------------------------------------------------------
-
-
-# -- a real server ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def hall_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HallServer]:
-    server = HallServer(tmp_path_factory.mktemp("hall-server"))
-    server.init()
-    server.start()
-    yield server
-    server.stop()

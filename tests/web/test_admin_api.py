@@ -1,7 +1,7 @@
 """The administration API: who may do what, clear 422s, the audit trail, and live effect.
 
 Runs on SQLite and PostgreSQL (the ``app`` fixture is built on ``db_url``). Hall ZMD is the demo
-hall; its staff (tests/api/api_helpers.py STAFF) are bound to ZMD.
+hall; its staff (tests/helpers/api.py STAFF) are bound to ZMD.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from api_helpers import API, Hall, assert_error, make_app
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -24,6 +23,7 @@ from queue_engine.domain.accounts import Role
 from queue_engine.domain.clock import FrozenClock
 from queue_engine.domain.errors import Conflict, Forbidden, InvalidInput
 from queue_engine.services.admin import Actor, AdminDesk
+from tests.helpers.api import API, Hall, assert_error, make_app
 
 ADMIN = f"{API}/admin"
 Auth = Callable[[str], dict[str, str]]

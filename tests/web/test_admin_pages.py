@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import add_staff, make_app
 from flask.testing import FlaskClient
 
 from hall_app.admin.cli import load_yaml
@@ -21,6 +20,7 @@ from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.accounts import Role
 from queue_engine.domain.clock import FrozenClock
 from queue_engine.seed import demo_hall
+from tests.helpers.api import add_staff, make_app
 
 PAGES = [
     "/admin/ZMD/",

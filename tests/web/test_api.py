@@ -1,7 +1,7 @@
 """The HTTP API of SPEC §5, endpoint by endpoint, on SQLite and on PostgreSQL.
 
-Each test gets a fresh database with the demo hall ZMD, the staff of ``api_helpers.STAFF`` and
-an app whose clock is frozen on a Thursday at 10:00 in Zhumadian. Errors must always be JSON
+Each test gets a fresh database with the demo hall ZMD, the staff of ``tests.helpers.api.STAFF``
+and an app whose clock is frozen on a Thursday at 10:00 in Zhumadian. Errors must always be JSON
 ``{"error", "message"}`` with a 4xx status, never a 500.
 """
 
@@ -15,15 +15,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from api_helpers import (
-    API,
-    SECRET,
-    TICKET_KEYS,
-    Hall,
-    assert_error,
-    make_app,
-    set_hall,
-)
 from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import update
@@ -33,6 +24,15 @@ from queue_engine.adapters.setup import create_hall
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.clock import FrozenClock
 from queue_engine.seed import DEMO_SERVICES, DEMO_WINDOWS, demo_hall
+from tests.helpers.api import (
+    API,
+    SECRET,
+    TICKET_KEYS,
+    Hall,
+    assert_error,
+    make_app,
+    set_hall,
+)
 
 Auth = Callable[[str], dict[str, str]]
 SERVICE_CODES = [s.code for s in DEMO_SERVICES]

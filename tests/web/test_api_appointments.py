@@ -8,14 +8,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from api_helpers import API, Hall, assert_error
 from flask.testing import FlaskClient
-from people import id_number, phone
 from sqlalchemy import select
 
 from queue_engine.adapters.orm import AuditRow, EventRow
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.clock import FrozenClock
+from tests.helpers.api import API, Hall, assert_error
+from tests.helpers.people import id_number, phone
 
 Auth = Callable[[str], dict[str, str]]
 TODAY = "2026-11-26"
@@ -219,7 +219,7 @@ def test_a_bad_review_opens_a_case_that_supervisors_work_and_see_overdue(
 def test_booking_is_rate_limited_per_phone(
     db_url: str, clock: FrozenClock, app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from api_helpers import make_app
+    from tests.helpers.api import make_app
 
     limited = make_app(db_url, clock, RATELIMIT_ENABLED=True)
     try:

@@ -7,18 +7,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from display_helpers import CLERK_NAMES, CLERK_PASSWORD, fake_espeak
 from flask.testing import FlaskClient
 
 from display.audio import Synthesizer
 from display.routes import SPEECH
+from tests.helpers.display import CLERK_NAMES, CLERK_PASSWORD, fake_espeak
 
 API = "/api/v1"
 
 
 @pytest.fixture
-def client(app: Any) -> FlaskClient:
-    return app.test_client()  # type: ignore[no-any-return]
+def app(display_app: Any) -> Any:
+    """The display hall of ``conftest.py`` (clerks with display names) under the usual name."""
+    return display_app
 
 
 def login(client: FlaskClient, username: str) -> dict[str, str]:

@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from api_helpers import API, SECRET, STAFF, make_app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -30,6 +29,7 @@ from queue_engine.adapters.staff_store import StaffUser
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.clock import FrozenClock
 from queue_engine.seed import demo_hall
+from tests.helpers.api import API, SECRET, STAFF, make_app
 
 MAX_EXAMPLES = 40
 HALL_MORNING = "2026-11-26T02:00:00+00:00"  # Thursday 10:00 in Zhumadian

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_helpers import API, Hall
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from hall_app.extensions import socketio
 from queue_engine.adapters.orm import TicketRow
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+from tests.helpers.api import API, Hall
 
 Message = dict[str, Any]
 STAFF_NAMES = ("clerk10", "clerk11", "clerk12", "kiosk", "supervisor", "admin")

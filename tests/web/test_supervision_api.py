@@ -9,7 +9,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from api_helpers import API, Hall
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -17,6 +16,7 @@ from hall_app.extensions import socketio
 from queue_engine.adapters.orm import AuditRow
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.clock import FrozenClock
+from tests.helpers.api import API, Hall
 
 Auth = Callable[[str], dict[str, str]]
 THRESHOLDS = f"{API}/halls/ZMD/alert-thresholds"

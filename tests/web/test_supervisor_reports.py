@@ -9,11 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from api_helpers import API, Hall
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
 from queue_engine.domain.clock import FrozenClock
+from tests.helpers.api import API, Hall
 
 Auth = Callable[[str], dict[str, str]]
 

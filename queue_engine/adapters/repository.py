@@ -46,7 +46,6 @@ from queue_engine.domain.kpi import TicketTimes
 from queue_engine.domain.model import (
     Channel,
     HallConfig,
-    NoShowMode,
     NoShowRule,
     Priority,
     Service,
@@ -57,7 +56,7 @@ from queue_engine.domain.model import (
     WindowState,
     WindowStatus,
 )
-from queue_engine.domain.policy import Candidate, DispatchRules, GuardKind
+from queue_engine.domain.policy import Candidate, DispatchRules
 
 # Hot paths use Core statements built once, with bound parameters: no per-call construction.
 T: Table = TicketRow.__table__  # type: ignore[assignment]
@@ -145,27 +144,10 @@ def load_hall_config(conn: Connection, hall_id: int) -> HallConfig:
             for w in window_rows
             if w.active
         ),
-        dispatch=dispatch_rules_from(hall.dispatch),
-        no_show=no_show_rule_from(hall.no_show),
+        dispatch=DispatchRules.from_mapping(hall.dispatch),
+        no_show=NoShowRule.from_mapping(hall.no_show),
         version=hall.config_version,
         notice=hall.notice,
-    )
-
-
-def dispatch_rules_from(data: dict[str, Any]) -> DispatchRules:
-    return DispatchRules(
-        guard=GuardKind(data.get("guard", "aging")),
-        aging_minutes=float(data.get("aging_minutes", 20)),
-        ratio_priority=int(data.get("ratio_priority", 1)),
-        ratio_regular=int(data.get("ratio_regular", 2)),
-    )
-
-
-def no_show_rule_from(data: dict[str, Any]) -> NoShowRule:
-    return NoShowRule(
-        mode=NoShowMode(data.get("mode", "void")),
-        behind=int(data.get("behind", 3)),
-        max_requeues=int(data.get("max_requeues", 1)),
     )
 
 

@@ -24,17 +24,8 @@ def create_hall(session: Session, spec: HallSpec) -> int:
         name_en=spec.name_en,
         timezone=spec.timezone,
         hours=spec.hours.to_mapping(),
-        dispatch={
-            "guard": str(spec.dispatch.guard),
-            "aging_minutes": spec.dispatch.aging_minutes,
-            "ratio_priority": spec.dispatch.ratio_priority,
-            "ratio_regular": spec.dispatch.ratio_regular,
-        },
-        no_show={
-            "mode": str(spec.no_show.mode),
-            "behind": spec.no_show.behind,
-            "max_requeues": spec.no_show.max_requeues,
-        },
+        dispatch=spec.dispatch.to_mapping(),
+        no_show=spec.no_show.to_mapping(),
         notice=spec.notice,
         config_version=1,
     )

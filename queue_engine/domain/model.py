@@ -115,6 +115,18 @@ class NoShowRule:
         if self.behind < 0 or self.max_requeues < 0:
             raise InvalidInput("no-show rule numbers cannot be negative")
 
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> NoShowRule:
+        """From the stored form (``halls.no_show``); missing keys take the defaults."""
+        return cls(
+            mode=NoShowMode(data.get("mode", cls.mode)),
+            behind=int(data.get("behind", cls.behind)),
+            max_requeues=int(data.get("max_requeues", cls.max_requeues)),
+        )
+
+    def to_mapping(self) -> dict[str, Any]:
+        return {"mode": str(self.mode), "behind": self.behind, "max_requeues": self.max_requeues}
+
 
 @dataclass(frozen=True)
 class HallConfig:

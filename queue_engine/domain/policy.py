@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 
 class GuardKind(StrEnum):
@@ -55,6 +56,24 @@ class DispatchRules:
     @property
     def cycle_length(self) -> int:
         return self.ratio_priority + self.ratio_regular
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> DispatchRules:
+        """From the stored form (``halls.dispatch``); missing keys take the defaults."""
+        return cls(
+            guard=GuardKind(data.get("guard", cls.guard)),
+            aging_minutes=float(data.get("aging_minutes", cls.aging_minutes)),
+            ratio_priority=int(data.get("ratio_priority", cls.ratio_priority)),
+            ratio_regular=int(data.get("ratio_regular", cls.ratio_regular)),
+        )
+
+    def to_mapping(self) -> dict[str, Any]:
+        return {
+            "guard": str(self.guard),
+            "aging_minutes": self.aging_minutes,
+            "ratio_priority": self.ratio_priority,
+            "ratio_regular": self.ratio_regular,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,6 @@ from queue_engine.adapters.orm import (
     WindowRow,
     WindowSkillRow,
 )
-from queue_engine.adapters.repository import dispatch_rules_from, no_show_rule_from
 from queue_engine.adapters.staff_store import record_audit
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.access import Actor, Role, has_role, may_read, may_write, parse_role
@@ -518,8 +517,8 @@ def _new_hall(session: Session, code: str, data: Mapping[str, Any]) -> HallRow:
         name_en=str(data["name_en"]),
         timezone=_checked_zone(str(data.get("timezone", "Asia/Shanghai"))),
         hours=_checked_hours(data.get("hours") or {}),
-        dispatch=_dispatch_data(DispatchRules()),
-        no_show=_no_show_data(NoShowRule()),
+        dispatch=DispatchRules().to_mapping(),
+        no_show=NoShowRule().to_mapping(),
         notice=str(data.get("notice", "")),
         config_version=1,
     )
@@ -543,24 +542,11 @@ def _apply_hall(hall: HallRow, data: Mapping[str, Any]) -> None:
 # ---- rules --------------------------------------------------------------------------------
 
 
-def _dispatch_data(rules: DispatchRules) -> Data:
-    return {
-        "guard": str(rules.guard),
-        "aging_minutes": rules.aging_minutes,
-        "ratio_priority": rules.ratio_priority,
-        "ratio_regular": rules.ratio_regular,
-    }
-
-
-def _no_show_data(rule: NoShowRule) -> Data:
-    return {"mode": str(rule.mode), "behind": rule.behind, "max_requeues": rule.max_requeues}
-
-
 def _rules_data(uow: UnitOfWork, hall: HallRow) -> Data:
     settings = bookings.settings(uow.conn, hall.id).to_mapping()
     return {
-        "no_show": _no_show_data(no_show_rule_from(hall.no_show)),
-        "dispatch": _dispatch_data(dispatch_rules_from(hall.dispatch)),
+        "no_show": NoShowRule.from_mapping(hall.no_show).to_mapping(),
+        "dispatch": DispatchRules.from_mapping(hall.dispatch).to_mapping(),
         "appointments": {name: settings[name] for name in APPOINTMENT_FIELDS},
     }
 
@@ -569,10 +555,10 @@ def _apply_rules(uow: UnitOfWork, hall: HallRow, data: Mapping[str, Any]) -> Non
     try:
         if "no_show" in data:
             merged = {**hall.no_show, **data["no_show"]}
-            hall.no_show = _no_show_data(no_show_rule_from(merged))
+            hall.no_show = NoShowRule.from_mapping(merged).to_mapping()
         if "dispatch" in data:
             merged = {**hall.dispatch, **data["dispatch"]}
-            hall.dispatch = _dispatch_data(dispatch_rules_from(merged))
+            hall.dispatch = DispatchRules.from_mapping(merged).to_mapping()
     except (ValueError, TypeError) as exc:
         raise InvalidInput(str(exc), code="bad_rules") from None
     if "appointments" in data:

@@ -736,3 +736,11 @@ def test_frozen_clock_refuses_naive_times() -> None:
 
 def test_system_clock_is_timezone_aware() -> None:
     assert SystemClock().now().tzinfo is not None
+
+
+def test_a_no_show_rule_keeps_its_values_through_the_stored_form() -> None:
+    rule = NoShowRule(NoShowMode.REQUEUE, behind=5, max_requeues=2)
+    assert NoShowRule.from_mapping(rule.to_mapping()) == rule
+    assert NoShowRule.from_mapping({}) == NoShowRule()
+    with pytest.raises(InvalidInput):
+        NoShowRule.from_mapping({"behind": -1})

@@ -857,3 +857,11 @@ def test_queue_order_puts_begun_appointments_then_aged_then_priority_then_regula
     ]
     order = [c.ticket_id for c in queue_order(pool, NOW, AGING)]
     assert order == ["appointment", "aged", "priority", "regular"]
+
+
+def test_dispatch_rules_keep_their_values_through_the_stored_form() -> None:
+    rules = DispatchRules(GuardKind.RATIO, aging_minutes=12.5, ratio_priority=2, ratio_regular=3)
+    assert DispatchRules.from_mapping(rules.to_mapping()) == rules
+    assert DispatchRules.from_mapping({}) == DispatchRules()
+    with pytest.raises(ValueError):
+        DispatchRules.from_mapping({"guard": "lottery"})

@@ -11,6 +11,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from queue_engine.adapters.database import configured_url, instance_folder
+
 MIN_SECRET_LENGTH = 32
 DEFAULT_LIMITS = {
     "tickets": "30 per minute; 300 per hour",  # public (app/web) tickets per client address
@@ -64,8 +66,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
-        instance = Path(env.get("HALL_INSTANCE_PATH", Path.cwd() / "instance")).resolve()
-        default_db = f"sqlite:///{instance / 'hall.db'}"
+        instance = instance_folder(env)
         queue = env.get("HALL_MESSAGE_QUEUE") or None
         mode = (env.get("HALL_ENV") or "development").strip().lower()
         limits = {
@@ -73,7 +74,7 @@ class Settings:
             for name, default in DEFAULT_LIMITS.items()
         }
         return cls(
-            database_url=env.get("HALL_DATABASE_URL") or default_db,
+            database_url=configured_url(env),
             message_queue=queue,
             message_channel=env.get("HALL_MESSAGE_CHANNEL") or "hall-live",
             secret_key=env.get("HALL_SECRET_KEY") or None,

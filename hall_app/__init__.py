@@ -131,13 +131,6 @@ def create_app(
         response = send_from_directory(NODE_MODULES / package, filename, max_age=86400)
         return response
 
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
-
     return app
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from queue_engine.bootstrap import HallServices
 from queue_engine.domain.errors import DomainError, NotFound
 from queue_engine.domain.events import EventType, StoredEvent
-from queue_engine.services.tickets import TicketView
+from queue_engine.services.queries import TicketView
 
 from .errors import status_for
 from .extensions import socketio

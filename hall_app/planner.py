@@ -21,8 +21,9 @@ from simulations.scenario import Scenario, ScenarioError, loads_scenario
 from simulations.staffing import staff
 
 from .auth import issue_token, require_roles, signed_in_user
+from .http import staff_doc
+from .pages.blueprint import pages
 from .pages.i18n import common_strings
-from .pages.routes import pages
 from .validation import Strict
 
 planner_api = APIBlueprint("planner_api", __name__, url_prefix="/api/v1", tag="Planner")
@@ -94,11 +95,8 @@ def _scenario(text: str, replications: int) -> Scenario:
 
 
 def _doc(summary: str) -> Any:
-    return planner_api.doc(
-        summary=summary,
-        security="BearerAuth",
-        responses={401: "no or invalid token", 403: "planners only", 422: "invalid scenario"},
-    )
+    errors = {401: "no or invalid token", 403: "planners only"}
+    return staff_doc(planner_api, summary, {"r422": "invalid scenario"}, errors)
 
 
 @planner_api.post("/planner/simulate")

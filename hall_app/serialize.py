@@ -8,8 +8,8 @@ from typing import Any
 
 from queue_engine.domain.events import StoredEvent
 from queue_engine.domain.model import HallConfig, Ticket, WaitEstimate, WindowStatus
+from queue_engine.services.queries import ServiceQueue, TicketView
 from queue_engine.services.supervision import AlertView
-from queue_engine.services.tickets import ServiceQueue, TicketView
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -17,7 +17,7 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def estimate_json(estimate: WaitEstimate | None) -> dict[str, float] | None:
-    return estimate.as_dict() if estimate is not None else None
+    return estimate.to_mapping() if estimate is not None else None
 
 
 def ticket_json(

@@ -16,6 +16,7 @@ from flask import Response
 from queue_engine.domain.access import Role
 
 from ..auth import require_roles, signed_in_user
+from ..http import staff_doc
 from ..state import hall_services
 from . import schemas as s
 
@@ -30,8 +31,7 @@ ERRORS = {
 
 
 def doc(summary: str, **responses: str) -> Any:
-    codes = {**ERRORS, **{int(code[1:]): text for code, text in responses.items()}}
-    return admin_api.doc(summary=summary, security="BearerAuth", responses=codes)
+    return staff_doc(admin_api, summary, responses, ERRORS)
 
 
 # -- halls ---------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from queue_engine.domain.hours import WEEKDAY_NAMES
 
 from ..auth import require_roles, signed_in_user
 from ..errors import status_for
+from ..http import no_store
 from ..pages.access import home_hall
 from ..pages.i18n import N_, hall_name, zone_label
 from ..state import hall_services
@@ -193,8 +194,7 @@ def export_yaml(hall: str) -> Response:
     data = s.HallConfigFile.from_stored(hall_services().admin.export_hall(signed_in_user(), hall))
     response = Response(dump_yaml(data), mimetype="application/yaml")
     response.headers["Content-Disposition"] = f'attachment; filename="{hall}-config.yaml"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(response)
 
 
 # -- services --------------------------------------------------------------------------------

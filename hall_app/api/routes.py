@@ -11,6 +11,7 @@ from queue_engine.domain.access import Role, acting_clerk, in_hall
 from queue_engine.domain.errors import InvalidInput
 from queue_engine.domain.model import HallConfig, Ticket
 
+from .. import http
 from ..auth import (
     TOKEN_MAX_AGE,
     current_user,
@@ -42,13 +43,9 @@ def _config_of(hall: str) -> HallConfig:
     return _engine().config_for(hall)  # type: ignore[no-any-return]
 
 
-STAFF_ERRORS = {401: "no or invalid bearer token", 403: "the token's role or hall may not do this"}
-
-
 def staff_doc(summary: str, **responses: str) -> Any:
-    """OpenAPI documentation of a staff-only operation: bearer security, 401/403 and more."""
-    codes = {**STAFF_ERRORS, **{int(code[1:]): text for code, text in responses.items()}}
-    return api.doc(summary=summary, security="BearerAuth", responses=codes)
+    """OpenAPI documentation of a staff-only operation of ``/api/v1``."""
+    return http.staff_doc(api, summary, responses)
 
 
 def _clerk_at_window(window_id: int) -> str | None:

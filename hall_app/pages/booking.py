@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, make_response, render_template, request, url_for
+from flask import Response, jsonify, render_template, request, url_for
 from flask_babel import gettext
 
 from queue_engine.domain.access import Role
@@ -20,22 +20,16 @@ from queue_engine.domain.evaluations import SCORE_LABELS
 from ..api.appointments import appointment_json
 from ..auth import require_hall, require_roles, signed_in_user
 from ..devices import check_evaluator
+from ..http import private_page
 from ..state import hall_services
+from .blueprint import pages
 from .i18n import N_, common_strings, hall_name, service_name, zone_label
-from .routes import pages
 
 SCORE_MSGIDS = (N_("非常满意"), N_("满意"), N_("基本满意"), N_("不满意"), N_("非常不满意"))
 
 
 def score_labels() -> dict[str, str]:
     return {str(score): gettext(label) for score, label in SCORE_LABELS.items()}
-
-
-def _no_store(body: str) -> Response:
-    response = make_response(body)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
 
 
 @pages.get("/book/<hall>")
@@ -62,7 +56,7 @@ def book_page(hall: str) -> Response:
         "appointment_page": url_for("pages.appointment_page", code="CODE"),
         "strings": {**common_strings(), **booking_strings()},
     }
-    return _no_store(
+    return private_page(
         render_template(
             "pages/book.html", hall_name=hall_name(config.name_zh, config.name_en), data=data
         )
@@ -85,7 +79,7 @@ def appointment_page(code: str) -> Response:
         "ticket_page": url_for("pages.ticket_page", ticket_id="TICKET_ID"),
         "strings": {**common_strings(), **booking_strings()},
     }
-    return _no_store(
+    return private_page(
         render_template(
             "pages/appointment.html",
             appointment=shown,
@@ -115,7 +109,7 @@ def evaluator(window_id: int) -> Response:
         "scores": score_labels(),
         "strings": {**common_strings(), **evaluator_strings()},
     }
-    return _no_store(
+    return private_page(
         render_template(
             "pages/evaluator.html",
             window=window.config,

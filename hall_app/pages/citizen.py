@@ -7,10 +7,11 @@ import qrcode.image.svg
 from flask import Response, make_response, render_template, url_for
 from flask_babel import gettext
 
+from ..http import private_page
 from ..serialize import view_json
 from ..state import hall_services
+from .blueprint import pages
 from .i18n import common_strings, hall_name
-from .routes import pages
 
 
 @pages.get("/t/<ticket_id>")
@@ -30,7 +31,7 @@ def ticket_page(ticket_id: str) -> Response:
         "scores": score_labels(),
         "strings": {**common_strings(), **citizen_strings()},
     }
-    response = make_response(
+    return private_page(
         render_template(
             "pages/ticket.html",
             ticket=ticket,
@@ -38,9 +39,6 @@ def ticket_page(ticket_id: str) -> Response:
             data=data,
         )
     )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
 
 
 @pages.get("/t/<ticket_id>/qr.svg")

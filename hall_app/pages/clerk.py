@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, flash, make_response, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
@@ -12,8 +12,10 @@ from queue_engine.domain.access import Actor, Role
 from queue_engine.domain.model import HallConfig, WindowState
 
 from ..auth import issue_token, require_hall, require_roles, signed_in_user
+from ..http import no_store
 from ..state import hall_services
 from .access import home_hall
+from .blueprint import pages
 from .i18n import (
     PAUSE_PRESETS,
     common_strings,
@@ -22,7 +24,6 @@ from .i18n import (
     window_state_labels,
     zone_label,
 )
-from .routes import pages
 
 
 @pages.get("/clerk")
@@ -41,7 +42,7 @@ def clerk_windows() -> Response:
         "zones": {w.zone: zone_label(w.zone) for w in config.windows},
         "strings": {**common_strings(), **picker_strings()},
     }
-    return _no_store(
+    return no_store(
         render_template(
             "pages/clerk_windows.html",
             user=user,
@@ -96,7 +97,7 @@ def clerk_console(window_id: int) -> ResponseReturnValue:
         },
         "strings": {**common_strings(), **console_strings()},
     }
-    return _no_store(
+    return no_store(
         render_template(
             "pages/clerk_console.html",
             user=user,
@@ -137,12 +138,6 @@ def _windows(config: HallConfig) -> list[dict[str, Any]]:
         {"id": w.id, "number": w.number, "name": w.name, "skills": sorted(w.skills)}
         for w in sorted(config.windows, key=lambda w: w.number)
     ]
-
-
-def _no_store(body: str) -> Response:
-    response = make_response(body)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def picker_strings() -> dict[str, Any]:

@@ -12,7 +12,7 @@ from ..auth import current_user
 from ..extensions import configured_limit, limiter
 from ..state import hall_services
 from .access import home_page, safe_next
-from .routes import pages
+from .blueprint import pages
 
 MAX_USERNAME = 64
 MAX_PASSWORD = 256

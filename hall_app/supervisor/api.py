@@ -15,13 +15,13 @@ from queue_engine.domain.alerts import AlertSettings
 from queue_engine.domain.errors import InvalidInput
 
 from ..auth import current_user, require_hall, require_roles
+from ..http import staff_doc
 from ..serialize import alert_json
 from ..state import hall_services
 from ..validation import Strict
 from .feed import SupervisorFeed
 
 supervision_api = APIBlueprint("supervision_api", __name__, url_prefix="/api/v1", tag="Supervision")
-ERRORS = {401: "no or invalid bearer token", 403: "the token's role or hall may not do this"}
 
 
 def feed() -> SupervisorFeed:
@@ -30,8 +30,7 @@ def feed() -> SupervisorFeed:
 
 
 def doc(summary: str, **responses: str) -> Any:
-    codes = {**ERRORS, **{int(code[1:]): text for code, text in responses.items()}}
-    return supervision_api.doc(summary=summary, security="BearerAuth", responses=codes)
+    return staff_doc(supervision_api, summary, responses)
 
 
 # -- models --------------------------------------------------------------------------------
@@ -123,12 +122,12 @@ class FiguresQuery(Strict):
 
 
 def thresholds_json(hall: str, settings: AlertSettings) -> dict[str, Any]:
-    data = settings.as_dict()
+    data = settings.to_mapping()
     return {
         "hall_code": hall,
         "hall": data["hall"],
         "services": data["services"],
-        "defaults": AlertSettings().as_dict()["hall"],
+        "defaults": AlertSettings().to_mapping()["hall"],
     }
 
 
@@ -228,8 +227,8 @@ FORMULA = "score = 50 + 10 × Σ weight·z / Σ weight (see docs/flags.md)"
 @doc("The red/black flag formula of a hall: component weights, flag counts, minimum volume")
 def get_flag_settings(hall: str) -> dict[str, Any]:
     require_hall(hall)
-    config = FlagConfig.from_dict(hall_services().supervision.flags(hall))
-    return {"hall": hall, **config.as_dict(), "formula": FORMULA}
+    config = FlagConfig.from_mapping(hall_services().supervision.flags(hall))
+    return {"hall": hall, **config.to_mapping(), "formula": FORMULA}
 
 
 @supervision_api.put("/halls/<string:hall>/flag-settings")
@@ -240,13 +239,15 @@ def get_flag_settings(hall: str) -> dict[str, Any]:
 def put_flag_settings(hall: str, body: FlagSettingsIn) -> dict[str, Any]:
     require_hall(hall)
     try:
-        config = FlagConfig.from_dict(body.model_dump())
+        config = FlagConfig.from_mapping(body.model_dump())
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     user = current_user()
     assert user is not None
-    hall_services().supervision.update_flags(hall, config.as_dict(), user.username, str(user.role))
-    return {"hall": hall, **config.as_dict(), "formula": FORMULA}
+    hall_services().supervision.update_flags(
+        hall, config.to_mapping(), user.username, str(user.role)
+    )
+    return {"hall": hall, **config.to_mapping(), "formula": FORMULA}
 
 
 class BoardOut(BaseModel):

@@ -18,9 +18,10 @@ from analytics.load import read_events_db
 from queue_engine.domain.access import Role
 
 from ..auth import require_roles
+from ..http import no_store
 from ..pages.i18n import hall_name
 from ..state import hall_services
-from .pages import _no_store, _page_hall, supervisor_pages
+from .pages import page_hall, supervisor_pages
 
 TABLE_COLUMNS = (
     "tickets", "served", "wait_mean", "wait_p90", "handling_mean", "service_level_5",
@@ -99,7 +100,7 @@ def _events(hall: str, first: date, last: date) -> pd.DataFrame:
 
 
 def _flag_config(hall: str) -> FlagConfig:
-    return FlagConfig.from_dict(hall_services().supervision.flags(hall))
+    return FlagConfig.from_mapping(hall_services().supervision.flags(hall))
 
 
 def _table(table: pd.DataFrame, columns: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -118,10 +119,10 @@ def _daily(hall: str, day: date) -> tuple[Ledger, dict[str, Any]]:
 @supervisor_pages.get("/<string:hall>/reports/daily")
 @require_roles(Role.SUPERVISOR)
 def daily_report(hall: str) -> Response:
-    user, config = _page_hall(hall)
+    user, config = page_hall(hall)
     day = _day_arg(config)
     ledger, figures = _daily(config.code, day)
-    return _no_store(
+    return no_store(
         render_template(
             "supervisor/daily.html",
             user=user,
@@ -144,7 +145,7 @@ def daily_report(hall: str) -> Response:
 @supervisor_pages.get("/<string:hall>/reports/daily.<string:fmt>")
 @require_roles(Role.SUPERVISOR)
 def daily_download(hall: str, fmt: str) -> Response:
-    _, config = _page_hall(hall)
+    _, config = page_hall(hall)
     day = _day_arg(config)
     ledger, figures = _daily(config.code, day)
     tables = {
@@ -187,12 +188,12 @@ def _monthly(hall: str, first: date, last: date) -> tuple[Ledger, pd.DataFrame, 
 @supervisor_pages.get("/<string:hall>/reports/monthly")
 @require_roles(Role.SUPERVISOR)
 def monthly_report(hall: str) -> Response:
-    user, config = _page_hall(hall)
+    user, config = page_hall(hall)
     first, last = _month_arg(config)
     ledger, _, ranked = _monthly(config.code, first, last)
     ranking = ranked.sort_values(["score", "visits"], ascending=[False, False], na_position="last")
     prev_month = (first - timedelta(days=1)).replace(day=1)
-    return _no_store(
+    return no_store(
         render_template(
             "supervisor/monthly.html",
             user=user,
@@ -215,7 +216,7 @@ def monthly_report(hall: str) -> Response:
 @supervisor_pages.get("/<string:hall>/reports/monthly.<string:fmt>")
 @require_roles(Role.SUPERVISOR)
 def monthly_download(hall: str, fmt: str) -> Response:
-    _, config = _page_hall(hall)
+    _, config = page_hall(hall)
     first, last = _month_arg(config)
     ledger, _, ranked = _monthly(config.code, first, last)
     by_day = kpis(ledger, "day")
@@ -242,7 +243,7 @@ def monthly_download(hall: str, fmt: str) -> Response:
 @supervisor_pages.get("/<string:hall>/reports/monthly/window/<string:window>")
 @require_roles(Role.SUPERVISOR)
 def flag_drill_down(hall: str, window: str) -> Response:
-    user, config = _page_hall(hall)
+    user, config = page_hall(hall)
     first, last = _month_arg(config)
     ledger, events, ranked = _monthly(config.code, first, last)
     if window not in ranked.index:
@@ -251,7 +252,7 @@ def flag_drill_down(hall: str, window: str) -> Response:
     if request.args.get("format") == "csv":
         name = f"{config.code}-window{window}-{first.strftime('%Y-%m')}"
         return _download(name, "csv", {"visits": parts["visits"]}, {})
-    return _no_store(
+    return no_store(
         render_template(
             "supervisor/drill_down.html",
             user=user,
@@ -292,5 +293,4 @@ def _download(
     response = Response(body, mimetype=MIME[fmt])
     disposition = "inline" if fmt == "png" else "attachment"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(response)

@@ -142,10 +142,10 @@ class SupervisionDesk(Desk):
             hall_id, config = self.db.hall_config(uow.conn, hall)
             store.lock_hall(uow.conn, hall_id)
             before = store.load_settings(uow.conn, hall_id)
-            after = AlertSettings.from_dict(data, [s.code for s in config.services])
+            after = AlertSettings.from_mapping(data, [s.code for s in config.services])
             _check_windows(after, config)
             store.save_settings(uow.conn, hall_id, after, now, actor)
-            detail = {"hall": hall, "before": before.as_dict(), "after": after.as_dict()}
+            detail = {"hall": hall, "before": before.to_mapping(), "after": after.to_mapping()}
             if not uow.record_audit(now, detail):  # no request entry: the caller's name
                 record_audit(uow.conn, now, actor, role, "alert_settings.update", hall, detail)
             self.engine.bus.commit(uow)

@@ -74,7 +74,7 @@ def test_issue_stores_the_estimate_and_logs_it(engine: QueueEngine, db: Database
     assert issued.type == "ticket.issued"
     assert issued.priority == "elderly" and issued.channel == "kiosk"
     payload = json.loads(issued.payload)
-    assert payload["estimated_wait"] == ticket.estimate.as_dict()
+    assert payload["estimated_wait"] == ticket.estimate.to_mapping()
     view = engine.ticket(ticket.id)
     assert view.ticket.estimate == ticket.estimate
     assert view.position == 0

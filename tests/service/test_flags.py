@@ -88,12 +88,12 @@ def test_drill_down_lists_the_tickets_and_reviews_behind_a_score(tmp_path: Path)
 
 
 def test_config_validation() -> None:
-    assert FlagConfig.from_dict({"weights": {"alerts": 0.5}, "red": 2}).weights["alerts"] == 0.5
-    assert FlagConfig.from_dict(FlagConfig().as_dict()) == FlagConfig()
+    assert FlagConfig.from_mapping({"weights": {"alerts": 0.5}, "red": 2}).weights["alerts"] == 0.5
+    assert FlagConfig.from_mapping(FlagConfig().to_mapping()) == FlagConfig()
     with pytest.raises(ValueError, match="unknown flag component"):
         FlagConfig(weights={"speed": 1})
     with pytest.raises(ValueError, match="unknown flag setting"):
-        FlagConfig.from_dict({"colour": "red"})
+        FlagConfig.from_mapping({"colour": "red"})
     with pytest.raises(ValueError, match="not all 0"):
         FlagConfig(weights={"alerts": 0})
 

@@ -174,13 +174,13 @@ def test_unusual_recall_rate() -> None:
 
 def test_settings_validation() -> None:
     with pytest.raises(InvalidInput, match="red waiting"):
-        AlertSettings.from_dict({"hall": {"wait_yellow_minutes": 20, "wait_red_minutes": 10}})
+        AlertSettings.from_mapping({"hall": {"wait_yellow_minutes": 20, "wait_red_minutes": 10}})
     with pytest.raises(InvalidInput, match="unknown threshold"):
-        AlertSettings.from_dict({"hall": {"colour": 1}})
+        AlertSettings.from_mapping({"hall": {"colour": 1}})
     with pytest.raises(InvalidInput, match="cannot override"):
-        AlertSettings.from_dict({"services": {"A": {"idle_minutes": 1}}}, ["A"])
+        AlertSettings.from_mapping({"services": {"A": {"idle_minutes": 1}}}, ["A"])
     with pytest.raises(InvalidInput, match="no service"):
-        AlertSettings.from_dict({"services": {"Z": {"wait_red_minutes": 40}}}, ["A"])
+        AlertSettings.from_mapping({"services": {"Z": {"wait_red_minutes": 40}}}, ["A"])
 
 
 @given(
@@ -192,7 +192,7 @@ def test_wait_severity_follows_the_thresholds(yellow: float, extra: float, wait:
     settings = AlertSettings(
         Thresholds(wait_yellow_minutes=yellow, wait_red_minutes=yellow + extra)
     )
-    round_trip = AlertSettings.from_dict(settings.as_dict())
+    round_trip = AlertSettings.from_mapping(settings.to_mapping())
     assert round_trip == settings
     found = kinds(picture(waiting=waiting(wait)), settings).get("wait_long:A")
     if wait < yellow - 1e-6:

@@ -36,19 +36,9 @@ class AccountDesk(Desk):
 
     def record(self, entry: AuditEntry, detail: dict[str, Any], at: datetime | None = None) -> None:
         """Write an audit record of its own for a request that changed nothing itself."""
-        with UnitOfWork(self.db) as uow:
-            staff_store.record_audit(
-                uow.conn,
-                at or self.clock.now(),
-                entry.actor,
-                entry.role,
-                entry.action,
-                entry.target,
-                detail,
-                entry.remote_addr,
-            )
+        with UnitOfWork(self.db, audit=entry) as uow:
+            uow.record_audit(at or self.clock.now(), detail)
             uow.commit()
-        entry.recorded = True
 
     def database_ok(self) -> None:
         """Raises the driver's error when the database does not answer."""

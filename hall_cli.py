@@ -105,9 +105,9 @@ def main() -> None:
 
 
 def _database_url() -> str:
-    from queue_engine.adapters.environment import database_url
+    from queue_engine.adapters.database import configured_url
 
-    return database_url()
+    return configured_url()
 
 
 @main.command()
@@ -123,7 +123,7 @@ def init(demo: bool, always_open: bool) -> None:
     if not demo:
         return
     from queue_engine.adapters.unit_of_work import Database
-    from queue_engine.domain.accounts import parse_role
+    from queue_engine.domain.access import parse_role
     from queue_engine.domain.errors import DomainError
     from queue_engine.seed import DEMO_USERS, demo_hall
     from queue_engine.services.admin import AdminDesk, NewUser
@@ -165,7 +165,7 @@ def user() -> None:
 def user_add(username: str, password: str, role: str, hall_code: str | None) -> None:
     """Add a staff account (the password is stored only as a salted scrypt hash)."""
     from queue_engine.adapters.unit_of_work import Database
-    from queue_engine.domain.accounts import parse_role
+    from queue_engine.domain.access import parse_role
     from queue_engine.domain.errors import DomainError
     from queue_engine.services.admin import AdminDesk, NewUser
 

@@ -83,7 +83,7 @@ class FlagConfig:
         if self.red < 0 or self.black < 0 or self.min_visits < 0:
             raise ValueError("flag counts and min_visits must be ≥ 0")
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_mapping(self) -> dict[str, Any]:
         return {
             "weights": dict(self.weights),
             "red": self.red,
@@ -92,7 +92,7 @@ class FlagConfig:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> FlagConfig:
+    def from_mapping(cls, data: Mapping[str, Any] | None) -> FlagConfig:
         data = dict(data or {})
         unknown = set(data) - {f.name for f in fields(cls)}
         if unknown:

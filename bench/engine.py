@@ -8,7 +8,7 @@ between the two so that machine noise hits both alike; the ratio is the figure t
 
 The process is pinned to one CPU core. Each engine round issues a ticket, calls it to a window,
 then starts and finishes it (so the window is free again); "issue+call pairs/s" counts only the
-time spent in issue_ticket and call_next, "full visits/s" the whole cycle. With ``--waiting N``
+time spent in issue and call_next, "full visits/s" the whole cycle. With ``--waiting N``
 N tickets of the same service wait all along (each pair adds one and calls the oldest), to see
 how a long queue costs. Figures per CPU second of this process are printed too: on a shared
 machine they move much less than wall-clock rates (on SQLite all the work is in this process).
@@ -87,7 +87,7 @@ def engine_pairs(url: str, n: int) -> tuple[float, float, float]:
     started = time.perf_counter()
     for _ in range(n):
         t0, c0 = time.perf_counter(), time.thread_time()
-        engine.issue_ticket("ZMD", "SOCIAL")
+        engine.issue("ZMD", "SOCIAL")
         called = engine.call_next(window, "bench")
         in_pairs += time.perf_counter() - t0
         cpu += time.thread_time() - c0
@@ -105,7 +105,7 @@ def prepare(url: str, waiting: int) -> None:
     AdminDesk(db).seed_hall(demo_hall(always_open=True))
     engine = QueueEngine(db)
     for _ in range(waiting):
-        engine.issue_ticket("ZMD", "SOCIAL")
+        engine.issue("ZMD", "SOCIAL")
     db.dispose()
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     abort,
     current_app,
@@ -27,8 +28,7 @@ from flask.blueprints import BlueprintSetupState
 
 from hall_app.errors import error_response
 from hall_app.extensions import limiter
-from hall_app.state import hall_state
-from queue_engine.adapters.staff_store import find_user
+from hall_app.state import hall_services
 from queue_engine.domain.errors import NotFound
 from queue_engine.domain.model import HallConfig
 
@@ -48,6 +48,11 @@ SPEECH = "display_speech"
 REPEAT_DEFAULT, REPEAT_MAX = 2, 5
 
 
+def register(app: Flask) -> None:
+    """The ``hall.screens`` entry point: the hall app plugs the screens in with this."""
+    app.register_blueprint(display)
+
+
 @display.record_once
 def _set_up_speech(state: BlueprintSetupState) -> None:
     app = state.app
@@ -62,7 +67,7 @@ def synthesizer() -> Synthesizer:
 
 
 def _engine() -> Any:
-    return hall_state().engine
+    return hall_services().engine
 
 
 def _hall(code: str) -> HallConfig:
@@ -221,8 +226,7 @@ def _window_screen_json(window_id: int) -> dict[str, Any]:
     config = engine.config_for(window.hall)
     clerk_name = None
     if window.clerk:
-        with hall_state().reader() as conn:
-            user = find_user(conn, window.clerk)
+        user = hall_services().accounts.find(window.clerk)
         clerk_name = user.display_name if user is not None else None
     return {
         "id": window.config.id,

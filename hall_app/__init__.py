@@ -2,31 +2,39 @@
 
 from __future__ import annotations
 
-import secrets
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 from apiflask import APIFlask
 from flask import Response, abort, request, send_from_directory
 
-from queue_engine.adapters.unit_of_work import Database
+from queue_engine.bootstrap import PeriodicJob, bootstrap
 from queue_engine.domain.clock import Clock
-from queue_engine.services.tickets import QueueEngine
 
+from .admin import admin_api, admin_pages
+from .api import api
 from .audit import register_audit
-from .config import Settings
+from .config import Settings, instance_secret, pii_pepper
 from .errors import register_error_handlers
 from .extensions import babel, csrf, limiter, socketio
 from .live import LivePublisher, UncompressedWebSocket, register_socket_handlers
-from .live_queue import client_manager
+from .live_redis import client_manager
+from .observability import observe_events
 from .ops import init_ops
-from .state import HallState
-from .supervisor import init_supervisor
+from .pages import pages
+from .planner import planner_api
+from .supervisor import (
+    FIGURES_SECONDS,
+    SupervisorFeed,
+    register_supervise_room,
+    supervision_api,
+    supervisor_pages,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
 VENDOR_PACKAGES = frozenset({"socket.io-client", "swagger-ui-dist", "echarts"})
-LANGUAGES = ("zh_Hans_CN", "en")
 
 
 def create_app(
@@ -44,7 +52,7 @@ def create_app(
         instance_path=str(settings.instance_path),
     )
     app.config.update(
-        SECRET_KEY=settings.secret_key or _instance_secret(settings.instance_path),
+        SECRET_KEY=instance_secret(settings.instance_path, "secret_key", settings.secret_key),
         DATABASE_URL=settings.database_url,
         MESSAGE_QUEUE=settings.message_queue,
         BABEL_DEFAULT_LOCALE="zh_Hans_CN",
@@ -75,13 +83,14 @@ def create_app(
         }
     }
 
-    db = Database(
+    services = bootstrap(
         app.config["DATABASE_URL"],
+        pepper=pii_pepper(settings.instance_path),
+        clock=clock,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
     )
-    state = HallState(db, QueueEngine(db, clock))
-    app.extensions["hall"] = state
+    app.extensions["hall"] = services
 
     babel.init_app(app, locale_selector=_locale)
     csrf.init_app(app)
@@ -97,27 +106,20 @@ def create_app(
     app.wsgi_app = UncompressedWebSocket(app.wsgi_app)  # type: ignore[method-assign]
     register_error_handlers(app)
     register_audit(app)
+    _register_blueprints(app)
 
-    from display.routes import display as display_bp
-
-    from .admin import admin
-    from .api import api
-    from .pages import pages
-    from .planner import planner_api
-
-    csrf.exempt(api)
-    csrf.exempt(planner_api)
-    app.register_blueprint(api)
-    app.register_blueprint(planner_api)
-    app.register_blueprint(pages)
-    app.register_blueprint(display_bp)
-    init_supervisor(app)
-    app.register_blueprint(admin)
-
-    publisher = LivePublisher(app, state)
+    # What the web adds to the service layer: live pushes, metrics, the supervisors' feed.
+    publisher = LivePublisher(app, services)
     app.extensions["hall_live"] = publisher
-    state.engine.subscribe(publisher.publish)
+    services.bus.subscribe(publisher.publish)
+    services.bus.subscribe(observe_events)
+    feed = SupervisorFeed(app, services)
+    app.extensions["supervisor_feed"] = feed
+    services.bus.subscribe(feed.on_events)
+    services.jobs.append(PeriodicJob("supervisor figures", FIGURES_SECONDS, feed.push_figures))
+    services.admin.subscribe(publisher.refresh_pages)
     register_socket_handlers(publisher)
+    register_supervise_room(feed)
     init_ops(app, settings)
 
     @app.get("/vendor/<package>/<path:filename>")
@@ -129,27 +131,24 @@ def create_app(
         response = send_from_directory(NODE_MODULES / package, filename, max_age=86400)
         return response
 
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
-
     return app
+
+
+def _register_blueprints(app: APIFlask) -> None:
+    """One blueprint per audience. The hall's screens (``display``) build on this package, so
+    they plug in through the ``hall.screens`` entry point instead of being imported here."""
+    csrf.exempt(api)
+    csrf.exempt(planner_api)
+    csrf.exempt(supervision_api)
+    csrf.exempt(admin_api)
+    for blueprint in (api, planner_api, pages, supervision_api, supervisor_pages, admin_api):
+        app.register_blueprint(blueprint)
+    app.register_blueprint(admin_pages)
+    for screen in entry_points(group="hall.screens"):
+        screen.load()(app)  # e.g. display.routes:register: the hall board and window screens
 
 
 def _locale() -> str:
     """Chinese first: English only when asked for (``?lang=en``, remembered in a cookie)."""
     chosen = request.args.get("lang") or request.cookies.get("lang")
     return "en" if chosen == "en" else "zh_Hans_CN"
-
-
-def _instance_secret(instance: Path) -> str:
-    """A random secret kept in the instance folder, shared by processes on this machine."""
-    instance.mkdir(parents=True, exist_ok=True)
-    path = instance / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()

@@ -1,7 +1,8 @@
 """The audit trail: every staff request that changes something, with who, what and the outcome.
 
-A staff write request sets the current audit entry; the unit of work that commits the change
-writes it in the same transaction. Requests that change nothing (refused, 4xx, or nothing to
+A staff write request makes an audit entry and hands it to the desks it calls
+(``hall_services()`` acts for it); the unit of work that commits the change writes it in the
+same transaction. Requests that change nothing (refused, 4xx, or nothing to
 call) are recorded afterwards in a transaction of their own.
 """
 
@@ -9,12 +10,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
-from queue_engine.adapters.staff_store import CURRENT_AUDIT, AuditEntry, record_audit
+from queue_engine.domain.access import AuditEntry
 
 from .auth import current_user
-from .state import hall_state
 
 log = logging.getLogger(__name__)
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -36,34 +36,17 @@ def register_audit(app: Flask) -> None:
             request.remote_addr or "",
         )
         g.audit_entry = entry
-        g.audit_token = CURRENT_AUDIT.set(entry)
 
     @app.after_request
     def finish_audit(response: Response) -> Response:
         entry: AuditEntry | None = g.get("audit_entry")
         if entry is None or entry.recorded:
             return response
-        state = hall_state()
         try:
-            with state.writer() as uow:
-                record_audit(
-                    uow.conn,
-                    state.engine.clock.now(),
-                    entry.actor,
-                    entry.role,
-                    entry.action,
-                    entry.target,
-                    {"status": response.status_code, "method": request.method},
-                    entry.remote_addr,
-                )
-                uow.commit()
-            entry.recorded = True
+            services = current_app.extensions["hall"]
+            services.accounts.record(
+                entry, {"status": response.status_code, "method": request.method}
+            )
         except Exception:  # the action itself already happened; never turn it into an error
             log.exception("could not write the audit record for %s", request.path)
         return response
-
-    @app.teardown_request
-    def end_audit(_: BaseException | None) -> None:
-        token = g.pop("audit_token", None)
-        if token is not None:
-            CURRENT_AUDIT.reset(token)

@@ -51,6 +51,7 @@ def serve(host: str, port: int, server: str | None, threads: int | None) -> None
         run_gunicorn(host, port, threads or int(os.environ.get("HALL_THREADS") or 200))
         return
     app = create_app()
+    app.extensions["hall_live"].ensure_refresher()  # live figures and the periodic jobs
     socketio.run(
         app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False
     )
@@ -75,7 +76,7 @@ def appointments_sweep() -> None:
     from queue_engine.services.appointments import AppointmentDesk
     from queue_engine.services.tickets import QueueEngine
 
-    from .booking import pii_pepper
+    from .config import pii_pepper
 
     settings = Settings.from_env()
     db = Database(settings.database_url)

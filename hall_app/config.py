@@ -7,10 +7,11 @@ its secrets come from the environment: the session/token key and the key of the 
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from queue_engine.adapters.environment import database_url, instance_path
+from queue_engine.adapters.database import configured_url, instance_folder
 
 MIN_SECRET_LENGTH = 32
 DEFAULT_LIMITS = {
@@ -65,6 +66,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
+        instance = instance_folder(env)
         queue = env.get("HALL_MESSAGE_QUEUE") or None
         mode = (env.get("HALL_ENV") or "development").strip().lower()
         limits = {
@@ -72,11 +74,11 @@ class Settings:
             for name, default in DEFAULT_LIMITS.items()
         }
         return cls(
-            database_url=database_url(env),
+            database_url=configured_url(env),
             message_queue=queue,
             message_channel=env.get("HALL_MESSAGE_CHANNEL") or "hall-live",
             secret_key=env.get("HALL_SECRET_KEY") or None,
-            instance_path=instance_path(env),
+            instance_path=instance,
             env=mode,
             cors_origins=tuple(o for o in (env.get("HALL_CORS_ORIGINS") or "").split() if o),
             proxy_count=int(env.get("HALL_PROXY_COUNT") or 0),
@@ -109,3 +111,26 @@ class Settings:
             raise ConfigError("HALL_PII_PEPPER and HALL_SECRET_KEY must differ")
         if self.database_url.startswith("sqlite"):
             raise ConfigError("HALL_ENV=production needs HALL_DATABASE_URL of a PostgreSQL server")
+
+
+def instance_secret(instance: Path, name: str, configured: str | None = None) -> str:
+    """A secret from the environment, else a random one kept in the instance folder.
+
+    The file is shared by the processes of one machine, so they sign and hash alike.
+    """
+    if configured:
+        return configured
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / name
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def pii_pepper(instance: Path) -> bytes:
+    """The key of ID and phone hashes: ``HALL_PII_PEPPER``, else a file in the instance folder.
+
+    It is not the session secret, so rotating that secret keeps people recognisable.
+    """
+    return instance_secret(instance, "pii_pepper", os.environ.get("HALL_PII_PEPPER")).encode()

@@ -19,16 +19,15 @@ from flask_socketio import emit, join_room
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from queue_engine.adapters.repository import StoredEvent
+from queue_engine.bootstrap import HallServices
 from queue_engine.domain.errors import DomainError, NotFound
-from queue_engine.domain.events import EventType
-from queue_engine.services.tickets import TicketView
+from queue_engine.domain.events import EventType, StoredEvent
+from queue_engine.services.queries import TicketView
 
 from .errors import status_for
 from .extensions import socketio
-from .live_queue import OrderedRedisManager
+from .live_redis import OrderedRedisManager
 from .serialize import public_event, queue_json, view_json, window_json
-from .state import HallState
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 1.0
@@ -93,9 +92,9 @@ def ticket_room(ticket_id: str) -> str:
 class LivePublisher:
     """Turns committed domain events into Socket.IO messages, and keeps figures fresh."""
 
-    def __init__(self, app: Flask, state: HallState) -> None:
+    def __init__(self, app: Flask, services: HallServices) -> None:
         self.app = app
-        self.state = state
+        self.services = services
         self._dirty: set[str] = set()
         self._lock = threading.Lock()
         self._refresher: Any = None
@@ -148,9 +147,7 @@ class LivePublisher:
             try:
                 with self.app.app_context():
                     self.refresh(full=tick % 5 == 0)
-                    periodic = self.app.extensions.get("hall_periodic")
-                    if periodic is not None:
-                        periodic()  # e.g. the appointment no-show sweep (self-throttled)
+                    self.services.run_jobs()  # the composition root's periodic jobs
             except Exception:  # keep refreshing whatever one round hit
                 log.exception("live refresh failed")
 
@@ -172,7 +169,7 @@ class LivePublisher:
 
         One read for all of them (each hall's waiting list once), whatever their number.
         """
-        engine = self.state.engine
+        engine = self.services.engine
         views = engine.tickets(room.split(":", 1)[1] for room in rooms)
         sent, self._sent = self._sent, {}
         for room in rooms:
@@ -184,15 +181,36 @@ class LivePublisher:
             if sent.get(room) != snapshot:
                 socketio.emit("ticket.updated", snapshot, to=room, ignore_queue=self._local)
 
+    def refresh_pages(self, hall: str) -> None:
+        """After a configuration change: boards and kiosks get a fresh snapshot, windows theirs.
+
+        Through the message queue (Redis) this reaches the pages of every process. A failure
+        here never undoes the committed change: pages also resynchronise on their own.
+        """
+        try:
+            with self.app.app_context():
+                snapshot = self.hall_snapshot(hall)
+                socketio.emit("snapshot", snapshot, to=hall_room(hall))
+                queues = {"hall": hall, "queues": snapshot["queues"]}
+                socketio.emit("queue.changed", queues, to=hall_room(hall))
+                for window in snapshot["windows"]:
+                    socketio.emit(
+                        "snapshot",
+                        self.window_snapshot(window["id"]),
+                        to=window_room(hall, window["number"]),
+                    )
+        except Exception:
+            log.exception("could not refresh the pages of hall %s", hall)
+
     # -- snapshots ---------------------------------------------------------------------------
 
     def queues(self, hall: str) -> dict[str, Any]:
-        engine = self.state.engine
+        engine = self.services.engine
         config = engine.hall_config(hall)
         return {"hall": hall, "queues": [queue_json(q, config) for q in engine.queues(hall)]}
 
     def hall_snapshot(self, hall: str) -> dict[str, Any]:
-        engine = self.state.engine
+        engine = self.services.engine
         config = engine.hall_config(hall)
         return {
             "room": hall_room(hall),
@@ -209,7 +227,7 @@ class LivePublisher:
         }
 
     def window_snapshot(self, window_id: int) -> dict[str, Any]:
-        engine = self.state.engine
+        engine = self.services.engine
         window = engine.window(window_id)
         return {
             "room": window_room(window.hall, window.config.number),
@@ -217,10 +235,10 @@ class LivePublisher:
         }
 
     def ticket_snapshot(self, ticket_id: str) -> dict[str, Any]:
-        return self._ticket_message(self.state.engine.ticket(ticket_id))
+        return self._ticket_message(self.services.engine.ticket(ticket_id))
 
     def _ticket_message(self, view: TicketView) -> dict[str, Any]:
-        config = self.state.engine.hall_config(view.ticket.hall)
+        config = self.services.engine.hall_config(view.ticket.hall)
         return {"room": ticket_room(view.ticket.id), "ticket": view_json(view, config)}
 
 

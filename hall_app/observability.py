@@ -36,10 +36,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from queue_engine.adapters.repository import StoredEvent
-from queue_engine.domain.events import EventType
-
-from .state import HallState
+from queue_engine.bootstrap import HallServices
+from queue_engine.domain.events import EventType, StoredEvent
 
 ACCESS = logging.getLogger("hall.access")
 
@@ -182,7 +180,7 @@ def observe_events(stored: Sequence[StoredEvent]) -> None:
 class QueueCollector(Collector):
     """Waiting tickets per hall and service, read from the database when scraped."""
 
-    def __init__(self, state: HallState) -> None:
+    def __init__(self, state: HallServices) -> None:
         self.state = state
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
@@ -201,7 +199,7 @@ class QueueCollector(Collector):
         yield longest
 
 
-def render_metrics(state: HallState) -> bytes:
+def render_metrics(state: HallServices) -> bytes:
     """The Prometheus text of this process (or of all, in multi-process mode) plus the queues."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()

@@ -8,17 +8,14 @@ answer (readiness: send it traffic only then); 503 with the failing parts otherw
 
 from __future__ import annotations
 
-from typing import Any
-
 import redis
 from flask import Blueprint, Flask, Response, current_app, jsonify
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from .config import Settings
-from .observability import observe_events, register_request_metrics, render_metrics
+from .observability import register_request_metrics, render_metrics
 from .security import init_security
-from .state import hall_state
+from .state import hall_services
 
 ops = Blueprint("ops", __name__)
 PROBE_TIMEOUT = 1.0
@@ -43,13 +40,12 @@ def readyz() -> tuple[Response, int]:
 
 @ops.get("/metrics")
 def metrics() -> Response:
-    return Response(render_metrics(hall_state()), mimetype="text/plain; version=0.0.4")
+    return Response(render_metrics(hall_services()), mimetype="text/plain; version=0.0.4")
 
 
 def _database_ok() -> str:
     try:
-        with hall_state().reader() as conn:
-            conn.execute(text("SELECT 1"))
+        hall_services().accounts.database_ok()
     except SQLAlchemyError as exc:
         return f"error: {exc.__class__.__name__}"
     return "ok"
@@ -77,5 +73,3 @@ def init_ops(app: Flask, settings: Settings) -> None:
     init_security(app, settings)
     register_request_metrics(app)
     app.register_blueprint(ops)
-    state: Any = app.extensions["hall"]
-    state.engine.subscribe(observe_events)

@@ -15,16 +15,16 @@ from flask import render_template
 from flask_babel import gettext
 from pydantic import BaseModel, Field
 
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Role
 from simulations.replicate import replicate
 from simulations.scenario import Scenario, ScenarioError, loads_scenario
 from simulations.staffing import staff
 
-from .api.schemas import Strict
-from .auth import issue_token, require_roles
-from .pages.access import signed_in_user, staff_page
+from .auth import issue_token, require_roles, signed_in_user
+from .http import staff_doc
+from .pages.blueprint import pages
 from .pages.i18n import common_strings
-from .pages.routes import pages
+from .validation import Strict
 
 planner_api = APIBlueprint("planner_api", __name__, url_prefix="/api/v1", tag="Planner")
 
@@ -95,11 +95,8 @@ def _scenario(text: str, replications: int) -> Scenario:
 
 
 def _doc(summary: str) -> Any:
-    return planner_api.doc(
-        summary=summary,
-        security="BearerAuth",
-        responses={401: "no or invalid token", 403: "planners only", 422: "invalid scenario"},
-    )
+    errors = {401: "no or invalid token", 403: "planners only"}
+    return staff_doc(planner_api, summary, {"r422": "invalid scenario"}, errors)
 
 
 @planner_api.post("/planner/simulate")
@@ -132,7 +129,7 @@ def example() -> dict[str, Any]:
 
 
 @pages.get("/planner")
-@staff_page(*PLANNERS)
+@require_roles(*PLANNERS)
 def planner_page() -> str:
     """Edit a scenario, run it, and see the staffing plan and charts."""
     user = signed_in_user()

@@ -6,9 +6,10 @@ import json
 from datetime import datetime
 from typing import Any
 
-from queue_engine.adapters.repository import StoredEvent
+from queue_engine.domain.events import StoredEvent
 from queue_engine.domain.model import HallConfig, Ticket, WaitEstimate, WindowStatus
-from queue_engine.services.tickets import ServiceQueue, TicketView
+from queue_engine.services.queries import ServiceQueue, TicketView
+from queue_engine.services.supervision import AlertView
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -16,7 +17,7 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def estimate_json(estimate: WaitEstimate | None) -> dict[str, float] | None:
-    return estimate.as_dict() if estimate is not None else None
+    return estimate.to_mapping() if estimate is not None else None
 
 
 def ticket_json(
@@ -112,4 +113,29 @@ def public_event(stored: StoredEvent) -> dict[str, Any]:
         "window": e.window,
         "priority": e.priority,
         "payload": json.loads(json.dumps(payload, default=str)),
+    }
+
+
+def alert_json(alert: AlertView) -> dict[str, Any]:
+    return {
+        "id": alert.id,
+        "hall": alert.hall,
+        "key": alert.key,
+        "kind": alert.kind,
+        "severity": alert.severity,
+        "level": alert.severity,
+        "subject": alert.subject,
+        "window": alert.window,
+        "service": alert.service,
+        "message": alert.message("zh"),
+        "message_en": alert.message("en"),
+        "data": alert.data,
+        "case": alert.data.get("case"),
+        "open": alert.open,
+        "raised_at": iso(alert.raised_at),
+        "updated_at": iso(alert.updated_at),
+        "cleared_at": iso(alert.cleared_at),
+        "acknowledged_at": iso(alert.acknowledged_at),
+        "acknowledged_by": alert.acknowledged_by,
+        "note": alert.note,
     }

@@ -27,7 +27,9 @@ class HallServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from . import create_app
 
-        return create_app()
+        app = create_app()
+        app.extensions["hall_live"].ensure_refresher()  # live figures and the periodic jobs
+        return app
 
 
 def run_gunicorn(host: str, port: int, threads: int) -> None:

@@ -1,34 +1,20 @@
-"""The app's long-lived objects (database, engine), reachable from any request."""
+"""The service layer as a request sees it: built once by the composition root, per request
+acting for the request's audit entry (the staff action it records with its changes)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from flask import current_app, g
 
-from flask import current_app
-from sqlalchemy import Connection
-
-from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.services.tickets import QueueEngine
+from queue_engine.bootstrap import HallServices
 
 
-@dataclass
-class HallState:
-    db: Database
-    engine: QueueEngine
-
-    @contextmanager
-    def reader(self) -> Iterator[Connection]:
-        with UnitOfWork(self.db, write=False) as uow:
-            yield uow.conn
-
-    @contextmanager
-    def writer(self) -> Iterator[UnitOfWork]:
-        with UnitOfWork(self.db) as uow:
-            yield uow
-
-
-def hall_state() -> HallState:
-    state: HallState = current_app.extensions["hall"]
-    return state
+def hall_services() -> HallServices:
+    """The app's desks; during a staff write request, recording that request's audit entry."""
+    services: HallServices = current_app.extensions["hall"]
+    entry = g.get("audit_entry")
+    if entry is None:
+        return services
+    acting: HallServices | None = g.get("acting_services")
+    if acting is None:
+        acting = g.acting_services = services.acting(entry)
+    return acting

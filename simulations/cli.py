@@ -169,14 +169,14 @@ def _history(
 ) -> tuple[Any, Any]:
     """The event frame (from the file or the database) and the hall's configuration if known."""
     from analytics.load import read_events_csv, read_events_db
-    from queue_engine.adapters.environment import database_url
+    from queue_engine.adapters.database import configured_url
     from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 
     if events_csv is not None:
         events = read_events_csv(events_csv)
         events = events.loc[events["hall"] == hall_code].reset_index(drop=True)
         return events, None
-    db = Database(database_url())
+    db = Database(configured_url())
     try:
         with UnitOfWork(db, write=False) as uow:
             config = db.hall_config(uow.conn, hall_code)[1]

@@ -13,11 +13,12 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response
 
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Role
 
-from ..auth import require_roles
+from ..auth import require_roles, signed_in_user
+from ..http import staff_doc
+from ..state import hall_services
 from . import schemas as s
-from .desk import actor, desk
 
 admin_api = APIBlueprint("admin_api", __name__, url_prefix="/api/v1/admin", tag="Administration")
 
@@ -30,8 +31,7 @@ ERRORS = {
 
 
 def doc(summary: str, **responses: str) -> Any:
-    codes = {**ERRORS, **{int(code[1:]): text for code, text in responses.items()}}
-    return admin_api.doc(summary=summary, security="BearerAuth", responses=codes)
+    return staff_doc(admin_api, summary, responses, ERRORS)
 
 
 # -- halls ---------------------------------------------------------------------------------
@@ -42,7 +42,7 @@ def doc(summary: str, **responses: str) -> Any:
 @require_roles(*READ)
 @doc("The halls this account may administer or read")
 def list_halls() -> dict[str, Any]:
-    return {"halls": [s.hall_out(h) for h in desk().halls(actor())]}
+    return {"halls": [s.hall_out(h) for h in hall_services().admin.halls(signed_in_user())]}
 
 
 @admin_api.post("/halls")
@@ -53,7 +53,7 @@ def list_halls() -> dict[str, Any]:
 def create_hall(body: s.HallCreateIn) -> tuple[dict[str, Any], int]:
     data = body.model_dump(mode="json")
     data["hours"] = body.hours.to_mapping()
-    return s.hall_out(desk().create_hall(actor(), body.code, data)), 201
+    return s.hall_out(hall_services().admin.create_hall(signed_in_user(), body.code, data)), 201
 
 
 @admin_api.get("/halls/<string:hall>")
@@ -61,7 +61,7 @@ def create_hall(body: s.HallCreateIn) -> tuple[dict[str, Any], int]:
 @require_roles(*READ)
 @doc("A hall: names, time zone, opening hours, notice line", r404="no such hall")
 def get_hall(hall: str) -> dict[str, Any]:
-    return s.hall_out(desk().hall(actor(), hall))
+    return s.hall_out(hall_services().admin.hall(signed_in_user(), hall))
 
 
 @admin_api.put("/halls/<string:hall>")
@@ -72,7 +72,7 @@ def get_hall(hall: str) -> dict[str, Any]:
 def put_hall(hall: str, body: s.HallIn) -> dict[str, Any]:
     data = body.model_dump(mode="json")
     data["hours"] = body.hours.to_mapping()
-    return s.hall_out(desk().update_hall(actor(), hall, data))
+    return s.hall_out(hall_services().admin.update_hall(signed_in_user(), hall, data))
 
 
 @admin_api.get("/halls/<string:hall>/rules")
@@ -80,7 +80,7 @@ def put_hall(hall: str, body: s.HallIn) -> dict[str, Any]:
 @require_roles(*READ)
 @doc("The no-show rule, the fairness guard and the appointment settings of a hall")
 def get_rules(hall: str) -> dict[str, Any]:
-    return desk().rules(actor(), hall)
+    return hall_services().admin.rules(signed_in_user(), hall)
 
 
 @admin_api.put("/halls/<string:hall>/rules")
@@ -89,7 +89,7 @@ def get_rules(hall: str) -> dict[str, Any]:
 @require_roles(*WRITE)
 @doc("Change the no-show rule, the fairness guard and the appointment settings", r422="invalid")
 def put_rules(hall: str, body: s.RulesIn) -> dict[str, Any]:
-    return desk().update_rules(actor(), hall, body.model_dump(mode="json"))
+    return hall_services().admin.update_rules(signed_in_user(), hall, body.model_dump(mode="json"))
 
 
 # -- services ------------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def put_rules(hall: str, body: s.RulesIn) -> dict[str, Any]:
 @require_roles(*READ)
 @doc("Every service of a hall, disabled ones included")
 def list_services(hall: str) -> dict[str, Any]:
-    return {"hall": hall, "services": desk().services(actor(), hall)}
+    return {"hall": hall, "services": hall_services().admin.services(signed_in_user(), hall)}
 
 
 @admin_api.post("/halls/<string:hall>/services")
@@ -109,7 +109,9 @@ def list_services(hall: str) -> dict[str, Any]:
 @require_roles(*WRITE)
 @doc("Add a service", r422="invalid, or its code or prefix is taken")
 def create_service(hall: str, body: s.ServiceCreateIn) -> tuple[dict[str, Any], int]:
-    return desk().create_service(actor(), hall, body.model_dump(mode="json")), 201
+    return hall_services().admin.create_service(
+        signed_in_user(), hall, body.model_dump(mode="json")
+    ), 201
 
 
 @admin_api.put("/halls/<string:hall>/services/<string:code>")
@@ -122,7 +124,9 @@ def create_service(hall: str, body: s.ServiceCreateIn) -> tuple[dict[str, Any], 
     r422="invalid, or its prefix is taken",
 )
 def put_service(hall: str, code: str, body: s.ServiceIn) -> dict[str, Any]:
-    return desk().update_service(actor(), hall, code, body.model_dump(mode="json"))
+    return hall_services().admin.update_service(
+        signed_in_user(), hall, code, body.model_dump(mode="json")
+    )
 
 
 # -- windows -------------------------------------------------------------------------------
@@ -133,7 +137,7 @@ def put_service(hall: str, code: str, body: s.ServiceIn) -> dict[str, Any]:
 @require_roles(*READ)
 @doc("Every window of a hall with its skills and evaluator device, disabled ones included")
 def list_windows(hall: str) -> dict[str, Any]:
-    return {"hall": hall, "windows": desk().windows(actor(), hall)}
+    return {"hall": hall, "windows": hall_services().admin.windows(signed_in_user(), hall)}
 
 
 @admin_api.post("/halls/<string:hall>/windows")
@@ -142,7 +146,9 @@ def list_windows(hall: str) -> dict[str, Any]:
 @require_roles(*WRITE)
 @doc("Add a window", r422="invalid, number taken, or a skill names an unknown service")
 def create_window(hall: str, body: s.WindowIn) -> tuple[dict[str, Any], int]:
-    return desk().create_window(actor(), hall, body.model_dump(mode="json")), 201
+    return hall_services().admin.create_window(
+        signed_in_user(), hall, body.model_dump(mode="json")
+    ), 201
 
 
 @admin_api.put("/halls/<string:hall>/windows/<int:window_id>")
@@ -156,7 +162,9 @@ def create_window(hall: str, body: s.WindowIn) -> tuple[dict[str, Any], int]:
     r422="invalid, number taken, or a skill names an unknown service",
 )
 def put_window(hall: str, window_id: int, body: s.WindowIn) -> dict[str, Any]:
-    return desk().update_window(actor(), hall, window_id, body.model_dump(mode="json"))
+    return hall_services().admin.update_window(
+        signed_in_user(), hall, window_id, body.model_dump(mode="json")
+    )
 
 
 # -- users ---------------------------------------------------------------------------------
@@ -167,7 +175,7 @@ def put_window(hall: str, window_id: int, body: s.WindowIn) -> dict[str, Any]:
 @require_roles(*READ)
 @doc("Staff accounts (of the account's hall, for staff bound to one)")
 def list_users() -> dict[str, Any]:
-    return {"users": desk().users(actor())}
+    return {"users": hall_services().admin.users(signed_in_user())}
 
 
 @admin_api.post("/users")
@@ -177,7 +185,7 @@ def list_users() -> dict[str, Any]:
 @doc("Add a staff account", r422="invalid, weak password, or the name is taken")
 def create_user(body: s.UserCreateIn) -> tuple[dict[str, Any], int]:
     data = body.model_dump(exclude={"password"})
-    return desk().create_user(actor(), data, body.password), 201
+    return hall_services().admin.create_user(signed_in_user(), data, body.password), 201
 
 
 @admin_api.patch("/users/<string:username>")
@@ -186,7 +194,9 @@ def create_user(body: s.UserCreateIn) -> tuple[dict[str, Any], int]:
 @require_roles(*WRITE)
 @doc("Change a staff account's role, hall, name, or disable it", r404="no such user")
 def patch_user(username: str, body: s.UserUpdateIn) -> dict[str, Any]:
-    return desk().update_user(actor(), username, body.model_dump(exclude_unset=True))
+    return hall_services().admin.update_user(
+        signed_in_user(), username, body.model_dump(exclude_unset=True)
+    )
 
 
 @admin_api.post("/users/<string:username>/password")
@@ -194,7 +204,7 @@ def patch_user(username: str, body: s.UserUpdateIn) -> dict[str, Any]:
 @require_roles(*WRITE)
 @doc("Set a new password for a staff account", r204="done", r404="no such user")
 def reset_password(username: str, body: s.PasswordIn) -> Response:
-    desk().reset_password(actor(), username, body.password)
+    hall_services().admin.reset_password(signed_in_user(), username, body.password)
     return Response(status=204)
 
 
@@ -206,7 +216,10 @@ def reset_password(username: str, body: s.PasswordIn) -> Response:
 @require_roles(*READ)
 @doc("The latest configuration changes of a hall: who, when, before and after")
 def history(hall: str) -> dict[str, Any]:
-    return {"hall": hall, "changes": [_change(c) for c in desk().history(actor(), hall)]}
+    return {
+        "hall": hall,
+        "changes": [_change(c) for c in hall_services().admin.history(signed_in_user(), hall)],
+    }
 
 
 def _change(row: dict[str, Any]) -> dict[str, Any]:
@@ -218,4 +231,6 @@ def _change(row: dict[str, Any]) -> dict[str, Any]:
 @require_roles(*READ)
 @doc("The whole configuration of a hall (the document of `hall config export`)")
 def export_config(hall: str) -> dict[str, Any]:
-    return s.HallConfigFile.from_stored(desk().export_hall(actor(), hall)).model_dump(mode="json")
+    return s.HallConfigFile.from_stored(
+        hall_services().admin.export_hall(signed_in_user(), hall)
+    ).model_dump(mode="json")

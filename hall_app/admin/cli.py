@@ -18,9 +18,9 @@ import yaml
 from pydantic import ValidationError
 
 from queue_engine.adapters.unit_of_work import Database
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Actor, Role
 from queue_engine.domain.errors import DomainError
-from queue_engine.services.admin import Actor, AdminDesk
+from queue_engine.services.admin import AdminDesk
 
 from ..config import Settings
 from .schemas import HallConfigFile

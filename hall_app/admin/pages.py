@@ -17,18 +17,19 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from pydantic import ValidationError
 
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Role, may_write
 from queue_engine.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from queue_engine.domain.hours import WEEKDAY_NAMES
-from queue_engine.services.admin import may_write
 
+from ..auth import require_roles, signed_in_user
 from ..errors import status_for
-from ..pages.access import home_hall, signed_in_user, staff_page
+from ..http import no_store
+from ..pages.access import home_hall
 from ..pages.i18n import N_, hall_name, zone_label
+from ..state import hall_services
 from . import forms
 from . import schemas as s
 from .cli import dump_yaml
-from .desk import actor, desk
 
 admin_pages = Blueprint("admin_pages", __name__, url_prefix="/admin")
 
@@ -85,8 +86,8 @@ def domain_error(error: DomainError) -> tuple[str, int]:
 
 
 def _page(template: str, hall: str, section: str, **context: Any) -> str:
-    me = actor()
-    halls = desk().halls(me)
+    me = signed_in_user()
+    halls = hall_services().admin.halls(me)
     current = next((h for h in halls if h["code"] == hall), None)
     if current is None:
         raise NotFound(f"no hall {hall!r}") if me.hall is None else Forbidden("another hall")
@@ -127,7 +128,7 @@ def _one(found: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _require_write(hall: str) -> None:
-    if not may_write(actor(), hall):
+    if not may_write(signed_in_user(), hall):
         abort(403)
 
 
@@ -135,7 +136,7 @@ def _require_write(hall: str) -> None:
 
 
 @admin_pages.get("/")
-@staff_page(Role.SUPERVISOR)
+@require_roles(Role.SUPERVISOR)
 def index() -> ResponseReturnValue:
     return redirect(url_for("admin_pages.hall_settings", hall=home_hall(signed_in_user())))
 
@@ -144,9 +145,9 @@ def index() -> ResponseReturnValue:
 
 
 @admin_pages.route("/<hall>/", methods=["GET", "POST"])
-@staff_page(Role.SUPERVISOR)
+@require_roles(Role.SUPERVISOR)
 def hall_settings(hall: str) -> ResponseReturnValue:
-    data = desk().hall(actor(), hall)
+    data = hall_services().admin.hall(signed_in_user(), hall)
     values: dict[str, Any] = {**data, "hours": s.Hours.from_mapping(data["hours"])}
     errors: forms.Errors = {}
     if request.method == "POST":
@@ -155,8 +156,8 @@ def hall_settings(hall: str) -> ResponseReturnValue:
 
         def save() -> None:
             body = s.HallIn.model_validate(posted)
-            desk().update_hall(
-                actor(), hall, {**body.model_dump(), "hours": body.hours.to_mapping()}
+            hall_services().admin.update_hall(
+                signed_in_user(), hall, {**body.model_dump(), "hours": body.hours.to_mapping()}
             )
 
         errors = _attempt(save)
@@ -187,47 +188,46 @@ def _posted_hours(hours: dict[str, Any]) -> _Loose:
 
 
 @admin_pages.get("/<hall>/config.yaml")
-@staff_page(Role.SUPERVISOR)
+@require_roles(Role.SUPERVISOR)
 def export_yaml(hall: str) -> Response:
     """The hall's whole configuration as the YAML file ``hall config import`` takes."""
-    data = s.HallConfigFile.from_stored(desk().export_hall(actor(), hall))
+    data = s.HallConfigFile.from_stored(hall_services().admin.export_hall(signed_in_user(), hall))
     response = Response(dump_yaml(data), mimetype="application/yaml")
     response.headers["Content-Disposition"] = f'attachment; filename="{hall}-config.yaml"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(response)
 
 
 # -- services --------------------------------------------------------------------------------
 
 
 @admin_pages.get("/<hall>/services")
-@staff_page(Role.SUPERVISOR)
+@require_roles(Role.SUPERVISOR)
 def services(hall: str) -> str:
-    rules = desk().rules(actor(), hall)["appointments"]
+    rules = hall_services().admin.rules(signed_in_user(), hall)["appointments"]
     return _page(
         "admin/services.html",
         hall,
         "services",
-        services=desk().services(actor(), hall),
+        services=hall_services().admin.services(signed_in_user(), hall),
         default_slots=rules,
     )
 
 
 @admin_pages.route("/<hall>/services/new", methods=["GET", "POST"])
-@staff_page(Role.ADMIN)
+@require_roles(Role.ADMIN)
 def new_service(hall: str) -> ResponseReturnValue:
     return _service_form(hall, None)
 
 
 @admin_pages.route("/<hall>/services/<code>", methods=["GET", "POST"])
-@staff_page(Role.SUPERVISOR)
+@require_roles(Role.SUPERVISOR)
 def edit_service(hall: str, code: str) -> ResponseReturnValue:
     return _service_form(hall, code)
 
 
 def _service_form(hall: str, code: str | None) -> ResponseReturnValue:
-    me = actor()
-    current = desk().services(me, hall)
+    me = signed_in_user()
+    current = hall_services().admin.services(me, hall)
     values: dict[str, Any] = {"active": True, "appointment": None}
     if code is not None:
         values = _one([sv for sv in current if sv["code"] == code])
@@ -239,9 +239,9 @@ def _service_form(hall: str, code: str | None) -> ResponseReturnValue:
         def save() -> None:
             if code is None:
                 body = s.ServiceCreateIn.model_validate(posted)
-                desk().create_service(me, hall, body.model_dump())
+                hall_services().admin.create_service(me, hall, body.model_dump())
             else:
-                desk().update_service(
+                hall_services().admin.update_service(
                     me, hall, code, s.ServiceIn.model_validate(posted).model_dump()
                 )
 
@@ -258,7 +258,7 @@ def _service_form(hall: str, code: str | None) -> ResponseReturnValue:
         values=values,
         errors=errors,
         zones=zones,
-        default_slots=desk().rules(me, hall)["appointments"],
+        default_slots=hall_services().admin.rules(me, hall)["appointments"],
     )
 
 
@@ -266,34 +266,34 @@ def _service_form(hall: str, code: str | None) -> ResponseReturnValue:
 
 
 @admin_pages.get("/<hall>/windows")
-@staff_page(Role.SUPERVISOR)
+@require_roles(Role.SUPERVISOR)
 def windows(hall: str) -> str:
-    services = {sv["code"]: sv for sv in desk().services(actor(), hall)}
+    services = {sv["code"]: sv for sv in hall_services().admin.services(signed_in_user(), hall)}
     return _page(
         "admin/windows.html",
         hall,
         "windows",
-        windows=desk().windows(actor(), hall),
+        windows=hall_services().admin.windows(signed_in_user(), hall),
         services=services,
     )
 
 
 @admin_pages.route("/<hall>/windows/new", methods=["GET", "POST"])
-@staff_page(Role.ADMIN)
+@require_roles(Role.ADMIN)
 def new_window(hall: str) -> ResponseReturnValue:
     return _window_form(hall, None)
 
 
 @admin_pages.route("/<hall>/windows/<int:window_id>", methods=["GET", "POST"])
-@staff_page(Role.SUPERVISOR)
+@require_roles(Role.SUPERVISOR)
 def edit_window(hall: str, window_id: int) -> ResponseReturnValue:
     return _window_form(hall, window_id)
 
 
 def _window_form(hall: str, window_id: int | None) -> ResponseReturnValue:
-    me = actor()
-    services = desk().services(me, hall)
-    windows = desk().windows(me, hall)
+    me = signed_in_user()
+    services = hall_services().admin.services(me, hall)
+    windows = hall_services().admin.windows(me, hall)
     values: dict[str, Any] = {"active": True, "primary": [], "secondary": []}
     if window_id is not None:
         values = _one([w for w in windows if w["id"] == window_id])
@@ -307,9 +307,9 @@ def _window_form(hall: str, window_id: int | None) -> ResponseReturnValue:
         def save() -> None:
             body = s.WindowIn.model_validate(posted).model_dump()
             if window_id is None:
-                desk().create_window(me, hall, body)
+                hall_services().admin.create_window(me, hall, body)
             else:
-                desk().update_window(me, hall, window_id, body)
+                hall_services().admin.update_window(me, hall, window_id, body)
 
         errors = _attempt(save)
         if not errors:
@@ -317,7 +317,7 @@ def _window_form(hall: str, window_id: int | None) -> ResponseReturnValue:
         values = {**values, **posted}
     devices = [
         u["username"]
-        for u in desk().users(me)
+        for u in hall_services().admin.users(me)
         if u["role"] == "kiosk" and u["active"] and u["hall"] in (None, hall)
     ]
     return _page(
@@ -337,16 +337,16 @@ def _window_form(hall: str, window_id: int | None) -> ResponseReturnValue:
 
 
 @admin_pages.route("/<hall>/rules", methods=["GET", "POST"])
-@staff_page(Role.SUPERVISOR)
+@require_roles(Role.SUPERVISOR)
 def rules(hall: str) -> ResponseReturnValue:
-    values = desk().rules(actor(), hall)
+    values = hall_services().admin.rules(signed_in_user(), hall)
     errors: forms.Errors = {}
     if request.method == "POST":
         _require_write(hall)
         posted = forms.rules_form(request.form, list(APPOINTMENT_LABELS))
         errors = _attempt(
-            lambda: desk().update_rules(
-                actor(), hall, s.RulesIn.model_validate(posted).model_dump()
+            lambda: hall_services().admin.update_rules(
+                signed_in_user(), hall, s.RulesIn.model_validate(posted).model_dump()
             )
         )
         if not errors:
@@ -370,35 +370,35 @@ def _role_labels() -> dict[str, str]:
 
 
 @admin_pages.get("/<hall>/users")
-@staff_page(Role.SUPERVISOR)
+@require_roles(Role.SUPERVISOR)
 def users(hall: str) -> str:
-    me = actor()
-    shown = [u for u in desk().users(me) if u["hall"] in (None, hall)]
+    me = signed_in_user()
+    shown = [u for u in hall_services().admin.users(me) if u["hall"] in (None, hall)]
     return _page("admin/users.html", hall, "users", users=shown, roles=_role_labels())
 
 
 @admin_pages.route("/<hall>/users/new", methods=["GET", "POST"])
-@staff_page(Role.ADMIN)
+@require_roles(Role.ADMIN)
 def new_user(hall: str) -> ResponseReturnValue:
     return _user_form(hall, None)
 
 
 @admin_pages.route("/<hall>/users/<username>", methods=["GET", "POST"])
-@staff_page(Role.SUPERVISOR)
+@require_roles(Role.SUPERVISOR)
 def edit_user(hall: str, username: str) -> ResponseReturnValue:
     return _user_form(hall, username)
 
 
 def _user_form(hall: str, username: str | None) -> ResponseReturnValue:
-    me = actor()
+    me = signed_in_user()
     values: dict[str, Any] = {"active": True, "role": "clerk", "hall": hall}
     if username is not None:
-        values = desk().user(me, username)
+        values = hall_services().admin.user(me, username)
     errors: forms.Errors = {}
     password_errors: forms.Errors = {}
     if request.method == "POST" and request.form.get("form") == "password" and username:
         password_errors = _attempt(
-            lambda: desk().reset_password(
+            lambda: hall_services().admin.reset_password(
                 me, username, s.PasswordIn(password=request.form.get("password", "")).password
             )
         )
@@ -412,9 +412,13 @@ def _user_form(hall: str, username: str | None) -> ResponseReturnValue:
         def save() -> None:
             if username is None:
                 body = s.UserCreateIn.model_validate(posted)
-                desk().create_user(me, body.model_dump(exclude={"password"}), body.password)
+                hall_services().admin.create_user(
+                    me, body.model_dump(exclude={"password"}), body.password
+                )
             else:
-                desk().update_user(me, username, s.UserUpdateIn.model_validate(posted).model_dump())
+                hall_services().admin.update_user(
+                    me, username, s.UserUpdateIn.model_validate(posted).model_dump()
+                )
 
         errors = _attempt(save)
         if "_form" in errors and "password" in errors["_form"]:
@@ -422,7 +426,7 @@ def _user_form(hall: str, username: str | None) -> ResponseReturnValue:
         if not errors:
             return _saved("admin_pages.users", hall=hall)
         values = {**values, **posted}
-    halls = [h["code"] for h in desk().halls(me)]
+    halls = [h["code"] for h in hall_services().admin.halls(me)]
     return _page(
         "admin/user_form.html",
         hall,
@@ -447,13 +451,13 @@ def _password_message() -> str:
 
 
 @admin_pages.get("/<hall>/history")
-@staff_page(Role.SUPERVISOR)
+@require_roles(Role.SUPERVISOR)
 def history(hall: str) -> str:
     changes = []
-    for row in desk().history(actor(), hall):
+    for row in hall_services().admin.history(signed_in_user(), hall):
         detail = json.loads(row["detail"] or "{}")
         changes.append({**row, "changes": _differences(detail.get("before"), detail.get("after"))})
-    zone = ZoneInfo(desk().hall(actor(), hall)["timezone"])
+    zone = ZoneInfo(hall_services().admin.hall(signed_in_user(), hall)["timezone"])
     return _page("admin/history.html", hall, "history", changes=changes, tz=zone)
 
 

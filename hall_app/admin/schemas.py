@@ -18,7 +18,7 @@ from pydantic_core import PydanticCustomError
 
 from queue_engine.domain.hours import WEEKDAY_NAMES, format_period, parse_period
 
-from ..api.schemas import Strict
+from ..validation import Strict
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 RoleName = Literal["admin", "supervisor", "clerk", "kiosk"]

@@ -11,18 +11,18 @@ from typing import Any
 
 from flask import request
 
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Role
 from queue_engine.domain.errors import InvalidInput
 from queue_engine.domain.identity import keyed_hash, normalize_phone
 from queue_engine.domain.model import HallConfig
 from queue_engine.services.appointments import Appointment, CheckIn
 
-from ..auth import current_user, require_roles
-from ..booking import booking
+from ..auth import current_user, require_hall, require_roles
 from ..extensions import limiter
 from ..serialize import iso, ticket_json
+from ..state import hall_services
 from . import booking_schemas as b
-from .routes import _config_of, _engine, _require_hall, api, staff_doc
+from .routes import _config_of, _engine, api, staff_doc
 
 MAX_DAYS_AWAY = 400  # far beyond any booking horizon; keeps date arithmetic in range
 
@@ -97,7 +97,7 @@ def phone_key() -> str:
 @api.doc(summary="Appointment slots of a service on a date, with capacity and places left")
 def slots(hall: str, service: str, query: b.SlotsQuery) -> dict[str, Any]:
     config = _config_of(hall)
-    day = booking().desk.slots(hall, service, parse_date(query.date, config))
+    day = hall_services().appointments.slots(hall, service, parse_date(query.date, config))
     return {
         "hall": day.hall,
         "service": day.service,
@@ -141,7 +141,7 @@ def book(hall: str, body: b.AppointmentIn) -> tuple[dict[str, Any], int]:
         raise InvalidInput("the start must be on the booked day")
     if body.service not in {s.code for s in config.services}:
         raise InvalidInput(f"hall {config.code} has no service {body.service!r}")
-    appointment = booking().desk.book(
+    appointment = hall_services().appointments.book(
         hall, body.service, day, start, body.name, body.phone, body.id_number
     )
     return appointment_json(appointment, config), 201
@@ -151,7 +151,7 @@ def book(hall: str, body: b.AppointmentIn) -> tuple[dict[str, Any], int]:
 @api.output(b.AppointmentOut)
 @api.doc(summary="An appointment, for its holder (codes are unguessable)")
 def get_appointment(code: str) -> dict[str, Any]:
-    appointment = booking().desk.appointment(code)
+    appointment = hall_services().appointments.appointment(code)
     return appointment_json(appointment, _config_of(appointment.hall))
 
 
@@ -162,7 +162,7 @@ def get_appointment(code: str) -> dict[str, Any]:
     responses={409: "already cancelled or used, or past the cut-off"},
 )
 def cancel_appointment(code: str) -> dict[str, Any]:
-    appointment = booking().desk.cancel(code)
+    appointment = hall_services().appointments.cancel(code)
     return appointment_json(appointment, _config_of(appointment.hall))
 
 
@@ -180,7 +180,7 @@ def _kiosk_hall() -> str | None:
     r409="too early, another day, cancelled or already checked in",
 )
 def check_in(code: str) -> tuple[dict[str, Any], int]:
-    return check_in_json(booking().desk.check_in(code, _kiosk_hall())), 201
+    return check_in_json(hall_services().appointments.check_in(code, _kiosk_hall())), 201
 
 
 @api.post("/halls/<string:hall>/appointments/check-in")
@@ -193,7 +193,7 @@ def check_in(code: str) -> tuple[dict[str, Any], int]:
     r409="too early, cancelled or already checked in",
 )
 def check_in_by_phone(hall: str, body: b.PhoneCheckIn) -> tuple[dict[str, Any], int]:
-    _require_hall(hall)
-    desk = booking().desk
+    require_hall(hall)
+    desk = hall_services().appointments
     code = desk.find_today(hall, body.phone, body.id_last4)
     return check_in_json(desk.check_in(code, hall)), 201

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from .schemas import Strict, TicketOut
+from ..validation import Strict
+from .schemas import TicketOut
 
 
 class SlotOut(BaseModel):

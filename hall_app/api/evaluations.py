@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Role
 from queue_engine.domain.evaluations import CaseView
 
-from ..auth import current_user, require_roles
-from ..booking import booking
+from ..auth import current_user, require_hall, require_roles
 from ..extensions import limiter
 from ..serialize import iso
+from ..state import hall_services
 from . import booking_schemas as b
-from .routes import _require_hall, api, staff_doc
+from .routes import api, staff_doc
 
 
 def case_json(case: CaseView) -> dict[str, Any]:
@@ -45,7 +45,9 @@ def case_json(case: CaseView) -> dict[str, Any]:
     responses={409: "not finished yet, or already rated", 404: "no such ticket"},
 )
 def evaluate(ticket_id: str, body: b.EvaluationIn) -> tuple[dict[str, Any], int]:
-    result = booking().ratings.evaluate(ticket_id, body.score, body.comment, source="ticket")
+    result = hall_services().evaluations.evaluate(
+        ticket_id, body.score, body.comment, source="ticket"
+    )
     return {
         "ticket": result.ticket_id,
         "number": result.ticket_number,
@@ -60,13 +62,13 @@ def evaluate(ticket_id: str, body: b.EvaluationIn) -> tuple[dict[str, Any], int]
 @require_roles(Role.SUPERVISOR)
 @staff_doc("Bad-review follow-up cases of a hall, earliest deadline first, with `overdue`")
 def cases(hall: str) -> dict[str, Any]:
-    _require_hall(hall)
-    return {"hall": hall, "cases": [case_json(c) for c in booking().ratings.cases(hall)]}
+    require_hall(hall)
+    return {"hall": hall, "cases": [case_json(c) for c in hall_services().evaluations.cases(hall)]}
 
 
 def case_action(case_id: int, action: str, body: b.CaseActionIn) -> dict[str, Any]:
-    ratings = booking().ratings
-    _require_hall(ratings.case(case_id).hall)
+    ratings = hall_services().evaluations
+    require_hall(ratings.case(case_id).hall)
     user = current_user()
     assert user is not None
     note = body.reason if action == "appeal" else body.note

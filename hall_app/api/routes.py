@@ -7,15 +7,22 @@ from typing import Any
 from apiflask import APIBlueprint, abort
 from flask import Response, request
 
-from queue_engine.adapters.staff_store import authenticate
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Role, acting_clerk, in_hall
 from queue_engine.domain.errors import InvalidInput
 from queue_engine.domain.model import HallConfig, Ticket
 
-from ..auth import TOKEN_MAX_AGE, current_user, issue_token, require_roles
+from .. import http
+from ..auth import (
+    TOKEN_MAX_AGE,
+    current_user,
+    issue_token,
+    require_hall,
+    require_roles,
+    signed_in_user,
+)
 from ..extensions import configured_limit, limiter
-from ..serialize import queue_json, view_json, window_json
-from ..state import hall_state
+from ..serialize import alert_json, queue_json, view_json, window_json
+from ..state import hall_services
 from . import schemas as s
 
 api = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="Hall API")
@@ -24,7 +31,7 @@ CLERK = (Role.CLERK,)
 
 
 def _engine() -> Any:
-    return hall_state().engine
+    return hall_services().engine
 
 
 def _ticket_out(ticket: Ticket) -> dict[str, Any]:
@@ -36,28 +43,28 @@ def _config_of(hall: str) -> HallConfig:
     return _engine().config_for(hall)  # type: ignore[no-any-return]
 
 
-STAFF_ERRORS = {401: "no or invalid bearer token", 403: "the token's role or hall may not do this"}
-
-
 def staff_doc(summary: str, **responses: str) -> Any:
-    """OpenAPI documentation of a staff-only operation: bearer security, 401/403 and more."""
-    codes = {**STAFF_ERRORS, **{int(code[1:]): text for code, text in responses.items()}}
-    return api.doc(summary=summary, security="BearerAuth", responses=codes)
+    """OpenAPI documentation of a staff-only operation of ``/api/v1``."""
+    return http.staff_doc(api, summary, responses)
 
 
-def _require_hall(hall: str) -> None:
-    """Staff act only in their own hall (admins, and accounts without a hall, everywhere)."""
-    _config_of(hall)  # an unknown hall is a 404 for everybody
-    user = current_user()
-    if user is not None and user.role is not Role.ADMIN and user.hall not in (None, hall):
-        abort(403, f"your account belongs to hall {user.hall}, not {hall}")
+def _clerk_at_window(window_id: int) -> str | None:
+    """Whose window this must be (``access.acting_clerk``), after the one hall rule.
+
+    A clerk's own window is checked by the engine; an administrator (the trusted override)
+    must still be an administrator of the window's hall.
+    """
+    user = signed_in_user()
+    if user.is_admin and user.hall is not None:
+        require_hall(_engine().window(window_id).hall)
+    return acting_clerk(user)
 
 
-def _clerk() -> str | None:
-    """The acting clerk's name; admins act as the system (no window ownership check)."""
-    user = current_user()
-    assert user is not None
-    return None if user.role is Role.ADMIN else user.username
+def _clerk_at_ticket(ticket_id: str) -> str | None:
+    user = signed_in_user()
+    if user.is_admin and user.hall is not None:
+        require_hall(_engine().ticket(ticket_id).ticket.hall)
+    return acting_clerk(user)
 
 
 # -- auth ---------------------------------------------------------------------------------
@@ -72,8 +79,7 @@ def _clerk() -> str | None:
     responses={401: "wrong username or password", 429: "too many attempts"},
 )
 def token(body: s.TokenIn) -> dict[str, Any]:
-    with hall_state().reader() as conn:
-        user = authenticate(conn, body.username, body.password)
+    user = hall_services().accounts.authenticate(body.username, body.password)
     if user is None:
         abort(401, "wrong username or password")
     return {
@@ -127,7 +133,7 @@ def issue(hall: str, body: s.TicketIn) -> tuple[dict[str, Any], int]:
             abort(401, "kiosk tickets need a kiosk token")
         if user.role not in (Role.KIOSK, Role.ADMIN):
             abort(403, "only kiosks issue kiosk tickets")
-        _require_hall(hall)
+        require_hall(hall)
     key = request.headers.get("Idempotency-Key")
     view = _engine().issue(hall, body.service, body.channel, body.priority, idempotency_key=key)
     return view_json(view, _config_of(hall)), 201
@@ -164,7 +170,7 @@ def _window_out(window_id: int) -> dict[str, Any]:
 @staff_doc("A window: state, current ticket, eligible queue in call order, today's figures")
 def window_detail(window_id: int) -> dict[str, Any]:
     wq = _engine().window_queue(window_id)
-    _require_hall(wq.window.hall)
+    require_hall(wq.window.hall)
     config = _config_of(wq.window.hall)
     return {
         "window": window_json(wq.window, wq.current, staff=True),
@@ -190,7 +196,7 @@ def window_detail(window_id: int) -> dict[str, Any]:
 def open_window(window_id: int) -> dict[str, Any]:
     user = current_user()
     assert user is not None
-    _require_hall(_engine().window(window_id).hall)
+    require_hall(_engine().window(window_id).hall)
     _engine().open_window(window_id, user.username)
     return _window_out(window_id)
 
@@ -201,7 +207,7 @@ def open_window(window_id: int) -> dict[str, Any]:
 @require_roles(*CLERK)
 @staff_doc("Pause a window with a reason", r409="not open, or a ticket is active")
 def pause(window_id: int, body: s.PauseIn) -> dict[str, Any]:
-    _engine().pause(window_id, body.reason, _clerk())
+    _engine().pause(window_id, body.reason, _clerk_at_window(window_id))
     return _window_out(window_id)
 
 
@@ -210,7 +216,7 @@ def pause(window_id: int, body: s.PauseIn) -> dict[str, Any]:
 @require_roles(*CLERK)
 @staff_doc("Resume a paused window", r409="not paused")
 def resume(window_id: int) -> dict[str, Any]:
-    _engine().resume(window_id, _clerk())
+    _engine().resume(window_id, _clerk_at_window(window_id))
     return _window_out(window_id)
 
 
@@ -219,7 +225,7 @@ def resume(window_id: int) -> dict[str, Any]:
 @require_roles(*CLERK)
 @staff_doc("Close a window (it must have no active ticket)", r409="closed, or a ticket is active")
 def close_window(window_id: int) -> dict[str, Any]:
-    _engine().close_window(window_id, _clerk())
+    _engine().close_window(window_id, _clerk_at_window(window_id))
     return _window_out(window_id)
 
 
@@ -232,7 +238,7 @@ def close_window(window_id: int) -> dict[str, Any]:
     r409="window not open, or it still has a ticket",
 )
 def call_next(window_id: int) -> Any:
-    ticket = _engine().call_next(window_id, _clerk())
+    ticket = _engine().call_next(window_id, _clerk_at_window(window_id))
     if ticket is None:
         return Response(status=204)
     return _ticket_out(ticket)
@@ -243,7 +249,7 @@ def call_next(window_id: int) -> Any:
 @require_roles(*CLERK)
 @staff_doc("Announce the window's called ticket again", r409="no called ticket")
 def recall(window_id: int) -> dict[str, Any]:
-    return _ticket_out(_engine().recall(window_id, _clerk()))
+    return _ticket_out(_engine().recall(window_id, _clerk_at_window(window_id)))
 
 
 # -- clerks: the ticket at their window ---------------------------------------------------
@@ -254,7 +260,7 @@ def recall(window_id: int) -> dict[str, Any]:
 @require_roles(*CLERK)
 @staff_doc("The citizen has come: start handling", r409="wrong state")
 def start(ticket_id: str) -> dict[str, Any]:
-    return _ticket_out(_engine().start(ticket_id, _clerk()))
+    return _ticket_out(_engine().start(ticket_id, _clerk_at_ticket(ticket_id)))
 
 
 @api.post("/tickets/<string:ticket_id>/finish")
@@ -262,7 +268,7 @@ def start(ticket_id: str) -> dict[str, Any]:
 @require_roles(*CLERK)
 @staff_doc("Handling finished", r409="wrong state")
 def finish(ticket_id: str) -> dict[str, Any]:
-    return _ticket_out(_engine().finish(ticket_id, _clerk()))
+    return _ticket_out(_engine().finish(ticket_id, _clerk_at_ticket(ticket_id)))
 
 
 @api.post("/tickets/<string:ticket_id>/no-show")
@@ -270,7 +276,7 @@ def finish(ticket_id: str) -> dict[str, Any]:
 @require_roles(*CLERK)
 @staff_doc("The called citizen did not come", r409="wrong state")
 def no_show(ticket_id: str) -> dict[str, Any]:
-    return _ticket_out(_engine().no_show(ticket_id, _clerk()))
+    return _ticket_out(_engine().no_show(ticket_id, _clerk_at_ticket(ticket_id)))
 
 
 @api.post("/tickets/<string:ticket_id>/transfer")
@@ -287,7 +293,9 @@ def transfer(ticket_id: str, body: s.TransferIn) -> dict[str, Any]:
     if body.service is None and body.window is None:
         raise InvalidInput("say which service or window to transfer to")
     return _ticket_out(
-        _engine().transfer(ticket_id, _clerk(), service=body.service, window=body.window)
+        _engine().transfer(
+            ticket_id, _clerk_at_ticket(ticket_id), service=body.service, window=body.window
+        )
     )
 
 
@@ -299,7 +307,7 @@ def transfer(ticket_id: str, body: s.TransferIn) -> dict[str, Any]:
 @require_roles(Role.SUPERVISOR)
 @staff_doc("Every window and queue of a hall, today's KPIs and open alerts")
 def live(hall: str) -> dict[str, Any]:
-    _require_hall(hall)
+    require_hall(hall)
     snapshot = _engine().live(hall)
     config = snapshot.config
     return {
@@ -314,9 +322,10 @@ def live(hall: str) -> dict[str, Any]:
 
 def overdue_alerts(hall: str) -> list[dict[str, Any]]:
     """The hall's open supervision alerts (overdue follow-up cases among them)."""
-    from ..supervisor.api import desk
 
-    return desk().open_alerts(hall)
+    supervision = hall_services().supervision
+    supervision.evaluate(hall)
+    return [alert_json(a) for a in supervision.open_alerts(hall)]
 
 
 @api.get("/halls/<string:hall>/windows")
@@ -328,6 +337,6 @@ def overdue_alerts(hall: str) -> list[dict[str, Any]]:
 def windows(hall: str) -> dict[str, Any]:
     config = _config_of(hall)
     user = current_user()
-    staff = user is not None and (user.role is Role.ADMIN or user.hall in (None, config.code))
+    staff = user is not None and in_hall(user, config.code)
     windows = _engine().windows(hall)
     return {"hall": config.code, "windows": [window_json(w, t, staff=staff) for w, t in windows]}

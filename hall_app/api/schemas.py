@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
+
+from hall_app.validation import Strict
 
 Priority = Literal["none", "elderly", "disabled", "military", "pregnant"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def no_control_characters(cls, value: Any) -> Any:
-        if isinstance(value, str) and any(ord(ch) < 32 and ch not in "\t\n" for ch in value):
-            raise ValueError("control characters are not allowed")
-        return value
 
 
 class TokenIn(Strict):

@@ -1,5 +1,6 @@
-"""Browser pages: kiosk, clerk console, citizen ticket page, staff login."""
+"""Browser pages: kiosk, clerk console, citizen ticket page, booking, evaluator, staff login."""
 
-from .routes import pages
+from . import booking, citizen, clerk, kiosk, routes, session
+from .blueprint import pages
 
-__all__ = ["pages"]
+__all__ = ["booking", "citizen", "clerk", "kiosk", "pages", "routes", "session"]

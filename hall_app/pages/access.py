@@ -1,56 +1,22 @@
-"""Who may open a staff page: the session's user, its role, and its hall."""
+"""Where a signed-in member of staff belongs: their hall and their landing page."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, redirect, request, url_for
+from flask import abort, url_for
 
-from queue_engine.adapters.staff_store import StaffUser
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Actor, Role
 
-from ..admin.devices import evaluator_window
-from ..auth import current_user
+from ..devices import evaluator_window
 from .halls import first_hall
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def staff_page(*roles: Role) -> Callable[[F], F]:
-    """Signed-in staff of these roles only (admin always passes); others go to the login page."""
-
-    def decorator(view: F) -> F:
-        @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            user = current_user()
-            if user is None:
-                return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
-            if user.role is not Role.ADMIN and user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorator
-
-
-def signed_in_user() -> StaffUser:
-    """The user of a view behind ``staff_page``."""
-    user = current_user()
-    assert user is not None
-    return user
-
-
-def require_hall(user: StaffUser, hall: str) -> None:
-    """Staff bound to a hall act only in that hall; admins anywhere."""
-    if user.role is not Role.ADMIN and user.hall is not None and user.hall != hall:
-        abort(403)
-
-
-def home_hall(user: StaffUser) -> str:
+def home_hall(user: Actor) -> str:
     """The hall a user works in: their own, or (admins, unbound users) the first one."""
     if user.hall is not None:
         return user.hall
@@ -70,7 +36,7 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def home_page(user: StaffUser) -> str:
+def home_page(user: Actor) -> str:
     """Where a user lands after signing in."""
     if user.role is Role.CLERK:
         return url_for("pages.clerk_windows")

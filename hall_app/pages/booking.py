@@ -10,20 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, make_response, render_template, request, url_for
+from flask import Response, jsonify, render_template, request, url_for
 from flask_babel import gettext
 
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Role
 from queue_engine.domain.errors import InvalidInput
 from queue_engine.domain.evaluations import SCORE_LABELS
 
-from ..admin.devices import check_evaluator
 from ..api.appointments import appointment_json
-from ..booking import booking
-from ..state import hall_state
-from .access import require_hall, signed_in_user, staff_page
+from ..auth import require_hall, require_roles, signed_in_user
+from ..devices import check_evaluator
+from ..http import private_page
+from ..state import hall_services
+from .blueprint import pages
 from .i18n import N_, common_strings, hall_name, service_name, zone_label
-from .routes import pages
 
 SCORE_MSGIDS = (N_("非常满意"), N_("满意"), N_("基本满意"), N_("不满意"), N_("非常不满意"))
 
@@ -32,17 +32,10 @@ def score_labels() -> dict[str, str]:
     return {str(score): gettext(label) for score, label in SCORE_LABELS.items()}
 
 
-def _no_store(body: str) -> Response:
-    response = make_response(body)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
-
-
 @pages.get("/book/<hall>")
 def book_page(hall: str) -> Response:
     """Services and slots of a hall, and the booking form."""
-    engine = hall_state().engine
+    engine = hall_services().engine
     config = engine.hall_config(hall)
     services = [
         {
@@ -63,7 +56,7 @@ def book_page(hall: str) -> Response:
         "appointment_page": url_for("pages.appointment_page", code="CODE"),
         "strings": {**common_strings(), **booking_strings()},
     }
-    return _no_store(
+    return private_page(
         render_template(
             "pages/book.html", hall_name=hall_name(config.name_zh, config.name_en), data=data
         )
@@ -73,8 +66,8 @@ def book_page(hall: str) -> Response:
 @pages.get("/a/<code>")
 def appointment_page(code: str) -> Response:
     """The holder's appointment: when and where, check-in window, cancel."""
-    appointment = booking().desk.appointment(code)
-    config = hall_state().engine.hall_config(appointment.hall)
+    appointment = hall_services().appointments.appointment(code)
+    config = hall_services().engine.hall_config(appointment.hall)
     shown = appointment_json(appointment, config)
     shown["service_label"] = service_name(
         {"name_zh": shown["service_name"], "name_en": shown["service_name_en"]}
@@ -86,7 +79,7 @@ def appointment_page(code: str) -> Response:
         "ticket_page": url_for("pages.ticket_page", ticket_id="TICKET_ID"),
         "strings": {**common_strings(), **booking_strings()},
     }
-    return _no_store(
+    return private_page(
         render_template(
             "pages/appointment.html",
             appointment=shown,
@@ -97,13 +90,13 @@ def appointment_page(code: str) -> Response:
 
 
 @pages.get("/evaluator/<int:window_id>")
-@staff_page(Role.CLERK, Role.KIOSK)
+@require_roles(Role.CLERK, Role.KIOSK)
 def evaluator(window_id: int) -> Response:
     """The rating screen at a window: buttons appear when the clerk finishes a visit."""
     user = signed_in_user()
-    engine = hall_state().engine
+    engine = hall_services().engine
     window = engine.window(window_id)
-    require_hall(user, window.hall)
+    require_hall(window.hall)
     check_evaluator(user, window_id)
     config = engine.hall_config(window.hall)
     data = {
@@ -116,7 +109,7 @@ def evaluator(window_id: int) -> Response:
         "scores": score_labels(),
         "strings": {**common_strings(), **evaluator_strings()},
     }
-    return _no_store(
+    return private_page(
         render_template(
             "pages/evaluator.html",
             window=window.config,
@@ -127,29 +120,29 @@ def evaluator(window_id: int) -> Response:
 
 
 def _pending(window_id: int) -> dict[str, Any] | None:
-    ticket = booking().ratings.pending_at_window(window_id)
+    ticket = hall_services().evaluations.pending_at_window(window_id)
     return None if ticket is None else {"number": ticket.number}
 
 
 @pages.get("/evaluator/<int:window_id>/pending")
-@staff_page(Role.CLERK, Role.KIOSK)
+@require_roles(Role.CLERK, Role.KIOSK)
 def evaluator_pending(window_id: int) -> Response:
-    require_hall(signed_in_user(), hall_state().engine.window(window_id).hall)
+    require_hall(hall_services().engine.window(window_id).hall)
     check_evaluator(signed_in_user(), window_id)
     return jsonify({"pending": _pending(window_id)})
 
 
 @pages.post("/evaluator/<int:window_id>/rate")
-@staff_page(Role.CLERK, Role.KIOSK)
+@require_roles(Role.CLERK, Role.KIOSK)
 def evaluator_rate(window_id: int) -> tuple[Response, int]:
     """Rate the window's just-finished visit (CSRF-protected: ``X-CSRFToken``)."""
-    require_hall(signed_in_user(), hall_state().engine.window(window_id).hall)
+    require_hall(hall_services().engine.window(window_id).hall)
     check_evaluator(signed_in_user(), window_id)
     body = request.get_json(silent=True)
     score = body.get("score") if isinstance(body, dict) else None
     if type(score) is not int:
         raise InvalidInput("a rating is a whole number from 1 to 5")
-    result = booking().ratings.evaluate_window(window_id, score)
+    result = hall_services().evaluations.evaluate_window(window_id, score)
     return jsonify({"number": result.ticket_number, "score": result.score}), 201
 
 

@@ -7,17 +7,17 @@ import qrcode.image.svg
 from flask import Response, make_response, render_template, url_for
 from flask_babel import gettext
 
-from ..booking import booking
+from ..http import private_page
 from ..serialize import view_json
-from ..state import hall_state
+from ..state import hall_services
+from .blueprint import pages
 from .i18n import common_strings, hall_name
-from .routes import pages
 
 
 @pages.get("/t/<ticket_id>")
 def ticket_page(ticket_id: str) -> Response:
     """Public: ticket ids are unguessable, and a ticket carries no personal data."""
-    engine = hall_state().engine
+    engine = hall_services().engine
     view = engine.ticket(ticket_id)
     config = engine.hall_config(view.ticket.hall)
     ticket = view_json(view, config)
@@ -27,11 +27,11 @@ def ticket_page(ticket_id: str) -> Response:
         "ticket_url": url_for("api.get_ticket", ticket_id=ticket_id),
         "cancel_url": url_for("api.cancel", ticket_id=ticket_id),
         "evaluation_url": url_for("api.evaluate", ticket_id=ticket_id),
-        "rated": booking().ratings.is_rated(ticket_id),
+        "rated": hall_services().evaluations.is_rated(ticket_id),
         "scores": score_labels(),
         "strings": {**common_strings(), **citizen_strings()},
     }
-    response = make_response(
+    return private_page(
         render_template(
             "pages/ticket.html",
             ticket=ticket,
@@ -39,15 +39,12 @@ def ticket_page(ticket_id: str) -> Response:
             data=data,
         )
     )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
 
 
 @pages.get("/t/<ticket_id>/qr.svg")
 def ticket_qr(ticket_id: str) -> Response:
     """The QR code printed on the slip: the absolute address of the ticket's page."""
-    hall_state().engine.ticket(ticket_id)  # 404 for unknown tickets
+    hall_services().engine.ticket(ticket_id)  # 404 for unknown tickets
     target = url_for("pages.ticket_page", ticket_id=ticket_id, _external=True)
     image = qrcode.make(
         target,

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, flash, make_response, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
-from queue_engine.adapters.staff_store import StaffUser
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Actor, Role
 from queue_engine.domain.model import HallConfig, WindowState
 
-from ..auth import issue_token
-from ..state import hall_state
-from .access import home_hall, require_hall, signed_in_user, staff_page
+from ..auth import issue_token, require_hall, require_roles, signed_in_user
+from ..http import no_store
+from ..state import hall_services
+from .access import home_hall
+from .blueprint import pages
 from .i18n import (
     PAUSE_PRESETS,
     common_strings,
@@ -23,15 +24,14 @@ from .i18n import (
     window_state_labels,
     zone_label,
 )
-from .routes import pages
 
 
 @pages.get("/clerk")
-@staff_page(Role.CLERK)
+@require_roles(Role.CLERK)
 def clerk_windows() -> Response:
     """Pick the window to work at (the list and its states come from the API)."""
     user = signed_in_user()
-    config = hall_state().engine.hall_config(home_hall(user))
+    config = hall_services().engine.hall_config(home_hall(user))
     data = {
         "hall": config.code,
         "username": user.username,
@@ -42,7 +42,7 @@ def clerk_windows() -> Response:
         "zones": {w.zone: zone_label(w.zone) for w in config.windows},
         "strings": {**common_strings(), **picker_strings()},
     }
-    return _no_store(
+    return no_store(
         render_template(
             "pages/clerk_windows.html",
             user=user,
@@ -53,13 +53,13 @@ def clerk_windows() -> Response:
 
 
 @pages.get("/clerk/window/<int:window_id>")
-@staff_page(Role.CLERK)
+@require_roles(Role.CLERK)
 def clerk_console(window_id: int) -> ResponseReturnValue:
     """The console of one window of the clerk's hall."""
     user = signed_in_user()
-    engine = hall_state().engine
+    engine = hall_services().engine
     window = engine.window(window_id)
-    require_hall(user, window.hall)
+    require_hall(window.hall)
     if _taken_by_other(window.state, window.clerk, user):
         flash(
             gettext(
@@ -97,7 +97,7 @@ def clerk_console(window_id: int) -> ResponseReturnValue:
         },
         "strings": {**common_strings(), **console_strings()},
     }
-    return _no_store(
+    return no_store(
         render_template(
             "pages/clerk_console.html",
             user=user,
@@ -117,7 +117,7 @@ def _url_template(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, **values).replace(str(ID_SENTINEL), "WINDOW_ID")
 
 
-def _taken_by_other(state: WindowState, clerk: str | None, user: StaffUser) -> bool:
+def _taken_by_other(state: WindowState, clerk: str | None, user: Actor) -> bool:
     return state is not WindowState.CLOSED and clerk != user.username and user.role is Role.CLERK
 
 
@@ -138,12 +138,6 @@ def _windows(config: HallConfig) -> list[dict[str, Any]]:
         {"id": w.id, "number": w.number, "name": w.name, "skills": sorted(w.skills)}
         for w in sorted(config.windows, key=lambda w: w.number)
     ]
-
-
-def _no_store(body: str) -> Response:
-    response = make_response(body)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def picker_strings() -> dict[str, Any]:

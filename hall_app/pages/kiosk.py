@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, make_response, render_template, url_for
+from flask import Response, render_template, url_for
 from flask_babel import gettext
 
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Role
 
-from ..auth import issue_token
+from ..auth import issue_token, require_hall, require_roles, signed_in_user
+from ..http import no_store
 from ..serialize import queue_json
-from ..state import hall_state
-from .access import require_hall, signed_in_user, staff_page
+from ..state import hall_services
+from .blueprint import pages
 from .i18n import common_strings, hall_name, service_name, zone_label
-from .routes import pages
 
 
 @pages.get("/kiosk/<hall>")
-@staff_page(Role.KIOSK)
+@require_roles(Role.KIOSK)
 def kiosk(hall: str) -> Response:
     """A kiosk of ``hall``; its API token is issued now and lives only in this page."""
     user = signed_in_user()
-    require_hall(user, hall)
-    engine = hall_state().engine
+    require_hall(hall)
+    engine = hall_services().engine
     config = engine.hall_config(hall)
     services = [queue_json(q, config) for q in engine.queues(hall)]
     notice = config.notice
@@ -44,7 +44,7 @@ def kiosk(hall: str) -> Response:
         "services": {s["code"]: s for s in services},
         "strings": {**common_strings(), **kiosk_strings()},
     }
-    response = make_response(
+    return no_store(
         render_template(
             "pages/kiosk.html",
             config=config,
@@ -54,8 +54,6 @@ def kiosk(hall: str) -> Response:
             data=data,
         )
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def kiosk_strings() -> dict[str, str]:

@@ -1,14 +1,15 @@
 """The pages blueprint: one place for its language handling, error pages and landing page.
 
 The views of each area live in their own module (``session``, ``kiosk``, ``clerk``,
-``citizen``) and register themselves on this blueprint when imported at the bottom.
+``citizen``, ``booking``), each adding its routes to the blueprint of ``blueprint.py``;
+``hall_app.pages`` imports them all.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext
 from flask_wtf.csrf import CSRFError
@@ -18,17 +19,10 @@ from queue_engine.domain.errors import DomainError
 
 from ..auth import current_user
 from ..errors import status_for
-from ..state import hall_state
+from ..state import hall_services
+from .blueprint import pages
 from .halls import list_halls
 from .i18n import LANG_COOKIE, LANG_PARAMS, page_lang
-
-pages = Blueprint(
-    "pages",
-    __name__,
-    template_folder="../templates",
-    static_folder="../static",
-    static_url_path="/static",
-)
 
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -91,18 +85,7 @@ def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
 @pages.get("/")
 def landing() -> str:
     """Every hall with its pages: kiosk, clerk console, API documentation."""
-    engine = hall_state().engine
+    engine = hall_services().engine
     halls = list_halls()
     waiting = {h.code: sum(q.waiting for q in engine.queues(h.code)) for h in halls}
     return render_template("pages/landing.html", halls=halls, waiting=waiting, user=current_user())
-
-
-from . import (  # noqa: E402  (views register on the blueprint)
-    booking,
-    citizen,
-    clerk,
-    kiosk,
-    session,
-)
-
-__all__ = ["booking", "citizen", "clerk", "kiosk", "pages", "session"]

@@ -6,13 +6,13 @@ from flask import redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
-from queue_engine.adapters.staff_store import StaffUser, authenticate, record_audit
+from queue_engine.domain.access import Actor, AuditEntry
 
 from ..auth import current_user
 from ..extensions import configured_limit, limiter
-from ..state import hall_state
+from ..state import hall_services
 from .access import home_page, safe_next
-from .routes import pages
+from .blueprint import pages
 
 MAX_USERNAME = 64
 MAX_PASSWORD = 256
@@ -40,8 +40,7 @@ def login() -> ResponseReturnValue:
     password = request.form.get("password", "")[:MAX_PASSWORD]
     user = None
     if username and password:
-        with hall_state().reader() as conn:
-            user = authenticate(conn, username, password)
+        user = hall_services().accounts.authenticate(username, password)
     _audit(username or "-", user, "login" if user else "login_failed")
     if user is None:
         return login_form(gettext("用户名或密码错误"), 401)
@@ -59,16 +58,6 @@ def logout() -> ResponseReturnValue:
     return redirect(url_for("pages.login"))
 
 
-def _audit(actor: str, user: StaffUser | None, action: str) -> None:
-    state = hall_state()
-    with state.writer() as uow:
-        record_audit(
-            uow.conn,
-            state.engine.clock.now(),
-            actor,
-            str(user.role) if user else "",
-            action,
-            detail={"via": "page"},
-            remote_addr=request.remote_addr or "",
-        )
-        uow.commit()
+def _audit(actor: str, user: Actor | None, action: str) -> None:
+    entry = AuditEntry(actor, str(user.role) if user else "", action, "", request.remote_addr or "")
+    hall_services().accounts.record(entry, {"via": "page"})

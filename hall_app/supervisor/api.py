@@ -10,35 +10,27 @@ from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field
 
 from analytics.flags import FlagConfig
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Role
 from queue_engine.domain.alerts import AlertSettings
 from queue_engine.domain.errors import InvalidInput
 
-from ..api.schemas import Strict
-from ..auth import current_user, require_roles
-from ..state import hall_state
-from .desk import SupervisorDesk, alert_json
+from ..auth import current_user, require_hall, require_roles
+from ..http import staff_doc
+from ..serialize import alert_json
+from ..state import hall_services
+from ..validation import Strict
+from .feed import SupervisorFeed
 
 supervision_api = APIBlueprint("supervision_api", __name__, url_prefix="/api/v1", tag="Supervision")
-ERRORS = {401: "no or invalid bearer token", 403: "the token's role or hall may not do this"}
 
 
-def desk() -> SupervisorDesk:
-    found: SupervisorDesk = current_app.extensions["supervisor_desk"]
+def feed() -> SupervisorFeed:
+    found: SupervisorFeed = current_app.extensions["supervisor_feed"]
     return found
 
 
-def check_hall(hall: str) -> None:
-    """An unknown hall is a 404; staff bound to another hall get a 403."""
-    hall_state().engine.config_for(hall)
-    user = current_user()
-    if user is not None and user.role is not Role.ADMIN and user.hall not in (None, hall):
-        abort(403, f"your account belongs to hall {user.hall}, not {hall}")
-
-
 def doc(summary: str, **responses: str) -> Any:
-    codes = {**ERRORS, **{int(code[1:]): text for code, text in responses.items()}}
-    return supervision_api.doc(summary=summary, security="BearerAuth", responses=codes)
+    return staff_doc(supervision_api, summary, responses)
 
 
 # -- models --------------------------------------------------------------------------------
@@ -130,12 +122,12 @@ class FiguresQuery(Strict):
 
 
 def thresholds_json(hall: str, settings: AlertSettings) -> dict[str, Any]:
-    data = settings.as_dict()
+    data = settings.to_mapping()
     return {
         "hall_code": hall,
         "hall": data["hall"],
         "services": data["services"],
-        "defaults": AlertSettings().as_dict()["hall"],
+        "defaults": AlertSettings().to_mapping()["hall"],
     }
 
 
@@ -148,8 +140,8 @@ def thresholds_json(hall: str, settings: AlertSettings) -> dict[str, Any]:
 @require_roles(Role.SUPERVISOR)
 @doc("A hall's alerts: open ones, or open and recent (last 12 hours), newest first")
 def alerts(hall: str, query: AlertsQuery) -> dict[str, Any]:
-    check_hall(hall)
-    found = desk().open_alerts(hall) if query.state == "open" else desk().alerts(hall)
+    require_hall(hall)
+    found = feed().open_alerts(hall) if query.state == "open" else feed().alerts(hall)
     return {"hall": hall, "alerts": found}
 
 
@@ -164,8 +156,8 @@ def alerts(hall: str, query: AlertsQuery) -> dict[str, Any]:
     r422="empty note",
 )
 def acknowledge(alert_id: int, body: AcknowledgeIn) -> dict[str, Any]:
-    supervision = desk().supervision
-    check_hall(supervision.alert(alert_id).hall)
+    supervision = hall_services().supervision
+    require_hall(supervision.alert(alert_id).hall)
     user = current_user()
     assert user is not None
     return alert_json(supervision.acknowledge(alert_id, user.username, body.note))
@@ -176,8 +168,8 @@ def acknowledge(alert_id: int, body: AcknowledgeIn) -> dict[str, Any]:
 @require_roles(Role.SUPERVISOR)
 @doc("A hall's alert thresholds and per-service overrides (with the defaults)")
 def get_thresholds(hall: str) -> dict[str, Any]:
-    check_hall(hall)
-    return thresholds_json(hall, desk().supervision.settings(hall))
+    require_hall(hall)
+    return thresholds_json(hall, hall_services().supervision.settings(hall))
 
 
 @supervision_api.put("/halls/<string:hall>/alert-thresholds")
@@ -186,7 +178,7 @@ def get_thresholds(hall: str) -> dict[str, Any]:
 @require_roles(Role.ADMIN)
 @doc("Replace a hall's alert thresholds (admins; audited with before and after)", r422="invalid")
 def put_thresholds(hall: str, body: ThresholdsIn) -> dict[str, Any]:
-    check_hall(hall)
+    require_hall(hall)
     user = current_user()
     assert user is not None
     data = body.model_dump()
@@ -194,8 +186,10 @@ def put_thresholds(hall: str, body: ThresholdsIn) -> dict[str, Any]:
         code: {k: v for k, v in values.items() if v is not None}
         for code, values in data["services"].items()
     }
-    settings = desk().supervision.update_settings(hall, data, user.username, str(user.role))
-    desk().supervision.evaluate(hall)
+    settings = hall_services().supervision.update_settings(
+        hall, data, user.username, str(user.role)
+    )
+    hall_services().supervision.evaluate(hall)
     return thresholds_json(hall, settings)
 
 
@@ -232,9 +226,9 @@ FORMULA = "score = 50 + 10 × Σ weight·z / Σ weight (see docs/flags.md)"
 @require_roles(Role.SUPERVISOR)
 @doc("The red/black flag formula of a hall: component weights, flag counts, minimum volume")
 def get_flag_settings(hall: str) -> dict[str, Any]:
-    check_hall(hall)
-    config = FlagConfig.from_dict(desk().supervision.flags(hall))
-    return {"hall": hall, **config.as_dict(), "formula": FORMULA}
+    require_hall(hall)
+    config = FlagConfig.from_mapping(hall_services().supervision.flags(hall))
+    return {"hall": hall, **config.to_mapping(), "formula": FORMULA}
 
 
 @supervision_api.put("/halls/<string:hall>/flag-settings")
@@ -243,15 +237,17 @@ def get_flag_settings(hall: str) -> dict[str, Any]:
 @require_roles(Role.ADMIN)
 @doc("Replace the flag formula (admins; audited with before and after)", r422="invalid")
 def put_flag_settings(hall: str, body: FlagSettingsIn) -> dict[str, Any]:
-    check_hall(hall)
+    require_hall(hall)
     try:
-        config = FlagConfig.from_dict(body.model_dump())
+        config = FlagConfig.from_mapping(body.model_dump())
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     user = current_user()
     assert user is not None
-    desk().supervision.update_flags(hall, config.as_dict(), user.username, str(user.role))
-    return {"hall": hall, **config.as_dict(), "formula": FORMULA}
+    hall_services().supervision.update_flags(
+        hall, config.to_mapping(), user.username, str(user.role)
+    )
+    return {"hall": hall, **config.to_mapping(), "formula": FORMULA}
 
 
 class BoardOut(BaseModel):
@@ -267,8 +263,8 @@ class BoardOut(BaseModel):
 @require_roles(Role.SUPERVISOR)
 @doc("Every window (state, ticket with call and start times, clerk, handling limit) and queue")
 def board(hall: str) -> dict[str, Any]:
-    check_hall(hall)
-    return desk().board(hall)
+    require_hall(hall)
+    return feed().board(hall)
 
 
 @supervision_api.get("/halls/<string:hall>/figures")
@@ -277,11 +273,11 @@ def board(hall: str) -> dict[str, Any]:
 @require_roles(Role.SUPERVISOR)
 @doc("A business day's KPIs and chart series (hourly arrivals, waits, service level, windows)")
 def figures(hall: str, query: FiguresQuery) -> dict[str, Any]:
-    check_hall(hall)
+    require_hall(hall)
     day = None
     if query.date:
         try:
             day = date.fromisoformat(query.date)
         except ValueError:
             abort(422, "date must be YYYY-MM-DD")
-    return desk().figures(hall, day)
+    return feed().figures(hall, day)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, make_response, render_template, url_for
+from flask import Blueprint, Response, render_template, url_for
 from flask_babel import gettext
 
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Role
 from queue_engine.domain.alerts import AlertKind
 
-from ..auth import issue_token
-from ..pages.access import home_hall, require_hall, signed_in_user, staff_page
+from ..auth import issue_token, require_hall, require_roles, signed_in_user
+from ..http import no_store
+from ..pages.access import home_hall
 from ..pages.i18n import common_strings, hall_name, window_state_labels
-from ..state import hall_state
+from ..state import hall_services
 
 supervisor_pages = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 
@@ -33,25 +34,19 @@ def alert_kind_labels() -> dict[str, str]:
     }
 
 
-def _no_store(body: str) -> Response:
-    response = make_response(body)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _page_hall(hall: str | None) -> tuple[Any, Any]:
+def page_hall(hall: str | None) -> tuple[Any, Any]:
     user = signed_in_user()
     code = hall or home_hall(user)
-    require_hall(user, code)
-    return user, hall_state().engine.hall_config(code)
+    require_hall(code)
+    return user, hall_services().engine.hall_config(code)
 
 
 @supervisor_pages.get("/")
 @supervisor_pages.get("/<string:hall>")
-@staff_page(Role.SUPERVISOR)
+@require_roles(Role.SUPERVISOR)
 def dashboard(hall: str | None = None) -> Response:
     """The live dashboard: windows, queues, today's KPIs and charts, the alert feed."""
-    user, config = _page_hall(hall)
+    user, config = page_hall(hall)
     data = {
         "hall": config.code,
         "timezone": config.timezone,
@@ -66,7 +61,7 @@ def dashboard(hall: str | None = None) -> Response:
         },
         "strings": {**common_strings(), **dashboard_strings()},
     }
-    return _no_store(
+    return no_store(
         render_template(
             "supervisor/dashboard.html",
             user=user,
@@ -102,10 +97,10 @@ def dashboard_strings() -> dict[str, Any]:
 
 
 @supervisor_pages.get("/<string:hall>/thresholds")
-@staff_page(Role.SUPERVISOR)
+@require_roles(Role.SUPERVISOR)
 def thresholds(hall: str) -> Response:
     """The alert thresholds of a hall: supervisors read them, administrators change them."""
-    user, config = _page_hall(hall)
+    user, config = page_hall(hall)
     data = {
         "hall": config.code,
         "token": issue_token(user),
@@ -121,7 +116,7 @@ def thresholds(hall: str) -> Response:
             "inherit": gettext("沿用全厅"),
         },
     }
-    return _no_store(
+    return no_store(
         render_template(
             "supervisor/thresholds.html",
             user=user,

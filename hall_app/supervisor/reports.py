@@ -15,13 +15,13 @@ from analytics.figures import day_figures
 from analytics.flags import FlagConfig, drill_down, rank_windows
 from analytics.kpis import Ledger, kpis, records
 from analytics.load import read_events_db
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Role
 
-from ..pages.access import staff_page
+from ..auth import require_roles
+from ..http import no_store
 from ..pages.i18n import hall_name
-from ..state import hall_state
-from .api import desk
-from .pages import _no_store, _page_hall, supervisor_pages
+from ..state import hall_services
+from .pages import page_hall, supervisor_pages
 
 TABLE_COLUMNS = (
     "tickets", "served", "wait_mean", "wait_p90", "handling_mean", "service_level_5",
@@ -77,7 +77,7 @@ def column_labels() -> dict[str, str]:
 def _day_arg(config: Any) -> date:
     text = request.args.get("date")
     if not text:
-        return hall_state().engine.business_date(config.code)
+        return hall_services().engine.business_date(config.code)
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -86,7 +86,7 @@ def _day_arg(config: Any) -> date:
 
 def _month_arg(config: Any) -> tuple[date, date]:
     text = request.args.get("month")
-    today = hall_state().engine.business_date(config.code)
+    today = hall_services().engine.business_date(config.code)
     try:
         first = date.fromisoformat(f"{text}-01") if text else today.replace(day=1)
     except ValueError:
@@ -96,11 +96,11 @@ def _month_arg(config: Any) -> tuple[date, date]:
 
 
 def _events(hall: str, first: date, last: date) -> pd.DataFrame:
-    return read_events_db(hall_state().db, hall, first, last)
+    return read_events_db(hall_services().db, hall, first, last)
 
 
 def _flag_config(hall: str) -> FlagConfig:
-    return FlagConfig.from_dict(desk().supervision.flags(hall))
+    return FlagConfig.from_mapping(hall_services().supervision.flags(hall))
 
 
 def _table(table: pd.DataFrame, columns: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -117,12 +117,12 @@ def _daily(hall: str, day: date) -> tuple[Ledger, dict[str, Any]]:
 
 
 @supervisor_pages.get("/<string:hall>/reports/daily")
-@staff_page(Role.SUPERVISOR)
+@require_roles(Role.SUPERVISOR)
 def daily_report(hall: str) -> Response:
-    user, config = _page_hall(hall)
+    user, config = page_hall(hall)
     day = _day_arg(config)
     ledger, figures = _daily(config.code, day)
-    return _no_store(
+    return no_store(
         render_template(
             "supervisor/daily.html",
             user=user,
@@ -143,9 +143,9 @@ def daily_report(hall: str) -> Response:
 
 
 @supervisor_pages.get("/<string:hall>/reports/daily.<string:fmt>")
-@staff_page(Role.SUPERVISOR)
+@require_roles(Role.SUPERVISOR)
 def daily_download(hall: str, fmt: str) -> Response:
-    _, config = _page_hall(hall)
+    _, config = page_hall(hall)
     day = _day_arg(config)
     ledger, figures = _daily(config.code, day)
     tables = {
@@ -186,14 +186,14 @@ def _monthly(hall: str, first: date, last: date) -> tuple[Ledger, pd.DataFrame, 
 
 
 @supervisor_pages.get("/<string:hall>/reports/monthly")
-@staff_page(Role.SUPERVISOR)
+@require_roles(Role.SUPERVISOR)
 def monthly_report(hall: str) -> Response:
-    user, config = _page_hall(hall)
+    user, config = page_hall(hall)
     first, last = _month_arg(config)
     ledger, _, ranked = _monthly(config.code, first, last)
     ranking = ranked.sort_values(["score", "visits"], ascending=[False, False], na_position="last")
     prev_month = (first - timedelta(days=1)).replace(day=1)
-    return _no_store(
+    return no_store(
         render_template(
             "supervisor/monthly.html",
             user=user,
@@ -214,9 +214,9 @@ def monthly_report(hall: str) -> Response:
 
 
 @supervisor_pages.get("/<string:hall>/reports/monthly.<string:fmt>")
-@staff_page(Role.SUPERVISOR)
+@require_roles(Role.SUPERVISOR)
 def monthly_download(hall: str, fmt: str) -> Response:
-    _, config = _page_hall(hall)
+    _, config = page_hall(hall)
     first, last = _month_arg(config)
     ledger, _, ranked = _monthly(config.code, first, last)
     by_day = kpis(ledger, "day")
@@ -241,9 +241,9 @@ def monthly_download(hall: str, fmt: str) -> Response:
 
 
 @supervisor_pages.get("/<string:hall>/reports/monthly/window/<string:window>")
-@staff_page(Role.SUPERVISOR)
+@require_roles(Role.SUPERVISOR)
 def flag_drill_down(hall: str, window: str) -> Response:
-    user, config = _page_hall(hall)
+    user, config = page_hall(hall)
     first, last = _month_arg(config)
     ledger, events, ranked = _monthly(config.code, first, last)
     if window not in ranked.index:
@@ -252,7 +252,7 @@ def flag_drill_down(hall: str, window: str) -> Response:
     if request.args.get("format") == "csv":
         name = f"{config.code}-window{window}-{first.strftime('%Y-%m')}"
         return _download(name, "csv", {"visits": parts["visits"]}, {})
-    return _no_store(
+    return no_store(
         render_template(
             "supervisor/drill_down.html",
             user=user,
@@ -293,5 +293,4 @@ def _download(
     response = Response(body, mimetype=MIME[fmt])
     disposition = "inline" if fmt == "png" else "attachment"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(response)

@@ -299,10 +299,10 @@ def reading(db: Database) -> Iterator[AdminStore]:
 
 
 @contextmanager
-def writing(db: Database) -> Iterator[AdminStore]:
-    """A unit of work for a change; a unique key taken meanwhile is a 409, not a 500."""
+def writing(unit: UnitOfWork) -> Iterator[AdminStore]:
+    """``unit`` for a change; a unique key taken meanwhile is a 409, not a 500."""
     try:
-        with UnitOfWork(db) as uow:
+        with unit as uow:
             yield AdminStore(uow)
     except IntegrityError:
         raise Conflict(

@@ -39,13 +39,15 @@ def lock_hall(conn: Connection, hall_id: int) -> None:
 
 def load_settings(conn: Connection, hall_id: int) -> AlertSettings:
     data = conn.execute(select(S.c.settings).where(S.c.hall_id == hall_id)).scalar()
-    return AlertSettings.from_dict(data) if data else AlertSettings()
+    return AlertSettings.from_mapping(data) if data else AlertSettings()
 
 
 def save_settings(
     conn: Connection, hall_id: int, settings: AlertSettings, now: datetime, actor: str
 ) -> None:
-    _save(conn, hall_id, {"settings": settings.as_dict(), "updated_at": now, "updated_by": actor})
+    _save(
+        conn, hall_id, {"settings": settings.to_mapping(), "updated_at": now, "updated_by": actor}
+    )
 
 
 def load_flags(conn: Connection, hall_id: int) -> dict[str, Any]:
@@ -63,7 +65,7 @@ def save_flags(
 def _save(conn: Connection, hall_id: int, values: dict[str, Any]) -> None:
     done = conn.execute(update(S).where(S.c.hall_id == hall_id).values(**values))
     if done.rowcount == 0:
-        defaults = {"settings": AlertSettings().as_dict(), "flags": {}}
+        defaults = {"settings": AlertSettings().to_mapping(), "flags": {}}
         conn.execute(insert(S).values(hall_id=hall_id, **{**defaults, **values}))
 
 

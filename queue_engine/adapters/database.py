@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +95,15 @@ def migrate(url: str) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url), "head")
+
+
+def instance_folder(environ: Mapping[str, str] | None = None) -> Path:
+    """``HALL_INSTANCE_PATH``, else ``./instance``: the default SQLite file and the secrets."""
+    env = os.environ if environ is None else environ
+    return Path(env.get("HALL_INSTANCE_PATH", Path.cwd() / "instance")).resolve()
+
+
+def configured_url(environ: Mapping[str, str] | None = None) -> str:
+    """``HALL_DATABASE_URL``, else the SQLite file in the instance folder (every entry point)."""
+    env = os.environ if environ is None else environ
+    return env.get("HALL_DATABASE_URL") or f"sqlite:///{instance_folder(env) / 'hall.db'}"

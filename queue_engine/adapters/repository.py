@@ -40,7 +40,7 @@ from queue_engine.adapters.orm import (
 )
 from queue_engine.adapters.prepared import Prepared
 from queue_engine.domain.errors import Conflict, NotFound
-from queue_engine.domain.events import DomainEvent, dump_payload
+from queue_engine.domain.events import DomainEvent, StoredEvent, dump_payload
 from queue_engine.domain.hours import OpeningHours
 from queue_engine.domain.kpi import TicketTimes
 from queue_engine.domain.model import (
@@ -63,14 +63,6 @@ T: Table = TicketRow.__table__  # type: ignore[assignment]
 W: Table = WindowRow.__table__  # type: ignore[assignment]
 H: Table = HallRow.__table__  # type: ignore[assignment]
 E: Table = EventRow.__table__  # type: ignore[assignment]
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    """A domain event with the id it was stored under."""
-
-    event_id: str
-    event: DomainEvent
 
 
 def new_id() -> str:

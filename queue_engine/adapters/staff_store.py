@@ -1,26 +1,17 @@
-"""Staff accounts and the audit log."""
+"""Staff account rows and the audit log rows."""
 
 from __future__ import annotations
 
 import functools
 import json
-from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
 from queue_engine.adapters.orm import AuditRow, HallRow, UserRow
-from queue_engine.domain.accounts import Role, hash_password, verify_password
-
-
-@dataclass(frozen=True)
-class StaffUser:
-    username: str
-    role: Role
-    hall: str | None
-    display_name: str
+from queue_engine.domain.access import Actor, Role
+from queue_engine.domain.accounts import hash_password, verify_password
 
 
 @functools.cache
@@ -29,7 +20,7 @@ def _dummy_hash() -> str:
     return hash_password("not a real password 0", salt=b"0" * 16)
 
 
-def find_user(conn: Connection, username: str) -> StaffUser | None:
+def find_user(conn: Connection, username: str) -> Actor | None:
     """An active user by name."""
     row = conn.execute(
         select(UserRow.username, UserRow.role, HallRow.code, UserRow.display_name)
@@ -38,10 +29,10 @@ def find_user(conn: Connection, username: str) -> StaffUser | None:
     ).first()
     if row is None:
         return None
-    return StaffUser(row[0], Role(row[1]), row[2], row[3] or row[0])
+    return Actor(row[0], Role(row[1]), row[2], row[3] or row[0])
 
 
-def authenticate(conn: Connection, username: str, password: str) -> StaffUser | None:
+def authenticate(conn: Connection, username: str, password: str) -> Actor | None:
     """The user if the password matches an active account; None otherwise."""
     row = conn.execute(
         select(UserRow.password_hash).where(UserRow.username == username, UserRow.active.is_(True))
@@ -52,33 +43,6 @@ def authenticate(conn: Connection, username: str, password: str) -> StaffUser | 
     if not verify_password(password, row[0]):
         return None
     return find_user(conn, username)
-
-
-@dataclass
-class AuditEntry:
-    """The staff action behind the current request; written with the change it makes."""
-
-    actor: str
-    role: str
-    action: str
-    target: str
-    remote_addr: str
-    recorded: bool = False
-
-
-# Set by the web layer for a staff request; a unit of work that commits a change records it
-# in the same transaction, so the audit trail and the change cannot disagree.
-CURRENT_AUDIT: ContextVar[AuditEntry | None] = ContextVar("hall_audit", default=None)
-
-
-def record_pending_audit(conn: Connection, ts: datetime, detail: dict[str, Any]) -> None:
-    entry = CURRENT_AUDIT.get()
-    if entry is None or entry.recorded:
-        return
-    record_audit(
-        conn, ts, entry.actor, entry.role, entry.action, entry.target, detail, entry.remote_addr
-    )
-    entry.recorded = True
 
 
 def record_audit(

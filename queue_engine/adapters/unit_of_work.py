@@ -7,16 +7,18 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from queue_engine.adapters import repository as repo
 from queue_engine.adapters.database import make_engine
-from queue_engine.adapters.staff_store import record_pending_audit
+from queue_engine.adapters.staff_store import record_audit
+from queue_engine.domain.access import AuditEntry
 from queue_engine.domain.errors import Busy
 from queue_engine.domain.estimate import HandlingStats, handling_stats
-from queue_engine.domain.events import DomainEvent
+from queue_engine.domain.events import DomainEvent, StoredEvent
 from queue_engine.domain.model import HallConfig
 
 HANDLING_WINDOW = timedelta(hours=3)
@@ -112,8 +114,11 @@ class UnitOfWork:
     returned by ``commit`` for publishing once the unit has closed.
     """
 
-    def __init__(self, db: Database, *, write: bool = True) -> None:
+    def __init__(
+        self, db: Database, *, write: bool = True, audit: AuditEntry | None = None
+    ) -> None:
         self.db = db
+        self.audit = audit  # the staff action this unit's change is made for, if any
         self._engine = db.engine if write else db.reader_engine
         self._events: list[DomainEvent] = []
         self._session: Session | None = None
@@ -167,17 +172,34 @@ class UnitOfWork:
     def record(self, *events: DomainEvent) -> None:
         self._events.extend(events)
 
-    def commit(self) -> list[repo.StoredEvent]:
+    def commit(self) -> list[StoredEvent]:
         if self._session is not None:
             self._session.flush()
         stored = repo.append_events(self.conn, self._events)
         if stored:
-            record_pending_audit(
-                self.conn, stored[0].event.ts, {"events": [str(s.event.type) for s in stored]}
-            )
+            self.record_audit(stored[0].event.ts, {"events": [str(s.event.type) for s in stored]})
         self._tx.commit()
         self._events = []
         return stored
+
+    def record_audit(self, ts: datetime, detail: dict[str, Any]) -> bool:
+        """Write this unit's audit entry with ``detail`` (once); False without an entry."""
+        entry = self.audit
+        if entry is None:
+            return False
+        if not entry.recorded:
+            record_audit(
+                self.conn,
+                ts,
+                entry.actor,
+                entry.role,
+                entry.action,
+                entry.target,
+                detail,
+                entry.remote_addr,
+            )
+            entry.recorded = True
+        return True
 
     def rollback(self) -> None:
         if self._session is not None:

@@ -1,4 +1,4 @@
-"""Staff accounts: roles and password hashing (scrypt from the standard library)."""
+"""Staff accounts: password rules and hashing (scrypt from the standard library)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import os
-from enum import StrEnum
 
 from queue_engine.domain.errors import InvalidInput
 
@@ -23,20 +22,6 @@ COMMON_PASSWORDS = frozenset(
         "changeme1", "letmein1",
     }
 )  # fmt: skip
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    SUPERVISOR = "supervisor"
-    CLERK = "clerk"
-    KIOSK = "kiosk"
-
-
-def parse_role(value: str) -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        raise InvalidInput(f"unknown role {value!r}; use one of {', '.join(Role)}") from None
 
 
 def check_username(username: str) -> str:

@@ -80,13 +80,13 @@ class AlertSettings:
         override: Mapping[str, Any] | None = self.services.get(code)
         return replace(self.hall, **override) if override else self.hall
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_mapping(self) -> dict[str, Any]:
         hall = {f.name: getattr(self.hall, f.name) for f in fields(self.hall)}
         hall["scheduled_windows"] = list(self.hall.scheduled_windows)
         return {"hall": hall, "services": {k: dict(v) for k, v in self.services.items()}}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], services: Sequence[str] = ()) -> AlertSettings:
+    def from_mapping(cls, data: Mapping[str, Any], services: Sequence[str] = ()) -> AlertSettings:
         """Validate stored or submitted settings (unknown keys and services are refused)."""
         hall_data = dict(data.get("hall") or {})
         known = {f.name for f in fields(Thresholds)}

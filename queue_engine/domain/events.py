@@ -94,5 +94,13 @@ class DomainEvent:
         }
 
 
+@dataclass(frozen=True)
+class StoredEvent:
+    """A domain event as the log recorded it: with the id it was stored under."""
+
+    event_id: str
+    event: DomainEvent
+
+
 def dump_payload(payload: Mapping[str, Any]) -> str:
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

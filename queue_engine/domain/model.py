@@ -188,7 +188,7 @@ class WaitEstimate:
     median_minutes: float
     p90_minutes: float
 
-    def as_dict(self) -> dict[str, float]:
+    def to_mapping(self) -> dict[str, float]:
         return {"median_minutes": self.median_minutes, "p90_minutes": self.p90_minutes}
 
 
@@ -252,7 +252,7 @@ class Ticket:
 
     def issued_event(self) -> DomainEvent:
         payload: dict[str, Any] = {
-            "estimated_wait": self.estimate.as_dict() if self.estimate else None
+            "estimated_wait": self.estimate.to_mapping() if self.estimate else None
         }
         if self.slot_start is not None:
             payload["slot_start"] = self.slot_start.isoformat()

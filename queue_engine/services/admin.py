@@ -34,44 +34,18 @@ from queue_engine.adapters.admin_store import (
 from queue_engine.adapters.admin_store import (
     evaluator_binding as evaluator_binding,
 )
-from queue_engine.adapters.staff_store import CURRENT_AUDIT, record_audit
+from queue_engine.adapters.staff_store import record_audit
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.domain.accounts import (
-    Role,
-    check_password,
-    check_username,
-    hash_password,
-    parse_role,
-)
+from queue_engine.domain.access import Actor, Role, has_role, may_read, may_write, parse_role
+from queue_engine.domain.accounts import check_password, check_username, hash_password
 from queue_engine.domain.clock import Clock, SystemClock
 from queue_engine.domain.errors import Forbidden, InvalidInput, NotFound
 from queue_engine.seed import HallSpec
 from queue_engine.services import configuration as config
+from queue_engine.services.desk import Desk
 
 Data = dict[str, Any]
 Listener = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who changes the configuration: a signed-in admin, or the command line."""
-
-    username: str
-    role: Role
-    hall: str | None = None  # None: every hall
-    remote_addr: str = ""
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
-
-
-def may_read(actor: Actor, hall: str) -> bool:
-    return actor.role in (Role.ADMIN, Role.SUPERVISOR) and actor.hall in (None, hall)
-
-
-def may_write(actor: Actor, hall: str) -> bool:
-    return actor.is_admin and actor.hall in (None, hall)
 
 
 @dataclass(frozen=True)
@@ -86,7 +60,7 @@ class NewUser:
     active: bool = True
 
 
-class AdminDesk:
+class AdminDesk(Desk):
     """Reads and changes of halls, services, windows, rules and users, each audited."""
 
     def __init__(self, db: Database, clock: Clock | None = None) -> None:
@@ -142,7 +116,7 @@ class AdminDesk:
             return [config.window_state(w) for w in store.windows(store.hall(code))]
 
     def users(self, actor: Actor) -> list[Data]:
-        if actor.role not in (Role.ADMIN, Role.SUPERVISOR):
+        if not has_role(actor, Role.SUPERVISOR):
             raise Forbidden("only administrators and supervisors see staff accounts")
         with reading(self.db) as store:
             users = store.users()
@@ -172,7 +146,7 @@ class AdminDesk:
     def create_hall(self, actor: Actor, code: str, data: Mapping[str, Any]) -> Data:
         if not actor.is_admin or actor.hall is not None:
             raise Forbidden("only an administrator of every hall may create halls")
-        with writing(self.db) as store:
+        with writing(self.unit()) as store:
             hall = config.new_hall(store, code, data)
             after = config.hall_data(hall)
             self._finish(store, actor, hall, "admin.hall.create", f"{code}/hall", None, after)
@@ -180,7 +154,7 @@ class AdminDesk:
 
     def update_hall(self, actor: Actor, code: str, data: Mapping[str, Any]) -> Data:
         self._require_write(actor, code)
-        with writing(self.db) as store:
+        with writing(self.unit()) as store:
             hall = store.hall(code, lock=True)
             before = config.hall_data(hall)
             hall = store.update_hall(hall, config.hall_changes(data))
@@ -191,7 +165,7 @@ class AdminDesk:
     def update_rules(self, actor: Actor, code: str, data: Mapping[str, Any]) -> Data:
         """The no-show rule, the fairness guard and the hall's appointment settings."""
         self._require_write(actor, code)
-        with writing(self.db) as store:
+        with writing(self.unit()) as store:
             hall = store.hall(code, lock=True)
             before = config.rules_data(hall, store.appointment_settings(hall))
             hall = config.apply_rules(store, hall, data)
@@ -203,7 +177,7 @@ class AdminDesk:
 
     def create_service(self, actor: Actor, hall_code: str, data: Mapping[str, Any]) -> Data:
         self._require_write(actor, hall_code)
-        with writing(self.db) as store:
+        with writing(self.unit()) as store:
             hall = store.hall(hall_code, lock=True)
             after = config.put_service(store, hall, data, create=True)
             target = f"{hall_code}/service/{data['code']}"
@@ -214,7 +188,7 @@ class AdminDesk:
         self, actor: Actor, hall_code: str, code: str, data: Mapping[str, Any]
     ) -> Data:
         self._require_write(actor, hall_code)
-        with writing(self.db) as store:
+        with writing(self.unit()) as store:
             hall = store.hall(hall_code, lock=True)
             settings = store.appointment_settings(hall)
             before = config.service_data(config.find_service(store.services(hall), code), settings)
@@ -227,7 +201,7 @@ class AdminDesk:
 
     def create_window(self, actor: Actor, hall_code: str, data: Mapping[str, Any]) -> Data:
         self._require_write(actor, hall_code)
-        with writing(self.db) as store:
+        with writing(self.unit()) as store:
             hall = store.hall(hall_code, lock=True)
             window = store.window(hall, config.put_window(store, hall, None, data))
             after = config.window_data(window)
@@ -239,7 +213,7 @@ class AdminDesk:
         self, actor: Actor, hall_code: str, window_id: int, data: Mapping[str, Any]
     ) -> Data:
         self._require_write(actor, hall_code)
-        with writing(self.db) as store:
+        with writing(self.unit()) as store:
             hall = store.hall(hall_code, lock=True)
             current = store.window(hall, window_id)
             before = config.window_data(current)
@@ -264,16 +238,16 @@ class AdminDesk:
             str(data.get("display_name") or ""),
             bool(data.get("active", True)),
         )
-        with writing(self.db) as store:
+        with writing(self.unit()) as store:
             (after,) = self._add_users(store, [user])
             uow = store.uow
             self._audit(uow, actor, "admin.user.create", _user_target(username, hall), None, after)
             uow.commit()
-            _recorded()
+            self._recorded()
         return after
 
     def update_user(self, actor: Actor, username: str, data: Mapping[str, Any]) -> Data:
-        with writing(self.db) as store:
+        with writing(self.unit()) as store:
             before = _user(store, username)
             hall = before["hall"]
             _require_user_admin(actor, hall)
@@ -295,12 +269,12 @@ class AdminDesk:
             uow = store.uow
             self._audit(uow, actor, "admin.user.update", target, before, after)
             uow.commit()
-            _recorded()
+            self._recorded()
         return after
 
     def reset_password(self, actor: Actor, username: str, password: str) -> None:
         check_password(password)
-        with writing(self.db) as store:
+        with writing(self.unit()) as store:
             hall = _user(store, username)["hall"]
             _require_user_admin(actor, hall)
             store.update_user(username, {"password_hash": hash_password(password)})
@@ -309,7 +283,7 @@ class AdminDesk:
             # Neither the old nor the new password (or hash) goes into the log.
             self._audit(uow, actor, "admin.user.password", target, None, {"password": "reset"})
             uow.commit()
-            _recorded()
+            self._recorded()
 
     # -- the whole configuration -----------------------------------------------------------
 
@@ -320,7 +294,7 @@ class AdminDesk:
         disabled (history keeps them). Returns the new configuration and whether it was created.
         """
         code = str(data["hall"]["code"])
-        with writing(self.db) as store:
+        with writing(self.unit()) as store:
             hall = store.find_hall(code, lock=True)
             created = hall is None
             before = None
@@ -346,7 +320,7 @@ class AdminDesk:
         actor, no audit record and no new configuration edition. Returns the configuration.
         """
         data = spec.to_mapping()
-        with writing(self.db) as store:
+        with writing(self.unit()) as store:
             hall = config.configure(store, config.new_hall(store, spec.code, data["hall"]), data)
             after = config.export(store, hall)
             store.uow.commit()
@@ -362,7 +336,7 @@ class AdminDesk:
         for user in wanted:
             check_username(user.username)
             check_password(user.password)
-        with writing(self.db) as store:
+        with writing(self.unit()) as store:
             added = self._add_users(store, wanted)
             store.uow.commit()
         return added
@@ -404,7 +378,7 @@ class AdminDesk:
         store.bump_version(hall)
         self._audit(uow, actor, action, target, before, after)
         uow.commit()
-        _recorded()
+        self._recorded()
         code = hall.code
         uow.after_exit(lambda: self._notify(code))
 
@@ -425,19 +399,17 @@ class AdminDesk:
             action,
             target,
             {"before": before, "after": after},
-            actor.remote_addr,
+            self.audit.remote_addr if self.audit is not None else "",
         )
+
+    def _recorded(self) -> None:
+        """The detailed record just committed is the request's audit record (no generic one)."""
+        if self.audit is not None:
+            self.audit.recorded = True
 
     def _notify(self, hall: str) -> None:
         for listener in self._listeners:
             listener(hall)
-
-
-def _recorded() -> None:
-    """The detailed record just committed is the request's audit record (no generic one)."""
-    entry = CURRENT_AUDIT.get()
-    if entry is not None:
-        entry.recorded = True
 
 
 def _require_user_admin(actor: Actor, hall: str | None) -> None:

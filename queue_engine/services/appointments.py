@@ -40,7 +40,7 @@ from queue_engine.domain.appointments import (
     plausible_code,
 )
 from queue_engine.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from queue_engine.domain.events import DomainEvent, EventType
+from queue_engine.domain.events import DomainEvent, EventType, StoredEvent
 from queue_engine.domain.identity import (
     check_id_number,
     check_name,
@@ -53,6 +53,7 @@ from queue_engine.domain.identity import (
 from queue_engine.domain.model import Channel, HallConfig, Ticket, format_number
 from queue_engine.domain.notices import Notice, NoticeKind, Notifier
 from queue_engine.domain.policy import queue_order
+from queue_engine.services.desk import Desk
 from queue_engine.services.tickets import QueueEngine
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ class CheckIn:
     late: bool  # came after the check-in window: an ordinary walk-in ticket
 
 
-class AppointmentDesk:
+class AppointmentDesk(Desk):
     """Every appointment command; ``pepper`` keys the hashes of ID numbers and phones."""
 
     def __init__(
@@ -150,7 +151,7 @@ class AppointmentDesk:
             return bookings.settings(uow.conn, hall_id)
 
     def save_settings(self, hall: str, value: AppointmentSettings) -> None:
-        with UnitOfWork(self.db) as uow:
+        with self.unit() as uow:
             hall_id, _ = self.db.hall_config(uow.conn, hall)
             bookings.save_settings(uow.conn, hall_id, value)
             uow.commit()
@@ -291,7 +292,7 @@ class AppointmentDesk:
         now = self.clock.now()
         if start.tzinfo is None:
             raise InvalidInput("the slot start needs a time zone")
-        with UnitOfWork(self.db) as uow:
+        with self.unit() as uow:
             hall_id, config = self.db.hall_config(uow.conn, hall)
             if not config.service(service).active:
                 raise InvalidInput(f"service {service} takes no appointments now")
@@ -311,7 +312,7 @@ class AppointmentDesk:
             row = self._insert(uow, hall_id, service, day, slot, id_hash, values, now)
             appointment = self._view(row, config, rules)
             uow.record(appointment.event(EventType.APPOINTMENT_BOOKED, now))
-            self.engine.commit(uow)
+            self.engine.bus.commit(uow)
             return appointment
 
     def _check_ban(
@@ -367,7 +368,7 @@ class AppointmentDesk:
     def cancel(self, code: str) -> Appointment:
         """The holder cancels, until the cut-off; the place goes back to the slot."""
         now = self.clock.now()
-        with UnitOfWork(self.db) as uow:
+        with self.unit() as uow:
             row = self._row(uow, code, lock=True)
             config = self.db.hall_config_by_id(uow.conn, row.hall_id)
             rules = bookings.settings(uow.conn, row.hall_id)
@@ -392,7 +393,7 @@ class AppointmentDesk:
             bookings.release_place(uow.conn, row.hall_id, row.service, row.slot_start)
             appointment = self._view(bookings.by_code(uow.conn, row.code) or row, config, rules)
             uow.record(appointment.event(EventType.APPOINTMENT_CANCELLED, now))
-            self.engine.commit(uow)
+            self.engine.bus.commit(uow)
         return appointment
 
     # -- at the kiosk ------------------------------------------------------------------------
@@ -421,7 +422,7 @@ class AppointmentDesk:
         """Turn an appointment into a ticket: an appointment ticket within the check-in window,
         an ordinary walk-in ticket after it (the same day); too early is refused."""
         now = self.clock.now()
-        with UnitOfWork(self.db) as uow:
+        with self.unit() as uow:
             row = self._row(uow, code, lock=True)
             config = self.db.hall_config_by_id(uow.conn, row.hall_id)
             if hall is not None and config.code != hall:
@@ -453,7 +454,7 @@ class AppointmentDesk:
             appointment = self._view(fresh, config, rules)
             kind = EventType.APPOINTMENT_LATE if late else EventType.APPOINTMENT_CHECKED_IN
             uow.record(appointment.event(kind, now, ticket_number=ticket.number))
-            self.engine.commit(uow)
+            self.engine.bus.commit(uow)
         return CheckIn(appointment, ticket, late)
 
     @staticmethod
@@ -487,7 +488,7 @@ class AppointmentDesk:
         """Mark appointments never checked in as no-shows once their window has closed."""
         now = self.clock.now()
         marked = 0
-        with UnitOfWork(self.db) as uow:
+        with self.unit() as uow:
             rules_of: dict[int, AppointmentSettings] = {}
             for row in bookings.unattended(uow.conn, now, SWEEP_BATCH):
                 if row.hall_id not in rules_of:
@@ -507,14 +508,14 @@ class AppointmentDesk:
                 view = self._view(row, config, rules)
                 uow.record(view.event(EventType.APPOINTMENT_NO_SHOW, now))
                 marked += 1
-            self.engine.commit(uow)
+            self.engine.bus.commit(uow)
         return marked
 
     def send_reminders(self) -> int:
         """Remind holders whose slot starts within the hour (once each)."""
         now = self.clock.now()
         notices: list[Notice] = []
-        with UnitOfWork(self.db) as uow:
+        with self.unit() as uow:
             for row in bookings.to_remind(uow.conn, now + timedelta(minutes=REMIND_MINUTES), now):
                 if bookings.save_appointment(uow.conn, row.id, row.version, reminded_at=now):
                     config = self.db.hall_config_by_id(uow.conn, row.hall_id)
@@ -559,7 +560,7 @@ class TurnNotices:
         self._told: dict[str, None] = {}
         self._memory = memory
 
-    def __call__(self, stored: Sequence[repo.StoredEvent]) -> None:
+    def __call__(self, stored: Sequence[StoredEvent]) -> None:
         """Tickets move forward when one is called, cancelled or transferred away."""
         for item in stored:
             e = item.event

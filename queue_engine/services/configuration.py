@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from queue_engine.adapters.admin_store import AdminStore, HallRecord
-from queue_engine.domain.accounts import Role
+from queue_engine.domain.access import Role
 from queue_engine.domain.appointments import AppointmentSettings, ServiceSlots
 from queue_engine.domain.errors import Conflict, InvalidInput, NotFound
 from queue_engine.domain.hours import OpeningHours

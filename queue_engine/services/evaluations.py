@@ -27,6 +27,7 @@ from queue_engine.domain.evaluations import (
 )
 from queue_engine.domain.events import DomainEvent, EventType
 from queue_engine.domain.model import HallConfig, Ticket, TicketStatus, format_number
+from queue_engine.services.desk import Desk
 from queue_engine.services.tickets import QueueEngine
 
 EVALUATOR_MINUTES = 15  # how long after finishing the window's evaluator still offers a rating
@@ -43,7 +44,7 @@ class Evaluation:
     case_id: int | None
 
 
-class EvaluationDesk:
+class EvaluationDesk(Desk):
     """Ratings and follow-up cases of every hall in one database."""
 
     def __init__(self, engine: QueueEngine) -> None:
@@ -58,11 +59,11 @@ class EvaluationDesk:
         """Rate a finished ticket, once; a rating of 1 or 2 opens a follow-up case."""
         score, text = check_score(score), check_comment(comment)
         try:
-            with UnitOfWork(self.db) as uow:
+            with self.unit() as uow:
                 row = repo.get_ticket_row(uow.conn, ticket_id)
                 config = self.db.hall_config_by_id(uow.conn, row.hall_id)
                 result = self._rate(uow, row.hall_id, config, row, score, text, source)
-                self.engine.commit(uow)
+                self.engine.bus.commit(uow)
                 return result
         except IntegrityError:
             raise Conflict("this visit has already been rated", code="already_rated") from None
@@ -199,7 +200,7 @@ class EvaluationDesk:
         """Move a case on: call-back, rectify, close (with the re-rating), or appeal (excluded)."""
         kind = parse_action(action)
         now = self.engine.clock.now()
-        with UnitOfWork(self.db) as uow:
+        with self.unit() as uow:
             row = bookings.case_by_id(uow.conn, case_id, lock=True) if 0 < case_id < 2**31 else None
             if row is None:
                 raise NotFound(f"no case {case_id}")
@@ -223,7 +224,7 @@ class EvaluationDesk:
             if rerating is not None:
                 payload["rerating"] = rerating
             uow.record(_case_event(EventType.CASE_CHANGED, config.code, ticket, now, **payload))
-            self.engine.commit(uow)
+            self.engine.bus.commit(uow)
         return self.case(case_id)
 
     def _case_view(self, row: Row[Any], config: HallConfig) -> CaseView:

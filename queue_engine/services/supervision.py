@@ -8,7 +8,9 @@ change is an event in the hall's log (``alert.raised``, ``alert.cleared``,
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +18,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from queue_engine.adapters import alert_store as store
-from queue_engine.adapters.staff_store import CURRENT_AUDIT, record_audit, record_pending_audit
+from queue_engine.adapters.staff_store import record_audit
 from queue_engine.adapters.unit_of_work import UnitOfWork
 from queue_engine.domain.alerts import (
     AlertSettings,
@@ -27,11 +29,15 @@ from queue_engine.domain.alerts import (
     evaluate,
 )
 from queue_engine.domain.errors import Conflict, InvalidInput, NotFound
-from queue_engine.domain.events import DomainEvent, EventType
+from queue_engine.domain.events import DomainEvent, EventType, StoredEvent
 from queue_engine.domain.model import HallConfig
+from queue_engine.services.desk import Desk
 from queue_engine.services.tickets import QueueEngine
 
 MAX_NOTE = 500
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,7 @@ class Changes:
         return bool(self.raised or self.cleared)
 
 
-class Supervision:
+class SupervisionDesk(Desk):
     """Alerts of every hall in one database."""
 
     def __init__(self, engine: QueueEngine) -> None:
@@ -97,6 +103,24 @@ class Supervision:
         self.db = engine.db
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._changed: set[str] = set()  # halls with events since their last evaluation
+
+    def note_changes(self, stored: Sequence[StoredEvent]) -> None:
+        """Bus handler: halls where something happened get their alerts evaluated next tick."""
+        halls = {s.event.hall for s in stored if not str(s.event.type).startswith("alert.")}
+        with self._guard:
+            self._changed |= halls
+
+    def tick(self, full: bool = False) -> None:
+        """Evaluate the halls that changed since the last tick (every hall when ``full``)."""
+        with self._guard:
+            changed, self._changed = self._changed, set()
+        halls = {c.code for c in self.engine.halls()} if full else changed
+        for hall in sorted(halls):
+            try:
+                self.evaluate(hall)
+            except Exception:  # one hall's failure must not stop the others
+                log.exception("alert evaluation failed for %s", hall)
 
     def _lock(self, hall: str) -> threading.Lock:
         with self._guard:
@@ -114,19 +138,17 @@ class Supervision:
     ) -> AlertSettings:
         """Replace a hall's thresholds (validated), audited with the values before and after."""
         now = self.engine.clock.now()
-        with UnitOfWork(self.db) as uow:
+        with self.unit() as uow:
             hall_id, config = self.db.hall_config(uow.conn, hall)
             store.lock_hall(uow.conn, hall_id)
             before = store.load_settings(uow.conn, hall_id)
-            after = AlertSettings.from_dict(data, [s.code for s in config.services])
+            after = AlertSettings.from_mapping(data, [s.code for s in config.services])
             _check_windows(after, config)
             store.save_settings(uow.conn, hall_id, after, now, actor)
-            detail = {"hall": hall, "before": before.as_dict(), "after": after.as_dict()}
-            if CURRENT_AUDIT.get() is not None:
-                record_pending_audit(uow.conn, now, detail)
-            else:
+            detail = {"hall": hall, "before": before.to_mapping(), "after": after.to_mapping()}
+            if not uow.record_audit(now, detail):  # no request entry: the caller's name
                 record_audit(uow.conn, now, actor, role, "alert_settings.update", hall, detail)
-            self.engine.commit(uow)
+            self.engine.bus.commit(uow)
         return after
 
     def flags(self, hall: str) -> dict[str, Any]:
@@ -140,15 +162,13 @@ class Supervision:
     ) -> dict[str, Any]:
         """Store an already validated flag formula, audited with the one it replaces."""
         now = self.engine.clock.now()
-        with UnitOfWork(self.db) as uow:
+        with self.unit() as uow:
             hall_id, _ = self.db.hall_config(uow.conn, hall)
             store.lock_hall(uow.conn, hall_id)
             before = store.load_flags(uow.conn, hall_id)
             store.save_flags(uow.conn, hall_id, flags, now, actor)
             detail = {"hall": hall, "flags_before": before, "flags_after": flags}
-            if CURRENT_AUDIT.get() is not None:
-                record_pending_audit(uow.conn, now, detail)
-            else:
+            if not uow.record_audit(now, detail):  # no request entry: the caller's name
                 record_audit(uow.conn, now, actor, role, "flag_settings.update", hall, detail)
             uow.commit()
         return flags
@@ -181,7 +201,7 @@ class Supervision:
     def _apply(self, hall: str, found: dict[str, Condition], now: datetime) -> Changes:
         raised: list[int] = []
         cleared: list[int] = []
-        with UnitOfWork(self.db) as uow:
+        with self.unit() as uow:
             hall_id, config = self.db.hall_config(uow.conn, hall)
             store.lock_hall(uow.conn, hall_id)
             current = {r.key: r for r in store.open_alerts(uow.conn, hall_id)}
@@ -204,7 +224,7 @@ class Supervision:
                     continue
                 raised.append(alert_id)
                 uow.record(_event(EventType.ALERT_RAISED, config, alert_id, cond, now))
-            self.engine.commit(uow)
+            self.engine.bus.commit(uow)
         with UnitOfWork(self.db, write=False) as uow:
             views = {r.id: _view(r, hall) for r in store.alerts_by_ids(uow.conn, raised + cleared)}
         return Changes([views[i] for i in raised], [views[i] for i in cleared])
@@ -242,7 +262,7 @@ class Supervision:
         if len(text) > MAX_NOTE:
             raise InvalidInput(f"the note is longer than {MAX_NOTE} characters")
         now = self.engine.clock.now()
-        with UnitOfWork(self.db) as uow:
+        with self.unit() as uow:
             row = store.alert_by_id(uow.conn, alert_id, lock=True)
             if row is None:
                 raise NotFound(f"no alert {alert_id}")
@@ -258,7 +278,7 @@ class Supervision:
                     EventType.ALERT_ACKNOWLEDGED, config, alert_id, row, now, by=actor, note=text
                 )
             )
-            self.engine.commit(uow)
+            self.engine.bus.commit(uow)
         return self.alert(alert_id)
 
 

@@ -3,6 +3,10 @@
 Playwright never downloads a browser here: the session-wide `browser` fixture of
 tests/conftest.py launches Debian's chromium; without it these tests are skipped (or fail with
 HALL_REQUIRE_SERVICES=1).
+
+``server`` is one demo hall for the whole session, signed into through the pages;
+``hall_server`` (the board tests) is a demo hall per module, driven through the JSON API by
+``tests.helpers.display.HallServer``, which can also restart it.
 """
 
 from __future__ import annotations
@@ -25,19 +29,14 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.helpers.display import HallServer
+
 # A loaded 2-core CI machine can take a few seconds for a page to react: wait up to 10 s.
 expect.set_options(timeout=10_000)
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "hall_app" / "translations"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-REQUIRE_SERVICES = os.environ.get("HALL_REQUIRE_SERVICES") == "1"
-
-
-def unavailable(what: str) -> None:
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{what} is required (HALL_REQUIRE_SERVICES=1) but unavailable")
-    pytest.skip(f"{what} unavailable")
 
 
 def compile_translations() -> None:
@@ -126,6 +125,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture(scope="module")
+def hall_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HallServer]:
+    server = HallServer(tmp_path_factory.mktemp("hall-server"))
+    server.init()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from live_relay import RefuseFirstSnapshot
 from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.helpers.live_relay import RefuseFirstSnapshot
 
 pytestmark = pytest.mark.browser
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from queue_engine.domain.access import Role, parse_role
 from queue_engine.domain.accounts import (
     COMMON_PASSWORDS,
     MAX_PASSWORD_LENGTH,
@@ -16,11 +17,9 @@ from queue_engine.domain.accounts import (
     SCRYPT_N,
     SCRYPT_P,
     SCRYPT_R,
-    Role,
     check_password,
     check_username,
     hash_password,
-    parse_role,
     verify_password,
 )
 from queue_engine.domain.errors import InvalidInput

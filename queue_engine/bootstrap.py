@@ -1,0 +1,144 @@
+"""The composition root: the database, the bus, every desk, their subscriptions and timers.
+
+Like opening the hall in the morning: the ledger (database) is unlocked, the announcement
+system (bus) switched on, each counter (desk) staffed, the listeners told what to listen for,
+and the clocks on the wall (periodic jobs) wound. It happens here, in this order, once, for
+the web app, the command line, the demo, the workers and the tests alike; nothing else wires
+desks together, so nothing depends on the order blueprints are registered in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from queue_engine.adapters.log_notifier import LogNotifier
+from queue_engine.adapters.unit_of_work import Database
+from queue_engine.domain.access import AuditEntry
+from queue_engine.domain.clock import Clock, SystemClock
+from queue_engine.domain.notices import Notifier
+from queue_engine.services.accounts import AccountDesk
+from queue_engine.services.admin import AdminDesk
+from queue_engine.services.appointments import MOVES_QUEUE_FORWARD, AppointmentDesk, TurnNotices
+from queue_engine.services.bus import MessageBus
+from queue_engine.services.evaluations import EvaluationDesk
+from queue_engine.services.supervision import SupervisionDesk
+from queue_engine.services.tickets import QueueEngine
+
+log = logging.getLogger(__name__)
+
+APPOINTMENT_CHORES_SECONDS = 30.0  # the no-show sweep and the reminders
+SUPERVISION_FULL_SECONDS = 15.0  # every hall's alerts, even those nothing happened in
+
+
+@dataclass
+class PeriodicJob:
+    """A chore run every ``every`` seconds by whoever drives the timers (a server's loop)."""
+
+    name: str
+    every: float
+    run: Callable[[bool], None]  # run(full): full is True on the job's own period
+    _due: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def tick(self, force: bool = False) -> None:
+        """Run the job: a full round when it is due (or forced), a light one otherwise."""
+        with self._lock:
+            now = time.monotonic()
+            full = force or now >= self._due
+            if full:
+                self._due = now + self.every
+        try:
+            self.run(full)
+        except Exception:  # a chore never breaks the loop that happened to run it
+            log.exception("periodic job %s failed", self.name)
+
+
+@dataclass
+class HallServices:
+    """Everything a caller of the service layer needs, built once by ``bootstrap``."""
+
+    db: Database
+    bus: MessageBus
+    clock: Clock
+    engine: QueueEngine
+    accounts: AccountDesk
+    admin: AdminDesk
+    appointments: AppointmentDesk
+    evaluations: EvaluationDesk
+    supervision: SupervisionDesk
+    notifier: Notifier
+    jobs: list[PeriodicJob] = field(default_factory=list)
+
+    def acting(self, entry: AuditEntry | None) -> HallServices:
+        """The same desks, recording ``entry`` (a staff request) with the changes they commit."""
+        if entry is None:
+            return self
+        return dataclasses.replace(
+            self,
+            engine=self.engine.acting(entry),
+            accounts=self.accounts.acting(entry),
+            admin=self.admin.acting(entry),
+            appointments=self.appointments.acting(entry),
+            evaluations=self.evaluations.acting(entry),
+            supervision=self.supervision.acting(entry),
+        )
+
+    def run_jobs(self, force: bool = False) -> None:
+        """Give every periodic job its turn (each decides whether a full round is due)."""
+        for job in self.jobs:
+            job.tick(force)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def bootstrap(
+    database_url: str,
+    *,
+    pepper: bytes,
+    clock: Clock | None = None,
+    notifier: Notifier | None = None,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+) -> HallServices:
+    """Build the service layer on one database: desks, bus subscriptions, periodic jobs."""
+    db = Database(database_url, pool_size=pool_size, max_overflow=max_overflow)
+    clock = clock or SystemClock()
+    bus = MessageBus()
+    notifier = notifier or LogNotifier()
+    engine = QueueEngine(db, clock, bus)
+    appointments = AppointmentDesk(engine, pepper, notifier)
+    supervision = SupervisionDesk(engine)
+    services = HallServices(
+        db=db,
+        bus=bus,
+        clock=clock,
+        engine=engine,
+        accounts=AccountDesk(db, clock),
+        admin=AdminDesk(db, clock),
+        appointments=appointments,
+        evaluations=EvaluationDesk(engine),
+        supervision=supervision,
+        notifier=notifier,
+    )
+    bus.subscribe(TurnNotices(appointments), *MOVES_QUEUE_FORWARD)
+    bus.subscribe(supervision.note_changes)
+    services.jobs += [
+        PeriodicJob("appointments", APPOINTMENT_CHORES_SECONDS, _appointment_chores(appointments)),
+        PeriodicJob("supervision", SUPERVISION_FULL_SECONDS, supervision.tick),
+    ]
+    return services
+
+
+def _appointment_chores(desk: AppointmentDesk) -> Callable[[bool], None]:
+    def chores(full: bool) -> None:
+        if full:  # the sweep and the reminders are cheap but need not run every second
+            desk.sweep()
+            desk.send_reminders()
+
+    return chores

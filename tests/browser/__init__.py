@@ -1,0 +1,1 @@
+"""Pages and their JavaScript in Debian's chromium, against a real ``hall serve``."""

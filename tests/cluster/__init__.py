@@ -1,0 +1,1 @@
+"""Real server processes: gunicorn behind nginx, Redis, faults, two processes, the demo."""

@@ -1,0 +1,1 @@
+"""Tests whose point is the database: concurrency, SQLite and PostgreSQL alike, schema."""

@@ -1,0 +1,1 @@
+"""Services, analytics and the simulation in-process: a database if needed, never HTTP."""

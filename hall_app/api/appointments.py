@@ -29,7 +29,7 @@ MAX_DAYS_AWAY = 400  # far beyond any booking horizon; keeps date arithmetic in 
 
 def parse_date(text: str | None, config: HallConfig) -> date:
     today = config.business_date(_engine().clock.now())
-    if not text:
+    if text is None:  # no date asked for; an empty one is a malformed date (422)
         return today
     try:
         day = date.fromisoformat(text)

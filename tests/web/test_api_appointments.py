@@ -99,6 +99,12 @@ def test_invalid_bookings_are_422_never_500(
     assert phone(1) not in json.dumps(body) and id_number(1) not in json.dumps(body)
 
 
+@pytest.mark.parametrize("day", ["", " ", "2026-11-3", "26-11-2026"])
+def test_an_empty_or_malformed_slot_date_is_422(client: FlaskClient, day: str) -> None:
+    """Only a missing date means today; ``?date=`` is a date written wrong, like any other."""
+    assert_error(client.get(f"{API}/halls/ZMD/services/SOCIAL/slots?date={day}"), 422)
+
+
 @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
 def test_dates_at_the_ends_of_the_calendar_are_422_not_500(client: FlaskClient, day: str) -> None:
     assert_error(client.get(f"{API}/halls/ZMD/services/SOCIAL/slots?date={day}"), 422)

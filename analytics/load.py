@@ -54,11 +54,6 @@ def zone_of(events: pd.DataFrame) -> tzinfo:
     return ZoneInfo(name)
 
 
-def empty_events(tz: str = DEFAULT_TIMEZONE) -> pd.DataFrame:
-    """A frame with the log's columns and dtypes and no rows."""
-    return _typed(pd.DataFrame({c: pd.Series([], dtype=object) for c in EVENT_COLUMNS}), tz)
-
-
 def read_events_csv(path: str | Path | IO[str], timezone_name: str | None = None) -> pd.DataFrame:
     """Read an event-log CSV file (SPEC §5).
 

@@ -8,7 +8,6 @@ becomes a message next to the field it is about.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from flask_babel import gettext
@@ -210,7 +209,3 @@ def user_form(form: Mapping[str, str], *, create: bool) -> dict[str, Any]:
         data["username"] = text(form, "username")
         data["password"] = form.get("password", "")
     return data
-
-
-def iso_dates(values: list[date] | list[str]) -> str:
-    return "\n".join(str(v) for v in values)

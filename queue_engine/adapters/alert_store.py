@@ -88,17 +88,6 @@ def alerts_since(conn: Connection, hall_id: int, since: datetime, limit: int) ->
     return list(conn.execute(stmt))
 
 
-def alerts_between(
-    conn: Connection, hall_id: int, start: datetime, end: datetime
-) -> list[Row[Any]]:
-    stmt = (
-        select(A)
-        .where(A.c.hall_id == hall_id, A.c.raised_at >= start, A.c.raised_at < end)
-        .order_by(A.c.id)
-    )
-    return list(conn.execute(stmt))
-
-
 def alert_by_id(conn: Connection, alert_id: int, *, lock: bool = False) -> Row[Any] | None:
     if not 0 < alert_id < 2**31:
         return None

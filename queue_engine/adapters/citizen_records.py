@@ -34,8 +34,6 @@ F: Table = FollowUpCaseRow.__table__  # type: ignore[assignment]
 S: Table = HallSettingsRow.__table__  # type: ignore[assignment]
 U: Table = UserRow.__table__  # type: ignore[assignment]
 
-HOLDING = (AppointmentStatus.BOOKED.value, AppointmentStatus.CHECKED_IN.value)
-
 
 def settings(conn: Connection, hall_id: int) -> AppointmentSettings:
     data = conn.execute(select(S.c.appointments).where(S.c.hall_id == hall_id)).scalar()

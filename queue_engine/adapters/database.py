@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -22,10 +21,6 @@ def normalize_url(url: str) -> str:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
-
-
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
 
 
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10, **kwargs: Any) -> Engine:
@@ -71,14 +66,6 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10, **kwar
         connection.connection.driver_connection.execute(f"BEGIN {mode}")
 
     return engine
-
-
-def session_factories(engine: Engine) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
-    """(writer, reader) session factories; the reader does not take SQLite's write lock."""
-    reader_bind = engine.execution_options(sqlite_begin="DEFERRED") if is_sqlite(engine) else engine
-    writer = sessionmaker(bind=engine, expire_on_commit=False)
-    reader = sessionmaker(bind=reader_bind, expire_on_commit=False)
-    return writer, reader
 
 
 def alembic_config(url: str) -> Any:

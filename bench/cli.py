@@ -160,18 +160,9 @@ def report(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--ref", default=None, help="the 'before' commit (default: merge-base)")
+    parser.add_argument("--ref", default=BEFORE, help=f"the 'before' commit ({BEFORE})")
     args = parser.parse_args()
-    ref = (
-        args.ref
-        or subprocess.run(
-            ["git", "-C", str(ROOT), "merge-base", "HEAD", "main"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    )
-    measure(args.runs, ref)
+    measure(args.runs, args.ref)
 
 
 if __name__ == "__main__":

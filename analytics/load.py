@@ -12,17 +12,18 @@ import io
 import re
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Float, String, Table, cast, func, select
 
-from queue_engine.adapters.orm import EventRow, HallRow
-from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.domain.errors import NotFound
 from queue_engine.domain.events import EVENT_COLUMNS
+
+if TYPE_CHECKING:  # the database reader imports SQLAlchemy when used: a CSV needs none of it
+    from sqlalchemy import Table
+
+    from queue_engine.adapters.unit_of_work import Database
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 CATEGORY_COLUMNS = ("hall", "type", "service", "window", "clerk", "channel", "priority")
@@ -170,6 +171,12 @@ def read_events_db(
     ``hall events export``); as datetimes they are instants, ``end`` exclusive. Tickets issued
     in the range are read whole, events after ``end`` included.
     """
+    from sqlalchemy import select
+
+    from queue_engine.adapters.orm import HallRow
+    from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+    from queue_engine.domain.errors import NotFound
+
     db = Database(database_or_url) if isinstance(database_or_url, str) else database_or_url
     try:
         with UnitOfWork(db, write=False) as uow:
@@ -194,6 +201,8 @@ def read_events_db(
 
 def _raw_ts(e: Table, dialect: str) -> Any:
     """The timestamp column in a form pandas converts in bulk (no per-row datetimes)."""
+    from sqlalchemy import Float, String, cast, func
+
     if dialect == "postgresql":
         return cast(func.extract("epoch", e.c.ts), Float).label("ts")
     return cast(e.c.ts, String).label("ts")  # SQLite keeps naive UTC text
@@ -207,6 +216,10 @@ def _instants(values: pd.Series, dialect: str) -> pd.Series:
 
 
 def _fetch(conn: Any, hall: str, lo: datetime | None, hi: datetime | None) -> list[Any]:
+    from sqlalchemy import select
+
+    from queue_engine.adapters.orm import EventRow
+
     e: Table = EventRow.__table__  # type: ignore[assignment]
     columns = [_raw_ts(e, conn.dialect.name) if c == "ts" else e.c[c] for c in EVENT_COLUMNS]
     stmt = select(*columns).where(e.c.hall == hall).order_by(e.c.id)

@@ -26,6 +26,7 @@ from queue_engine.adapters.orm import (
     WindowRow,
     WindowSkillRow,
 )
+from queue_engine.adapters.repository import MAX_ID
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.appointments import AppointmentSettings
 from queue_engine.domain.errors import Conflict, NotFound
@@ -41,8 +42,6 @@ A: Table = AuditRow.__table__  # type: ignore[assignment]
 
 SERVICE_COLUMNS = ("code", "prefix", "name_zh", "name_en", "zone", "standard_minutes", "active")
 WINDOW_COLUMNS = ("number", "name", "zone", "evaluator_device", "active")
-USER_COLUMNS = ("username", "role", "display_name", "active")
-MAX_ID = 2**31 - 1  # ids beyond a 32-bit integer are no row's (and PostgreSQL refuses them)
 
 # Built once: setting a hall up runs these for each of its services and windows.
 _ADD_SERVICE = insert(S)
@@ -251,7 +250,7 @@ class AdminStore:
     # -- users ---------------------------------------------------------------------------
 
     def users(self) -> list[Data]:
-        """Every staff account by name: ``USER_COLUMNS`` and the code of its hall."""
+        """Every staff account by name: username, role, hall (its code), display name, active."""
         return [self._user(r) for r in self.conn.execute(self._users().order_by(U.c.username))]
 
     def user(self, username: str) -> Data | None:
@@ -273,7 +272,7 @@ class AdminStore:
         }
 
     def add_users(self, users: Sequence[Mapping[str, Any]], created_at: datetime) -> None:
-        """Insert accounts: ``USER_COLUMNS``, ``password_hash`` and ``hall_id`` each."""
+        """Insert accounts: username, password_hash, role, hall_id, display_name, active each."""
         self.conn.execute(insert(U), [{**u, "created_at": created_at} for u in users])
 
     def update_user(self, username: str, values: Mapping[str, Any]) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -59,7 +60,9 @@ class Variant:
     env: dict[str, str]
     cwd: Path
 
-    def run(self, *args: str) -> float:
+    def run(self, *args: str) -> Timing:
+        """Run ``hall ARGS`` once: its wall time, and the CPU time the process used."""
+        cpu = _children_cpu()
         started = time.perf_counter()
         subprocess.run(
             [*self.hall, *args],
@@ -69,7 +72,18 @@ class Variant:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        return time.perf_counter() - started
+        return Timing(time.perf_counter() - started, _children_cpu() - cpu)
+
+
+@dataclass(frozen=True)
+class Timing:
+    wall: float
+    cpu: float  # user + system: on a shared machine it moves much less than the wall time
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def base_env(instance: Path) -> dict[str, str]:
@@ -120,18 +134,18 @@ def measure(runs: int, ref: str) -> None:
             side.run("init")  # a fresh SQLite file for this side's accounts
         counter = iter(range(10**6))
 
-        def user_add(side: Variant) -> float:
+        def user_add(side: Variant) -> Timing:
             name = f"bench{next(counter)}"
             args = ["--username", name, "--password", PASSWORD, "--role", "clerk"]
             return side.run("user", "add", *args)
 
-        commands: list[tuple[str, Callable[[Variant], float]]] = [
+        commands: list[tuple[str, Callable[[Variant], Timing]]] = [
             ("hall --help", lambda side: side.run("--help")),
             ("hall user add …", user_add),
             ("hall kpis events.csv", lambda side: side.run("kpis", str(events))),
         ]
         floor = Variant("python", [PYTHON, "-c", "pass"], base_env(work / "after"), work)
-        times: dict[tuple[str, str], list[float]] = {}
+        times: dict[tuple[str, str], list[Timing]] = {}
         for _, command in commands:
             for side in sides:
                 command(side)  # unmeasured: writes the bytecode caches
@@ -144,17 +158,21 @@ def measure(runs: int, ref: str) -> None:
 
 
 def report(
-    times: dict[tuple[str, str], list[float]], sides: list[Variant], names: list[str], runs: int
+    times: dict[tuple[str, str], list[Timing]], sides: list[Variant], names: list[str], runs: int
 ) -> None:
     width = max(len(n) for n in names) + 2
-    header = "".join(f"{side.label:>26}" for side in sides)
-    print(f"wall time, median of {runs} runs (seconds)")
+    header = "".join(f"{side.label:>34}" for side in sides)
+    print(f"median of {runs} runs, seconds: wall (CPU of the process)")
     print(f"{'command':<{width}}{header}")
     for name in names:
-        cells = "".join(f"{statistics.median(times[(name, s.label)]):>26.3f}" for s in sides)
-        print(f"{name:<{width}}{cells}")
-    floor = statistics.median(times[("python -c pass", "")])
-    print(f"(python -c pass, the interpreter alone, in the same rounds: {floor:.3f})")
+        print(f"{name:<{width}}" + "".join(_cell(times[(name, s.label)]) for s in sides))
+    print(f"{'python -c pass':<{width}}{_cell(times[('python -c pass', '')])}  (the interpreter)")
+
+
+def _cell(timings: list[Timing]) -> str:
+    wall = statistics.median(t.wall for t in timings)
+    cpu = statistics.median(t.cpu for t in timings)
+    return f"{f'{wall:.3f} ({cpu:.3f})':>34}"
 
 
 def main() -> None:

@@ -72,18 +72,15 @@ def appointments() -> None:
 @appointments.command("sweep")
 def appointments_sweep() -> None:
     """Mark appointments never checked in as no-shows once their check-in window closed."""
-    from queue_engine.adapters.unit_of_work import Database
-    from queue_engine.services.appointments import AppointmentDesk
-    from queue_engine.services.tickets import QueueEngine
+    from queue_engine.bootstrap import bootstrap
 
     from .config import pii_pepper
 
     settings = Settings.from_env()
-    db = Database(settings.database_url)
+    services = bootstrap(settings.database_url, pepper=pii_pepper(settings.instance_path))
     try:
-        desk = AppointmentDesk(QueueEngine(db), pii_pepper(settings.instance_path))
-        marked = desk.sweep()
-        reminded = desk.send_reminders()
+        marked = services.appointments.sweep()
+        reminded = services.appointments.send_reminders()
     finally:
-        db.dispose()
+        services.close()
     click.echo(f"{marked} appointment(s) marked as no-show, {reminded} reminder(s) sent")

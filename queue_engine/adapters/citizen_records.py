@@ -286,16 +286,19 @@ def to_remind(conn: Connection, starting_before: datetime, now: datetime) -> lis
     )
 
 
-def last_finished_at_window(conn: Connection, window_id: int, since: datetime) -> Row[Any] | None:
-    """The latest ticket finished at a window since ``since`` that nobody has rated yet."""
+def latest_visit_at_window(conn: Connection, window_id: int, since: datetime) -> Row[Any] | None:
+    """The ticket a window called last (since ``since``) and has finished with: done or absent.
+
+    A ticket still called or being served is the window's current ticket; one sent on by a
+    transfer has left the window.
+    """
     return conn.execute(
         select(T)
         .where(
             T.c.window_id == window_id,
-            T.c.status == "done",
-            T.c.finished_at >= since,
-            ~select(V.c.id).where(V.c.ticket_id == T.c.id).exists(),
+            T.c.status.in_(("done", "no_show")),
+            T.c.called_at >= since,
         )
-        .order_by(T.c.finished_at.desc())
+        .order_by(T.c.called_at.desc(), T.c.finished_at.desc())
         .limit(1)
     ).first()

@@ -92,3 +92,12 @@ def keyed_hash(value: str, pepper: bytes, purpose: str) -> str:
     """HMAC-SHA256 of a value under the deployment's pepper (hex): same person, same hash."""
     message = f"{purpose}:{value}".encode()
     return hmac.new(pepper, message, hashlib.sha256).hexdigest()
+
+
+def subkey(pepper: bytes, purpose: str) -> bytes:
+    """A key of its own for one purpose, derived from the deployment's pepper (HMAC-SHA256).
+
+    The rating keys of tickets are MACs under ``subkey(pepper, "rating-keys")``: knowing
+    one never tells the ID hashes, and the other way round.
+    """
+    return hmac.new(pepper, f"subkey:{purpose}".encode(), hashlib.sha256).digest()

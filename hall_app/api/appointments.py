@@ -22,6 +22,7 @@ from ..extensions import limiter
 from ..serialize import iso, ticket_json
 from ..state import hall_services
 from . import booking_schemas as b
+from .rating_keys import with_rating_key
 from .routes import _config_of, _engine, api, staff_doc
 
 MAX_DAYS_AWAY = 400  # far beyond any booking horizon; keeps date arithmetic in range
@@ -76,7 +77,7 @@ def appointment_json(a: Appointment, config: HallConfig) -> dict[str, Any]:
 def check_in_json(result: CheckIn) -> dict[str, Any]:
     config = _config_of(result.ticket.hall)
     view = _engine().view(result.ticket)
-    out = ticket_json(view.ticket, config, view.position, view.estimate)
+    out = with_rating_key(ticket_json(view.ticket, config, view.position, view.estimate))
     out["late"] = result.late
     out["appointment"] = appointment_json(result.appointment, config)
     return out

@@ -73,6 +73,13 @@ class RatingChannel(StrEnum):
 # The channels a rating key is made for: each hand-over of a ticket has its own key, so the
 # key a rating brings tells which hand-over it came from.
 KEY_CHANNELS = (RatingChannel.SLIP_QR, RatingChannel.TICKET_PAGE, RatingChannel.APP)
+# Which key the holder of a ticket gets, by the channel the ticket was taken by.
+HANDOVER_CHANNEL: Mapping[str, RatingChannel] = {
+    "kiosk": RatingChannel.SLIP_QR,
+    "appointment": RatingChannel.SLIP_QR,  # checked in at a kiosk: the slip again
+    "web": RatingChannel.TICKET_PAGE,
+    "app": RatingChannel.APP,
+}
 KEY_BYTES = 15  # 120 bits: 20 characters of URL-safe base64
 MAX_KEY_LENGTH = 64
 

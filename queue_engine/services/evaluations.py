@@ -15,6 +15,7 @@ from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.access import Actor
 from queue_engine.domain.errors import Conflict, NotFound
 from queue_engine.domain.evaluations import (
+    HANDOVER_CHANNEL,
     KEY_CHANNELS,
     CaseStatus,
     CaseView,
@@ -75,6 +76,10 @@ class EvaluationDesk(Desk):
         if channel not in KEY_CHANNELS:
             raise ValueError(f"no rating key is made for the channel {channel}")
         return rating_key(self.secret, ticket_id, channel)
+
+    def holder_key(self, ticket_id: str, ticket_channel: str) -> str:
+        """The key for the holder of a ticket taken by ``ticket_channel`` (kiosk, app, …)."""
+        return self.rating_key(ticket_id, HANDOVER_CHANNEL.get(ticket_channel, RatingChannel.APP))
 
     def key_channel(self, ticket_id: str, key: str | None) -> RatingChannel:
         """Which hand-over's key this is (``Forbidden`` for a wrong or missing key)."""

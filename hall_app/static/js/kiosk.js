@@ -135,7 +135,10 @@
       ticket.position ? t("ahead_count", { n: ticket.position }) : t("you_are_next");
     document.getElementById("slip-estimate").textContent = H.estimate(ticket.estimated_wait);
     document.getElementById("slip-time").textContent = H.clock(ticket.issued_at, true);
-    document.getElementById("slip-qr").src = data.qr_url.replace("TICKET_ID", encodeURIComponent(ticket.id));
+    // The QR code leads to the ticket's page with its rating key (in the address's fragment).
+    var qr = data.qr_url.replace("TICKET_ID", encodeURIComponent(ticket.id));
+    if (ticket.rating_key) qr += "?key=" + encodeURIComponent(ticket.rating_key);
+    document.getElementById("slip-qr").src = qr;
     H.openOverlay(slipOverlay, stopCountdown);
     startCountdown();
   }

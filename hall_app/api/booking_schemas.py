@@ -55,6 +55,23 @@ class AppointmentOut(BaseModel):
     check_in_opens: str
     check_in_closes: str
     ticket_id: str | None
+    verified: bool = Field(
+        description="checked in, or confirmed at a kiosk as the ID holder's: its no-show "
+        "counts towards the ID number's booking ban"
+    )
+
+
+class HolderIn(Strict):
+    id_number: str = Field(
+        min_length=1,
+        max_length=24,
+        description="the 18-digit resident ID number shown at the kiosk",
+    )
+
+
+class HeldOut(BaseModel):
+    hall: str
+    appointments: list[AppointmentOut]
 
 
 class PhoneCheckIn(Strict):

@@ -172,7 +172,9 @@ def booking_strings() -> dict[str, Any]:
         "cancel_ok": gettext("预约已取消"),
         "errors_booking": {
             "slot_full": gettext("该时段已约满,请选择其他时段"),
-            "duplicate": gettext("您当天已预约过该事项"),
+            "duplicate": gettext(
+                "您的身份证号码当天已预约过该事项;如非本人预约,请持身份证到大厅自助机查询并取消"
+            ),
             "booking_banned": gettext("因多次预约未到,暂停预约"),
             "id_number": gettext("身份证号码有误,请核对"),
             "phone": gettext("手机号码有误,请核对"),

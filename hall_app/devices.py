@@ -1,9 +1,11 @@
 """Evaluator devices: a window's 好差评 screen signed in as a kiosk account bound to it.
 
-Without a binding, the window's clerk or any kiosk account of the hall may open the evaluator
-(as before). Once an administrator binds a device account to a window, that account opens only
-that window's evaluator (and lands there after signing in), and other kiosk accounts may not
-open it; the window's clerks still can.
+Who may *open* a window's evaluator screen: the hall's clerks, and its kiosk accounts unless
+another account is bound to the window; a bound account opens only its own window's screen
+(and lands there after signing in). Who may *rate* there is narrower, and decided by the
+evaluation desk (``domain.evaluations.may_rate_visit``): the device bound to the window, or
+the clerk who has the window open for a visit it served. Any other session sees the screen
+idle and its ratings are refused.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from queue_engine.adapters.log_notifier import LogNotifier
 from queue_engine.adapters.unit_of_work import Database
 from queue_engine.domain.access import AuditEntry
 from queue_engine.domain.clock import Clock, SystemClock
+from queue_engine.domain.identity import subkey
 from queue_engine.domain.notices import Notifier
 from queue_engine.services.accounts import AccountDesk
 from queue_engine.services.admin import AdminDesk
@@ -122,7 +123,7 @@ def bootstrap(
         accounts=AccountDesk(db, clock),
         admin=AdminDesk(db, clock),
         appointments=appointments,
-        evaluations=EvaluationDesk(engine),
+        evaluations=EvaluationDesk(engine, subkey(pepper, "rating-keys")),
         supervision=supervision,
         notifier=notifier,
     )

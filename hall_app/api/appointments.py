@@ -13,7 +13,7 @@ from flask import request
 
 from queue_engine.domain.access import Role
 from queue_engine.domain.errors import InvalidInput
-from queue_engine.domain.identity import keyed_hash, normalize_phone
+from queue_engine.domain.identity import IdProof, keyed_hash, normalize_phone
 from queue_engine.domain.model import HallConfig
 from queue_engine.services.appointments import Appointment, CheckIn
 
@@ -22,6 +22,7 @@ from ..extensions import limiter
 from ..serialize import iso, ticket_json
 from ..state import hall_services
 from . import booking_schemas as b
+from .rating_keys import with_rating_key
 from .routes import _config_of, _engine, api, staff_doc
 
 MAX_DAYS_AWAY = 400  # far beyond any booking horizon; keeps date arithmetic in range
@@ -70,13 +71,14 @@ def appointment_json(a: Appointment, config: HallConfig) -> dict[str, Any]:
         "check_in_opens": iso(a.check_in_opens),
         "check_in_closes": iso(a.check_in_closes),
         "ticket_id": a.ticket_id,
+        "verified": a.verified,
     }
 
 
 def check_in_json(result: CheckIn) -> dict[str, Any]:
     config = _config_of(result.ticket.hall)
     view = _engine().view(result.ticket)
-    out = ticket_json(view.ticket, config, view.position, view.estimate)
+    out = with_rating_key(ticket_json(view.ticket, config, view.position, view.estimate))
     out["late"] = result.late
     out["appointment"] = appointment_json(result.appointment, config)
     return out
@@ -197,3 +199,55 @@ def check_in_by_phone(hall: str, body: b.PhoneCheckIn) -> tuple[dict[str, Any], 
     desk = hall_services().appointments
     code = desk.find_today(hall, body.phone, body.id_last4)
     return check_in_json(desk.check_in(code, hall)), 201
+
+
+# -- the ID's holder, at the kiosk ------------------------------------------------------------
+# A booking made under an ID number is its holder's to see and cancel, whoever made it. The
+# kiosk is where the holder proves the ID today (IdProof.at_kiosk); a remote proof (a one-time
+# code to the phone on file) will build the same IdProof at a door of its own.
+
+
+@api.post("/halls/<string:hall>/appointments/lookup")
+@limiter.limit("30 per minute")
+@api.input(b.HolderIn, arg_name="body")
+@api.output(b.HeldOut)
+@require_roles(Role.KIOSK)
+@staff_doc(
+    "The bookings of the hall made under an ID number shown at the kiosk, from today on",
+    r422="not a valid resident ID number",
+)
+def held_appointments(hall: str, body: b.HolderIn) -> dict[str, Any]:
+    require_hall(hall)
+    config = _config_of(hall)
+    held = hall_services().appointments.held_by(hall, IdProof.at_kiosk(body.id_number))
+    return {"hall": config.code, "appointments": [appointment_json(a, config) for a in held]}
+
+
+@api.post("/appointments/<string:code>/confirm")
+@api.input(b.HolderIn, arg_name="body")
+@api.output(b.AppointmentOut)
+@require_roles(Role.KIOSK)
+@staff_doc(
+    "The ID's holder confirms a booking under their ID as their own (it is then verified)",
+    r404="no such appointment under this ID number in the kiosk's hall",
+    r409="cancelled, used or missed already",
+)
+def confirm_appointment(code: str, body: b.HolderIn) -> dict[str, Any]:
+    desk = hall_services().appointments
+    appointment = desk.confirm(code, IdProof.at_kiosk(body.id_number), _kiosk_hall())
+    return appointment_json(appointment, _config_of(appointment.hall))
+
+
+@api.post("/appointments/<string:code>/cancel")
+@api.input(b.HolderIn, arg_name="body")
+@api.output(b.AppointmentOut)
+@require_roles(Role.KIOSK)
+@staff_doc(
+    "The ID's holder cancels a booking made under their ID (no cut-off: they are in the hall)",
+    r404="no such appointment under this ID number in the kiosk's hall",
+    r409="cancelled, used or missed already",
+)
+def cancel_held_appointment(code: str, body: b.HolderIn) -> dict[str, Any]:
+    desk = hall_services().appointments
+    appointment = desk.cancel_as_holder(code, IdProof.at_kiosk(body.id_number), _kiosk_hall())
+    return appointment_json(appointment, _config_of(appointment.hall))

@@ -55,6 +55,23 @@ class AppointmentOut(BaseModel):
     check_in_opens: str
     check_in_closes: str
     ticket_id: str | None
+    verified: bool = Field(
+        description="checked in, or confirmed at a kiosk as the ID holder's: its no-show "
+        "counts towards the ID number's booking ban"
+    )
+
+
+class HolderIn(Strict):
+    id_number: str = Field(
+        min_length=1,
+        max_length=24,
+        description="the 18-digit resident ID number shown at the kiosk",
+    )
+
+
+class HeldOut(BaseModel):
+    hall: str
+    appointments: list[AppointmentOut]
 
 
 class PhoneCheckIn(Strict):
@@ -62,7 +79,17 @@ class PhoneCheckIn(Strict):
     id_last4: str = Field(min_length=4, max_length=4)
 
 
-class CheckInOut(TicketOut):
+RATING_KEY = (
+    "the ticket's rating key, for its holder only: send it with `POST /tickets/{id}/evaluation` "
+    "(the kiosk prints it as the slip's QR code; staff answers never carry it)"
+)
+
+
+class IssuedTicketOut(TicketOut):
+    rating_key: str = Field(description=RATING_KEY)
+
+
+class CheckInOut(IssuedTicketOut):
     late: bool = Field(description="after the check-in window: an ordinary walk-in ticket")
     appointment: AppointmentOut
 
@@ -70,6 +97,12 @@ class CheckInOut(TicketOut):
 class EvaluationIn(Strict):
     score: int = Field(ge=1, le=5, strict=True, description="5 非常满意 … 1 非常不满意")
     comment: str | None = Field(default=None, max_length=500)
+    key: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the ticket's `rating_key` (given with the ticket; the slip's QR code "
+        "carries it); without the right key a rating is refused (403 `rating_key`)",
+    )
 
 
 class EvaluationOut(BaseModel):

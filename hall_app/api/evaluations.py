@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import session
+
 from queue_engine.domain.access import Role
+from queue_engine.domain.errors import Forbidden
 from queue_engine.domain.evaluations import CaseView
 
 from ..auth import current_user, require_hall, require_roles
@@ -39,14 +42,26 @@ def case_json(case: CaseView) -> dict[str, Any]:
 @api.input(b.EvaluationIn, arg_name="body")
 @api.output(b.EvaluationOut, status_code=201)
 @api.doc(
-    summary="Rate a finished visit (好差评), once per ticket",
-    description="Public: the ticket id is the holder's key. 5 非常满意, 4 满意, 3 基本满意, "
-    "2 不满意, 1 非常不满意; 1 and 2 open a follow-up case.",
-    responses={409: "not finished yet, or already rated", 404: "no such ticket"},
+    summary="Rate a finished visit (好差评), once per ticket, with its rating key",
+    description="For the ticket's holder: send the `key` handed over with the ticket (the "
+    "`rating_key` of the issue answer; the slip's QR code and the ticket page carry it). "
+    "Requests with a staff token or a staff session are refused: the people a rating judges "
+    "never write it. 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意; 1 and 2 open a "
+    "follow-up case.",
+    responses={
+        403: "no or a wrong rating key (`rating_key`), or staff credentials (`staff_rating`)",
+        404: "no such ticket",
+        409: "not finished yet, or already rated",
+    },
 )
 def evaluate(ticket_id: str, body: b.EvaluationIn) -> tuple[dict[str, Any], int]:
-    result = hall_services().evaluations.evaluate(
-        ticket_id, body.score, body.comment, source="ticket"
+    if _staff_credentials():
+        raise Forbidden(
+            "staff accounts do not rate visits; the citizen rates with the ticket's key",
+            code="staff_rating",
+        )
+    result = hall_services().evaluations.evaluate_with_key(
+        ticket_id, body.key, body.score, body.comment
     )
     return {
         "ticket": result.ticket_id,
@@ -55,6 +70,11 @@ def evaluate(ticket_id: str, body: b.EvaluationIn) -> tuple[dict[str, Any], int]
         "comment": result.comment,
         "follow_up": result.case_id is not None,
     }, 201
+
+
+def _staff_credentials() -> bool:
+    """A staff token, or a staff page session (the API itself never acts on one)."""
+    return current_user() is not None or isinstance(session.get("username"), str)
 
 
 @api.get("/halls/<string:hall>/cases")

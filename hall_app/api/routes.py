@@ -24,6 +24,8 @@ from ..extensions import configured_limit, limiter
 from ..serialize import alert_json, queue_json, view_json, window_json
 from ..state import hall_services
 from . import schemas as s
+from .booking_schemas import IssuedTicketOut
+from .rating_keys import with_rating_key
 
 api = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="Hall API")
 
@@ -115,7 +117,7 @@ def _staff_request() -> bool:
 @api.post("/halls/<string:hall>/tickets")
 @limiter.limit(configured_limit("tickets"), exempt_when=_staff_request)
 @api.input(s.TicketIn, arg_name="body")
-@api.output(s.TicketOut, status_code=201)
+@api.output(IssuedTicketOut, status_code=201)
 @api.doc(
     summary="Take a ticket",
     description="Kiosks need a kiosk token; the app and web channels are public. "
@@ -136,7 +138,7 @@ def issue(hall: str, body: s.TicketIn) -> tuple[dict[str, Any], int]:
         require_hall(hall)
     key = request.headers.get("Idempotency-Key")
     view = _engine().issue(hall, body.service, body.channel, body.priority, idempotency_key=key)
-    return view_json(view, _config_of(hall)), 201
+    return with_rating_key(view_json(view, _config_of(hall))), 201
 
 
 @api.get("/tickets/<string:ticket_id>")

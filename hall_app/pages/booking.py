@@ -1,9 +1,11 @@
 """Citizen pages of appointments and the window's evaluator screen (好差评).
 
 The booking page and "my appointment" page are public (the code is the holder's key); the
-evaluator stands at a window, signed in as that window's clerk or a kiosk account, and rates
-the ticket the window just finished, looked up here on the server: the public window room
-never carries ticket ids.
+evaluator stands at a window and rates the visit the window has just finished, looked up here
+on the server (the public window room never carries ticket ids). It rates only when signed in
+as the device account bound to that window, or as the clerk who has the window open and
+served that visit (``domain.evaluations.may_rate_visit``); any other session sees the screen
+idle and is refused.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 from flask import Response, jsonify, render_template, request, url_for
 from flask_babel import gettext
 
-from queue_engine.domain.access import Role
+from queue_engine.domain.access import Actor, Role
 from queue_engine.domain.errors import InvalidInput
 from queue_engine.domain.evaluations import SCORE_LABELS
 
@@ -103,7 +105,7 @@ def evaluator(window_id: int) -> Response:
         "hall": config.code,
         "window_id": window_id,
         "window_number": window.config.number,
-        "pending": _pending(window_id),
+        "pending": _pending(window_id, user),
         "pending_url": url_for("pages.evaluator_pending", window_id=window_id),
         "rate_url": url_for("pages.evaluator_rate", window_id=window_id),
         "scores": score_labels(),
@@ -119,30 +121,33 @@ def evaluator(window_id: int) -> Response:
     )
 
 
-def _pending(window_id: int) -> dict[str, Any] | None:
-    ticket = hall_services().evaluations.pending_at_window(window_id)
+def _pending(window_id: int, user: Actor) -> dict[str, Any] | None:
+    """The visit this session may rate at the window now, if any."""
+    ticket = hall_services().evaluations.pending_at_window(window_id, by=user)
     return None if ticket is None else {"number": ticket.number}
 
 
 @pages.get("/evaluator/<int:window_id>/pending")
 @require_roles(Role.CLERK, Role.KIOSK)
 def evaluator_pending(window_id: int) -> Response:
+    user = signed_in_user()
     require_hall(hall_services().engine.window(window_id).hall)
-    check_evaluator(signed_in_user(), window_id)
-    return jsonify({"pending": _pending(window_id)})
+    check_evaluator(user, window_id)
+    return jsonify({"pending": _pending(window_id, user)})
 
 
 @pages.post("/evaluator/<int:window_id>/rate")
 @require_roles(Role.CLERK, Role.KIOSK)
 def evaluator_rate(window_id: int) -> tuple[Response, int]:
     """Rate the window's just-finished visit (CSRF-protected: ``X-CSRFToken``)."""
+    user = signed_in_user()
     require_hall(hall_services().engine.window(window_id).hall)
-    check_evaluator(signed_in_user(), window_id)
+    check_evaluator(user, window_id)
     body = request.get_json(silent=True)
     score = body.get("score") if isinstance(body, dict) else None
     if type(score) is not int:
         raise InvalidInput("a rating is a whole number from 1 to 5")
-    result = hall_services().evaluations.evaluate_window(window_id, score)
+    result = hall_services().evaluations.evaluate_window(window_id, score, by=user)
     return jsonify({"number": result.ticket_number, "score": result.score}), 201
 
 
@@ -167,7 +172,9 @@ def booking_strings() -> dict[str, Any]:
         "cancel_ok": gettext("预约已取消"),
         "errors_booking": {
             "slot_full": gettext("该时段已约满,请选择其他时段"),
-            "duplicate": gettext("您当天已预约过该事项"),
+            "duplicate": gettext(
+                "您的身份证号码当天已预约过该事项;如非本人预约,请持身份证到大厅自助机查询并取消"
+            ),
             "booking_banned": gettext("因多次预约未到,暂停预约"),
             "id_number": gettext("身份证号码有误,请核对"),
             "phone": gettext("手机号码有误,请核对"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import qrcode
 import qrcode.image.svg
-from flask import Response, make_response, render_template, url_for
+from flask import Response, make_response, render_template, request, url_for
 from flask_babel import gettext
 
 from ..http import private_page
@@ -13,10 +13,17 @@ from ..state import hall_services
 from .blueprint import pages
 from .i18n import common_strings, hall_name
 
+KEY_FRAGMENT = "k"  # /t/<id>#k=<rating key>: the ticket page's rating key, never sent to us
+
 
 @pages.get("/t/<ticket_id>")
 def ticket_page(ticket_id: str) -> Response:
-    """Public: ticket ids are unguessable, and a ticket carries no personal data."""
+    """Public: ticket ids are unguessable, and a ticket carries no personal data.
+
+    The page rates the visit only with the ticket's rating key, which it reads from its own
+    address's fragment (``#k=…``, from the slip's QR code or the online answer); a page opened
+    by its bare address follows the ticket but offers no rating.
+    """
     engine = hall_services().engine
     view = engine.ticket(ticket_id)
     config = engine.hall_config(view.ticket.hall)
@@ -28,6 +35,7 @@ def ticket_page(ticket_id: str) -> Response:
         "cancel_url": url_for("api.cancel", ticket_id=ticket_id),
         "evaluation_url": url_for("api.evaluate", ticket_id=ticket_id),
         "rated": hall_services().evaluations.is_rated(ticket_id),
+        "key_fragment": KEY_FRAGMENT,
         "scores": score_labels(),
         "strings": {**common_strings(), **citizen_strings()},
     }
@@ -43,9 +51,18 @@ def ticket_page(ticket_id: str) -> Response:
 
 @pages.get("/t/<ticket_id>/qr.svg")
 def ticket_qr(ticket_id: str) -> Response:
-    """The QR code printed on the slip: the absolute address of the ticket's page."""
+    """The QR code printed on the slip: the absolute address of the ticket's page.
+
+    With ``?key=`` (the rating key the kiosk got with the ticket) the address carries the key
+    in its fragment (``#k=…``), so the citizen's phone can rate the visit; a fragment never
+    reaches a server, a log or a ``Referer``. A wrong key is refused.
+    """
     hall_services().engine.ticket(ticket_id)  # 404 for unknown tickets
     target = url_for("pages.ticket_page", ticket_id=ticket_id, _external=True)
+    key = request.args.get("key")
+    if key is not None:
+        hall_services().evaluations.key_channel(ticket_id, key)  # 403 for a wrong key
+        target += f"#{KEY_FRAGMENT}={key}"
     image = qrcode.make(
         target,
         image_factory=qrcode.image.svg.SvgPathImage,

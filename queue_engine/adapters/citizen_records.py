@@ -24,7 +24,7 @@ from queue_engine.adapters.orm import (
     UserRow,
 )
 from queue_engine.adapters.repository import T
-from queue_engine.domain.appointments import AppointmentSettings, AppointmentStatus
+from queue_engine.domain.appointments import AppointmentSettings, AppointmentStatus, MissedBooking
 from queue_engine.domain.evaluations import CaseStatus
 
 A: Table = AppointmentRow.__table__  # type: ignore[assignment]
@@ -130,15 +130,37 @@ def holding_booking(
     ).first()
 
 
-def no_show_times(conn: Connection, id_hash: str, since: datetime) -> list[datetime]:
+def no_show_history(conn: Connection, id_hash: str, since: datetime) -> list[MissedBooking]:
+    """The no-shows under an ID number since ``since``, with their phones and verification."""
     rows = conn.execute(
-        select(A.c.no_show_at).where(
+        select(A.c.no_show_at, A.c.phone_hash, A.c.verified_at).where(
             A.c.id_hash == id_hash,
             A.c.status == AppointmentStatus.NO_SHOW.value,
             A.c.no_show_at >= since,
         )
     )
-    return [r[0] for r in rows]
+    return [MissedBooking(r[0], r[1], r[2] is not None) for r in rows]
+
+
+def verified_phones(conn: Connection, id_hash: str) -> dict[str, datetime]:
+    """The phones (hashes) of an ID number's verified bookings: phone → first verified."""
+    rows = conn.execute(
+        select(A.c.phone_hash, func.min(A.c.verified_at))
+        .where(A.c.id_hash == id_hash, A.c.verified_at.is_not(None))
+        .group_by(A.c.phone_hash)
+    )
+    return {r[0]: r[1] for r in rows}
+
+
+def held_under(conn: Connection, hall_id: int, id_hash: str, since: date) -> list[Row[Any]]:
+    """Every booking of a hall made under an ID number for ``since`` or later, by slot."""
+    return list(
+        conn.execute(
+            select(A)
+            .where(A.c.hall_id == hall_id, A.c.id_hash == id_hash, A.c.business_date >= since)
+            .order_by(A.c.slot_start, A.c.booked_at)
+        )
+    )
 
 
 def for_phone_on(conn: Connection, hall_id: int, phone_hash: str, day: date) -> list[Row[Any]]:
@@ -284,16 +306,19 @@ def to_remind(conn: Connection, starting_before: datetime, now: datetime) -> lis
     )
 
 
-def last_finished_at_window(conn: Connection, window_id: int, since: datetime) -> Row[Any] | None:
-    """The latest ticket finished at a window since ``since`` that nobody has rated yet."""
+def latest_visit_at_window(conn: Connection, window_id: int, since: datetime) -> Row[Any] | None:
+    """The ticket a window called last (since ``since``) and has finished with: done or absent.
+
+    A ticket still called or being served is the window's current ticket; one sent on by a
+    transfer has left the window.
+    """
     return conn.execute(
         select(T)
         .where(
             T.c.window_id == window_id,
-            T.c.status == "done",
-            T.c.finished_at >= since,
-            ~select(V.c.id).where(V.c.ticket_id == T.c.id).exists(),
+            T.c.status.in_(("done", "no_show")),
+            T.c.called_at >= since,
         )
-        .order_by(T.c.finished_at.desc())
+        .order_by(T.c.called_at.desc(), T.c.finished_at.desc())
         .limit(1)
     ).first()

@@ -257,6 +257,8 @@ class AppointmentRow(Base):
     checked_in_at: Mapped[datetime | None]
     no_show_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]  # checked in, or confirmed at a kiosk with the ID
+    verified_via: Mapped[str | None] = mapped_column(String(16))  # check_in, kiosk, …
     ticket_id: Mapped[str | None] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer, default=1)
 

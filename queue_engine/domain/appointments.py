@@ -4,7 +4,10 @@ Think of a barber who takes bookings: the day is cut into slots of the same leng
 the opening hours (never across the lunch break), each slot takes a few customers, and you
 may book only a few working days ahead. Arrive a little early or a little late and your
 booking counts; arrive too late and you join the walk-ins. Miss too many bookings and the
-barber stops taking yours for a while.
+barber stops taking yours for a while, but only for bookings the barber knows were yours:
+anybody can give your name on the phone, so a missed booking counts against you only once you
+have shown up with that booking (or confirmed it in the shop), or when it was made from the
+phone number you have used on such a booking before.
 
 Everything here is pure: the hall's opening hours and settings in, dates and answers out.
 """
@@ -221,6 +224,48 @@ def cancel_deadline(slot_start: datetime, settings: AppointmentSettings) -> date
 
 def can_cancel(now: datetime, slot_start: datetime, settings: AppointmentSettings) -> bool:
     return now <= cancel_deadline(slot_start, settings)
+
+
+class Verification(StrEnum):
+    """How a booking was shown to be its ID holder's (stored as ``verified_via``)."""
+
+    CHECK_IN = "check_in"  # the booking was used: checked in at a kiosk of the hall
+    KIOSK = "kiosk"  # confirmed at a kiosk with the ID number (``identity.IdProof``)
+
+
+@dataclass(frozen=True)
+class MissedBooking:
+    """A no-show under an ID number: when, the booking phone's hash, and whether verified."""
+
+    at: datetime
+    phone: str
+    verified: bool
+
+
+def counted_no_shows(
+    missed: Iterable[MissedBooking], verified_phones: Mapping[str, datetime], phone: str
+) -> list[datetime]:
+    """The no-shows of an ID number that count towards a new booking made with ``phone``.
+
+    A no-show counts when the hall knows who made that booking:
+
+    1. the booking was verified (checked in, or confirmed at a kiosk with the ID number), or
+    2. it was booked with a phone that a verified booking of the same ID had used before it
+       was missed (the phone on file), or
+    3. it was booked with ``phone``, the phone of this new booking: whoever books again with
+       that ID number and that phone is the same booker, so a stranger's no-shows ban the
+       stranger's phone under that ID, never the holder.
+
+    Any other no-show (unverified, with another phone) counts for nothing: it may be somebody
+    who typed in the holder's ID number, and bans follow verified no-shows only.
+    """
+    return [
+        m.at
+        for m in missed
+        if m.verified
+        or (m.phone in verified_phones and verified_phones[m.phone] <= m.at)
+        or m.phone == phone
+    ]
 
 
 def banned_until(

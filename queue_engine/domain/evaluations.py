@@ -4,16 +4,29 @@ Like a restaurant's comment card with a manager who must ring back every unhappy
 rating of 1 or 2 opens a case with a deadline in working days. The supervisor calls the
 citizen back, has the problem put right, and closes the case once the citizen rates again.
 A malicious or mistaken bad review can be appealed and excluded, always with a reason.
+
+The figures a hall is judged by must not be writable by the people they judge, so a rating
+comes in through one of two doors only. At the window, the evaluator screen rates the
+window's current visit, and only from the device bound to that window or from the session of
+the clerk who has the window open and handled that visit. Anywhere else, a rating needs the
+ticket's rating key: a secret handed to the citizen with the ticket (printed as the slip's QR
+code, or given with a ticket taken online), an HMAC of the ticket id under a server key, so
+that nobody who only sees the ticket id (a clerk's call-next answer, a supervisor's view, the
+event log) can compute it. Each rating records the channel it came in by.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from queue_engine.domain.errors import InvalidInput, InvalidTransition
+from queue_engine.domain.access import Actor, Role
+from queue_engine.domain.errors import Forbidden, InvalidInput, InvalidTransition
 from queue_engine.domain.workdays import add_working_days
 
 SCORE_LABELS: Mapping[int, str] = {
@@ -42,6 +55,108 @@ def check_comment(comment: str | None) -> str:
 
 def is_bad_review(score: int) -> bool:
     return score <= 2
+
+
+# -- who may rate, and by which channel --------------------------------------------------------
+
+
+class RatingChannel(StrEnum):
+    """How a rating came in; stored with it and in the ``evaluation`` event's payload."""
+
+    EVALUATOR = "evaluator"  # the device account bound to the window as its evaluator
+    EVALUATOR_CLERK = "evaluator_clerk"  # the window's evaluator in its own clerk's session
+    SLIP_QR = "slip_qr"  # the key printed as the QR code of a kiosk slip
+    TICKET_PAGE = "ticket_page"  # the key given with a ticket taken on the web
+    APP = "app"  # the key given to the city app with its ticket
+
+
+# The channels a rating key is made for: each hand-over of a ticket has its own key, so the
+# key a rating brings tells which hand-over it came from.
+KEY_CHANNELS = (RatingChannel.SLIP_QR, RatingChannel.TICKET_PAGE, RatingChannel.APP)
+# Which key the holder of a ticket gets, by the channel the ticket was taken by.
+HANDOVER_CHANNEL: Mapping[str, RatingChannel] = {
+    "kiosk": RatingChannel.SLIP_QR,
+    "appointment": RatingChannel.SLIP_QR,  # checked in at a kiosk: the slip again
+    "web": RatingChannel.TICKET_PAGE,
+    "app": RatingChannel.APP,
+}
+KEY_BYTES = 15  # 120 bits: 20 characters of URL-safe base64
+MAX_KEY_LENGTH = 64
+
+
+def rating_key(secret: bytes, ticket_id: str, channel: RatingChannel) -> str:
+    """The rating key of a ticket for one channel: HMAC-SHA256 under the server's secret."""
+    message = f"rating:{channel}:{ticket_id}".encode()
+    digest = hmac.new(secret, message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:KEY_BYTES]).decode()
+
+
+def key_channel(secret: bytes, ticket_id: str, key: str | None) -> RatingChannel:
+    """The channel whose key ``key`` is, or ``Forbidden`` (a missing key as a wrong one)."""
+    if key and len(key) <= MAX_KEY_LENGTH:
+        for channel in KEY_CHANNELS:
+            if hmac.compare_digest(rating_key(secret, ticket_id, channel), key):
+                return channel
+    raise Forbidden(
+        "a rating needs the rating key of the ticket (its slip's QR code or ticket page)",
+        code="rating_key",
+    )
+
+
+def evaluator_standing(
+    actor: Actor, device: str | None, window_clerk: str | None
+) -> RatingChannel | None:
+    """Which evaluator of a window this session is: its bound device, its own clerk, or none.
+
+    A kiosk account rates at a window only when an administrator bound it to that window; a
+    staff session rates only at the window it has open. Supervisors, administrators and other
+    clerks are none of these, and a kiosk account that is not bound never rates.
+    """
+    if actor.role is Role.KIOSK:
+        return RatingChannel.EVALUATOR if device is not None and actor.username == device else None
+    if window_clerk is not None and actor.username == window_clerk:
+        return RatingChannel.EVALUATOR_CLERK
+    return None
+
+
+def may_rate_visit(
+    actor: Actor, device: str | None, window_clerk: str | None, visit_clerk: str | None
+) -> RatingChannel | None:
+    """The channel of a rating of a window's current visit by this session, if it may rate it.
+
+    The window's clerk rates only a visit it handled itself, never one a colleague handled at
+    the same window before taking it over.
+    """
+    standing = evaluator_standing(actor, device, window_clerk)
+    if standing is RatingChannel.EVALUATOR_CLERK and visit_clerk != actor.username:
+        return None
+    return standing
+
+
+def require_evaluator(actor: Actor, device: str | None, window_clerk: str | None) -> RatingChannel:
+    """``evaluator_standing``, or ``Forbidden`` for a session that is no evaluator here."""
+    standing = evaluator_standing(actor, device, window_clerk)
+    if standing is None:
+        raise _not_the_evaluator()
+    return standing
+
+
+def window_rating_channel(
+    actor: Actor, device: str | None, window_clerk: str | None, visit_clerk: str | None
+) -> RatingChannel:
+    """``may_rate_visit``, or ``Forbidden`` for a session that may not rate this visit."""
+    channel = may_rate_visit(actor, device, window_clerk, visit_clerk)
+    if channel is None:
+        raise _not_the_evaluator()
+    return channel
+
+
+def _not_the_evaluator() -> Forbidden:
+    return Forbidden(
+        "only the device bound to this window, or the clerk who has it open and served this "
+        "visit, rates at its evaluator",
+        code="not_window_evaluator",
+    )
 
 
 class CaseStatus(StrEnum):

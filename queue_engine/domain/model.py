@@ -258,10 +258,14 @@ class Ticket:
             payload["slot_start"] = self.slot_start.isoformat()
         return self._event(EventType.TICKET_ISSUED, self.issued_at, **payload)
 
-    def evaluated_event(self, score: int, comment: str, now: datetime) -> DomainEvent:
-        """The 好差评 rating of this finished visit (SPEC §5: payload ``score``, ``comment``)."""
+    def evaluated_event(
+        self, score: int, comment: str, now: datetime, channel: str | None = None
+    ) -> DomainEvent:
+        """The 好差评 rating of this finished visit (SPEC §5: payload ``score``, ``comment``;
+        also the ``channel`` it came in by, when known)."""
         self._require("rate", TicketStatus.DONE)
-        return self._event(EventType.EVALUATION, now, score=score, comment=comment)
+        extra = {} if channel is None else {"channel": channel}
+        return self._event(EventType.EVALUATION, now, score=score, comment=comment, **extra)
 
     def call(self, window: WindowConfig, clerk: str | None, now: datetime) -> DomainEvent:
         self._require("call", TicketStatus.WAITING)

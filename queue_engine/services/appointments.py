@@ -26,6 +26,7 @@ from queue_engine.domain.appointments import (
     AppointmentStatus,
     CheckInTiming,
     Slot,
+    Verification,
     banned_until,
     bookable_days,
     can_cancel,
@@ -33,6 +34,7 @@ from queue_engine.domain.appointments import (
     check_bookable,
     check_in_timing,
     check_in_window,
+    counted_no_shows,
     day_slots,
     find_slot,
     new_code,
@@ -42,6 +44,7 @@ from queue_engine.domain.appointments import (
 from queue_engine.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from queue_engine.domain.events import DomainEvent, EventType, StoredEvent
 from queue_engine.domain.identity import (
+    IdProof,
     check_id_number,
     check_name,
     check_phone,
@@ -81,6 +84,7 @@ class Appointment:
     check_in_opens: datetime
     check_in_closes: datetime
     ticket_id: str | None
+    verified: bool = False  # checked in, or confirmed as the ID holder's at a kiosk
 
     def event(self, kind: EventType, now: datetime, **payload: Any) -> DomainEvent:
         """An event of the log: the appointment's id and slot, no personal data."""
@@ -227,6 +231,7 @@ class AppointmentDesk(Desk):
             check_in_opens=opens,
             check_in_closes=closes,
             ticket_id=row.ticket_id,
+            verified=row.verified_at is not None,
         )
 
     # -- booking -----------------------------------------------------------------------------
@@ -263,9 +268,7 @@ class AppointmentDesk(Desk):
             )
         except IntegrityError:
             # The same person booked this service and day in a concurrent request.
-            raise Conflict(
-                "you already have an appointment for this service on that day", code="duplicate"
-            ) from None
+            raise _duplicate() from None
         self._notify(
             Notice(
                 NoticeKind.BOOKED,
@@ -301,12 +304,9 @@ class AppointmentDesk(Desk):
                 day_slots(config.hours, config.zone, day, rules.slots_of(service)), start
             )
             check_bookable(config.hours, rules, slot, now, config.business_date(now))
-            self._check_ban(uow, id_hash, now, rules, config)
+            self._check_ban(uow, id_hash, phone_hash, now, rules, config)
             if bookings.holding_booking(uow.conn, hall_id, service, day, id_hash) is not None:
-                raise Conflict(
-                    "you already have an appointment for this service on that day",
-                    code="duplicate",
-                )
+                raise _duplicate()
             if not bookings.take_place(uow.conn, hall_id, service, slot.start, slot.capacity):
                 raise Conflict("this slot is fully booked; choose another", code="slot_full")
             row = self._insert(uow, hall_id, service, day, slot, id_hash, values, now)
@@ -319,12 +319,16 @@ class AppointmentDesk(Desk):
         self,
         uow: UnitOfWork,
         id_hash: str,
+        phone_hash: str,
         now: datetime,
         rules: AppointmentSettings,
         config: HallConfig,
     ) -> None:
+        """Refuse a booking after repeated no-shows that count (``counted_no_shows``)."""
         since = now - timedelta(days=rules.ban_lookback_days)
-        until = banned_until(bookings.no_show_times(uow.conn, id_hash, since), now, rules)
+        missed = bookings.no_show_history(uow.conn, id_hash, since)
+        phones = bookings.verified_phones(uow.conn, id_hash) if missed else {}
+        until = banned_until(counted_no_shows(missed, phones, phone_hash), now, rules)
         if until is not None:
             raise Forbidden(
                 f"after {rules.ban_no_shows} missed appointments within "
@@ -370,31 +374,104 @@ class AppointmentDesk(Desk):
         now = self.clock.now()
         with self.unit() as uow:
             row = self._row(uow, code, lock=True)
-            config = self.db.hall_config_by_id(uow.conn, row.hall_id)
             rules = bookings.settings(uow.conn, row.hall_id)
-            if row.status != AppointmentStatus.BOOKED.value:
-                raise Conflict(f"the appointment is {row.status}", code="invalid_transition")
-            if not can_cancel(now, row.slot_start, rules):
+            if row.status == AppointmentStatus.BOOKED.value and not can_cancel(
+                now, row.slot_start, rules
+            ):
                 raise Conflict(
                     f"appointments can be cancelled until {rules.cancel_cutoff_minutes} "
                     "minutes before the slot starts",
                     code="cancel_cutoff",
                 )
-            changed = bookings.save_appointment(
-                uow.conn,
-                row.id,
-                row.version,
-                status=AppointmentStatus.CANCELLED.value,
-                cancelled_at=now,
-                person_key=None,
-            )
-            if not changed:
-                raise Conflict("the appointment was changed meanwhile; reload it")
-            bookings.release_place(uow.conn, row.hall_id, row.service, row.slot_start)
-            appointment = self._view(bookings.by_code(uow.conn, row.code) or row, config, rules)
-            uow.record(appointment.event(EventType.APPOINTMENT_CANCELLED, now))
+            appointment = self._cancel_row(uow, row, rules, now)
             self.engine.bus.commit(uow)
         return appointment
+
+    def _cancel_row(
+        self,
+        uow: UnitOfWork,
+        row: Row[Any],
+        rules: AppointmentSettings,
+        now: datetime,
+        **payload: Any,
+    ) -> Appointment:
+        if row.status != AppointmentStatus.BOOKED.value:
+            raise Conflict(f"the appointment is {row.status}", code="invalid_transition")
+        changed = bookings.save_appointment(
+            uow.conn,
+            row.id,
+            row.version,
+            status=AppointmentStatus.CANCELLED.value,
+            cancelled_at=now,
+            person_key=None,
+        )
+        if not changed:
+            raise Conflict("the appointment was changed meanwhile; reload it")
+        bookings.release_place(uow.conn, row.hall_id, row.service, row.slot_start)
+        config = self.db.hall_config_by_id(uow.conn, row.hall_id)
+        appointment = self._view(bookings.by_code(uow.conn, row.code) or row, config, rules)
+        uow.record(appointment.event(EventType.APPOINTMENT_CANCELLED, now, **payload))
+        return appointment
+
+    # -- the ID's holder ---------------------------------------------------------------------
+    # Whoever proves an ID number (an ``IdProof``: today at a kiosk) sees every booking made
+    # under it, confirms one as their own (verified: its no-show then counts, its phone becomes
+    # the ID's phone on file) or cancels one, whoever made it and whichever phone it names.
+
+    def held_by(self, hall: str, proof: IdProof) -> list[Appointment]:
+        """The bookings of ``hall`` under the proven ID number, from today on, by slot."""
+        now = self.clock.now()
+        with UnitOfWork(self.db, write=False) as uow:
+            hall_id, config = self.db.hall_config(uow.conn, hall)
+            rules = bookings.settings(uow.conn, hall_id)
+            rows = bookings.held_under(
+                uow.conn, hall_id, self._id_hash(proof), config.business_date(now)
+            )
+            return [self._view(r, config, rules) for r in rows]
+
+    def confirm(self, code: str, proof: IdProof, hall: str | None = None) -> Appointment:
+        """The ID's holder confirms a booking under their ID as theirs: it is now verified."""
+        now = self.clock.now()
+        with self.unit() as uow:
+            row = self._held_row(uow, code, proof, hall)
+            if row.status != AppointmentStatus.BOOKED.value:
+                raise Conflict(f"the appointment is {row.status}", code="invalid_transition")
+            if row.verified_at is None and not bookings.save_appointment(
+                uow.conn, row.id, row.version, verified_at=now, verified_via=str(proof.method)
+            ):
+                raise Conflict("the appointment was changed meanwhile; reload it")
+            config = self.db.hall_config_by_id(uow.conn, row.hall_id)
+            rules = bookings.settings(uow.conn, row.hall_id)
+            appointment = self._view(bookings.by_code(uow.conn, row.code) or row, config, rules)
+            uow.commit()
+        return appointment
+
+    def cancel_as_holder(self, code: str, proof: IdProof, hall: str | None = None) -> Appointment:
+        """The ID's holder cancels a booking under their ID, at any time before it is used.
+
+        No cut-off: the holder is in the hall, and the booking may be somebody else's doing
+        that blocks their own (one booking per person, service and day).
+        """
+        now = self.clock.now()
+        with self.unit() as uow:
+            row = self._held_row(uow, code, proof, hall)
+            rules = bookings.settings(uow.conn, row.hall_id)
+            appointment = self._cancel_row(
+                uow, row, rules, now, by="id_holder", via=str(proof.method)
+            )
+            self.engine.bus.commit(uow)
+        return appointment
+
+    def _id_hash(self, proof: IdProof) -> str:
+        return keyed_hash(proof.id_number, self.pepper, "id")
+
+    def _held_row(self, uow: UnitOfWork, code: str, proof: IdProof, hall: str | None) -> Row[Any]:
+        """The booking ``code`` if it was made under the proven ID (in ``hall``), else 404."""
+        row = self._row(uow, code, lock=True)
+        config = self.db.hall_config_by_id(uow.conn, row.hall_id)
+        if row.id_hash != self._id_hash(proof) or (hall is not None and config.code != hall):
+            raise NotFound("no such appointment under this ID number")
+        return row
 
     # -- at the kiosk ------------------------------------------------------------------------
 
@@ -445,8 +522,19 @@ class AppointmentDesk(Desk):
                 if row.status == AppointmentStatus.NO_SHOW.value
                 else (AppointmentStatus.LATE.value if late else AppointmentStatus.CHECKED_IN.value)
             )
+            verified = (
+                {}
+                if row.verified_at is not None
+                else {"verified_at": now, "verified_via": Verification.CHECK_IN.value}
+            )
             if not bookings.save_appointment(
-                uow.conn, row.id, row.version, status=status, checked_in_at=now, ticket_id=ticket.id
+                uow.conn,
+                row.id,
+                row.version,
+                status=status,
+                checked_in_at=now,
+                ticket_id=ticket.id,
+                **verified,
             ):
                 raise Conflict("the appointment was changed meanwhile; try again")
             fresh = bookings.by_code(uow.conn, row.code)
@@ -534,6 +622,14 @@ class AppointmentDesk(Desk):
         for notice in notices:
             self._notify(notice)
         return len(notices)
+
+
+def _duplicate() -> Conflict:
+    return Conflict(
+        "you already have an appointment for this service on that day (under this ID number); "
+        "if you did not make it, see and cancel it at a kiosk of the hall with your ID card",
+        code="duplicate",
+    )
 
 
 def _zone(desk: AppointmentDesk, hall: str) -> Any:

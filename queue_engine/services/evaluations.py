@@ -12,18 +12,27 @@ from sqlalchemy.exc import IntegrityError
 from queue_engine.adapters import citizen_records as bookings
 from queue_engine.adapters import repository as repo
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+from queue_engine.domain.access import Actor
 from queue_engine.domain.errors import Conflict, NotFound
 from queue_engine.domain.evaluations import (
+    HANDOVER_CHANNEL,
+    KEY_CHANNELS,
     CaseStatus,
     CaseView,
+    RatingChannel,
     check_comment,
     check_score,
     choose_supervisor,
     follow_up_deadline,
     is_bad_review,
     is_overdue,
+    key_channel,
+    may_rate_visit,
     next_status,
     parse_action,
+    rating_key,
+    require_evaluator,
+    window_rating_channel,
 )
 from queue_engine.domain.events import DomainEvent, EventType
 from queue_engine.domain.model import HallConfig, Ticket, TicketStatus, format_number
@@ -31,7 +40,8 @@ from queue_engine.services.desk import Desk
 from queue_engine.services.tickets import QueueEngine
 
 EVALUATOR_MINUTES = 15  # how long after finishing the window's evaluator still offers a rating
-SOURCES = frozenset({"evaluator", "ticket", "api"})
+VISIT_LOOKBACK = timedelta(days=1)  # a window's current visit was called within the last day
+SOURCES = frozenset(RatingChannel) | {"ticket", "api"}  # "ticket", "api": ratings of old
 
 
 @dataclass(frozen=True)
@@ -42,21 +52,49 @@ class Evaluation:
     score: int
     comment: str
     case_id: int | None
+    channel: str = "api"
 
 
 class EvaluationDesk(Desk):
-    """Ratings and follow-up cases of every hall in one database."""
+    """Ratings and follow-up cases of every hall in one database.
 
-    def __init__(self, engine: QueueEngine) -> None:
+    ``secret`` keys the tickets' rating keys (``domain.evaluations.rating_key``); every process
+    of a deployment must hold the same one (bootstrap derives it from the PII pepper).
+    """
+
+    def __init__(self, engine: QueueEngine, secret: bytes) -> None:
+        if len(secret) < 16:
+            raise ValueError("the rating secret must be at least 16 bytes")
         self.engine = engine
         self.db: Database = engine.db
+        self.secret = secret
+
+    # -- rating keys -------------------------------------------------------------------------
+
+    def rating_key(self, ticket_id: str, channel: RatingChannel) -> str:
+        """The key the citizen gets with the ticket (the slip's QR code, an online answer)."""
+        if channel not in KEY_CHANNELS:
+            raise ValueError(f"no rating key is made for the channel {channel}")
+        return rating_key(self.secret, ticket_id, channel)
+
+    def holder_key(self, ticket_id: str, ticket_channel: str) -> str:
+        """The key for the holder of a ticket taken by ``ticket_channel`` (kiosk, app, …)."""
+        return self.rating_key(ticket_id, HANDOVER_CHANNEL.get(ticket_channel, RatingChannel.APP))
+
+    def key_channel(self, ticket_id: str, key: str | None) -> RatingChannel:
+        """Which hand-over's key this is (``Forbidden`` for a wrong or missing key)."""
+        return key_channel(self.secret, ticket_id, key)
 
     # -- rating ------------------------------------------------------------------------------
 
     def evaluate(
         self, ticket_id: str, score: int, comment: str | None = None, source: str = "api"
     ) -> Evaluation:
-        """Rate a finished ticket, once; a rating of 1 or 2 opens a follow-up case."""
+        """Rate a finished ticket, once; a rating of 1 or 2 opens a follow-up case.
+
+        The caller has checked who rates: ``evaluate_with_key`` and ``evaluate_window`` are
+        the doors of the web; this is the desk behind them (and the CLI's and the tests').
+        """
         score, text = check_score(score), check_comment(comment)
         try:
             with self.unit() as uow:
@@ -68,33 +106,72 @@ class EvaluationDesk(Desk):
         except IntegrityError:
             raise Conflict("this visit has already been rated", code="already_rated") from None
 
+    def evaluate_with_key(
+        self, ticket_id: str, key: str | None, score: int, comment: str | None = None
+    ) -> Evaluation:
+        """The citizen's rating with the ticket's rating key; the key tells the channel."""
+        with UnitOfWork(self.db, write=False) as uow:
+            repo.get_ticket_row(uow.conn, ticket_id)  # 404 before anything is said of keys
+        channel = self.key_channel(ticket_id, key)
+        return self.evaluate(ticket_id, score, comment, source=channel)
+
     def is_rated(self, ticket_id: str) -> bool:
         with UnitOfWork(self.db, write=False) as uow:
             return bookings.evaluation_of(uow.conn, ticket_id) is not None
 
-    def evaluate_window(self, window_id: int, score: int, comment: str | None = None) -> Evaluation:
-        """Rate the ticket just finished at a window (the window's evaluator screen)."""
-        with UnitOfWork(self.db, write=False) as uow:
-            ticket_id = self._pending_at(uow, window_id)
-        if ticket_id is None:
-            raise Conflict("no finished visit to rate at this window", code="nothing_to_rate")
-        return self.evaluate(ticket_id, score, comment, source="evaluator")
+    def evaluate_window(
+        self, window_id: int, score: int, comment: str | None = None, *, by: Actor
+    ) -> Evaluation:
+        """Rate the window's current visit from its evaluator screen (``by`` is the session).
 
-    def pending_at_window(self, window_id: int) -> Ticket | None:
-        """The window's recently finished ticket that still waits for a rating, if any."""
+        The window's row is locked while the visit is chosen and rated, so a call at the
+        window cannot slip in between and make an older visit look current.
+        """
+        score, text = check_score(score), check_comment(comment)
+        try:
+            with self.unit() as uow:
+                record = repo.load_window(uow.conn, window_id, lock=True)
+                device, window_clerk = record.row.evaluator_device, record.row.clerk
+                require_evaluator(by, device, window_clerk)
+                row = self._current_visit(uow, record)
+                if row is None:
+                    raise Conflict(
+                        "no finished visit to rate at this window", code="nothing_to_rate"
+                    )
+                channel = window_rating_channel(by, device, window_clerk, row.clerk)
+                config = self.db.hall_config_by_id(uow.conn, record.hall_id)
+                result = self._rate(uow, record.hall_id, config, row, score, text, channel)
+                self.engine.bus.commit(uow)
+                return result
+        except IntegrityError:
+            raise Conflict("this visit has already been rated", code="already_rated") from None
+
+    def pending_at_window(self, window_id: int, by: Actor | None = None) -> Ticket | None:
+        """The window's current visit that waits for a rating, if any (and if ``by``, the
+        session asking, may rate it: other sessions see nothing to rate)."""
         with UnitOfWork(self.db, write=False) as uow:
             record = repo.load_window(uow.conn, window_id, lock=False)
-            ticket_id = self._pending_at(uow, window_id)
-            if ticket_id is None:
+            row = self._current_visit(uow, record)
+            if row is None:
+                return None
+            device, window_clerk = record.row.evaluator_device, record.row.clerk
+            if by is not None and may_rate_visit(by, device, window_clerk, row.clerk) is None:
                 return None
             config = self.db.hall_config_by_id(uow.conn, record.hall_id)
-            return repo.ticket_from_row(repo.get_ticket_row(uow.conn, ticket_id), config)
+            return repo.ticket_from_row(row, config)
 
-    def _pending_at(self, uow: UnitOfWork, window_id: int) -> str | None:
-        repo.load_window(uow.conn, window_id, lock=False)  # 404 for unknown windows
-        since = self.engine.clock.now() - timedelta(minutes=EVALUATOR_MINUTES)
-        row = bookings.last_finished_at_window(uow.conn, window_id, since)
-        return None if row is None else str(row.id)
+    def _current_visit(self, uow: UnitOfWork, record: repo.WindowRecord) -> Row[Any] | None:
+        """The visit the window has just finished, if nobody has been called there since,
+        it ended within ``EVALUATOR_MINUTES`` and nobody has rated it yet."""
+        if record.row.current_ticket_id is not None:
+            return None  # somebody is at the window (called or being served) now
+        now = self.engine.clock.now()
+        row = bookings.latest_visit_at_window(uow.conn, record.row.id, now - VISIT_LOOKBACK)
+        if row is None or row.status != TicketStatus.DONE.value:
+            return None
+        if row.finished_at < now - timedelta(minutes=EVALUATOR_MINUTES):
+            return None
+        return None if bookings.evaluation_of(uow.conn, row.id) is not None else row
 
     def _rate(
         self,
@@ -112,7 +189,8 @@ class EvaluationDesk(Desk):
             raise Conflict("only a finished visit can be rated", code="not_finished")
         if bookings.evaluation_of(uow.conn, ticket.id) is not None:
             raise Conflict("this visit has already been rated", code="already_rated")
-        uow.record(ticket.evaluated_event(score, comment, now))
+        channel = source if source in SOURCES else "api"
+        uow.record(ticket.evaluated_event(score, comment, now, channel))
         evaluation_id = bookings.insert_evaluation(
             uow.conn,
             {
@@ -123,7 +201,7 @@ class EvaluationDesk(Desk):
                 "clerk": ticket.clerk,
                 "score": score,
                 "comment": comment,
-                "source": source if source in SOURCES else "api",
+                "source": channel,
                 "created_at": now,
                 "excluded": False,
             },
@@ -131,7 +209,7 @@ class EvaluationDesk(Desk):
         case_id = None
         if is_bad_review(score):
             case_id = self._open_case(uow, hall_id, config, ticket, evaluation_id, now)
-        return Evaluation(evaluation_id, ticket.id, ticket.number, score, comment, case_id)
+        return Evaluation(evaluation_id, ticket.id, ticket.number, score, comment, case_id, channel)
 
     def _open_case(
         self,

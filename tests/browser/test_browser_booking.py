@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
@@ -69,6 +70,7 @@ def test_book_check_in_get_called_and_rate(
     wait_until(kiosk, "document.getElementById('slip-qr').naturalWidth > 0")
     number = kiosk.locator("#slip-number").inner_text()
     ticket_id = kiosk.locator("#slip").get_attribute("data-ticket-id")
+    rating_key = parse_qs(urlparse(kiosk.locator("#slip-qr").get_attribute("src") or "").query)
     kiosk.screenshot(path=screenshots / "kiosk-checkin.png", animations="disabled")
 
     clerk = new_context(**EVALUATOR)
@@ -106,6 +108,9 @@ def test_book_check_in_get_called_and_rate(
     expect(citizen.locator("#t-number")).to_have_text(number)
     expect(citizen.locator("#t-status")).to_have_text("已办结")
     expect(citizen.locator("#rate-card")).to_be_hidden()  # rated at the window already
-    rated = api.post(f"/api/v1/tickets/{ticket_id}/evaluation", data={"score": 5})
+    rated = citizen.request.post(
+        f"/api/v1/tickets/{ticket_id}/evaluation",
+        data={"score": 5, "key": rating_key["key"][0]},
+    )
     assert rated.status == 409
     assert api.post(f"/api/v1/windows/{window_id}/close", headers=headers).ok

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from queue_engine.adapters.orm import AppointmentRow, EventRow, SlotCounterRow
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
-from queue_engine.domain.access import Role
+from queue_engine.domain.access import Actor, Role
 from queue_engine.domain.appointments import AppointmentSettings, AppointmentStatus
 from queue_engine.domain.clock import FrozenClock
 from queue_engine.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -41,7 +41,7 @@ def desk(engine: QueueEngine) -> AppointmentDesk:
 
 @pytest.fixture
 def ratings(engine: QueueEngine) -> EvaluationDesk:
-    return EvaluationDesk(engine)
+    return EvaluationDesk(engine, b"test-rating-secret-0123456789")
 
 
 def book(desk: AppointmentDesk, n: int, hhmm: str = "10:30", day: date = TODAY, **kw: Any) -> Any:
@@ -271,7 +271,7 @@ def test_a_rating_is_taken_once_after_finish_and_a_bad_one_opens_a_case(
         engine.finish(called.id)
         tickets.append(ticket)
     assert ratings.pending_at_window(window) is not None
-    good = ratings.evaluate_window(window, 5, "很好")
+    good = ratings.evaluate_window(window, 5, "很好", by=Actor("clerk10", Role.CLERK, "ZMD"))
     assert good.ticket_id == tickets[2].id and good.case_id is None
     with pytest.raises(Conflict):
         ratings.evaluate(tickets[2].id, 4)
@@ -282,7 +282,7 @@ def test_a_rating_is_taken_once_after_finish_and_a_bad_one_opens_a_case(
     assert {c.supervisor for c in cases} == {"supervisor", "supervisor2"}  # least loaded first
     assert cases[0].deadline == date(2026, 12, 17) and not cases[0].overdue
     (rated,) = [e for e in events_of(db, "evaluation") if e.ticket_id == tickets[0].id]
-    assert json.loads(rated.payload) == {"score": 1, "comment": "等太久"}
+    assert json.loads(rated.payload) == {"score": 1, "comment": "等太久", "channel": "ticket"}
     with pytest.raises(InvalidInput):
         ratings.evaluate(tickets[0].id, 6)
 

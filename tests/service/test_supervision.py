@@ -144,7 +144,7 @@ def test_bad_review_then_overdue_case(
     engine.call_next(w1, "clerk01")
     engine.start(ticket.id, "clerk01")
     engine.finish(ticket.id, "clerk01")
-    desk = EvaluationDesk(engine)
+    desk = EvaluationDesk(engine, b"test-rating-secret-0123456789")
     rating = desk.evaluate(ticket.id, 1, "太慢")
     assert rating.case_id is not None
     assert open_keys(supervision) == {f"bad_review:{rating.case_id}": "red"}

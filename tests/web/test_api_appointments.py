@@ -46,7 +46,7 @@ def finished_ticket(hall: Hall, clock: FrozenClock) -> dict[str, Any]:
     assert called["id"] == ticket["id"]
     hall.act(ticket["id"], "start", "clerk10")
     clock.advance(minutes=3)
-    return hall.act(ticket["id"], "finish", "clerk10")
+    return {**hall.act(ticket["id"], "finish", "clerk10"), "rating_key": ticket["rating_key"]}
 
 
 def test_slots_are_public_with_capacity_and_places_left(client: FlaskClient) -> None:
@@ -161,7 +161,10 @@ def test_a_ticket_is_rated_once_after_finish(
 ) -> None:
     waiting = hall.issue("MEDICAL", "web")
     assert_error(
-        client.post(f"{API}/tickets/{waiting['id']}/evaluation", json={"score": 5}),
+        client.post(
+            f"{API}/tickets/{waiting['id']}/evaluation",
+            json={"score": 5, "key": waiting["rating_key"]},
+        ),
         409,
         "not_finished",
     )
@@ -169,7 +172,8 @@ def test_a_ticket_is_rated_once_after_finish(
     url = f"{API}/tickets/{ticket['id']}/evaluation"
     for bad in ({"score": 0}, {"score": 6}, {"score": "5"}, {"score": True}, {}):
         assert_error(client.post(url, json=bad), 422)
-    response = client.post(url, json={"score": 4, "comment": "办得快"})
+    key = ticket["rating_key"]
+    response = client.post(url, json={"score": 4, "comment": "办得快", "key": key})
     assert response.status_code == 201
     assert response.get_json() == {
         "ticket": ticket["id"],
@@ -178,7 +182,7 @@ def test_a_ticket_is_rated_once_after_finish(
         "comment": "办得快",
         "follow_up": False,
     }
-    assert_error(client.post(url, json={"score": 5}), 409, "already_rated")
+    assert_error(client.post(url, json={"score": 5, "key": key}), 409, "already_rated")
     assert_error(client.post(f"{API}/tickets/nosuch/evaluation", json={"score": 5}), 404)
 
 
@@ -186,7 +190,9 @@ def test_a_bad_review_opens_a_case_that_supervisors_work_and_see_overdue(
     client: FlaskClient, hall: Hall, auth: Auth, clock: FrozenClock
 ) -> None:
     ticket = finished_ticket(hall, clock)
-    rated = client.post(f"{API}/tickets/{ticket['id']}/evaluation", json={"score": 1})
+    rated = client.post(
+        f"{API}/tickets/{ticket['id']}/evaluation", json={"score": 1, "key": ticket["rating_key"]}
+    )
     assert rated.get_json()["follow_up"] is True
     assert_error(client.get(f"{API}/halls/ZMD/cases"), 401)
     assert_error(client.get(f"{API}/halls/ZMD/cases", headers=auth("clerk10")), 403)

@@ -389,7 +389,8 @@ def test_reviews_and_follow_up_cases_never_reach_public_rooms(rooms: Rooms, hall
     snapshot_of(window)
     comment = "张三 13812345678 态度差"
     rated = hall.client.post(
-        f"{API}/tickets/{ticket['id']}/evaluation", json={"score": 1, "comment": comment}
+        f"{API}/tickets/{ticket['id']}/evaluation",
+        json={"score": 1, "comment": comment, "key": ticket["rating_key"]},
     )
     assert rated.status_code == 201
     for sio in (board, window):

@@ -135,7 +135,10 @@
       ticket.position ? t("ahead_count", { n: ticket.position }) : t("you_are_next");
     document.getElementById("slip-estimate").textContent = H.estimate(ticket.estimated_wait);
     document.getElementById("slip-time").textContent = H.clock(ticket.issued_at, true);
-    document.getElementById("slip-qr").src = data.qr_url.replace("TICKET_ID", encodeURIComponent(ticket.id));
+    // The QR code leads to the ticket's page with its rating key (in the address's fragment).
+    var qr = data.qr_url.replace("TICKET_ID", encodeURIComponent(ticket.id));
+    if (ticket.rating_key) qr += "?key=" + encodeURIComponent(ticket.rating_key);
+    document.getElementById("slip-qr").src = qr;
     H.openOverlay(slipOverlay, stopCountdown);
     startCountdown();
   }
@@ -173,7 +176,8 @@
   });
 })();
 
-/* Appointment check-in at the kiosk: by code, or by phone and the last 4 ID characters. */
+/* Appointment check-in at the kiosk: by code, or by phone and the last 4 ID characters; and
+   the ID's holder's own bookings: every booking made under an ID number, to confirm or cancel. */
 (function () {
   "use strict";
   var H = window.Hall, data = H.data, t = H.t;
@@ -181,7 +185,9 @@
   var form = document.getElementById("checkin-form");
   var errorBox = document.getElementById("checkin-error");
   var button = document.getElementById("checkin-button");
+  var heldList = document.getElementById("held-list");
   var mode = "code";
+  var heldId = null;  // the ID number the list shown belongs to (kept only while it is shown)
 
   function setMode(next) {
     mode = next;
@@ -191,13 +197,36 @@
     Array.prototype.forEach.call(form.querySelectorAll("[data-for]"), function (el) {
       el.hidden = el.dataset.for !== mode;
     });
+    button.textContent = t(mode === "id" ? "look_up" : "check_in");
+    errorBox.hidden = true;
     var first = form.querySelector('[data-for="' + mode + '"] input');
     if (first) setTimeout(function () { first.focus(); }, 30);
   }
 
+  function clearHeld() {
+    heldId = null;
+    heldList.textContent = "";
+    heldList.hidden = true;
+  }
+
+  function setBusy(busy, text) {
+    button.disabled = busy;
+    button.classList.toggle("is-busy", busy);
+    if (text) button.dataset.busyText = text;
+  }
+
+  function showError(error) {
+    setBusy(false);
+    if (error instanceof H.ApiError && error.status === 401) { window.location.reload(); return; }
+    var title = t("checkin_errors." + error.code);
+    if (title.indexOf("checkin_errors.") === 0) title = t("errors." + (error.code || "error"));
+    errorBox.textContent = title + (error.code === "too_early" ? "(" + error.message + ")" : "");
+    errorBox.hidden = false;
+  }
+
   document.getElementById("checkin-open").addEventListener("click", function () {
-    form.reset(); errorBox.hidden = true; button.disabled = false; button.classList.remove("is-busy");
-    H.openOverlay(box);
+    form.reset(); errorBox.hidden = true; setBusy(false); clearHeld();
+    H.openOverlay(box, function () { form.reset(); clearHeld(); });
     setMode("code");
   });
   box.addEventListener("click", function (event) {
@@ -209,11 +238,12 @@
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
+    errorBox.hidden = true;
+    if (mode === "id") { lookUp(); return; }
     var request = mode === "code"
       ? H.api("POST", data.checkin_code_url.replace("CODE", encodeURIComponent(form.elements.code.value.trim() || "-")))
       : H.api("POST", data.checkin_phone_url, { phone: form.elements.phone.value, id_last4: form.elements.id_last4.value });
-    errorBox.hidden = true;
-    button.disabled = true; button.classList.add("is-busy"); button.dataset.busyText = t("checking_in");
+    setBusy(true, t("checking_in"));
     request.then(function (ticket) {
       H.closeOverlay(box);
       window.HallKiosk.showSlip(ticket);
@@ -221,13 +251,82 @@
       note.textContent = ticket.late ? t("appointment_late") : t("appointment_ok");
       note.dataset.late = String(ticket.late);
       note.hidden = false;
+    }, showError);
+  });
+
+  // -- the ID's holder: bookings made under the ID number ---------------------------------------
+  function lookUp() {
+    var idNumber = form.elements.id_number.value.trim();
+    clearHeld();
+    setBusy(true, t("looking_up"));
+    H.api("POST", data.lookup_url, { id_number: idNumber }).then(function (body) {
+      setBusy(false);
+      heldId = idNumber;
+      renderHeld(body.appointments);
+    }, showError);
+  }
+
+  function renderHeld(appointments) {
+    heldList.textContent = "";
+    heldList.hidden = false;
+    if (!appointments.length) {
+      var none = document.createElement("li");
+      none.className = "held held--none";
+      none.textContent = t("held_none");
+      heldList.appendChild(none);
+      return;
+    }
+    appointments.forEach(function (a) { heldList.appendChild(heldItem(a)); });
+  }
+
+  function heldItem(a) {
+    var item = document.createElement("li");
+    item.className = "held";
+    item.dataset.code = a.code;
+    var line = document.createElement("p");
+    line.className = "held__line";
+    line.textContent = t("held_line", {
+      date: a.date, time: H.clock(a.start),
+      service: H.lang === "en" && a.service_name_en ? a.service_name_en : a.service_name,
+      phone: a.phone
+    });
+    var status = document.createElement("span");
+    status.className = "pill";
+    status.dataset.status = a.status;
+    status.textContent = a.status === "booked" && a.verified
+      ? t("held_confirmed") : t("held_statuses." + a.status);
+    item.appendChild(line);
+    item.appendChild(status);
+    if (a.status === "booked") {
+      if (!a.verified) item.appendChild(heldButton("confirm", t("held_confirm"), "button--ghost"));
+      item.appendChild(heldButton("cancel", t("held_cancel"), "button--danger-ghost"));
+    }
+    return item;
+  }
+
+  function heldButton(action, label, style) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "button button--lg " + style;
+    b.dataset.held = action;
+    b.textContent = label;
+    return b;
+  }
+
+  heldList.addEventListener("click", function (event) {
+    var b = event.target.closest("[data-held]");
+    if (!b || !heldId) return;
+    var item = b.closest("[data-code]");
+    var cancel = b.dataset.held === "cancel";
+    var url = (cancel ? data.cancel_url : data.confirm_url).replace("CODE", encodeURIComponent(item.dataset.code));
+    b.disabled = true;
+    H.api("POST", url, { id_number: heldId }).then(function (a) {
+      item.replaceWith(heldItem(a));
+      H.toast(t(cancel ? "held_cancelled" : "held_confirmed"), "success");
     }, function (error) {
-      button.disabled = false; button.classList.remove("is-busy");
+      b.disabled = false;
       if (error instanceof H.ApiError && error.status === 401) { window.location.reload(); return; }
-      var title = t("checkin_errors." + error.code);
-      if (title.indexOf("checkin_errors.") === 0) title = t("errors." + (error.code || "error"));
-      errorBox.textContent = title + (error.code === "too_early" ? "(" + error.message + ")" : "");
-      errorBox.hidden = false;
+      H.apiError(error);
     });
   });
 })();

@@ -6,6 +6,20 @@
   var root = document.getElementById("ticket");
   var lastStatus = ticket.status;
   var recalledAt = 0;
+  var ratingKey = findRatingKey();
+
+  // The rating key comes in the address's fragment (#k=…, from the slip's QR code or the
+  // online answer) and is kept on this phone, so that the page opened again still rates.
+  function findRatingKey() {
+    var store = "hall.rating." + ticket.id;
+    var match = new RegExp("(?:^#|&)" + data.key_fragment + "=([^&]+)").exec(window.location.hash);
+    var key = match ? decodeURIComponent(match[1]) : null;
+    try {
+      if (key) window.localStorage.setItem(store, key);
+      else key = window.localStorage.getItem(store);
+    } catch (e) { /* storage may be off: the fragment still works */ }
+    return key;
+  }
 
   function text(id, value) { document.getElementById(id).textContent = value; }
 
@@ -36,7 +50,9 @@
     H.show(document.getElementById("cancel-button"), waiting);
     H.show(document.getElementById("t-note"), ["waiting", "called", "serving"].indexOf(status) >= 0);
 
-    H.show(document.getElementById("rate-card"), status === "done" && !data.rated);
+    var rateable = status === "done" && !data.rated;
+    H.show(document.getElementById("rate-card"), rateable && Boolean(ratingKey));
+    H.show(document.getElementById("rate-hint"), rateable && !ratingKey);
 
     if (status === "called" && lastStatus !== "called" && navigator.vibrate) {
       navigator.vibrate([300, 150, 300, 150, 600]);
@@ -126,7 +142,8 @@
     if (!button) return;
     var score = Number(button.dataset.score);
     var comment = document.getElementById("rate-comment").value;
-    H.api("POST", data.evaluation_url, { score: score, comment: comment || null }).then(function () {
+    var body = { score: score, comment: comment || null, key: ratingKey };
+    H.api("POST", data.evaluation_url, body).then(function () {
       data.rated = true;
       var done = document.getElementById("rate-done");
       done.textContent = t(score <= 2 ? "rate_thanks_bad" : "rate_thanks") + " " + data.scores[String(score)];

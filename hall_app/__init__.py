@@ -71,6 +71,7 @@ def create_app(
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,  # Redis down: count in this process meanwhile
         RATELIMIT_SWALLOW_ERRORS=True,
         HALL_RATE_LIMITS=dict(settings.rate_limits),
+        **settings.web_config(),
     )
     if test_config:
         app.config.update(test_config)

@@ -1,12 +1,18 @@
 """Who is asking: bearer tokens for API clients, the session for browser pages, and roles.
 
 Tokens are signed (itsdangerous) and expire; every request re-reads the account, so disabling
-a user takes effect at once. Every staff request that changes something is audited.
+a user takes effect at once. Tokens and page sessions carry the account's credential version
+(``AccountDesk.credential``): a password reset, a disable or a sign-out changes it, and every
+token and session issued before stops working. Page sessions last a working day at most
+(``HALL_SESSION_HOURS``) and end after an idle spell (``PERMANENT_SESSION_LIFETIME``: Flask
+refuses a cookie signed longer ago than that, and re-signs it on every request). Every staff
+request that changes something is audited.
 """
 
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,7 +21,7 @@ from apiflask import abort as api_abort
 from flask import current_app, g, redirect, request, session, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from queue_engine.domain.access import Actor, Role, has_role, in_hall
+from queue_engine.domain.access import Actor, AuditEntry, Role, has_role, in_hall
 
 from .state import hall_services
 
@@ -28,7 +34,8 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def issue_token(user: Actor) -> str:
-    return str(_serializer().dumps({"u": user.username, "r": str(user.role)}))
+    """A bearer token of ``user``, good until it expires or the account's version changes."""
+    return str(_serializer().dumps({"u": user.username, "r": str(user.role), "v": _version(user)}))
 
 
 def user_from_token(token: str) -> Actor | None:
@@ -38,11 +45,62 @@ def user_from_token(token: str) -> Actor | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("u"), str):
         return None
-    return _load_user(data["u"])
+    return _badge(data["u"], data.get("v", 0))
 
 
-def _load_user(username: str) -> Actor | None:
-    return hall_services().accounts.find(username)
+def _badge(username: str, version: object) -> Actor | None:
+    """The account, if a credential of ``version`` is still good for it.
+
+    A credential without a version (issued before versions existed) counts as version 0, the
+    column's first value: the first reset, disable or sign-out of the account ends it too.
+    """
+    if type(version) is not int:
+        return None
+    user = hall_services().accounts.badge(username, version)
+    if user is not None:
+        g.staff_version = (username, version)
+    return user
+
+
+def _version(user: Actor) -> int:
+    """The current credential version of ``user`` (-1, which nothing carries, if it is gone)."""
+    known = g.get("staff_version")
+    if known is not None and known[0] == user.username:
+        return int(known[1])
+    found = hall_services().accounts.credential(user.username)
+    return found[1] if found is not None else -1
+
+
+def start_session(user: Actor) -> None:
+    """Sign ``user`` in on this browser: a fresh session cut for the account's current version."""
+    version = _version(user)
+    session.clear()
+    session.permanent = True  # its cookie expires after the idle spell, renewed by each request
+    session["username"] = user.username
+    session["cv"] = version
+    session["since"] = int(time.time())
+
+
+def end_session(user: Actor | None, entry: AuditEntry) -> None:
+    """Sign out: every token and session of the account ends (on every device), audited."""
+    if user is not None:
+        hall_services().accounts.revoke(user.username, entry)
+    session.clear()
+
+
+def _session_user() -> Actor | None:
+    username = session.get("username")
+    if not isinstance(username, str):
+        return None
+    since = session.get("since")
+    hours = current_app.config.get("HALL_SESSION_HOURS", 10)
+    if isinstance(since, int | float) and time.time() - since > hours * 3600:
+        session.clear()  # a working day is over: sign in again
+        return None
+    user = _badge(username, session.get("cv", 0))
+    if user is None:
+        session.clear()  # revoked or disabled: the browser drops the dead cookie
+    return user
 
 
 def current_user() -> Actor | None:
@@ -53,9 +111,9 @@ def current_user() -> Actor | None:
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         user = user_from_token(header[7:].strip())
-    elif isinstance(session.get("username"), str) and not request.path.startswith("/api/"):
+    elif not request.path.startswith("/api/"):
         # The API takes bearer tokens only: a browser's cookie can't be used cross-site there.
-        user = _load_user(session["username"])
+        user = _session_user()
     g.staff_user = user
     return user
 

@@ -1,4 +1,9 @@
-"""Staff sign-in and sign-out for the browser pages (the API uses bearer tokens instead)."""
+"""Staff sign-in and sign-out for the browser pages (the API uses bearer tokens instead).
+
+Signing out is a POST with the form's CSRF token: a link or an image on another site cannot
+sign anybody out, and ``GET /logout`` only asks to confirm. It ends every session and token
+of the account, on every device (``auth.end_session``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from flask_babel import gettext
 
 from queue_engine.domain.access import Actor, AuditEntry
 
-from ..auth import current_user
+from ..auth import current_user, end_session, start_session
 from ..extensions import configured_limit, limiter
 from ..state import hall_services
 from .access import home_page, safe_next
@@ -44,20 +49,29 @@ def login() -> ResponseReturnValue:
     _audit(username or "-", user, "login" if user else "login_failed")
     if user is None:
         return login_form(gettext("用户名或密码错误"), 401)
-    session.clear()
-    session["username"] = user.username
+    start_session(user)
     return redirect(safe_next(request.form.get("next")) or home_page(user))
 
 
-@pages.route("/logout", methods=["GET", "POST"])
-def logout() -> ResponseReturnValue:
+@pages.get("/logout")
+def confirm_logout() -> ResponseReturnValue:
+    """A GET never signs out: it shows the button that does (a POST with its CSRF token)."""
     user = current_user()
-    if user is not None and "username" in session:
-        _audit(user.username, user, "logout")
-    session.clear()
+    if user is None or "username" not in session:
+        return redirect(url_for("pages.login"))
+    return render_template("pages/logout.html", user=user)
+
+
+@pages.post("/logout")
+def logout() -> ResponseReturnValue:
+    user = current_user() if "username" in session else None
+    end_session(user, _entry(user.username if user else "-", user, "logout"))
     return redirect(url_for("pages.login"))
 
 
+def _entry(actor: str, user: Actor | None, action: str) -> AuditEntry:
+    return AuditEntry(actor, str(user.role) if user else "", action, "", request.remote_addr or "")
+
+
 def _audit(actor: str, user: Actor | None, action: str) -> None:
-    entry = AuditEntry(actor, str(user.role) if user else "", action, "", request.remote_addr or "")
-    hall_services().accounts.record(entry, {"via": "page"})
+    hall_services().accounts.record(_entry(actor, user, action), {"via": "page"})

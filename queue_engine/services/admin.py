@@ -33,7 +33,7 @@ from queue_engine.adapters.orm import (
     WindowRow,
     WindowSkillRow,
 )
-from queue_engine.adapters.staff_store import record_audit
+from queue_engine.adapters.staff_store import record_audit, revoke_credentials
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.access import Actor, Role, has_role, may_read, may_write, parse_role
 from queue_engine.domain.accounts import check_password, check_username, hash_password
@@ -291,6 +291,8 @@ class AdminDesk(Desk):
             if "display_name" in data:
                 user.display_name = str(data["display_name"] or username)
             uow.session.flush()
+            if not active:
+                revoke_credentials(uow.conn, username)
             after = _user_data(user, new_hall)
             target = _user_target(username, new_hall)
             self._audit(uow, actor, "admin.user.update", target, before, after)
@@ -305,6 +307,7 @@ class AdminDesk(Desk):
             _require_user_admin(actor, hall)
             user.password_hash = hash_password(password)
             uow.session.flush()
+            revoke_credentials(uow.conn, username)
             target = _user_target(username, hall)
             # Neither the old nor the new password (or hash) goes into the log.
             self._audit(uow, actor, "admin.user.password", target, None, {"password": "reset"})

@@ -15,6 +15,7 @@ from queue_engine.domain.clock import Clock
 from .admin import admin_api, admin_pages
 from .api import api
 from .audit import register_audit
+from .auth import init_auth
 from .config import Settings, instance_secret, pii_pepper
 from .errors import register_error_handlers
 from .extensions import babel, csrf, limiter, socketio
@@ -106,6 +107,7 @@ def create_app(
     )
     app.wsgi_app = UncompressedWebSocket(app.wsgi_app)  # type: ignore[method-assign]
     register_error_handlers(app)
+    init_auth(app)
     register_audit(app)
     _register_blueprints(app)
 

@@ -14,15 +14,17 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import flask
 from apiflask import abort as api_abort
-from flask import current_app, g, redirect, request, session, url_for
+from flask import Flask, Response, current_app, g, redirect, request, session, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from queue_engine.domain.access import Actor, AuditEntry, Role, has_role, in_hall
 
+from .errors import error_response
+from .login_limits import Refusal, SignInLimits
 from .state import hall_services
 
 TOKEN_MAX_AGE = 12 * 3600
@@ -69,6 +71,56 @@ def _version(user: Actor) -> int:
         return int(known[1])
     found = hall_services().accounts.credential(user.username)
     return found[1] if found is not None else -1
+
+
+class SignInRefused(Exception):
+    """A sign-in not even tried: the account is locked, or the address failed too often."""
+
+    MESSAGES: ClassVar[dict[str, str]] = {
+        "account_locked": "too many failed sign-ins: this account is locked; try again in {s} s",
+        "too_many_failures": "too many failed sign-ins from this address; try again in {s} s",
+    }
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.code)
+        self.refusal = refusal
+
+    def response(self) -> Response:
+        """429 JSON ``{error, message, retry_after}`` with a ``Retry-After`` header."""
+        wait = self.refusal.retry_after
+        message = self.MESSAGES[self.refusal.code].format(s=wait)
+        response = error_response(429, self.refusal.code, message, retry_after=wait)
+        response.headers["Retry-After"] = str(wait)
+        return response
+
+
+def sign_in(username: str, password: str) -> Actor | None:
+    """The account if the password is right, else None; ``SignInRefused`` while locked out.
+
+    The one way in for the API token endpoint and the page login alike: failures are counted
+    per account and per address (``login_limits``), successes never.
+    """
+    limits: SignInLimits = current_app.extensions["hall_sign_in"]
+    address = request.remote_addr or ""
+    refusal = limits.check(username, address)
+    if refusal is not None:
+        raise SignInRefused(refusal)
+    user = hall_services().accounts.authenticate(username, password)
+    if user is None:
+        lock = limits.failed(username, address)
+        if lock is not None:
+            entry = AuditEntry(username[:64], "", "login.locked", "", address)
+            detail = {"seconds": lock.retry_after, "via": "api" if _is_api() else "page"}
+            hall_services().accounts.record(entry, detail)
+        return None
+    limits.succeeded(username)
+    return user
+
+
+def init_auth(app: Flask) -> None:
+    """The sign-in counters of this app, and the JSON answer of a refused API sign-in."""
+    app.extensions["hall_sign_in"] = SignInLimits.from_config(app.config)
+    app.register_error_handler(SignInRefused, lambda error: error.response())
 
 
 def start_session(user: Actor) -> None:

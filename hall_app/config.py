@@ -20,7 +20,7 @@ MIN_SECRET_LENGTH = 32
 MIN_METRICS_TOKEN = 16
 DEFAULT_LIMITS = {
     "tickets": "30 per minute; 300 per hour",  # public (app/web) tickets per client address
-    "login": "10 per minute",  # password attempts per client address (API token and page form)
+    "login": "50 per 10 minutes",  # FAILED sign-ins per client address (successes never count)
 }
 LOOPBACK = ("127.0.0.1/32", "::1/128")
 
@@ -96,6 +96,8 @@ class Settings:
             "HALL_SESSION_HOURS": self.session_hours,
             "HALL_LOGIN_LOCK_AFTER": self.login_lock_after,
             "HALL_LOGIN_LOCK_SECONDS": self.login_lock_seconds,
+            # Deployments sharing a Redis keep their counters apart, as their live channels.
+            "HALL_LOGIN_KEY_PREFIX": f"{self.message_channel}:login",
             "HALL_METRICS_TOKEN": self.metrics_token,
             "HALL_METRICS_ALLOW": self.metrics_allow,
         }

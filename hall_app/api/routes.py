@@ -18,6 +18,7 @@ from ..auth import (
     issue_token,
     require_hall,
     require_roles,
+    sign_in,
     signed_in_user,
 )
 from ..extensions import configured_limit, limiter
@@ -71,15 +72,17 @@ def _clerk_at_ticket(ticket_id: str) -> str | None:
 
 
 @api.post("/auth/token")
-@limiter.limit(configured_limit("login"))
 @api.input(s.TokenIn, arg_name="body")
 @api.output(s.TokenOut)
 @api.doc(
     summary="Exchange a staff username and password for a bearer token",
-    responses={401: "wrong username or password", 429: "too many attempts"},
+    description="Failed sign-ins are counted per account and per client address, successful "
+    "ones never: too many failures lock the account for a while (429 `account_locked`) or "
+    "throttle the address (429 `too_many_failures`), with `Retry-After`.",
+    responses={401: "wrong username or password", 429: "account locked, or address throttled"},
 )
 def token(body: s.TokenIn) -> dict[str, Any]:
-    user = hall_services().accounts.authenticate(body.username, body.password)
+    user = sign_in(body.username, body.password)
     if user is None:
         abort(401, "wrong username or password")
     return {

@@ -13,8 +13,7 @@ from flask_babel import gettext
 
 from queue_engine.domain.access import Actor, AuditEntry
 
-from ..auth import current_user, end_session, start_session
-from ..extensions import configured_limit, limiter
+from ..auth import SignInRefused, current_user, end_session, sign_in, start_session
 from ..state import hall_services
 from .access import home_page, safe_next
 from .blueprint import pages
@@ -36,7 +35,6 @@ def login_form(error: str = "", status: int = 200) -> tuple[str, int]:
 
 
 @pages.route("/login", methods=["GET", "POST"])
-@limiter.limit(configured_limit("login"), methods=["POST"])
 def login() -> ResponseReturnValue:
     """The sign-in form; a good password starts a session and goes to the user's page."""
     if request.method == "GET":
@@ -45,12 +43,26 @@ def login() -> ResponseReturnValue:
     password = request.form.get("password", "")[:MAX_PASSWORD]
     user = None
     if username and password:
-        user = hall_services().accounts.authenticate(username, password)
+        try:
+            user = sign_in(username, password)
+        except SignInRefused as refused:
+            return _refused(refused)
     _audit(username or "-", user, "login" if user else "login_failed")
     if user is None:
         return login_form(gettext("用户名或密码错误"), 401)
     start_session(user)
     return redirect(safe_next(request.form.get("next")) or home_page(user))
+
+
+def _refused(refused: SignInRefused) -> ResponseReturnValue:
+    wait = refused.refusal.retry_after
+    minutes = max(1, -(-wait // 60))
+    if refused.refusal.code == "account_locked":
+        text = gettext("登录失败次数过多,该账号已临时锁定,请 %(n)s 分钟后再试。", n=minutes)
+    else:
+        text = gettext("本机登录失败次数过多,请 %(n)s 分钟后再试。", n=minutes)
+    page, status = login_form(text, 429)
+    return page, status, {"Retry-After": str(wait)}
 
 
 @pages.get("/logout")

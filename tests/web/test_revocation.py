@@ -17,24 +17,10 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from tests.helpers.api import API, STAFF, Hall
+from tests.helpers.pages import csrf_token, page_login
 
 Auth = Callable[[str], dict[str, str]]
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 NEW_PASSWORD = "clerk10-new-2026!"
-
-
-def csrf_token(page: Any) -> str:
-    found = CSRF.search(page.get_data(as_text=True))
-    assert found, page.get_data(as_text=True)[:500]
-    return found.group(1)
-
-
-def page_login(client: FlaskClient, username: str, password: str) -> Any:
-    """Sign in through the login form, with its CSRF token, as a browser does."""
-    token = csrf_token(client.get("/login"))
-    return client.post(
-        "/login", data={"username": username, "password": password, "csrf_token": token}
-    )
 
 
 def copy_of(app: Any, browser: FlaskClient) -> FlaskClient:

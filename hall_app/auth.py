@@ -12,16 +12,19 @@ request that changes something is audited.
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 import flask
+from apiflask import APIFlask
 from apiflask import abort as api_abort
-from flask import Flask, Response, current_app, g, redirect, request, session, url_for
+from flask import Response, current_app, g, redirect, request, session, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from queue_engine.domain.access import Actor, AuditEntry, Role, has_role, in_hall
+from queue_engine.domain.access import Actor, AuditEntry, Role, acting_clerk, has_role, in_hall
+from queue_engine.domain.errors import InvalidInput
 
 from .errors import error_response
 from .login_limits import Refusal, SignInLimits
@@ -29,6 +32,19 @@ from .state import hall_services
 
 TOKEN_MAX_AGE = 12 * 3600
 F = TypeVar("F", bound=Callable[..., Any])
+OVERRIDE_HEADER = "X-Hall-Override"
+# The staff operations at a window or at its ticket that the override applies to (all but
+# opening a window: whoever opens it is its clerk).
+OVERRIDABLE = re.compile(r"^/api/v1/(windows/\{window_id\}|tickets/\{ticket_id\})/(?!open$)[^/]+$")
+OVERRIDE_DOC = {
+    "name": OVERRIDE_HEADER,
+    "in": "header",
+    "required": False,
+    "schema": {"type": "boolean", "default": False},
+    "description": "An administrator of the window's hall acting at a window another clerk "
+    "opened must say so with `true`; the audit record then names the override. Without it "
+    "the administrator is refused (403) there like any other account.",
+}
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -117,10 +133,51 @@ def sign_in(username: str, password: str) -> Actor | None:
     return user
 
 
-def init_auth(app: Flask) -> None:
-    """The sign-in counters of this app, and the JSON answer of a refused API sign-in."""
+def acting_clerk_at(hall_of: Callable[[], str]) -> str | None:
+    """Whose window an action at a window (or at its ticket) must be: ``access.acting_clerk``.
+
+    Everybody acts as themselves, and the engine lets them act only where they opened the
+    window. An administrator of the window's hall (``hall_of()``) who says so with
+    ``X-Hall-Override: true`` acts at any window of it instead, and the request's audit record
+    names the override (action ``<endpoint>:override``).
+    """
+    user = signed_in_user()
+    if not _override_asked():
+        return user.username
+    if not user.is_admin:
+        refuse(f"only an administrator may act at another clerk's window ({OVERRIDE_HEADER})")
+    require_hall(hall_of())
+    entry: AuditEntry | None = g.get("audit_entry")
+    if entry is not None and not entry.action.endswith(":override"):
+        entry.action = f"{entry.action}:override"
+    return acting_clerk(user)
+
+
+def _override_asked() -> bool:
+    value = request.headers.get(OVERRIDE_HEADER, "").strip().lower()
+    if value in ("", "false", "0"):
+        return False
+    if value in ("true", "1"):
+        return True
+    raise InvalidInput(f"{OVERRIDE_HEADER} is true or false")
+
+
+def _document_override(spec: dict[Any, Any] | str) -> dict[Any, Any] | str:
+    if isinstance(spec, str):  # SPEC_FORMAT yaml: not ours
+        return spec
+    for path, operations in spec.get("paths", {}).items():
+        operation = operations.get("post")
+        if operation and operation.get("security") and OVERRIDABLE.match(path):
+            operation.setdefault("parameters", []).append(OVERRIDE_DOC)
+    return spec
+
+
+def init_auth(app: APIFlask) -> None:
+    """The sign-in counters of this app, the JSON answer of a refused API sign-in, and the
+    override header in the OpenAPI document."""
     app.extensions["hall_sign_in"] = SignInLimits.from_config(app.config)
     app.register_error_handler(SignInRefused, lambda error: error.response())
+    app.spec_processor(_document_override)
 
 
 def start_session(user: Actor) -> None:

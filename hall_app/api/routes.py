@@ -7,19 +7,19 @@ from typing import Any
 from apiflask import APIBlueprint, abort
 from flask import Response, request
 
-from queue_engine.domain.access import Role, acting_clerk, in_hall
+from queue_engine.domain.access import Role, in_hall
 from queue_engine.domain.errors import InvalidInput
 from queue_engine.domain.model import HallConfig, Ticket
 
 from .. import http
 from ..auth import (
     TOKEN_MAX_AGE,
+    acting_clerk_at,
     current_user,
     issue_token,
     require_hall,
     require_roles,
     sign_in,
-    signed_in_user,
 )
 from ..extensions import configured_limit, limiter
 from ..serialize import alert_json, queue_json, view_json, window_json
@@ -50,22 +50,13 @@ def staff_doc(summary: str, **responses: str) -> Any:
 
 
 def _clerk_at_window(window_id: int) -> str | None:
-    """Whose window this must be (``access.acting_clerk``), after the one hall rule.
-
-    A clerk's own window is checked by the engine; an administrator (the trusted override)
-    must still be an administrator of the window's hall.
-    """
-    user = signed_in_user()
-    if user.is_admin and user.hall is not None:
-        require_hall(_engine().window(window_id).hall)
-    return acting_clerk(user)
+    """Whose window this must be: the caller's own, unless its hall's admin says
+    ``X-Hall-Override: true`` (``auth.acting_clerk_at``)."""
+    return acting_clerk_at(lambda: _engine().window(window_id).hall)
 
 
 def _clerk_at_ticket(ticket_id: str) -> str | None:
-    user = signed_in_user()
-    if user.is_admin and user.hall is not None:
-        require_hall(_engine().ticket(ticket_id).ticket.hall)
-    return acting_clerk(user)
+    return acting_clerk_at(lambda: _engine().ticket(ticket_id).ticket.hall)
 
 
 # -- auth ---------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from .observability import observe_events
 from .ops import init_ops
 from .pages import pages
 from .planner import planner_api
+from .security import socket_origins
 from .supervisor import (
     FIGURES_SECONDS,
     SupervisorFeed,
@@ -101,7 +102,7 @@ def create_app(
         app,
         async_mode="threading",
         client_manager=client_manager(app.config["MESSAGE_QUEUE"], settings.message_channel),
-        cors_allowed_origins=list(settings.cors_origins),
+        cors_allowed_origins=socket_origins(app, settings),
         logger=False,
         engineio_logger=False,
     )

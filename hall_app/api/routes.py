@@ -7,7 +7,7 @@ from typing import Any
 from apiflask import APIBlueprint, abort
 from flask import Response, request
 
-from queue_engine.domain.access import Role, in_hall
+from queue_engine.domain.access import Role, may
 from queue_engine.domain.errors import InvalidInput
 from queue_engine.domain.model import HallConfig, Ticket
 
@@ -326,11 +326,12 @@ def overdue_alerts(hall: str) -> list[dict[str, Any]]:
 @api.output(s.WindowsOut)
 @api.doc(
     summary="Every window of a hall with its state and current ticket number",
-    description="Public; the `clerk` field is filled only for staff of the hall.",
+    description="Public; the `clerk` field is filled only for staff of the hall (clerks, "
+    "supervisors, admins: never for kiosks).",
 )
 def windows(hall: str) -> dict[str, Any]:
     config = _config_of(hall)
     user = current_user()
-    staff = user is not None and in_hall(user, config.code)
+    staff = user is not None and may(user, config.code, Role.CLERK, Role.SUPERVISOR)
     windows = _engine().windows(hall)
     return {"hall": config.code, "windows": [window_json(w, t, staff=staff) for w, t in windows]}

@@ -116,7 +116,11 @@ class SignInLimits:
         return f"{self.prefix}:{kind}:{digest}"
 
     def check(self, username: str, address: str) -> Refusal | None:
-        """Why an attempt must wait, or None. Knocking at a locked account is a failure too."""
+        """Why an attempt must wait, or None.
+
+        Knocking at a locked account is not counted against the address: no password is
+        tried, and one clerk retrying a locked account must not shut out the whole hall.
+        """
         if not self.enabled:
             return None
         lock = self._key("lock", username)
@@ -126,7 +130,6 @@ class SignInLimits:
 
         wait = self.store.run(locked)
         if wait:
-            self._count_address(address)
             return Refusal("account_locked", wait)
         return self._address_refusal(address)
 

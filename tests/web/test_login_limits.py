@@ -9,6 +9,7 @@ while it is locked even the right password waits, with a clear error.
 from __future__ import annotations
 
 import os
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -189,3 +190,20 @@ def test_every_process_sees_the_counters_through_redis(
     finally:
         first.extensions["hall"].db.dispose()
         second.extensions["hall"].db.dispose()
+
+
+def test_sign_in_works_and_still_counts_while_redis_is_down(
+    app_env: None, db_url: str, db: Database, clock: FrozenClock, staff: Any
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+    app = limited_app(db_url, clock, RATELIMIT_STORAGE_URI=dead)
+    try:
+        client = app.test_client()
+        assert sign_in(client, "clerk11", STAFF["clerk11"][0]).status_code == 200
+        for _ in range(10):
+            assert sign_in(client, "clerk10", "wrong-password-0").status_code == 401
+        assert_error(sign_in(client, "clerk10", STAFF["clerk10"][0]), 429, "account_locked")
+    finally:
+        app.extensions["hall"].db.dispose()

@@ -15,6 +15,7 @@ from queue_engine.domain.clock import Clock
 from .admin import admin_api, admin_pages
 from .api import api
 from .audit import register_audit
+from .auth import init_auth
 from .config import Settings, instance_secret, pii_pepper
 from .errors import register_error_handlers
 from .extensions import babel, csrf, limiter, socketio
@@ -24,6 +25,7 @@ from .observability import observe_events
 from .ops import init_ops
 from .pages import pages
 from .planner import planner_api
+from .security import socket_origins
 from .supervisor import (
     FIGURES_SECONDS,
     SupervisorFeed,
@@ -71,6 +73,7 @@ def create_app(
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,  # Redis down: count in this process meanwhile
         RATELIMIT_SWALLOW_ERRORS=True,
         HALL_RATE_LIMITS=dict(settings.rate_limits),
+        **settings.web_config(),
     )
     if test_config:
         app.config.update(test_config)
@@ -99,12 +102,13 @@ def create_app(
         app,
         async_mode="threading",
         client_manager=client_manager(app.config["MESSAGE_QUEUE"], settings.message_channel),
-        cors_allowed_origins=list(settings.cors_origins),
+        cors_allowed_origins=socket_origins(app, settings),
         logger=False,
         engineio_logger=False,
     )
     app.wsgi_app = UncompressedWebSocket(app.wsgi_app)  # type: ignore[method-assign]
     register_error_handlers(app)
+    init_auth(app)
     register_audit(app)
     _register_blueprints(app)
 

@@ -6,18 +6,23 @@ its secrets come from the environment: the session/token key and the key of the 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from queue_engine.adapters.database import configured_url, instance_folder
 
 MIN_SECRET_LENGTH = 32
+MIN_METRICS_TOKEN = 16
 DEFAULT_LIMITS = {
     "tickets": "30 per minute; 300 per hour",  # public (app/web) tickets per client address
-    "login": "10 per minute",  # password attempts per client address (API token and page form)
+    "login": "50 per 10 minutes",  # FAILED sign-ins per client address (successes never count)
 }
+LOOPBACK = ("127.0.0.1/32", "::1/128")
 
 
 class ConfigError(RuntimeError):
@@ -31,6 +36,17 @@ def _count(env: dict[str, str], name: str, default: int, least: int) -> int:
     if not value.isdigit() or int(value) < least:
         raise ConfigError(f"{name} must be a whole number of at least {least}, not {value!r}")
     return int(value)
+
+
+def _networks(env: dict[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    value = env.get(name)
+    if value is None:
+        return default
+    try:
+        return tuple(str(ipaddress.ip_network(part, strict=False)) for part in value.split())
+    except ValueError:
+        message = f"{name} lists addresses or networks (10.0.0.0/8 ::1), not {value!r}"
+        raise ConfigError(message) from None
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,16 @@ class Settings:
     # must stay under PostgreSQL's max_connections (100 by default).
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    # Page sessions: a working day at most, and ended by a long idle spell (a lunch break
+    # passes: evaluator and kiosk screens make no page request while nobody uses them).
+    session_hours: int = 10
+    session_idle_minutes: int = 240
+    # Sign-in failures of one account before it is locked; the first lock's length (doubled
+    # for each further lock within a day, up to an hour).
+    login_lock_after: int = 10
+    login_lock_seconds: int = 60
+    metrics_token: str | None = None
+    metrics_allow: tuple[str, ...] = LOOPBACK
 
     @property
     def production(self) -> bool:
@@ -63,12 +89,26 @@ class Settings:
         storage = self.ratelimit_storage or ""
         return {"socket_connect_timeout": 0.5, "socket_timeout": 0.5} if "redis" in storage else {}
 
+    def web_config(self) -> dict[str, Any]:
+        """The Flask configuration of sessions, sign-in limits and the metrics gate."""
+        return {
+            "PERMANENT_SESSION_LIFETIME": timedelta(minutes=self.session_idle_minutes),
+            "HALL_SESSION_HOURS": self.session_hours,
+            "HALL_LOGIN_LOCK_AFTER": self.login_lock_after,
+            "HALL_LOGIN_LOCK_SECONDS": self.login_lock_seconds,
+            # Deployments sharing a Redis keep their counters apart, as their live channels.
+            "HALL_LOGIN_KEY_PREFIX": f"{self.message_channel}:login",
+            "HALL_METRICS_TOKEN": self.metrics_token,
+            "HALL_METRICS_ALLOW": self.metrics_allow,
+        }
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
         instance = instance_folder(env)
         queue = env.get("HALL_MESSAGE_QUEUE") or None
         mode = (env.get("HALL_ENV") or "development").strip().lower()
+        metrics_token = env.get("HALL_METRICS_TOKEN") or None
         limits = {
             name: env.get(f"HALL_RATE_LIMIT_{name.upper()}") or default
             for name, default in DEFAULT_LIMITS.items()
@@ -89,10 +129,19 @@ class Settings:
             node=env.get("HALL_NODE") or f"{os.uname().nodename}-{os.getpid()}",
             db_pool_size=_count(env, "HALL_DB_POOL_SIZE", 10, least=1),
             db_max_overflow=_count(env, "HALL_DB_MAX_OVERFLOW", 10, least=0),
+            session_hours=_count(env, "HALL_SESSION_HOURS", 10, least=1),
+            session_idle_minutes=_count(env, "HALL_SESSION_IDLE_MINUTES", 240, least=5),
+            login_lock_after=_count(env, "HALL_LOGIN_LOCK_AFTER", 10, least=1),
+            login_lock_seconds=_count(env, "HALL_LOGIN_LOCK_SECONDS", 60, least=1),
+            metrics_token=metrics_token,
+            # With a token, only the token opens /metrics unless addresses are listed too.
+            metrics_allow=_networks(env, "HALL_METRICS_ALLOW", () if metrics_token else LOOPBACK),
         )
 
     def check(self, environ: dict[str, str] | None = None) -> None:
         """Refuse production without secrets from the environment (never generated files)."""
+        if self.metrics_token is not None and len(self.metrics_token) < MIN_METRICS_TOKEN:
+            raise ConfigError(f"HALL_METRICS_TOKEN needs at least {MIN_METRICS_TOKEN} characters")
         if not self.production:
             return
         env = os.environ if environ is None else environ

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_socketio import emit, join_room
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -251,6 +251,10 @@ def _local_rooms() -> list[str]:
 def register_socket_handlers(publisher: LivePublisher) -> None:
     @socketio.on("connect")
     def on_connect(auth: Any = None) -> None:
+        # Engine.IO checked the origin at the handshake already; this is the same rule at
+        # the Socket.IO connect, whichever way the connection came (test clients included).
+        if not current_app.extensions["hall_socket_origins"].allows(request.environ):
+            raise ConnectionRefusedError("this origin may not connect")
         publisher.ensure_refresher()
 
     @socketio.on("join")

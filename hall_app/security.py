@@ -7,11 +7,20 @@ alone gets ``'unsafe-inline'``. HSTS is sent only when the deployment runs behin
 (``HALL_HTTPS=1``): on plain HTTP it would be ignored, and on a test box it would stick.
 
 CORS: none by default (the browser pages are same-origin). ``HALL_CORS_ORIGINS`` (space
-separated) allows exactly those origins to call the API and connect to Socket.IO.
+separated) allows exactly those origins to call the API, and those origins besides the app's
+own to connect to Socket.IO.
+
+Socket.IO origins: a browser sends its page's origin when it opens a socket, and the socket
+carries the page session's cookie. So that a page on another site cannot read the supervisors'
+room with a supervisor's cookie, a connection is accepted only from the app's own origin (the
+request's scheme and Host, from the proxy's ``X-Forwarded-*`` headers when ``HALL_PROXY_COUNT``
+trusts it) or from ``HALL_CORS_ORIGINS``; clients that send no Origin are not browsers, and pass.
+Engine.IO checks it at the handshake, the connect handler again (``SocketOrigins.allows``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, request
@@ -73,3 +82,53 @@ def init_security(app: Flask, settings: Settings) -> None:
             response.headers["Access-Control-Max-Age"] = "600"
             response.vary.add("Origin")
         return response
+
+
+def _normal(origin: str) -> str:
+    """``scheme://host[:port]`` in lower case, without a default port or a trailing slash."""
+    value = origin.strip().rstrip("/").lower()
+    for scheme, port in (("http://", ":80"), ("https://", ":443")):
+        if value.startswith(scheme) and value.endswith(port):
+            return value[: -len(port)]
+    return value
+
+
+def _trusted(header: str | None, proxies: int) -> str | None:
+    """The value the ``proxies``-th proxy from us set (as ProxyFix reads it), or None."""
+    if not header:
+        return None
+    values = [v.strip() for v in header.split(",")]
+    return values[-proxies] if len(values) >= proxies else None
+
+
+class SocketOrigins:
+    """The browser origins that may open a Socket.IO connection (Engine.IO calls this)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.proxies = settings.proxy_count
+        self.configured = frozenset(_normal(o) for o in settings.cors_origins)
+
+    def own(self, environ: Mapping[str, Any]) -> str:
+        """The app's own origin as the browser sees it."""
+        scheme = str(environ.get("wsgi.url_scheme") or "http")
+        host = str(environ.get("HTTP_HOST") or environ.get("SERVER_NAME") or "")
+        if self.proxies:  # the same values ProxyFix puts in place (if it has not yet)
+            scheme = _trusted(environ.get("HTTP_X_FORWARDED_PROTO"), self.proxies) or scheme
+            host = _trusted(environ.get("HTTP_X_FORWARDED_HOST"), self.proxies) or host
+        return _normal(f"{scheme}://{host}")
+
+    def allows(self, environ: Mapping[str, Any]) -> bool:
+        origin = environ.get("HTTP_ORIGIN")
+        if not origin:
+            return True  # not a browser
+        value = _normal(str(origin))
+        return value in self.configured or value == self.own(environ)
+
+    def __call__(self, origin: str | None, environ: Mapping[str, Any]) -> bool:
+        return self.allows({**environ, "HTTP_ORIGIN": origin or ""})
+
+
+def socket_origins(app: Flask, settings: Settings) -> SocketOrigins:
+    """This app's Socket.IO origin check (for ``socketio.init_app`` and the connect handler)."""
+    origins = app.extensions["hall_socket_origins"] = SocketOrigins(settings)
+    return origins

@@ -7,18 +7,19 @@ from typing import Any
 from apiflask import APIBlueprint, abort
 from flask import Response, request
 
-from queue_engine.domain.access import Role, acting_clerk, in_hall
+from queue_engine.domain.access import Role, may
 from queue_engine.domain.errors import InvalidInput
 from queue_engine.domain.model import HallConfig, Ticket
 
 from .. import http
 from ..auth import (
     TOKEN_MAX_AGE,
+    acting_clerk_at,
     current_user,
     issue_token,
     require_hall,
     require_roles,
-    signed_in_user,
+    sign_in,
 )
 from ..extensions import configured_limit, limiter
 from ..serialize import alert_json, queue_json, view_json, window_json
@@ -51,37 +52,30 @@ def staff_doc(summary: str, **responses: str) -> Any:
 
 
 def _clerk_at_window(window_id: int) -> str | None:
-    """Whose window this must be (``access.acting_clerk``), after the one hall rule.
-
-    A clerk's own window is checked by the engine; an administrator (the trusted override)
-    must still be an administrator of the window's hall.
-    """
-    user = signed_in_user()
-    if user.is_admin and user.hall is not None:
-        require_hall(_engine().window(window_id).hall)
-    return acting_clerk(user)
+    """Whose window this must be: the caller's own, unless its hall's admin says
+    ``X-Hall-Override: true`` (``auth.acting_clerk_at``)."""
+    return acting_clerk_at(lambda: _engine().window(window_id).hall)
 
 
 def _clerk_at_ticket(ticket_id: str) -> str | None:
-    user = signed_in_user()
-    if user.is_admin and user.hall is not None:
-        require_hall(_engine().ticket(ticket_id).ticket.hall)
-    return acting_clerk(user)
+    return acting_clerk_at(lambda: _engine().ticket(ticket_id).ticket.hall)
 
 
 # -- auth ---------------------------------------------------------------------------------
 
 
 @api.post("/auth/token")
-@limiter.limit(configured_limit("login"))
 @api.input(s.TokenIn, arg_name="body")
 @api.output(s.TokenOut)
 @api.doc(
     summary="Exchange a staff username and password for a bearer token",
-    responses={401: "wrong username or password", 429: "too many attempts"},
+    description="Failed sign-ins are counted per account and per client address, successful "
+    "ones never: too many failures lock the account for a while (429 `account_locked`) or "
+    "throttle the address (429 `too_many_failures`), with `Retry-After`.",
+    responses={401: "wrong username or password", 429: "account locked, or address throttled"},
 )
 def token(body: s.TokenIn) -> dict[str, Any]:
-    user = hall_services().accounts.authenticate(body.username, body.password)
+    user = sign_in(body.username, body.password)
     if user is None:
         abort(401, "wrong username or password")
     return {
@@ -334,11 +328,12 @@ def overdue_alerts(hall: str) -> list[dict[str, Any]]:
 @api.output(s.WindowsOut)
 @api.doc(
     summary="Every window of a hall with its state and current ticket number",
-    description="Public; the `clerk` field is filled only for staff of the hall.",
+    description="Public; the `clerk` field is filled only for staff of the hall (clerks, "
+    "supervisors, admins: never for kiosks).",
 )
 def windows(hall: str) -> dict[str, Any]:
     config = _config_of(hall)
     user = current_user()
-    staff = user is not None and in_hall(user, config.code)
+    staff = user is not None and may(user, config.code, Role.CLERK, Role.SUPERVISOR)
     windows = _engine().windows(hall)
     return {"hall": config.code, "windows": [window_json(w, t, staff=staff) for w, t in windows]}

@@ -195,6 +195,9 @@ class UserRow(Base):
     display_name: Mapped[str] = mapped_column(String(100), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # Tokens and page sessions carry the version they were issued under; a password reset, a
+    # disable or a sign-out bumps it, and every earlier credential stops working at once.
+    credential_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditRow(Base):

@@ -1,4 +1,4 @@
-"""Staff account rows and the audit log rows."""
+"""Staff account rows (with their credential version) and the audit log rows."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from queue_engine.adapters.orm import AuditRow, HallRow, UserRow
 from queue_engine.domain.access import Actor, Role
@@ -22,14 +22,35 @@ def _dummy_hash() -> str:
 
 def find_user(conn: Connection, username: str) -> Actor | None:
     """An active user by name."""
+    found = find_credential(conn, username)
+    return found[0] if found is not None else None
+
+
+def find_credential(conn: Connection, username: str) -> tuple[Actor, int] | None:
+    """An active user by name, with the version its tokens and sessions must carry."""
     row = conn.execute(
-        select(UserRow.username, UserRow.role, HallRow.code, UserRow.display_name)
+        select(
+            UserRow.username,
+            UserRow.role,
+            HallRow.code,
+            UserRow.display_name,
+            UserRow.credential_version,
+        )
         .outerjoin(HallRow, HallRow.id == UserRow.hall_id)
         .where(UserRow.username == username, UserRow.active.is_(True))
     ).first()
     if row is None:
         return None
-    return Actor(row[0], Role(row[1]), row[2], row[3] or row[0])
+    return Actor(row[0], Role(row[1]), row[2], row[3] or row[0]), row[4]
+
+
+def revoke_credentials(conn: Connection, username: str) -> None:
+    """Every token and page session issued to ``username`` so far stops working."""
+    conn.execute(
+        update(UserRow)
+        .where(UserRow.username == username)
+        .values(credential_version=UserRow.credential_version + 1)
+    )
 
 
 def authenticate(conn: Connection, username: str, password: str) -> Actor | None:

@@ -34,7 +34,7 @@ from queue_engine.adapters.admin_store import (
 from queue_engine.adapters.admin_store import (
     evaluator_binding as evaluator_binding,
 )
-from queue_engine.adapters.staff_store import record_audit
+from queue_engine.adapters.staff_store import record_audit, revoke_credentials
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.access import Actor, Role, has_role, may_read, may_write, parse_role
 from queue_engine.domain.accounts import check_password, check_username, hash_password
@@ -264,6 +264,8 @@ class AdminDesk(Desk):
             if "display_name" in data:
                 values["display_name"] = str(data["display_name"] or username)
             store.update_user(username, values)
+            if not active:
+                revoke_credentials(store.uow.conn, username)
             after = _user(store, username)
             target = _user_target(username, new_hall)
             uow = store.uow
@@ -278,6 +280,7 @@ class AdminDesk(Desk):
             hall = _user(store, username)["hall"]
             _require_user_admin(actor, hall)
             store.update_user(username, {"password_hash": hash_password(password)})
+            revoke_credentials(store.uow.conn, username)
             target = _user_target(username, hall)
             uow = store.uow
             # Neither the old nor the new password (or hash) goes into the log.

@@ -1,6 +1,6 @@
 """users.credential_version: revoke every token and page session of an account at once
 
-Revision ID: 0006_credential_version
+Revision ID: 0007_credential_version
 Revises: 0006_appointment_verification
 Create Date: 2026-11-27 09:00:00.000000
 """

@@ -8,8 +8,8 @@ with the same rule, so a door cannot be more lenient than the others by accident
   every role's door;
 - a badge bound to a hall opens doors of that hall only, whatever its role (administrators
   included); a badge bound to no hall is a deployment-wide account;
-- at a window, a clerk acts only where it opened the window; an administrator of the hall is
-  the one trusted override.
+- at a window, a clerk acts only where it opened the window; an administrator of the hall may
+  act at any of its windows, but only by saying so (the web's ``X-Hall-Override``, audited).
 """
 
 from __future__ import annotations
@@ -82,7 +82,11 @@ def require(actor: Actor, hall: str | None, *roles: Role) -> None:
 
 
 def acting_clerk(actor: Actor) -> str | None:
-    """Whose window an action must be: the clerk's own; ``None`` for the hall's administrator."""
+    """Whose window an overriding action must be: ``None`` (any) for an administrator.
+
+    Called only once the override was asked for and the hall checked; everybody else acts as
+    themselves, at the window they opened.
+    """
     return None if actor.is_admin else actor.username
 
 

@@ -31,6 +31,7 @@ from .supervisor import (
     supervision_api,
     supervisor_pages,
 )
+from .validation import MAX_JSON_DEPTH, HallRequest, LimitedJSONProvider
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
@@ -71,10 +72,14 @@ def create_app(
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,  # Redis down: count in this process meanwhile
         RATELIMIT_SWALLOW_ERRORS=True,
         HALL_RATE_LIMITS=dict(settings.rate_limits),
+        MAX_CONTENT_LENGTH=settings.max_content_length,  # 413 before a larger body is read
+        MAX_JSON_DEPTH=MAX_JSON_DEPTH,
     )
     if test_config:
         app.config.update(test_config)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.request_class = HallRequest
+    app.json = LimitedJSONProvider(app)
+    app.json.sort_keys = False
     app.security_schemes = {
         "BearerAuth": {
             "type": "http",

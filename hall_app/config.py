@@ -52,6 +52,8 @@ class Settings:
     # must stay under PostgreSQL's max_connections (100 by default).
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    # The largest request body, in bytes (larger ones get 413 before they are read).
+    max_content_length: int = 2 * 1024 * 1024
 
     @property
     def production(self) -> bool:
@@ -89,6 +91,9 @@ class Settings:
             node=env.get("HALL_NODE") or f"{os.uname().nodename}-{os.getpid()}",
             db_pool_size=_count(env, "HALL_DB_POOL_SIZE", 10, least=1),
             db_max_overflow=_count(env, "HALL_DB_MAX_OVERFLOW", 10, least=0),
+            max_content_length=_count(
+                env, "HALL_MAX_CONTENT_LENGTH", 2 * 1024 * 1024, least=64 * 1024
+            ),
         )
 
     def check(self, environ: dict[str, str] | None = None) -> None:

@@ -91,7 +91,7 @@ def register_error_handlers(app: APIFlask) -> None:
 
     @app.errorhandler(BadJSON)
     def bad_json(error: BadJSON) -> Response:
-        return error_response(400, "bad_json", error.description or "the body is not JSON")
+        return error_response(400, "bad_request", error.description or "the body is not JSON")
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge) -> Response | RequestEntityTooLarge:

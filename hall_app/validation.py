@@ -79,7 +79,7 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
 
 
 class HallRequest(Request):
-    """Flask's request, with a JSON body that cannot be read as a clear 400 ``bad_json``."""
+    """Flask's request, with a JSON body that cannot be read as a clear 400 ``bad_request``."""
 
     def on_json_loading_failed(self, e: ValueError | None) -> Any:
         if e is None:

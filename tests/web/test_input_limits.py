@@ -39,7 +39,7 @@ def test_deeply_nested_bodies_are_400_json_not_500(client: FlaskClient, hall: Ha
             response = client.post(
                 url, data=body, headers={**headers, "Content-Type": "application/json"}
             )
-            assert_error(response, 400, "bad_json")
+            assert_error(response, 400, "bad_request")
 
 
 def test_a_body_of_ordinary_depth_still_passes(client: FlaskClient) -> None:

@@ -225,9 +225,12 @@ def open_window(window_id: int) -> dict[str, Any]:
 @api.input(s.PauseIn, arg_name="body")
 @api.output(s.WindowOut)
 @require_roles(*CLERK)
-@staff_doc("Pause a window with a reason", r409="not open, or a ticket is active")
+@staff_doc(
+    "Pause a window with a reason; public screens show only its category",
+    r409="not open, or a ticket is active",
+)
 def pause(window_id: int, body: s.PauseIn) -> dict[str, Any]:
-    _engine().pause(window_id, body.reason, _clerk_at_window(window_id))
+    _engine().pause(window_id, body.reason, _clerk_at_window(window_id), body.category)
     return _window_out(window_id)
 
 

@@ -96,7 +96,8 @@ class WindowRow(Base):
     state: Mapped[str] = mapped_column(String(16), default="closed")
     clerk: Mapped[str | None] = mapped_column(String(64))
     current_ticket_id: Mapped[str | None] = mapped_column(String(32))
-    paused_reason: Mapped[str | None] = mapped_column(String(200))
+    paused_reason: Mapped[str | None] = mapped_column(String(200))  # masked; staff only
+    pause_category: Mapped[str | None] = mapped_column(String(16))  # what public screens show
     state_since: Mapped[datetime | None]
     cycle_position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -47,6 +47,7 @@ from queue_engine.domain.model import (
     Channel,
     HallConfig,
     NoShowRule,
+    PauseCategory,
     Priority,
     Service,
     Ticket,
@@ -169,6 +170,7 @@ _SAVE_WINDOW = Prepared(
         clerk=bindparam("v_clerk"),
         current_ticket_id=bindparam("v_current"),
         paused_reason=bindparam("v_reason"),
+        pause_category=bindparam("v_category"),
         state_since=bindparam("v_since", type_=UTCDateTime()),
         cycle_position=bindparam("v_cycle"),
     )
@@ -194,7 +196,15 @@ class WindowRecord:
             paused_reason=r.paused_reason,
             since=r.state_since,
             cycle_position=r.cycle_position,
+            pause_category=_pause_category(r.pause_category, r.paused_reason),
         )
+
+
+def _pause_category(stored: str | None, reason: str | None) -> PauseCategory | None:
+    """The stored category; for a pause from before categories, the one its reason names."""
+    if stored:
+        return PauseCategory(stored)
+    return PauseCategory.of_reason(reason) if reason else None
 
 
 MAX_ID = 2**31 - 1
@@ -220,6 +230,7 @@ def save_window(conn: Connection, window: WindowStatus) -> None:
             "v_clerk": window.clerk,
             "v_current": window.current_ticket,
             "v_reason": window.paused_reason,
+            "v_category": str(window.pause_category) if window.pause_category else None,
             "v_since": window.since,
             "v_cycle": window.cycle_position,
         },

@@ -32,6 +32,7 @@ from queue_engine.domain.model import (
     Channel,
     HallConfig,
     NoShowMode,
+    PauseCategory,
     Priority,
     Ticket,
     TicketStatus,
@@ -347,8 +348,15 @@ class QueueEngine(HallQueries, Desk):
     def open_window(self, window_id: int, clerk: str) -> WindowStatus:
         return self._window_command(window_id, None, lambda w, now: w.open(clerk, now))
 
-    def pause(self, window_id: int, reason: str, clerk: str | None = None) -> WindowStatus:
-        return self._window_command(window_id, clerk, lambda w, now: w.pause(reason, now))
+    def pause(
+        self,
+        window_id: int,
+        reason: str,
+        clerk: str | None = None,
+        category: PauseCategory | str | None = None,
+    ) -> WindowStatus:
+        """Pause with a reason (kept masked, for staff) and a category (for public screens)."""
+        return self._window_command(window_id, clerk, lambda w, now: w.pause(reason, now, category))
 
     def resume(self, window_id: int, clerk: str | None = None) -> WindowStatus:
         return self._window_command(window_id, clerk, lambda w, now: w.resume(now))

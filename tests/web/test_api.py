@@ -517,6 +517,7 @@ def test_a_clerk_opens_pauses_resumes_and_closes_a_window(
         "state": "open",
         "clerk": "clerk10",
         "paused_reason": None,
+        "pause_category": None,  # row 14: what public screens show of a pause
         "since": opened["since"],
         "current_ticket": None,
     }

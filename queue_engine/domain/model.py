@@ -195,6 +195,7 @@ class HallConfig:
     no_show: NoShowRule = field(default_factory=NoShowRule)
     version: int = 1
     notice: str = ""
+    clerk_many_windows: bool = False  # a clerk may keep several windows open at once
 
     @cached_property
     def zone(self) -> ZoneInfo:

@@ -548,6 +548,7 @@ def _rules_data(uow: UnitOfWork, hall: HallRow) -> Data:
         "no_show": NoShowRule.from_mapping(hall.no_show).to_mapping(),
         "dispatch": DispatchRules.from_mapping(hall.dispatch).to_mapping(),
         "appointments": {name: settings[name] for name in APPOINTMENT_FIELDS},
+        "windows": {"clerk_many_windows": bool(hall.clerk_many_windows)},
     }
 
 
@@ -561,6 +562,11 @@ def _apply_rules(uow: UnitOfWork, hall: HallRow, data: Mapping[str, Any]) -> Non
             hall.dispatch = DispatchRules.from_mapping(merged).to_mapping()
     except (ValueError, TypeError) as exc:
         raise InvalidInput(str(exc), code="bad_rules") from None
+    if "windows" in data:
+        many = data["windows"].get("clerk_many_windows", hall.clerk_many_windows)
+        if not isinstance(many, bool):
+            raise InvalidInput("clerk_many_windows is true or false", code="bad_rules")
+        hall.clerk_many_windows = many
     if "appointments" in data:
         current = bookings.settings(uow.conn, hall.id).to_mapping()
         merged = {**current, **{k: data["appointments"][k] for k in data["appointments"]}}

@@ -44,7 +44,7 @@ def fuzz_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) ->
     database = Database(url)
     with UnitOfWork(database) as uow:
         create_hall(uow.session, demo_hall(always_open=True))
-        for username in ("admin", "clerk10"):
+        for username in ("admin", "clerk10", "clerk11", "clerk12"):
             password, role = STAFF[username]
             add_user(uow.session, username, password, role, clock.now(), "ZMD")
         uow.commit()
@@ -57,16 +57,20 @@ def fuzz_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) ->
         app = make_app(url, clock)
         client = app.test_client()
         with app.test_request_context():
-            clerk = issue_token(Actor("clerk10", STAFF["clerk10"][1], "ZMD", "clerk10"))
+            clerks = {  # one open window per clerk
+                window: issue_token(Actor(name, STAFF[name][1], "ZMD", name))
+                for window, name in ((1, "clerk11"), (10, "clerk10"), (12, "clerk12"))
+            }
         tickets = []
         for service in ("SOCIAL", "SOCIAL", "TAX", "ENT"):
             body = {"service": service, "channel": "app"}
             response = client.post(f"{API}/halls/ZMD/tickets", json=body)
             assert response.status_code == 201
             tickets.append(response.get_json()["id"])
-        headers = {"Authorization": f"Bearer {clerk}"}
-        for window in (1, 10, 12):
+        for window, clerk in clerks.items():
+            headers = {"Authorization": f"Bearer {clerk}"}
             assert client.post(f"{API}/windows/{window}/open", headers=headers).status_code == 200
+        headers = {"Authorization": f"Bearer {clerks[10]}"}
         assert client.post(f"{API}/windows/10/call-next", headers=headers).status_code == 200
         app.config["FUZZ_PATH_VALUES"] = {
             "hall": ["ZMD"],

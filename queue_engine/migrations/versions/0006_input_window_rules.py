@@ -17,8 +17,22 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("halls", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "clerk_many_windows", sa.Boolean(), server_default=sa.false(), nullable=False
+            )
+        )
     with op.batch_alter_table("windows", schema=None) as batch_op:
         batch_op.add_column(sa.Column("pause_category", sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column("sole_clerk", sa.String(length=64), nullable=True))
+        batch_op.create_index(
+            "ux_windows_sole_clerk",
+            ["sole_clerk"],
+            unique=True,
+            sqlite_where=sa.text("state <> 'closed'"),
+            postgresql_where=sa.text("state <> 'closed'"),
+        )
     _mask_current_pause_reasons()
 
 
@@ -41,4 +55,8 @@ def _mask_current_pause_reasons() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("windows", schema=None) as batch_op:
+        batch_op.drop_index("ux_windows_sole_clerk")
+        batch_op.drop_column("sole_clerk")
         batch_op.drop_column("pause_category")
+    with op.batch_alter_table("halls", schema=None) as batch_op:
+        batch_op.drop_column("clerk_many_windows")

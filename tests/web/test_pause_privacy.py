@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -143,3 +144,24 @@ def test_resuming_clears_the_category(client: FlaskClient, hall: Hall) -> None:
     hall.window_post(10, "pause", "clerk10", json={"reason": "午休"})
     resumed = hall.window_post(10, "resume", "clerk10").get_json()
     assert (resumed["paused_reason"], resumed["pause_category"]) == (None, None)
+
+
+def test_a_pause_logged_before_masking_is_exported_masked(db: Database) -> None:
+    with UnitOfWork(db) as uow:
+        uow.conn.execute(
+            EventRow.__table__.insert(),  # type: ignore[attr-defined]
+            {
+                "event_id": "legacy-pause-1",
+                "hall": "ZMD",
+                "ts": datetime(2026, 11, 25, 5, 0, tzinfo=UTC),
+                "type": "window.paused",
+                "window": "10",
+                "clerk": "clerk10",
+                "payload": json.dumps({"reason": TYPED}, ensure_ascii=False),
+            },
+        )
+        uow.commit()
+    with UnitOfWork(db, write=False) as uow:
+        out = io.StringIO()
+        write_csv(events_between(uow.conn, "ZMD", None, None), ZoneInfo("Asia/Shanghai"), out)
+    assert PHONE not in out.getvalue() and "午休 138****8000" in out.getvalue()

@@ -7,11 +7,15 @@ clerks really serve two counters switches the rule on through the administration
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
-from tests.helpers.api import API, Hall, assert_error
+from queue_engine.adapters.unit_of_work import Database
+from queue_engine.domain.clock import FrozenClock
+from tests.helpers.api import API, Hall, assert_error, make_app
 
 Auth = Callable[[str], dict[str, str]]
 RULES = f"{API}/admin/halls/ZMD/rules"
@@ -70,3 +74,35 @@ def test_the_rule_is_validated(client: FlaskClient, auth: Auth) -> None:
     assert_error(client.put(RULES, json=rules, headers=auth("admin")), 422)
     rules["windows"] = {"clerk_many_windows": True}
     assert_error(client.put(RULES, json=rules, headers=auth("supervisor")), 403)
+
+
+@pytest.fixture
+def admin_pages(
+    app_env: None, db_url: str, db: Database, clock: FrozenClock, staff: dict[str, str]
+) -> Iterator[FlaskClient]:
+    app = make_app(db_url, clock, WTF_CSRF_ENABLED=False)
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["username"] = "admin"
+    yield client
+    app.extensions["hall"].db.dispose()
+
+
+def _rules_form(rules: dict[str, Any]) -> dict[str, str]:
+    form = {f"no_show_{k}": str(v) for k, v in rules["no_show"].items()}
+    form |= {f"dispatch_{k}": str(v) for k, v in rules["dispatch"].items()}
+    form |= {f"appointments_{k}": str(v) for k, v in rules["appointments"].items()}
+    return form
+
+
+def test_the_rules_page_shows_and_keeps_the_rule(
+    admin_pages: FlaskClient, client: FlaskClient, auth: Auth
+) -> None:
+    rules = client.get(RULES, headers=auth("admin")).get_json()
+    page = admin_pages.get("/admin/ZMD/rules").get_data(as_text=True)
+    assert 'name="windows_clerk_many_windows"' in page
+    form = {**_rules_form(rules), "windows_clerk_many_windows": "on"}
+    assert admin_pages.post("/admin/ZMD/rules", data=form).status_code == 302
+    assert client.get(RULES, headers=auth("admin")).get_json()["windows"]["clerk_many_windows"]
+    assert admin_pages.post("/admin/ZMD/rules", data=_rules_form(rules)).status_code == 302
+    assert not client.get(RULES, headers=auth("admin")).get_json()["windows"]["clerk_many_windows"]

@@ -31,7 +31,7 @@ from .supervisor import (
     supervision_api,
     supervisor_pages,
 )
-from .validation import MAX_JSON_DEPTH, HallRequest, LimitedJSONProvider
+from .validation import MAX_JSON_DEPTH, HallRequest, LimitedJSONProvider, refuse_large_bodies
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
@@ -79,6 +79,7 @@ def create_app(
         app.config.update(test_config)
     app.request_class = HallRequest
     app.json = LimitedJSONProvider(app)
+    app.before_request(refuse_large_bodies)  # first of all: before CSRF or a view reads it
     app.json.sort_keys = False
     app.security_schemes = {
         "BearerAuth": {

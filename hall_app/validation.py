@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from flask import Request
+from flask import Request, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from pydantic import BaseModel, ConfigDict, field_validator
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from queue_engine.domain.errors import InvalidInput
 
@@ -76,6 +76,17 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
             return True
         stack.extend((child, depth + 1) for child in children)
     return False
+
+
+def refuse_large_bodies() -> None:
+    """413 for a body over ``MAX_CONTENT_LENGTH``, before any view (or extension) reads it.
+
+    Werkzeug refuses such a body when it is read; this refuses it on every route, also where
+    nothing reads it, so that a request too large is never acted on.
+    """
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
 
 
 class HallRequest(Request):

@@ -135,3 +135,25 @@ def test_dates_inside_the_range_still_work(client: FlaskClient, auth: Auth) -> N
     as_supervisor(client)
     assert client.get("/supervisor/ZMD/reports/daily?date=2000-01-01").status_code == 200
     assert client.get("/supervisor/ZMD/reports/monthly?month=2100-12").status_code == 200
+
+
+def test_a_large_body_is_refused_even_where_the_route_reads_none(
+    app: Any, hall: Hall, auth: Auth
+) -> None:
+    """A call-next with a 40 MiB body is 413 and calls nobody: the limit is not per route."""
+    hall.issue("SOCIAL")
+    hall.open(10, "clerk10")
+    environ = EnvironBuilder(
+        path=f"{API}/windows/{hall.window_id(10)}/call-next",
+        method="POST",
+        content_type="application/json",
+        headers=auth("clerk10"),
+    ).get_environ()
+    stream = CountingInput(40 * MiB)
+    environ.update({"wsgi.input": stream, "CONTENT_LENGTH": str(40 * MiB)})
+    body, status, headers = run_wsgi_app(app, environ, buffered=True)
+    response = app.response_class(b"".join(body), status=status, headers=headers)
+    assert_error(response, 413, "too_large")
+    assert stream.read_bytes == 0
+    window = hall.client.get(f"{API}/windows/{hall.window_id(10)}", headers=auth("clerk10"))
+    assert window.get_json()["current"] is None

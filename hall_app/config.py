@@ -18,6 +18,7 @@ DEFAULT_LIMITS = {
     "tickets": "30 per minute; 300 per hour",  # public (app/web) tickets per client address
     "login": "10 per minute",  # password attempts per client address (API token and page form)
 }
+MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # bytes; the planner's longest scenario, escaped, fits
 
 
 class ConfigError(RuntimeError):
@@ -53,7 +54,7 @@ class Settings:
     db_pool_size: int = 10
     db_max_overflow: int = 10
     # The largest request body, in bytes (larger ones get 413 before they are read).
-    max_content_length: int = 2 * 1024 * 1024
+    max_content_length: int = MAX_CONTENT_LENGTH
 
     @property
     def production(self) -> bool:
@@ -92,7 +93,7 @@ class Settings:
             db_pool_size=_count(env, "HALL_DB_POOL_SIZE", 10, least=1),
             db_max_overflow=_count(env, "HALL_DB_MAX_OVERFLOW", 10, least=0),
             max_content_length=_count(
-                env, "HALL_MAX_CONTENT_LENGTH", 2 * 1024 * 1024, least=64 * 1024
+                env, "HALL_MAX_CONTENT_LENGTH", MAX_CONTENT_LENGTH, least=64 * 1024
             ),
         )
 

@@ -35,7 +35,6 @@ class Strict(BaseModel):
 # -- bodies: how deep and how large -------------------------------------------------------
 
 MAX_JSON_DEPTH = 32  # arrays and objects inside each other; real bodies nest a few
-MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # the planner's longest scenario, escaped, fits
 
 
 class BadJSON(BadRequest):

@@ -157,3 +157,13 @@ def test_a_large_body_is_refused_even_where_the_route_reads_none(
     assert stream.read_bytes == 0
     window = hall.client.get(f"{API}/windows/{hall.window_id(10)}", headers=auth("clerk10"))
     assert window.get_json()["current"] is None
+
+
+def test_hall_max_content_length_sets_the_limit() -> None:
+    from hall_app.config import ConfigError, Settings
+
+    assert Settings.from_env({}).max_content_length == 2 * MiB
+    assert Settings.from_env({"HALL_MAX_CONTENT_LENGTH": "100000"}).max_content_length == 100000
+    for bad in ("1000", "2MB", "-1"):
+        with pytest.raises(ConfigError):
+            Settings.from_env({"HALL_MAX_CONTENT_LENGTH": bad})

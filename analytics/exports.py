@@ -23,12 +23,14 @@ from matplotlib.figure import Figure
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from queue_engine.domain.cells import spreadsheet_safe
+
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "DejaVu Sans"]
 BLUE, RED, AMBER, GREEN, INK = "#0b5cad", "#c8102e", "#a86200", "#10805a", "#33415c"
 
 
 def _plain(table: pd.DataFrame) -> pd.DataFrame:
-    """Dates as text, floats rounded: what a person opens in a spreadsheet."""
+    """Dates as text, floats rounded, text never a formula: what a person opens in a sheet."""
     flat = table.reset_index() if any(n is not None for n in table.index.names) else table
     out = flat.copy()
     for column in out.columns:
@@ -40,6 +42,8 @@ def _plain(table: pd.DataFrame) -> pd.DataFrame:
                 out[column] = series.dt.strftime("%Y-%m-%d")
         elif pd.api.types.is_float_dtype(series):
             out[column] = series.round(4)
+        elif not pd.api.types.is_numeric_dtype(series):  # text (numbers stay numbers)
+            out[column] = series.map(spreadsheet_safe)
     return out
 
 

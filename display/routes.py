@@ -28,6 +28,7 @@ from flask.blueprints import BlueprintSetupState
 
 from hall_app.errors import error_response
 from hall_app.extensions import limiter
+from hall_app.serialize import pause_label
 from hall_app.state import hall_services
 from queue_engine.domain.errors import NotFound
 from queue_engine.domain.model import HallConfig
@@ -150,7 +151,7 @@ def window_screen(window_id: int) -> str:
 
 @display.get("/api/windows/<int:window_id>")
 def window_screen_data(window_id: int) -> dict[str, Any]:
-    """What a window screen shows: state, pause reason, current number, clerk's display name."""
+    """What a window screen shows: state, pause category, current number, clerk's name."""
     return _window_screen_json(window_id)
 
 
@@ -235,7 +236,8 @@ def _window_screen_json(window_id: int) -> dict[str, Any]:
         "zone": window.config.zone,
         "hall": _hall_json(config),
         "state": str(window.state),
-        "paused_reason": window.paused_reason,
+        "paused_reason": pause_label(window.pause_category),  # never the clerk's own words
+        "pause_category": str(window.pause_category) if window.pause_category else None,
         "clerk_name": clerk_name,
         "current": (
             {

@@ -33,6 +33,7 @@ from .supervisor import (
     supervision_api,
     supervisor_pages,
 )
+from .validation import MAX_JSON_DEPTH, HallRequest, LimitedJSONProvider, refuse_large_bodies
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
@@ -74,10 +75,15 @@ def create_app(
         RATELIMIT_SWALLOW_ERRORS=True,
         HALL_RATE_LIMITS=dict(settings.rate_limits),
         **settings.web_config(),
+        MAX_CONTENT_LENGTH=settings.max_content_length,  # 413 before a larger body is read
+        MAX_JSON_DEPTH=MAX_JSON_DEPTH,
     )
     if test_config:
         app.config.update(test_config)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.request_class = HallRequest
+    app.json = LimitedJSONProvider(app)
+    app.before_request(refuse_large_bodies)  # first of all: before CSRF or a view reads it
+    app.json.sort_keys = False
     app.security_schemes = {
         "BearerAuth": {
             "type": "http",

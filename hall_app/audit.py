@@ -1,6 +1,7 @@
 """The audit trail: every staff request that changes something, with who, what and the outcome.
 
-A staff write request makes an audit entry and hands it to the desks it calls
+A staff write request makes an audit entry (its route template, never the raw path with a
+ticket id or appointment code) and hands it to the desks it calls
 (``hall_services()`` acts for it); the unit of work that commits the change writes it in the
 same transaction. Requests that change nothing (refused, 4xx, or nothing to
 call) are recorded afterwards in a transaction of their own.
@@ -9,6 +10,7 @@ call) are recorded afterwards in a transaction of their own.
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Flask, Response, current_app, g, request
 
@@ -18,6 +20,30 @@ from .auth import current_user
 
 log = logging.getLogger(__name__)
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Path parts that are their holder's key (ticket ids, appointment codes): kept masked only.
+SECRET_ARGS = frozenset({"ticket_id", "code"})
+_CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def audit_target() -> str:
+    """What a request acted on: its route template and the path's values, secrets masked.
+
+    ``/api/v1/tickets/<ticket_id>/start ticket_id=3f2…`` rather than the raw path, whose
+    ticket id or appointment code would let a reader of the log act as the citizen. A request
+    that matched no route has no target.
+    """
+    rule = request.url_rule
+    if rule is None:
+        return ""
+    values = [
+        f"{name}={_masked(value) if name in SECRET_ARGS else value}"
+        for name, value in (request.view_args or {}).items()
+    ]
+    return " ".join([_CONVERTER.sub(r"<\1>", rule.rule), *values])
+
+
+def _masked(value: object) -> str:
+    return f"{str(value)[:3]}…"
 
 
 def register_audit(app: Flask) -> None:
@@ -31,8 +57,8 @@ def register_audit(app: Flask) -> None:
         entry = AuditEntry(
             user.username,
             str(user.role),
-            request.endpoint or request.path,
-            request.path,
+            request.endpoint or "unmatched",
+            audit_target(),
             request.remote_addr or "",
         )
         g.audit_entry = entry
@@ -48,5 +74,5 @@ def register_audit(app: Flask) -> None:
                 entry, {"status": response.status_code, "method": request.method}
             )
         except Exception:  # the action itself already happened; never turn it into an error
-            log.exception("could not write the audit record for %s", request.path)
+            log.exception("could not write the audit record for %s", entry.target)
         return response

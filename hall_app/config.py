@@ -23,6 +23,7 @@ DEFAULT_LIMITS = {
     "login": "50 per 10 minutes",  # FAILED sign-ins per client address (successes never count)
 }
 LOOPBACK = ("127.0.0.1/32", "::1/128")
+MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # bytes; the planner's longest scenario, escaped, fits
 
 
 class ConfigError(RuntimeError):
@@ -78,6 +79,8 @@ class Settings:
     login_lock_seconds: int = 60
     metrics_token: str | None = None
     metrics_allow: tuple[str, ...] = LOOPBACK
+    # The largest request body, in bytes (larger ones get 413 before they are read).
+    max_content_length: int = MAX_CONTENT_LENGTH
 
     @property
     def production(self) -> bool:
@@ -136,6 +139,9 @@ class Settings:
             metrics_token=metrics_token,
             # With a token, only the token opens /metrics unless addresses are listed too.
             metrics_allow=_networks(env, "HALL_METRICS_ALLOW", () if metrics_token else LOOPBACK),
+            max_content_length=_count(
+                env, "HALL_MAX_CONTENT_LENGTH", MAX_CONTENT_LENGTH, least=64 * 1024
+            ),
         )
 
     def check(self, environ: dict[str, str] | None = None) -> None:

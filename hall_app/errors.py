@@ -9,7 +9,7 @@ from apiflask.exceptions import HTTPError
 from flask import Response, jsonify, request
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from queue_engine.domain.errors import (
     Busy,
@@ -19,6 +19,8 @@ from queue_engine.domain.errors import (
     InvalidInput,
     NotFound,
 )
+
+from .validation import BadJSON
 
 STATUS_FOR: tuple[tuple[type[DomainError], int], ...] = (
     (NotFound, 404),
@@ -86,6 +88,19 @@ def register_error_handlers(app: APIFlask) -> None:
         }.get(error.status_code, "error")
         extra = {"detail": error.detail} if error.detail else {}
         return error_response(error.status_code, code, str(error.message), **extra)
+
+    @app.errorhandler(BadJSON)
+    def bad_json(error: BadJSON) -> Response:
+        return error_response(400, "bad_request", error.description or "the body is not JSON")
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge) -> Response | RequestEntityTooLarge:
+        if not _wants_json():
+            return error
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        return error_response(
+            413, "too_large", f"the request body may have at most {limit} bytes", limit=limit
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response | HTTPException:

@@ -6,8 +6,14 @@ import json
 from datetime import datetime
 from typing import Any
 
-from queue_engine.domain.events import StoredEvent
-from queue_engine.domain.model import HallConfig, Ticket, WaitEstimate, WindowStatus
+from queue_engine.domain.events import EventType, StoredEvent
+from queue_engine.domain.model import (
+    HallConfig,
+    PauseCategory,
+    Ticket,
+    WaitEstimate,
+    WindowStatus,
+)
 from queue_engine.services.queries import ServiceQueue, TicketView
 from queue_engine.services.supervision import AlertView
 
@@ -59,7 +65,11 @@ def view_json(view: TicketView, config: HallConfig) -> dict[str, Any]:
 def window_json(
     window: WindowStatus, current: Ticket | None = None, *, staff: bool = False
 ) -> dict[str, Any]:
-    """A window; the clerk's account name only for staff (public screens never name staff)."""
+    """A window; its clerk's account name and the clerk's pause reason only for staff.
+
+    Public screens never name staff, and of a pause they get its category (and the category's
+    label as ``paused_reason``), never the words a clerk typed.
+    """
     return {
         "id": window.config.id,
         "number": window.config.number,
@@ -67,7 +77,8 @@ def window_json(
         "zone": window.config.zone,
         "state": str(window.state),
         "clerk": window.clerk if staff else None,
-        "paused_reason": window.paused_reason,
+        "paused_reason": window.paused_reason if staff else pause_label(window.pause_category),
+        "pause_category": str(window.pause_category) if window.pause_category else None,
         "since": iso(window.since),
         "skills": [{"service": s, "primary": p} for s, p in window.config.skills.items()],
         "current_ticket": (
@@ -94,6 +105,11 @@ def queue_json(queue: ServiceQueue, config: HallConfig) -> dict[str, Any]:
     }
 
 
+def pause_label(category: PauseCategory | None) -> str | None:
+    """What a public screen says of a pause: the category's label (``午休``), or nothing."""
+    return category.label_zh if category is not None else None
+
+
 PRIVATE_PAYLOAD_KEYS = frozenset({"estimated_wait", "comment", "supervisor", "note"})
 
 
@@ -103,6 +119,9 @@ def public_event(stored: StoredEvent) -> dict[str, Any]:
     payload = {k: v for k, v in e.payload.items() if k not in PRIVATE_PAYLOAD_KEYS}
     if "by" in payload:  # who cancelled: "holder" or "staff", never which staff member
         payload["by"] = "staff" if str(payload["by"]).startswith("staff") else "holder"
+    if e.type == EventType.WINDOW_PAUSED:  # its category's label, never the clerk's words
+        category = _category(payload.get("category"), str(payload.get("reason", "")))
+        payload["reason"], payload["category"] = pause_label(category), str(category)
     return {
         "event_id": stored.event_id,
         "type": str(e.type),
@@ -114,6 +133,14 @@ def public_event(stored: StoredEvent) -> dict[str, Any]:
         "priority": e.priority,
         "payload": json.loads(json.dumps(payload, default=str)),
     }
+
+
+def _category(stored: Any, reason: str) -> PauseCategory:
+    """A logged pause's category (events from before categories: the one its reason names)."""
+    try:
+        return PauseCategory(stored)
+    except ValueError:
+        return PauseCategory.of_reason(reason)
 
 
 def alert_json(alert: AlertView) -> dict[str, Any]:

@@ -195,6 +195,7 @@ def rules_form(form: Mapping[str, str], appointment_fields: list[str]) -> dict[s
             "ratio_regular": text(form, "dispatch_ratio_regular"),
         },
         "appointments": {name: text(form, f"appointments_{name}") for name in appointment_fields},
+        "windows": {"clerk_many_windows": checked(form, "windows_clerk_many_windows")},
     }
 
 

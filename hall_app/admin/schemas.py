@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, StrictBool, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from queue_engine.domain.hours import WEEKDAY_NAMES, format_period, parse_period
@@ -194,10 +194,19 @@ class AppointmentRulesIn(Strict):
     notify_ahead: int = Field(default=3, ge=0, le=50)
 
 
+class WindowRulesIn(Strict):
+    """Who works where: by default a clerk has one window open at a time."""
+
+    clerk_many_windows: StrictBool = Field(
+        default=False, description="true: a clerk may keep several windows open at once"
+    )
+
+
 class RulesIn(Strict):
     no_show: NoShowIn = Field(default_factory=NoShowIn)
     dispatch: DispatchIn = Field(default_factory=DispatchIn)
     appointments: AppointmentRulesIn = Field(default_factory=AppointmentRulesIn)
+    windows: WindowRulesIn = Field(default_factory=WindowRulesIn)
 
 
 class SlotsIn(Strict):

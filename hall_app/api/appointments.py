@@ -21,6 +21,7 @@ from ..auth import current_user, require_hall, require_roles
 from ..extensions import limiter
 from ..serialize import iso, ticket_json
 from ..state import hall_services
+from ..validation import parse_day
 from . import booking_schemas as b
 from .rating_keys import with_rating_key
 from .routes import _config_of, _engine, api, staff_doc
@@ -32,10 +33,7 @@ def parse_date(text: str | None, config: HallConfig) -> date:
     today = config.business_date(_engine().clock.now())
     if text is None:  # no date asked for; an empty one is a malformed date (422)
         return today
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("dates are written YYYY-MM-DD") from None
+    day = parse_day(text)
     if abs((day - today).days) > MAX_DAYS_AWAY:
         raise InvalidInput(f"{day.isoformat()} is too far from today")
     return day

@@ -108,17 +108,35 @@ def _staff_request() -> bool:
     return current_user() is not None
 
 
+def _verified_priority(hall: str) -> None:
+    """A priority ticket jumps the queue: only someone who can check the reason issues one.
+
+    That is a kiosk of the hall (a guide sees the citizen take it) or the hall's staff; an
+    anonymous app or web request gets 422 ``priority_unverified`` and takes a regular ticket.
+    """
+    if current_user() is None:
+        raise InvalidInput(
+            "a priority ticket is taken at the hall's kiosk or given by its staff, who check "
+            "the reason; take a regular ticket here",
+            code="priority_unverified",
+        )
+    require_hall(hall)
+
+
 @api.post("/halls/<string:hall>/tickets")
 @limiter.limit(configured_limit("tickets"), exempt_when=_staff_request)
 @api.input(s.TicketIn, arg_name="body")
 @api.output(IssuedTicketOut, status_code=201)
 @api.doc(
     summary="Take a ticket",
-    description="Kiosks need a kiosk token; the app and web channels are public. "
-    "Send an `Idempotency-Key` header so that a retry returns the same ticket.",
+    description="Kiosks need a kiosk token; the app and web channels are public. A `priority` "
+    "other than `none` needs a kiosk or staff token of the hall (else 422 "
+    "`priority_unverified`). Send an `Idempotency-Key` header so that a retry returns the "
+    "same ticket.",
     responses={
         403: "kiosk channel without a kiosk token",
         409: "the hall is closed",
+        422: "invalid values, or a priority from an unverified source",
         429: "too many tickets from this client",
     },
 )
@@ -130,6 +148,8 @@ def issue(hall: str, body: s.TicketIn) -> tuple[dict[str, Any], int]:
         if user.role not in (Role.KIOSK, Role.ADMIN):
             abort(403, "only kiosks issue kiosk tickets")
         require_hall(hall)
+    if body.priority != "none":
+        _verified_priority(hall)
     key = request.headers.get("Idempotency-Key")
     view = _engine().issue(hall, body.service, body.channel, body.priority, idempotency_key=key)
     return with_rating_key(view_json(view, _config_of(hall))), 201
@@ -188,12 +208,17 @@ def window_detail(window_id: int) -> dict[str, Any]:
 @api.post("/windows/<int:window_id>/open")
 @api.output(s.WindowOut)
 @require_roles(*CLERK)
-@staff_doc("Open a window: it is then this clerk's until closed", r409="already open")
+@staff_doc(
+    "Open a window: it is then this clerk's until closed",
+    r409="already open, or the clerk has another window open (`clerk_has_window`) and the "
+    "hall's rules allow one each",
+)
 def open_window(window_id: int) -> dict[str, Any]:
     user = current_user()
     assert user is not None
     require_hall(_engine().window(window_id).hall)
-    _engine().open_window(window_id, user.username)
+    # One open window per clerk; the hall's administrator may open more.
+    _engine().open_window(window_id, user.username, override=user.is_admin)
     return _window_out(window_id)
 
 
@@ -201,9 +226,12 @@ def open_window(window_id: int) -> dict[str, Any]:
 @api.input(s.PauseIn, arg_name="body")
 @api.output(s.WindowOut)
 @require_roles(*CLERK)
-@staff_doc("Pause a window with a reason", r409="not open, or a ticket is active")
+@staff_doc(
+    "Pause a window with a reason; public screens show only its category",
+    r409="not open, or a ticket is active",
+)
 def pause(window_id: int, body: s.PauseIn) -> dict[str, Any]:
-    _engine().pause(window_id, body.reason, _clerk_at_window(window_id))
+    _engine().pause(window_id, body.reason, _clerk_at_window(window_id), body.category)
     return _window_out(window_id)
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from hall_app.validation import Strict
 
 Priority = Literal["none", "elderly", "disabled", "military", "pregnant"]
+PauseCategory = Literal["lunch", "meeting", "away", "system", "other"]
 
 
 class TokenIn(Strict):
@@ -31,7 +32,16 @@ class TicketIn(Strict):
 
 
 class PauseIn(Strict):
-    reason: str = Field(min_length=1, max_length=200, description="e.g. 午休, 系统故障")
+    reason: str = Field(
+        min_length=1,
+        max_length=200,
+        description="e.g. 午休, 系统故障; staff see it (phones and ID numbers masked)",
+    )
+    category: PauseCategory | None = Field(
+        default=None,
+        description="what public screens show (午休 lunch, 会议 meeting, 临时离开 away, "
+        "系统故障 system, 其他 other); default: the one the reason begins with, else other",
+    )
 
 
 class TransferIn(Strict):
@@ -85,7 +95,10 @@ class WindowOut(BaseModel):
     zone: str
     state: str
     clerk: str | None
-    paused_reason: str | None
+    paused_reason: str | None = Field(
+        description="staff: the clerk's reason (masked); public: the category's label"
+    )
+    pause_category: PauseCategory | None
     since: str | None
     skills: list[Skill]
     current_ticket: CurrentTicket | None

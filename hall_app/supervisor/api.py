@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from apiflask import APIBlueprint, abort
+from apiflask import APIBlueprint
 from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,7 +17,7 @@ from ..auth import current_user, require_hall, require_roles
 from ..http import staff_doc
 from ..serialize import alert_json
 from ..state import hall_services
-from ..validation import Strict
+from ..validation import Strict, parse_day
 from .feed import SupervisorFeed
 
 supervision_api = APIBlueprint("supervision_api", __name__, url_prefix="/api/v1", tag="Supervision")
@@ -274,10 +273,5 @@ def board(hall: str) -> dict[str, Any]:
 @doc("A business day's KPIs and chart series (hourly arrivals, waits, service level, windows)")
 def figures(hall: str, query: FiguresQuery) -> dict[str, Any]:
     require_hall(hall)
-    day = None
-    if query.date:
-        try:
-            day = date.fromisoformat(query.date)
-        except ValueError:
-            abort(422, "date must be YYYY-MM-DD")
+    day = parse_day(query.date) if query.date else None
     return feed().figures(hall, day)

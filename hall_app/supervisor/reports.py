@@ -21,6 +21,7 @@ from ..auth import require_roles
 from ..http import no_store
 from ..pages.i18n import hall_name
 from ..state import hall_services
+from ..validation import parse_day, parse_month
 from .pages import page_hall, supervisor_pages
 
 TABLE_COLUMNS = (
@@ -78,19 +79,15 @@ def _day_arg(config: Any) -> date:
     text = request.args.get("date")
     if not text:
         return hall_services().engine.business_date(config.code)
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        abort(400)
+    return parse_day(text)
 
 
 def _month_arg(config: Any) -> tuple[date, date]:
     text = request.args.get("month")
-    today = hall_services().engine.business_date(config.code)
-    try:
-        first = date.fromisoformat(f"{text}-01") if text else today.replace(day=1)
-    except ValueError:
-        abort(400)
+    if text:
+        first = parse_month(text)
+    else:
+        first = hall_services().engine.business_date(config.code).replace(day=1)
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
     return first, last
 

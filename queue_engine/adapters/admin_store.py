@@ -66,6 +66,7 @@ class HallRecord:
     dispatch: Mapping[str, Any]
     no_show: Mapping[str, Any]
     config_version: int
+    clerk_many_windows: bool = False
 
 
 def _hall(row: Row[Any]) -> HallRecord:
@@ -80,6 +81,7 @@ def _hall(row: Row[Any]) -> HallRecord:
         row.dispatch,
         row.no_show,
         row.config_version,
+        bool(row.clerk_many_windows),
     )
 
 

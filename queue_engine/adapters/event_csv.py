@@ -3,21 +3,41 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterable, Mapping
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from queue_engine.domain.events import EVENT_COLUMNS
+from queue_engine.domain.cells import spreadsheet_safe
+from queue_engine.domain.events import EVENT_COLUMNS, EventType
+from queue_engine.domain.redaction import mask_personal_data
 
 
 def csv_row(stored: Mapping[Any, Any], zone: ZoneInfo) -> dict[str, str]:
-    """One stored event (a mapping with the log's columns) as a CSV row, times in the hall zone."""
+    """One stored event (a mapping with the log's columns) as a CSV row, times in the hall zone.
+
+    Cells a spreadsheet would run as formulas are escaped (``spreadsheet_safe``).
+    """
     row = {
-        column: "" if stored.get(column) is None else str(stored[column])
+        column: "" if stored.get(column) is None else str(spreadsheet_safe(str(stored[column])))
         for column in EVENT_COLUMNS
     }
     row["ts"] = stored["ts"].astimezone(zone).isoformat()
+    if stored.get("type") == EventType.WINDOW_PAUSED and stored.get("payload"):
+        row["payload"] = _masked_pause(str(stored["payload"]))
     return row
+
+
+def _masked_pause(payload: str) -> str:
+    """A pause logged before reasons were masked leaves the hall masked all the same."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return payload
+    reason = data.get("reason") if isinstance(data, dict) else None
+    if not isinstance(reason, str) or mask_personal_data(reason) == reason:
+        return payload
+    return json.dumps({**data, "reason": mask_personal_data(reason)}, ensure_ascii=False)
 
 
 def write_csv(rows: Iterable[Mapping[Any, Any]], zone: ZoneInfo, out: IO[str]) -> int:

@@ -19,6 +19,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -65,6 +67,8 @@ class HallRow(Base):
     no_show: Mapped[dict[str, Any]]
     notice: Mapped[str] = mapped_column(String(500), default="")
     config_version: Mapped[int] = mapped_column(Integer, default=1)
+    # A clerk may have several windows open at once (off: one each; see WindowRow.sole_clerk).
+    clerk_many_windows: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ServiceRow(Base):
@@ -86,7 +90,17 @@ class ServiceRow(Base):
 
 class WindowRow(Base):
     __tablename__ = "windows"
-    __table_args__ = (UniqueConstraint("hall_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("hall_id", "number"),
+        # One open window per clerk, kept by the database itself when two opens race.
+        Index(
+            "ux_windows_sole_clerk",
+            "sole_clerk",
+            unique=True,
+            sqlite_where=text("state <> 'closed'"),
+            postgresql_where=text("state <> 'closed'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
@@ -96,11 +110,14 @@ class WindowRow(Base):
     state: Mapped[str] = mapped_column(String(16), default="closed")
     clerk: Mapped[str | None] = mapped_column(String(64))
     current_ticket_id: Mapped[str | None] = mapped_column(String(32))
-    paused_reason: Mapped[str | None] = mapped_column(String(200))
+    paused_reason: Mapped[str | None] = mapped_column(String(200))  # masked; staff only
+    pause_category: Mapped[str | None] = mapped_column(String(16))  # what public screens show
     state_since: Mapped[datetime | None]
     cycle_position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     evaluator_device: Mapped[str | None] = mapped_column(String(64))  # a kiosk account's name
+    # The clerk of an open window in a hall that allows one window per clerk (else NULL).
+    sole_clerk: Mapped[str | None] = mapped_column(String(64))
 
 
 class WindowSkillRow(Base):

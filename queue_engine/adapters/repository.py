@@ -47,6 +47,7 @@ from queue_engine.domain.model import (
     Channel,
     HallConfig,
     NoShowRule,
+    PauseCategory,
     Priority,
     Service,
     Ticket,
@@ -148,6 +149,7 @@ def load_hall_config(conn: Connection, hall_id: int) -> HallConfig:
         no_show=NoShowRule.from_mapping(hall.no_show),
         version=hall.config_version,
         notice=hall.notice,
+        clerk_many_windows=hall.clerk_many_windows,
     )
 
 
@@ -169,6 +171,7 @@ _SAVE_WINDOW = Prepared(
         clerk=bindparam("v_clerk"),
         current_ticket_id=bindparam("v_current"),
         paused_reason=bindparam("v_reason"),
+        pause_category=bindparam("v_category"),
         state_since=bindparam("v_since", type_=UTCDateTime()),
         cycle_position=bindparam("v_cycle"),
     )
@@ -194,7 +197,15 @@ class WindowRecord:
             paused_reason=r.paused_reason,
             since=r.state_since,
             cycle_position=r.cycle_position,
+            pause_category=_pause_category(r.pause_category, r.paused_reason),
         )
+
+
+def _pause_category(stored: str | None, reason: str | None) -> PauseCategory | None:
+    """The stored category; for a pause from before categories, the one its reason names."""
+    if stored:
+        return PauseCategory(stored)
+    return PauseCategory.of_reason(reason) if reason else None
 
 
 MAX_ID = 2**31 - 1
@@ -220,10 +231,36 @@ def save_window(conn: Connection, window: WindowStatus) -> None:
             "v_clerk": window.clerk,
             "v_current": window.current_ticket,
             "v_reason": window.paused_reason,
+            "v_category": str(window.pause_category) if window.pause_category else None,
             "v_since": window.since,
             "v_cycle": window.cycle_position,
         },
     )
+
+
+_CLAIM_WINDOW = Prepared(
+    update(W).where(W.c.id == bindparam("w_id")).values(sole_clerk=bindparam("v_sole"))
+)
+_WINDOWS_OF_CLERK = Prepared(
+    select(W.c.number, H.c.code)
+    .join(H, H.c.id == W.c.hall_id)
+    .where(W.c.clerk == bindparam("clerk"), W.c.state != "closed", W.c.id != bindparam("w_id"))
+    .order_by(W.c.id)
+)
+
+
+def claim_window(conn: Connection, window_id: int, sole_clerk: str | None) -> None:
+    """Mark an opened window as ``sole_clerk``'s one open window (``None``: not exclusive).
+
+    A unique index over the open windows' ``sole_clerk`` refuses a second one for the same
+    clerk (``IntegrityError``), also when two transactions open windows at the same time.
+    """
+    _CLAIM_WINDOW.rowcount(conn, {"w_id": window_id, "v_sole": sole_clerk})
+
+
+def other_open_windows(conn: Connection, clerk: str, window_id: int) -> list[tuple[int, str]]:
+    """(number, hall code) of the windows other than ``window_id`` that ``clerk`` has open."""
+    return [(r[0], r[1]) for r in _WINDOWS_OF_CLERK.rows(conn, {"clerk": clerk, "w_id": window_id})]
 
 
 def window_states(conn: Connection, hall_id: int) -> list[tuple[int, str, str | None]]:

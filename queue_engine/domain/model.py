@@ -20,6 +20,7 @@ from queue_engine.domain.errors import InvalidInput, InvalidTransition, NotFound
 from queue_engine.domain.events import DomainEvent, EventType
 from queue_engine.domain.hours import OpeningHours, business_date, local_time
 from queue_engine.domain.policy import DispatchRules, WindowView
+from queue_engine.domain.redaction import mask_personal_data
 
 
 class TicketStatus(StrEnum):
@@ -60,6 +61,57 @@ class WindowState(StrEnum):
     CLOSED = "closed"
     OPEN = "open"
     PAUSED = "paused"
+
+
+class PauseCategory(StrEnum):
+    """Why a window is paused, as a public screen may say it: a fixed list, never typed text.
+
+    The clerk's own words (masked) are for staff; the board and the window's screen show only
+    the category's label, so nothing a clerk types ever reaches a public screen.
+    """
+
+    LUNCH = "lunch"
+    MEETING = "meeting"
+    AWAY = "away"
+    SYSTEM = "system"
+    OTHER = "other"
+
+    @property
+    def label_zh(self) -> str:
+        return _PAUSE_LABELS[self][0]
+
+    @property
+    def label_en(self) -> str:
+        return _PAUSE_LABELS[self][1]
+
+    @classmethod
+    def parse(cls, value: str) -> PauseCategory:
+        try:
+            return cls(value)
+        except ValueError:
+            known = ", ".join(cls)
+            raise InvalidInput(f"unknown pause category {value!r}; use one of {known}") from None
+
+    @classmethod
+    def of_reason(cls, reason: str) -> PauseCategory:
+        """The category a typed reason begins with (``午休 …`` → lunch), else ``other``."""
+        text = reason.strip().casefold()
+        for category in cls:
+            if category is not cls.OTHER and any(
+                text.startswith(word.casefold())
+                for word in (category.label_zh, category.label_en, category.value)
+            ):
+                return category
+        return cls.OTHER
+
+
+_PAUSE_LABELS: dict[PauseCategory, tuple[str, str]] = {
+    PauseCategory.LUNCH: ("午休", "Lunch break"),
+    PauseCategory.MEETING: ("会议", "Meeting"),
+    PauseCategory.AWAY: ("临时离开", "Away for a moment"),
+    PauseCategory.SYSTEM: ("系统故障", "System fault"),
+    PauseCategory.OTHER: ("其他", "Other"),
+}
 
 
 @dataclass(frozen=True)
@@ -143,6 +195,7 @@ class HallConfig:
     no_show: NoShowRule = field(default_factory=NoShowRule)
     version: int = 1
     notice: str = ""
+    clerk_many_windows: bool = False  # a clerk may keep several windows open at once
 
     @cached_property
     def zone(self) -> ZoneInfo:
@@ -364,9 +417,10 @@ class WindowStatus:
     state: WindowState = WindowState.CLOSED
     clerk: str | None = None
     current_ticket: str | None = None
-    paused_reason: str | None = None
+    paused_reason: str | None = None  # the clerk's words, personal data masked: staff only
     since: datetime | None = None
     cycle_position: int = 0
+    pause_category: PauseCategory | None = None  # what public screens show of a pause
 
     def _event(self, kind: EventType, now: datetime, **payload: Any) -> DomainEvent:
         return DomainEvent(
@@ -384,24 +438,36 @@ class WindowStatus:
     def open(self, clerk: str, now: datetime) -> DomainEvent:
         if self.state is not WindowState.CLOSED:
             raise self._fail("open")
-        self.state, self.clerk, self.since, self.paused_reason = WindowState.OPEN, clerk, now, None
+        self.state, self.clerk, self.since = WindowState.OPEN, clerk, now
+        self._unpause()
         return self._event(EventType.WINDOW_OPENED, now)
 
-    def pause(self, reason: str, now: datetime) -> DomainEvent:
-        reason = reason.strip()
+    def pause(
+        self, reason: str, now: datetime, category: PauseCategory | str | None = None
+    ) -> DomainEvent:
+        """Pause with the clerk's reason (kept masked) and its category (what screens show).
+
+        Without a ``category`` it is the one the reason begins with (``PauseCategory.of_reason``).
+        """
+        reason = mask_personal_data(reason.strip())
         if not reason:
             raise InvalidInput("a pause needs a reason")
+        kind = (
+            PauseCategory.of_reason(reason) if category is None else PauseCategory.parse(category)
+        )
         if self.state is not WindowState.OPEN:
             raise self._fail("pause")
         if self.current_ticket is not None:
             raise InvalidTransition("finish or hand over the current ticket before pausing")
         self.state, self.paused_reason, self.since = WindowState.PAUSED, reason, now
-        return self._event(EventType.WINDOW_PAUSED, now, reason=reason)
+        self.pause_category = kind
+        return self._event(EventType.WINDOW_PAUSED, now, reason=reason, category=str(kind))
 
     def resume(self, now: datetime) -> DomainEvent:
         if self.state is not WindowState.PAUSED:
             raise self._fail("resume")
-        self.state, self.paused_reason, self.since = WindowState.OPEN, None, now
+        self.state, self.since = WindowState.OPEN, now
+        self._unpause()
         return self._event(EventType.WINDOW_RESUMED, now)
 
     def close(self, now: datetime) -> DomainEvent:
@@ -410,8 +476,12 @@ class WindowStatus:
         if self.current_ticket is not None:
             raise InvalidTransition("finish or hand over the current ticket before closing")
         event = self._event(EventType.WINDOW_CLOSED, now)
-        self.state, self.clerk, self.paused_reason, self.since = WindowState.CLOSED, None, None, now
+        self.state, self.clerk, self.since = WindowState.CLOSED, None, now
+        self._unpause()
         return event
+
+    def _unpause(self) -> None:
+        self.paused_reason, self.pause_category = None, None
 
     def require_ready_to_call(self) -> None:
         if self.state is not WindowState.OPEN:

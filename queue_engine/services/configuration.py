@@ -105,6 +105,7 @@ def rules_data(hall: HallRecord, settings: AppointmentSettings) -> Data:
         "no_show": NoShowRule.from_mapping(hall.no_show).to_mapping(),
         "dispatch": DispatchRules.from_mapping(hall.dispatch).to_mapping(),
         "appointments": {name: appointments[name] for name in APPOINTMENT_FIELDS},
+        "windows": {"clerk_many_windows": hall.clerk_many_windows},
     }
 
 
@@ -119,6 +120,11 @@ def apply_rules(store: AdminStore, hall: HallRecord, data: Mapping[str, Any]) ->
             changes["dispatch"] = DispatchRules.from_mapping(merged).to_mapping()
     except (ValueError, TypeError) as exc:
         raise InvalidInput(str(exc), code="bad_rules") from None
+    if "windows" in data:
+        many = data["windows"].get("clerk_many_windows", hall.clerk_many_windows)
+        if not isinstance(many, bool):
+            raise InvalidInput("clerk_many_windows is true or false", code="bad_rules")
+        changes["clerk_many_windows"] = many
     hall = store.update_hall(hall, changes)
     if "appointments" in data:
         current = store.appointment_settings(hall).to_mapping()

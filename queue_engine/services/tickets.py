@@ -32,6 +32,7 @@ from queue_engine.domain.model import (
     Channel,
     HallConfig,
     NoShowMode,
+    PauseCategory,
     Priority,
     Ticket,
     TicketStatus,
@@ -344,11 +345,42 @@ class QueueEngine(HallQueries, Desk):
             self.bus.commit(uow)
             return ticket
 
-    def open_window(self, window_id: int, clerk: str) -> WindowStatus:
-        return self._window_command(window_id, None, lambda w, now: w.open(clerk, now))
+    def open_window(self, window_id: int, clerk: str, *, override: bool = False) -> WindowStatus:
+        """Open a window for ``clerk``: one open window per clerk, unless the hall allows more.
 
-    def pause(self, window_id: int, reason: str, clerk: str | None = None) -> WindowStatus:
-        return self._window_command(window_id, clerk, lambda w, now: w.pause(reason, now))
+        Every door comes here, so the rule holds for all of them: a clerk with another window
+        open gets 409 ``clerk_has_window``. The check reads the clerk's other windows; when two
+        opens race (two tabs at once), the database's unique index on the open windows'
+        ``sole_clerk`` lets only one of them commit, on PostgreSQL and SQLite alike.
+        ``override`` is the hall's administrator (``access.acting_clerk``'s trusted override),
+        who may open windows for the hall's clerks.
+        """
+        with self.unit() as uow:
+            _, config, window = self._window(uow, window_id)
+            exclusive = not (config.clerk_many_windows or override)
+            others = repo.other_open_windows(uow.conn, clerk, window_id) if exclusive else []
+            if others:
+                number, hall = others[0]
+                raise _second_window(clerk, f"window {number} of hall {hall}")
+            uow.record(window.open(clerk, self.clock.now()))
+            try:
+                # The claim first, while the row is still closed (outside the index).
+                repo.claim_window(uow.conn, window_id, clerk if exclusive else None)
+                repo.save_window(uow.conn, window)
+            except IntegrityError:  # a concurrent open of this clerk's committed first
+                raise _second_window(clerk) from None
+            self.bus.commit(uow)
+            return window
+
+    def pause(
+        self,
+        window_id: int,
+        reason: str,
+        clerk: str | None = None,
+        category: PauseCategory | str | None = None,
+    ) -> WindowStatus:
+        """Pause with a reason (kept masked, for staff) and a category (for public screens)."""
+        return self._window_command(window_id, clerk, lambda w, now: w.pause(reason, now, category))
 
     def resume(self, window_id: int, clerk: str | None = None) -> WindowStatus:
         return self._window_command(window_id, clerk, lambda w, now: w.resume(now))
@@ -378,6 +410,14 @@ def _same_request(ticket: Ticket, service: str, channel: Channel, priority: Prio
     if (first_service, ticket.channel, ticket.priority) != (service, channel, priority):
         raise Conflict("this Idempotency-Key was already used for a different request")
     return ticket
+
+
+def _second_window(clerk: str, where: str = "another window") -> Conflict:
+    """409 ``clerk_has_window``: ``clerk`` already has a window open (``where``)."""
+    return Conflict(
+        f"{clerk} already has {where} open; close it before opening another",
+        code="clerk_has_window",
+    )
 
 
 def _check_clerk(window: WindowStatus, clerk: str | None) -> None:

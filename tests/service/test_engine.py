@@ -330,7 +330,8 @@ def test_window_pause_resume_close(engine: QueueEngine, social: int, db: Databas
     assert closed.state is WindowState.CLOSED and closed.clerk is None
     kinds = [e.type for e in events(db) if e.window == "10" and e.ticket_id is None]
     assert kinds == ["window.opened", "window.paused", "window.resumed", "window.closed"]
-    assert json.loads(events(db)[1].payload) == {"reason": "午休"}
+    # row 14: the stored pause carries its category beside the (masked) reason
+    assert json.loads(events(db)[1].payload) == {"reason": "午休", "category": "lunch"}
 
 
 def test_positions_and_queues(engine: QueueEngine, clock: FrozenClock) -> None:

@@ -541,7 +541,7 @@ def test_window_opens_pauses_resumes_and_closes(clock: FrozenClock) -> None:
     assert window.paused_reason == "lunch break"
     assert window.since == paused
     assert_window_event(event, EventType.WINDOW_PAUSED, paused, "clerk-1")
-    assert event.payload == {"reason": "lunch break"}
+    assert event.payload == {"reason": "lunch break", "category": "lunch"}  # row 14
 
     resumed = clock.advance(minutes=45)
     event = window.resume(resumed)

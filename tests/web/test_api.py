@@ -258,9 +258,11 @@ def test_services_of_an_unknown_hall_is_404(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize("channel", ["app", "web"])
 def test_app_and_web_tickets_are_public(client: FlaskClient, channel: str) -> None:
+    # A public request takes a regular ticket (a priority needs a kiosk or staff: see
+    # tests/web/test_priority_tickets.py).
     response = client.post(
         f"{API}/halls/ZMD/tickets",
-        json={"service": "SOCIAL", "channel": channel, "priority": "elderly"},
+        json={"service": "SOCIAL", "channel": channel, "priority": "none"},
     )
     assert response.status_code == 201, response.get_data(as_text=True)
     assert_ticket(
@@ -269,7 +271,7 @@ def test_app_and_web_tickets_are_public(client: FlaskClient, channel: str) -> No
         service="SOCIAL",
         status="waiting",
         channel=channel,
-        priority="elderly",
+        priority="none",
         issued_at=NOW,
         called_at=None,
         started_at=None,
@@ -480,6 +482,7 @@ def test_a_clerk_opens_pauses_resumes_and_closes_a_window(
         "state": "open",
         "clerk": "clerk10",
         "paused_reason": None,
+        "pause_category": None,  # row 14: what public screens show of a pause
         "since": opened["since"],
         "current_ticket": None,
     }

@@ -268,7 +268,8 @@ def test_a_window_room_gets_the_events_of_its_window_only(rooms: Rooms, hall: Ha
         "window.opened",
         "window.paused",
     ]
-    assert messages[-1]["data"]["payload"] == {"reason": "午休"}
+    # row 14: a public room gets the pause category (and its label as the reason)
+    assert messages[-1]["data"]["payload"] == {"reason": "午休", "category": "lunch"}
     assert all(m["data"]["window"] == "10" for m in messages)
     assert received(theirs) == []
     hall.open(11, "clerk11")

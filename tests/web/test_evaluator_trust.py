@@ -17,11 +17,11 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from queue_engine.adapters import setup as adapters_setup
 from queue_engine.adapters.orm import EvaluationRow, EventRow, FollowUpCaseRow, WindowRow
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.access import Role
 from queue_engine.domain.clock import FrozenClock
+from queue_engine.services.admin import AdminDesk, NewUser
 from tests.helpers.api import STAFF, Hall
 
 DEVICE = ("eval10", "Device-10-ok")
@@ -66,8 +66,8 @@ def serve(hall: Hall, clock: FrozenClock, clerk: str = "clerk10", number: int = 
 
 
 def bind_device(db: Database, clock: FrozenClock, window_id: int) -> None:
+    AdminDesk(db, clock).seed_users([NewUser(*DEVICE, Role.KIOSK, "ZMD")])
     with UnitOfWork(db) as uow:
-        adapters_setup.add_user(uow.session, *DEVICE, Role.KIOSK, clock.now(), "ZMD")
         uow.session.execute(
             update(WindowRow).where(WindowRow.id == window_id).values(evaluator_device=DEVICE[0])
         )

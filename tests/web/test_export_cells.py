@@ -11,10 +11,10 @@ import pytest
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from queue_engine.adapters import setup as adapters_setup
-from queue_engine.adapters.unit_of_work import Database, UnitOfWork
+from queue_engine.adapters.unit_of_work import Database
 from queue_engine.domain.access import Role
 from queue_engine.domain.clock import FrozenClock
+from queue_engine.services.admin import AdminDesk, NewUser
 from tests.helpers.api import Hall
 
 CLERK = "-clerk"  # a valid username that a spreadsheet would read as a formula
@@ -31,11 +31,7 @@ def db_url(tmp_path: Path, sqlite_template: Path) -> str:
 def test_the_drill_down_csv_escapes_a_formula_like_clerk_name(
     client: FlaskClient, hall: Hall, db: Database, clock: FrozenClock, token: object
 ) -> None:
-    with UnitOfWork(db) as uow:
-        adapters_setup.add_user(
-            uow.session, CLERK, "zmd-clerk-2026", Role.CLERK, clock.now(), "ZMD"
-        )
-        uow.commit()
+    AdminDesk(db, clock).seed_users([NewUser(CLERK, "zmd-clerk-2026", Role.CLERK, "ZMD")])
     ticket = hall.issue("SOCIAL")
     hall.open(10, CLERK)
     assert hall.call_next(10, CLERK)["id"] == ticket["id"]

@@ -286,7 +286,9 @@ class AdminStore:
         """The latest ``admin.*`` records about a hall (and its users), newest first."""
         rows = self.conn.execute(
             select(A.c.ts, A.c.actor, A.c.role, A.c.action, A.c.target, A.c.detail)
-            .where(A.c.action.like("admin.%"), A.c.target.like(f"{code}/%"))
+            .where(
+                A.c.action.startswith("admin."), A.c.target.startswith(f"{code}/", autoescape=True)
+            )
             .order_by(A.c.id.desc())
             .limit(limit)
         )

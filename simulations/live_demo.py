@@ -122,6 +122,7 @@ class Demo:
         self.env = simpy.rt.RealtimeEnvironment(factor=60.0 / speed, strict=False)
         self.users = {name: password for name, password, _, _ in DEMO_USERS}
         self.stats = Stats()
+        self.rating_keys: dict[str, str] = {}  # the citizens' slips: ticket id → rating key
         self.kiosk_token: str | None = None
         self.day_over = False
 
@@ -164,6 +165,7 @@ class Demo:
             reply = self.client.call("POST", f"/halls/{self.hall}/tickets", body, token)
             if reply.status == 201:
                 self.stats.tickets += 1
+                self.rating_keys[reply.body["id"]] = reply.body.get("rating_key", "")
             else:
                 self.stats.errors += 1
                 log.warning("ticket for %s refused: %s %s", codes[k], reply.status, reply.body)
@@ -223,11 +225,12 @@ class Demo:
             self.client.call("POST", f"/tickets/{current['id']}/finish", {}, token)
 
     def _maybe_evaluate(self, ticket_id: str) -> None:
-        if self.rng.random() >= 0.4:
+        key = self.rating_keys.pop(ticket_id, None)  # the slip: rated or not, it leaves
+        if self.rng.random() >= 0.4 or not key:
             return
         score = int(self.rng.choice([5, 5, 5, 4, 4, 3, 2, 1], p=None))
         comment = {1: "等候时间太长", 2: "材料要求没有一次说清楚"}.get(score)
-        body: dict[str, Any] = {"score": score}
+        body: dict[str, Any] = {"score": score, "key": key}
         if comment:
             body["comment"] = comment
         if self.client.call("POST", f"/tickets/{ticket_id}/evaluation", body).status == 201:

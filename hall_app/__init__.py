@@ -9,7 +9,7 @@ from typing import Any
 from apiflask import APIFlask
 from flask import Response, abort, request, send_from_directory
 
-from queue_engine.bootstrap import PeriodicJob, bootstrap
+from queue_engine.bootstrap import SUPERVISION_FULL_SECONDS, PeriodicJob, bootstrap
 from queue_engine.domain.clock import Clock
 
 from .admin import admin_api, admin_pages
@@ -27,7 +27,6 @@ from .pages import pages
 from .planner import planner_api
 from .security import socket_origins
 from .supervisor import (
-    FIGURES_SECONDS,
     SupervisorFeed,
     register_supervise_room,
     supervision_api,
@@ -126,7 +125,9 @@ def create_app(
     feed = SupervisorFeed(app, services)
     app.extensions["supervisor_feed"] = feed
     services.bus.subscribe(feed.on_events)
-    services.jobs.append(PeriodicJob("supervisor figures", FIGURES_SECONDS, feed.push_figures))
+    # Changed halls' figures every tick (at most every FIGURES_SECONDS each), all halls' with it.
+    figures = PeriodicJob("supervisor figures", SUPERVISION_FULL_SECONDS, feed.push_figures)
+    services.jobs.append(figures)
     services.admin.subscribe(publisher.refresh_pages)
     register_socket_handlers(publisher)
     register_supervise_room(feed)

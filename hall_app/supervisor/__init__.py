@@ -14,11 +14,10 @@ from ..errors import status_for
 from ..extensions import socketio
 from . import reports  # noqa: F401  (its routes join the supervisor pages' blueprint)
 from .api import supervision_api, thresholds_json
-from .feed import FIGURES_SECONDS, SupervisorFeed, supervise_room
+from .feed import SupervisorFeed, supervise_room
 from .pages import supervisor_pages
 
 __all__ = [
-    "FIGURES_SECONDS",
     "SupervisorFeed",
     "register_supervise_room",
     "supervision_api",

@@ -51,6 +51,7 @@ bench: install nginx
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/http.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/burst.py --clients node
 	$(BIN)/python bench/simulation.py
 	$(BIN)/python bench/analytics.py
 

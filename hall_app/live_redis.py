@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -70,6 +71,9 @@ class OrderedRedisManager(socketio.RedisManager):  # type: ignore[misc]
         return None
 
     def _handle_emit(self, message: dict[str, Any]) -> Any:
+        data = message.get("data")
+        if data and isinstance(data[0], dict) and "sent_at" in data[0]:
+            data[0]["heard_at"] = datetime.now(UTC).isoformat()  # stage timing (bench/burst.py)
         result = super()._handle_emit(message)
         hook = self.delivered
         if hook is not None and message.get("host_id") == ORDERED_HOST:

@@ -5,7 +5,9 @@ Two ``hall serve`` processes on one PostgreSQL database share live events throug
 each process (``--via nginx``: through the production nginx instead). 4 kiosks issue
 ``--tickets`` tickets alternately through both processes while 12 clerks (half on each) call,
 start and finish them. The clients are python-socketio (``--clients python``, in their own
-process) or the pages' own socket.io-client in Node (``--clients node``).
+process; ``python-inline``: the same with each message handled on its socket's read thread
+instead of a new thread per message) or the pages' own socket.io-client in Node
+(``--clients node``).
 
 Printed per stage, over every ``ticket.*`` event at every client:
 command start (event ts) → published after the commit (``sent_at``) → heard from Redis by
@@ -60,7 +62,7 @@ def python_clients() -> None:
     import engineio
     import socketio
 
-    if os.environ.get("BURST_SYNC_CLIENT"):
+    if "--inline" in sys.argv:  # every message on its socket's read thread, in order
         trigger = engineio.Client._trigger_event
 
         def inline(self: Any, event: str, *args: Any, **kwargs: Any) -> Any:
@@ -104,6 +106,7 @@ class Clients:
             ["node", str(ROOT / "bench" / "burst_clients.mjs")]
             if kind == "node"
             else [sys.executable, __file__, "--clients-process"]
+            + (["--inline"] if kind == "python-inline" else [])
         )
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT
@@ -235,12 +238,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--server", choices=("werkzeug", "gunicorn"), default="werkzeug")
     parser.add_argument("--via", choices=("direct", "nginx"), default="direct")
-    parser.add_argument("--clients", choices=("python", "node"), default="python")
+    parser.add_argument(
+        "--clients",
+        choices=("python", "python-inline", "node"),
+        default="python",
+        help="python-socketio as it comes (a new thread per message), or handling messages on "
+        "each socket's read thread, or socket.io-client in Node",
+    )
     parser.add_argument("--sockets", type=int, default=40)
     parser.add_argument("--tickets", type=int, default=200)
     parser.add_argument("--kiosks", type=int, default=4)
     parser.add_argument("--think", type=float, default=0.1, help="a kiosk's pause (s)")
-    parser.add_argument("--settle", type=float, default=3.0, help="wait for the last events (s)")
+    parser.add_argument("--settle", type=float, default=10.0, help="wait for the last events (s)")
     args = parser.parse_args()
     from cluster import Cluster
 

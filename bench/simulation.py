@@ -38,21 +38,21 @@ sys.path.insert(0, str(ROOT))
 HALL = str(Path(sys.executable).with_name("hall"))
 LAM, MEAN, SERVERS = 0.9, 5.0, 5  # per minute, minutes, windows: ρ = 0.9
 
-CIW_SCRIPT = """
+CIW_SCRIPT = f"""
 import sys
 import ciw
 n = int(sys.argv[1])
 network = ciw.create_network(
-    arrival_distributions=[ciw.dists.Exponential(rate={lam})],
-    service_distributions=[ciw.dists.Exponential(rate={mu})],
-    number_of_servers=[{c}],
+    arrival_distributions=[ciw.dists.Exponential(rate={LAM})],
+    service_distributions=[ciw.dists.Exponential(rate={1 / MEAN})],
+    number_of_servers=[{SERVERS}],
 )
 ciw.seed(int(sys.argv[2]))
 sim = ciw.Simulation(network)
 sim.simulate_until_max_customers(n, method="Finish")
 records = sim.get_all_records()
 print(len(records), sum(r.waiting_time for r in records) / len(records))
-""".format(lam=LAM, mu=1 / MEAN, c=SERVERS)
+"""
 
 
 def command(args: list[str]) -> tuple[str, float, float]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -56,34 +57,19 @@ print(len(records), sum(r.waiting_time for r in records) / len(records))
 
 
 def command(args: list[str]) -> tuple[str, float, float]:
-    """Run ``args``; its stdout, wall seconds and peak memory (MiB)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = proc.communicate()
-    wall = time.perf_counter() - start
-    if proc.returncode:
-        raise SystemExit(f"{args} failed: {err}")
-    peak = _peak_mib(proc.pid)
-    return out, wall, peak
-
-
-_PEAKS: dict[int, float] = {}
-
-
-def _peak_mib(pid: int) -> float:
-    return _PEAKS.get(pid, float("nan"))
-
-
-def _popen_with_rusage() -> None:
-    """Record each child's peak memory from ``wait4`` (Popen keeps only the exit status)."""
-
-    def try_wait(self: subprocess.Popen[str], flags: int) -> tuple[int, int]:
-        pid, status, usage = os.wait4(self.pid, flags)
-        if pid:
-            _PEAKS[pid] = usage.ru_maxrss / 1024
-        return pid, status
-
-    subprocess.Popen._try_wait = try_wait  # type: ignore[attr-defined,method-assign]
+    """Run ``args``; its stdout, wall seconds and peak memory (MiB, from GNU time: the maximum
+    resident set of the command itself, not inherited from this process)."""
+    timer = shutil.which("time") or "/usr/bin/time"
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        wrapped = [timer, "-f", "%M", "-o", rss.name, *args] if os.path.exists(timer) else args
+        start = time.perf_counter()
+        proc = subprocess.run(wrapped, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - start
+        if proc.returncode:
+            raise SystemExit(f"{args} failed: {proc.stderr}")
+        text = rss.read().strip().splitlines()
+    peak = int(text[-1]) / 1024 if text and text[-1].isdigit() else float("nan")
+    return proc.stdout, wall, peak
 
 
 def mm5_scenario(customers: int) -> dict[str, Any]:
@@ -238,7 +224,6 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--skip-staffing", action="store_true")
     args = parser.parse_args()
-    _popen_with_rusage()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         figures: dict[str, Any] = {

@@ -186,7 +186,7 @@ def year(folder: Path, rounds: int) -> dict[str, Any]:
         walls.append(wall)
         peaks.append(peak)
         summary = json.loads(out)
-        arrived = summary["overall"]["arrived"]
+        arrived = int(summary["overall"]["arrived"])
     return {
         "command": "hall simulate year.yaml --replications 1",
         "citizens": arrived,

@@ -33,18 +33,22 @@ def _load(path: str) -> Any:
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--out", type=click.Path(dir_okay=False), help="Event log CSV of the first run.")
 @click.option("--workers", type=click.IntRange(1, 64), help="Processes (default: all cores).")
+@click.option(
+    "--ewt", is_flag=True, help="Record every citizen's wait estimate (EWT error figures)."
+)
 def simulate(
-    scenario: str, replications: int, seed: int, out: str | None, workers: int | None
+    scenario: str,
+    replications: int,
+    seed: int,
+    out: str | None,
+    workers: int | None,
+    ewt: bool,
 ) -> None:
     """Simulate SCENARIO (YAML or JSON) and print KPIs with 95% confidence intervals."""
-    from .eventlog import write_event_log
-    from .replicate import first_run, replicate
+    from .replicate import replicate
 
     sc = _load(scenario)
-    summary = replicate(sc, replications, seed, workers)
-    if out:
-        with open(out, "w", encoding="utf-8", newline="") as fh:
-            summary["event_log"] = {"file": out, "rows": write_event_log(first_run(sc, seed), fh)}
+    summary = replicate(sc, replications, seed, workers, estimates=ewt, out=out)
     _emit(summary)
 
 

@@ -126,6 +126,24 @@ def events(result: SimResult) -> Iterator[DomainEvent]:
         yield event
 
 
+def event_frame(result: SimResult) -> Any:
+    """The run's event log as ``analytics`` reads it (a pandas frame; steady state: without the
+    warm-up tickets), for checking the simulation's own KPIs against the hall's ruler."""
+    import io
+
+    from analytics.load import read_events_csv
+
+    buffer = io.StringIO()
+    write_event_log(result, buffer)
+    buffer.seek(0)
+    frame = read_events_csv(buffer, result.scenario.timezone)
+    sc = result.scenario
+    if sc.horizon_minutes is not None and sc.warmup_minutes > 0:
+        early = [f"sim-{i}" for i in np.flatnonzero(result.arrivals.t < sc.warmup_minutes)]
+        frame = frame[~frame["ticket_id"].isin(early)].reset_index(drop=True)
+    return frame
+
+
 def write_event_log(result: SimResult, out: IO[str]) -> int:
     """Write the run's event log as CSV with the SPEC's header; returns the number of rows."""
     from zoneinfo import ZoneInfo

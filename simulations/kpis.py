@@ -1,30 +1,28 @@
-"""KPIs of simulated runs, computed by ``analytics`` from the run's event log.
+"""KPIs of simulated runs, straight from the arrays the model kept while it ran.
 
-The simulation writes the hall's event log (``simulations.eventlog``) and hands it to
-``analytics.kpis``, the code that computes the live hall's KPIs, so a simulated day and a real
-day are measured by one ruler (SPEC §4: waiting time = first call − issue, for appointments − the
-later of issue and slot start; service level = share of called tickets waiting ≤ the target).
+The definitions are those of ``analytics.kpis``, the code that measures the live hall (SPEC §4):
+waiting time = first call − issue (for appointments − the later of issue and slot start);
+service level = share of called tickets waiting ≤ the target; handling = finish − start of a
+finished visit; utilization = busy (call → finish or no-show) ÷ open time; throughput = served ÷
+the hours in which the hall served anybody (÷ a window's open hours for a window). A simulated
+day is measured by the same ruler as a real one without writing and re-reading its event log:
+the test suite checks that ``analytics`` on the written log gives these very figures.
 
-``waits`` computes the same waiting time straight from the run's arrays; the staffing search,
-which tries hundreds of plans, and the long steady-state validations use it, and the tests check
-that it agrees with ``analytics`` on the same run.
+``waits`` is the waiting time alone, for the staffing search and the validations.
 """
 
 from __future__ import annotations
 
-import io
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
-from analytics.kpis import Ledger, kpis, records
-from analytics.load import read_events_csv
+from .eventlog import window_hours
+from .model import ABANDONED, CLOSED, DAY, DONE, IN_SERVICE, NO_SHOW, SimResult
 
-from .eventlog import write_event_log
-from .model import SimResult
+MIN_HOURS = 0.25  # analytics: no hourly rate over less than a quarter of an hour
 
 
 def waits(result: SimResult) -> np.ndarray:
@@ -35,60 +33,249 @@ def waits(result: SimResult) -> np.ndarray:
     return np.where(called, np.maximum(result.called - since, 0.0), np.nan)
 
 
-def event_frame(result: SimResult) -> pd.DataFrame:
-    """The run's event log as analytics reads it (steady state: without the warm-up tickets)."""
-    buffer = io.StringIO()
-    write_event_log(result, buffer)
-    buffer.seek(0)
-    frame = read_events_csv(buffer, result.scenario.timezone)
+@dataclass(frozen=True)
+class Run:
+    """One run as tickets (the counted ones) and visits (one per call), in arrays."""
+
+    wait: np.ndarray  # per ticket; nan when never called
+    service: np.ndarray
+    hour: np.ndarray  # local hour of issue
+    first_window: np.ndarray  # window label index of the call, −1 when never called
+    no_show: np.ndarray
+    cancelled: np.ndarray
+    ewt_abs: np.ndarray  # |wait − median estimate|, nan when either is missing
+    v_service: np.ndarray  # per visit
+    v_window: np.ndarray
+    v_hour: np.ndarray  # local hour the visit ended (or was called, when still going)
+    v_day: np.ndarray  # day of the ticket's issue
+    v_finished: np.ndarray
+    v_no_show: np.ndarray
+    v_handling: np.ndarray  # nan unless finished
+    v_busy: np.ndarray
+    window_ids: list[int]
+    open_minutes: np.ndarray  # per window label index
+
+
+def _open_minutes(result: SimResult, last: float) -> np.ndarray:
+    """Open minutes per window as ``analytics.tickets.open_intervals`` reads the window events:
+    each opening lasts until the window's next event (the last one until the log's end)."""
+    out = np.zeros(len(result.windows))
+    for k, w in enumerate(result.windows):
+        marks = sorted(
+            (moment, kind)
+            for s, e in window_hours(result, w.id, w.starts, w.ends)
+            for moment, kind in ((s, 0), (e, 1))
+        )
+        for n, (moment, kind) in enumerate(marks):
+            if kind == 0:
+                end = marks[n + 1][0] if n + 1 < len(marks) else last
+                out[k] += max(end - moment, 0.0)
+    return out
+
+
+def run_arrays(result: SimResult) -> Run:
+    """The tickets and visits of ``result`` that its KPIs count (steady state: no warm-up)."""
     sc = result.scenario
+    a = result.arrivals
+    keep = np.ones(a.t.size, dtype=bool)
     if sc.horizon_minutes is not None and sc.warmup_minutes > 0:
-        early = [f"sim-{i}" for i in np.flatnonzero(result.arrivals.t < sc.warmup_minutes)]
-        frame = frame[~frame["ticket_id"].isin(early)].reset_index(drop=True)
-    return frame
+        keep = a.t >= sc.warmup_minutes
+    status = result.status[keep]
+    called = result.called[keep]
+    finished = result.finished[keep]
+    ended = result.ended[keep]
+    wait = waits(result)[keep]
+    ids = [w.id for w in result.windows]
+    label = np.full(max(ids, default=0) + 1, -1)
+    label[ids] = np.arange(len(ids))
+    visited = (status == DONE) | (status == NO_SHOW) | (status == IN_SERVICE)
+    first_window = np.where(visited, label[np.where(visited, result.window[keep], 0)], -1)
+    gone = (status == ABANDONED) | (status == CLOSED)
+    moments = [a.t[keep], called[visited], finished[~np.isnan(finished)], ended[gone]]
+    windows = [m for w in result.windows for s, e in window_hours(result, w.id, w.starts, w.ends)
+               for m in (s, e)]  # fmt: skip
+    last = max([float(m.max()) for m in moments if m.size] + windows, default=0.0)
+    estimates = result.estimates
+    ewt_abs = np.full(wait.size, np.nan)
+    if estimates is not None:
+        ewt_abs = np.abs(wait - np.asarray(estimates, dtype=float).reshape(-1, 2)[keep, 0])
+    v_status = status[visited]
+    v_called, v_finished_at = called[visited], finished[visited]
+    done = v_status == DONE
+    v_end = np.where(v_status == IN_SERVICE, np.nan, v_finished_at)
+    return Run(
+        wait=wait,
+        service=a.service[keep],
+        hour=_hour(a.t[keep]),
+        first_window=first_window,
+        no_show=status == NO_SHOW,
+        cancelled=gone,
+        ewt_abs=ewt_abs,
+        v_service=a.service[keep][visited],
+        v_window=first_window[visited],
+        v_hour=_hour(np.where(np.isnan(v_end), v_called, v_end)),
+        v_day=(a.t[keep][visited] // DAY).astype(np.int64),
+        v_finished=done,
+        v_no_show=v_status == NO_SHOW,
+        v_handling=np.where(done, v_finished_at - v_called, np.nan),
+        v_busy=np.maximum(np.where(np.isnan(v_end), last, v_end) - v_called, 0.0),
+        window_ids=ids,
+        open_minutes=_open_minutes(result, last),
+    )
 
 
-def _figures(row: dict[str, Any], within: float) -> dict[str, Any]:
+def _hour(minutes: np.ndarray) -> np.ndarray:
+    """Local hour of a moment given in minutes since the first day's local midnight."""
+    return (np.floor(minutes % DAY) // 60).astype(np.int64)
+
+
+def _ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1), np.nan)
+
+
+def _count(keys: np.ndarray, size: int, weights: np.ndarray | None = None) -> np.ndarray:
+    mine = keys >= 0
+    w = None if weights is None else weights[mine]
+    return np.bincount(keys[mine], weights=w, minlength=size)[:size].astype(float)
+
+
+def _p90(keys: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """The 90th percentile (linear, as pandas) of ``values`` per group."""
+    out = np.full(size, np.nan)
+    mine = (keys >= 0) & ~np.isnan(values)
+    k, v = keys[mine], values[mine]
+    order = np.lexsort((v, k))
+    k, v = k[order], v[order]
+    bounds = np.searchsorted(k, np.arange(size + 1))
+    for g in range(size):
+        if bounds[g + 1] > bounds[g]:
+            out[g] = np.quantile(v[bounds[g] : bounds[g + 1]], 0.9)
+    return out
+
+
+def _table(
+    run: Run,
+    keys: np.ndarray,
+    v_keys: np.ndarray,
+    size: int,
+    within: float,
+    staff: bool = False,
+) -> list[dict[str, Any] | None]:
+    """Figures per group (``None``: a group with neither tickets nor visits)."""
+    called = ~np.isnan(run.wait)
+    tickets = _count(keys, size)
+    n_called = _count(np.where(called, keys, -1), size)
+    wait_sum = _count(np.where(called, keys, -1), size, np.nan_to_num(run.wait))
+    inside = _count(np.where(called & (run.wait <= within), keys, -1), size)
+    has_ewt = ~np.isnan(run.ewt_abs)
+    ewt = _ratio(
+        _count(np.where(has_ewt, keys, -1), size, np.nan_to_num(run.ewt_abs)),
+        _count(np.where(has_ewt, keys, -1), size),
+    )
+    visits = _count(v_keys, size)
+    served = _count(np.where(run.v_finished, v_keys, -1), size)
+    handling = _ratio(
+        _count(np.where(run.v_finished, v_keys, -1), size, np.nan_to_num(run.v_handling)), served
+    )
+    if staff:
+        no_show = _ratio(_count(np.where(run.v_no_show, v_keys, -1), size), visits)
+        abandon = np.full(size, np.nan)
+    else:
+        no_show = _ratio(_count(np.where(run.no_show, keys, -1), size), tickets)
+        abandon = _ratio(_count(np.where(run.cancelled, keys, -1), size), tickets)
+    p90 = _p90(keys, run.wait, size)
+    mean = _ratio(wait_sum, n_called)
+    share = _ratio(inside, n_called)
+    rows: list[dict[str, Any] | None] = []
+    for g in range(size):
+        if tickets[g] == 0 and visits[g] == 0:
+            rows.append(None)
+            continue
+        rows.append(
+            {
+                "arrived": int(tickets[g]),
+                "served": int(served[g]),
+                "mean_wait_minutes": _number(mean[g]) or 0.0,
+                "p90_wait_minutes": _number(p90[g]) or 0.0,
+                "share_within_target": _number(share[g]),
+                "abandon_share": _number(abandon[g]),
+                "no_show_share": _number(no_show[g]),
+                "mean_handling_minutes": _number(handling[g]),
+                "utilization": None,
+                "throughput_per_hour": None,
+                "ewt_abs_error_minutes": _number(ewt[g]),
+            }
+        )
+    return rows
+
+
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else round(float(value), 4)
+
+
+def _empty() -> dict[str, Any]:
     return {
-        "arrived": row["tickets"],
-        "served": row["served"],
-        "mean_wait_minutes": row["wait_mean"] or 0.0,
-        "p90_wait_minutes": row["wait_p90"] or 0.0,
-        "share_within_target": row[f"service_level_{within:g}"],
-        "abandon_share": row["cancellation_rate"],
-        "no_show_share": row["no_show_rate"],
-        "mean_handling_minutes": row["handling_mean"],
-        "utilization": row["utilization"],
-        "throughput_per_hour": row["throughput_per_hour"],
-        "ewt_abs_error_minutes": row["ewt_abs_error_mean"],
+        "arrived": 0,
+        "served": 0,
+        "mean_wait_minutes": 0.0,
+        "p90_wait_minutes": 0.0,
+        **dict.fromkeys(
+            ("share_within_target", "abandon_share", "no_show_share", "mean_handling_minutes"),
+        ),
+        **dict.fromkeys(("utilization", "throughput_per_hour", "ewt_abs_error_minutes")),
     }
+
+
+def _per_hour(served: float, hours: float) -> float | None:
+    return round(served / hours, 4) if hours >= MIN_HOURS else None
 
 
 def summarize(result: SimResult) -> dict[str, Any]:
     """The KPIs of one run: overall, by service, by opening hour and by window."""
     sc = result.scenario
     within = sc.targets.within_minutes
-    ledger = Ledger.from_events(event_frame(result))
+    run = run_arrays(result)
+    codes = [s.code for s in sc.services]
+    # the (day, hour) slots in which the hall served anybody
+    fin = run.v_finished
+    slots = np.unique(run.v_day[fin] * 24 + run.v_hour[fin])
+    busy = float(run.v_busy.sum())
 
-    def table(by: str) -> list[dict[str, Any]]:
-        return records(kpis(ledger, by, targets=(within,)))
-
-    overall = _figures(records(kpis(ledger, (), targets=(within,)))[0], within)
+    zero = np.zeros(run.wait.size, dtype=np.int64)
+    overall = _table(run, zero, np.zeros(run.v_busy.size, dtype=np.int64), 1, within)[0]
+    overall = overall or _empty()
+    total_open = float(run.open_minutes.sum())
+    overall["utilization"] = _number(busy / total_open) if total_open > 0 else None
+    overall["throughput_per_hour"] = _per_hour(overall["served"], float(slots.size))
     overall["appointment_no_shows"] = result.appointment_no_shows
-    by_service = {str(r["service"]): _figures(r, within) for r in table("service")}
-    for code in (s.code for s in sc.services):
-        by_service.setdefault(code, _figures(_empty_row(within), within))
-    hours = {int(r["hour"]): _figures(r, within) for r in table("hour")}
+
+    by_service: dict[str, Any] = {}
+    for k, row in enumerate(_table(run, run.service, run.v_service, len(codes), within)):
+        if row is not None:
+            row["throughput_per_hour"] = _per_hour(row["served"], float(slots.size))
+        by_service[codes[k]] = row or _empty()
+
+    hour_rows = _table(run, run.hour, run.v_hour, 24, within)
+    days_at = np.bincount(slots % 24, minlength=24)
     first = int(sc.open_minute // 60)
-    by_hour = [
-        {
-            "start": f"{h:02d}:00",
-            "end": f"{h + 1:02d}:00",
-            **hours.get(h, _figures(_empty_row(within), within)),
-        }
-        for h in range(first, first + (sc.hours if sc.horizon_minutes is None else 0))
-    ]
-    by_window = {str(r["window"]): _figures(r, within) for r in table("window")}
+    by_hour = []
+    for h in range(first, first + (sc.hours if sc.horizon_minutes is None else 0)):
+        row = hour_rows[h] if h < 24 else None
+        if row is not None:
+            row["throughput_per_hour"] = _per_hour(row["served"], float(days_at[h]))
+        by_hour.append({"start": f"{h:02d}:00", "end": f"{h + 1:02d}:00", **(row or _empty())})
+
+    by_window: dict[str, Any] = {}
+    size = len(run.window_ids)
+    window_busy = _count(run.v_window, size, run.v_busy)
+    for k, row in enumerate(_table(run, run.first_window, run.v_window, size, within, True)):
+        if row is None:
+            continue
+        opened = float(run.open_minutes[k])
+        row["utilization"] = _number(window_busy[k] / opened) if opened > 0 else None
+        row["throughput_per_hour"] = _per_hour(row["served"], opened / 60)
+        by_window[str(run.window_ids[k])] = row
     return {
         "overall": overall,
         "by_service": by_service,
@@ -97,22 +284,14 @@ def summarize(result: SimResult) -> dict[str, Any]:
     }
 
 
-def _empty_row(within: float) -> dict[str, Any]:
-    keys = ("tickets", "served")
-    nones = ("wait_mean", "wait_p90", "cancellation_rate", "no_show_rate", "handling_mean")
-    more = ("utilization", "throughput_per_hour", "ewt_abs_error_mean")
-    row: dict[str, Any] = dict.fromkeys(keys, 0)
-    row.update(dict.fromkeys(nones + more))
-    row[f"service_level_{within:g}"] = None
-    return row
-
-
 def ci95(values: list[float]) -> tuple[float, float, float]:
     """Mean and Student-t 95% confidence interval of independent replications."""
     x = np.asarray(values, dtype=float)
     mean = float(x.mean())
     if x.size < 2:
         return mean, mean, mean
+    from scipy import stats  # only with replications to compare: scipy takes a while to load
+
     half = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
     return mean, mean - half, mean + half
 

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import simpy
 
+from queue_engine.domain.estimate import HandlingStats, OpenWindow, estimate_wait
 from queue_engine.domain.policy import Candidate, DispatchRules, GuardKind, WindowView, choose_next
 
 from .scenario import Empirical, Exponential, Lognormal, Scenario, clock_minutes
@@ -53,6 +54,11 @@ class SimWindow:
     cycle: int = 0
     busy: float = 0.0
     skill_idx: list[int] = field(default_factory=list)
+    views: tuple[OpenWindow, OpenWindow] = field(init=False)  # as the estimate sees it
+
+    def __post_init__(self) -> None:
+        self.views = (OpenWindow(self.skills, False), OpenWindow(self.skills, True))
+
     lines: list[deque[int]] = field(default_factory=list)  # regular and priority walk-in lines
     booked: list[list[int]] = field(default_factory=list)  # checked-in appointments
 
@@ -192,6 +198,11 @@ def _poisson_times(
     return np.concatenate(parts) if parts else np.empty(0)
 
 
+def _stats(spec: Exponential | Lognormal | Empirical) -> HandlingStats:
+    """What the estimate knows of a service's handling time: its mean and variability."""
+    return HandlingStats(spec.mean_minutes, spec.cv if isinstance(spec, Lognormal) else 1.0)
+
+
 def script(scenario: Scenario, rng: np.random.Generator) -> tuple[Arrivals, int]:
     """Every citizen of the run, drawn in advance; also how many booked citizens never came."""
     days = 1 if scenario.horizon_minutes is not None else scenario.days
@@ -302,6 +313,11 @@ class Hall:
             w.lines = [q for s in w.skill_idx for q in (self.regular[s], self.urgent[s])]
             w.booked = [self.booked[s] for s in w.skill_idx]
         self.codes = [s.code for s in scenario.services]
+        # what the wait estimate reads, kept up to date instead of recounted for every citizen:
+        # tickets in line per service, and the windows that serve each service (in id order)
+        self.waiting: dict[str, int] = dict.fromkeys(self.codes, 0)
+        self.serving = [[w for w in self.windows if c in w.skills] for c in self.codes]
+        self.handling_stats = [_stats(s.service_time) for s in scenario.services]
         self.by_service = [
             sorted(
                 (w for w in self.windows if c in w.skills), key=lambda w: (not w.skills[c], w.id)
@@ -344,6 +360,7 @@ class Hall:
         )
         line.append(i)
         self._line_of[i] = line
+        self.waiting[self.codes[s]] += 1
 
     def _opening(self) -> Generator[simpy.Event, None, None]:
         """Wake idle windows when they (re)open, e.g. after lunch, to find a queue already there."""
@@ -391,6 +408,7 @@ class Hall:
         gives_up = self._gives_up
         while q and gives_up[q[0]] <= now:
             i = q.popleft()
+            self.waiting[self.codes[self._service[i]]] -= 1
             self.status[i] = ABANDONED
             self.ended[i] = gives_up[i]
 
@@ -420,6 +438,7 @@ class Hall:
             line.popleft()  # the policy only ever picks the head of a walk-in line
         else:
             line.remove(i)
+        self.waiting[self.codes[self._service[i]]] -= 1
         if self.candidates:
             self.candidates.pop(i, None)
 
@@ -457,22 +476,12 @@ class Hall:
             self.finished[i] = env.now
 
     def _estimate(self, s: int, now: float) -> tuple[float, float]:
-        from queue_engine.domain.estimate import HandlingStats, OpenWindow, estimate_wait
-
-        waiting = {
-            c: len(self.regular[k]) + len(self.urgent[k]) + len(self.booked[k])
-            for k, c in enumerate(self.codes)
-        }
-        spec = self.scenario.services[s].service_time
-        cv = spec.cv if isinstance(spec, Lognormal) else 1.0
-        open_windows = [OpenWindow(w.skills, w.idle) for w in self.windows if w.available(now)]
-        est = estimate_wait(
-            self.codes[s],
-            waiting[self.codes[s]],
-            open_windows,
-            waiting,
-            HandlingStats(spec.mean_minutes, cv),
-        )
+        """The wait the kiosk would print for a citizen of service ``s`` arriving ``now``: the
+        live engine's ``estimate_wait`` on the open windows that serve ``s`` (the others take
+        no share of it) and the tickets in line per service."""
+        code = self.codes[s]
+        windows = [w.views[w.idle] for w in self.serving[s] if w.available(now)]
+        est = estimate_wait(code, self.waiting[code], windows, self.waiting, self.handling_stats[s])
         return est.median_minutes, est.p90_minutes
 
     def run(self) -> SimResult:

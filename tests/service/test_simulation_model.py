@@ -230,3 +230,35 @@ def test_abandoned_tickets_are_never_called() -> None:
     assert np.isnan(r.called[gave_up]).all()
     served = r.status == DONE
     assert (r.called[served] < r.arrivals.gives_up[served]).all()
+
+
+class WholeHallEstimate(Hall):
+    """The estimate as it was first written: the whole hall recounted for every citizen."""
+
+    def _estimate(self, s: int, now: float) -> tuple[float, float]:
+        from queue_engine.domain.estimate import HandlingStats, OpenWindow, estimate_wait
+
+        waiting = {
+            c: len(self.regular[k]) + len(self.urgent[k]) + len(self.booked[k])
+            for k, c in enumerate(self.codes)
+        }
+        spec = self.scenario.services[s].service_time
+        cv = getattr(spec, "cv", 1.0)
+        windows = [OpenWindow(w.skills, w.idle) for w in self.windows if w.available(now)]
+        code = self.codes[s]
+        est = estimate_wait(
+            code, waiting[code], windows, waiting, HandlingStats(spec.mean_minutes, cv)
+        )
+        return est.median_minutes, est.p90_minutes
+
+
+def test_the_kept_per_service_state_gives_the_estimate_of_the_whole_hall() -> None:
+    from simulations.demo import demo_scenario
+
+    sc = demo_scenario(days=2)  # secondary skills, lunch breaks, appointments, patience
+    fast = Hall(sc, 3, record_estimates=True).run()
+    whole = WholeHallEstimate(sc, 3, record_estimates=True).run()
+    assert fast.estimates is not None and len(fast.estimates) > 3000
+    assert fast.estimates == whole.estimates
+    assert len(set(fast.estimates)) > 100  # not a constant
+    assert Hall(sc, 3).run().estimates is None  # not worked out unless recorded

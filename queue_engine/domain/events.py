@@ -38,6 +38,7 @@ class EventType(StrEnum):
     TICKET_NO_SHOW = "ticket.no_show"
     TICKET_TRANSFERRED = "ticket.transferred"
     TICKET_CANCELLED = "ticket.cancelled"
+    TICKET_NEXT_SERVICE = "ticket.next_service"  # a multi-service ticket moves on
     WINDOW_OPENED = "window.opened"
     WINDOW_PAUSED = "window.paused"
     WINDOW_RESUMED = "window.resumed"

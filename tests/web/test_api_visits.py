@@ -1,0 +1,67 @@
+"""``POST /halls/{hall}/tickets {services, id_number}`` and ``/finish {outcome}`` over HTTP."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from queue_engine.domain.identity import id_check_char
+from tests.helpers.api import API, Hall, assert_error
+
+
+def synthetic_id(born: date) -> str:
+    first17 = f"410102{born:%Y%m%d}321"
+    return first17 + id_check_char(first17)
+
+
+def take(hall: Hall, **body: object) -> object:
+    return hall.client.post(
+        f"{API}/halls/ZMD/tickets", json={"channel": "kiosk", **body}, headers=hall.auth("kiosk")
+    )
+
+
+def test_a_kiosk_ticket_with_three_services_moves_on_after_each_outcome(hall: Hall) -> None:
+    number = synthetic_id(date(1950, 3, 1))
+    response = take(hall, services=["SOCIAL", "MEDICAL", "HPF"], id_number=number, id_name="李四")
+    assert response.status_code == 201, response.get_data(as_text=True)  # type: ignore[attr-defined]
+    ticket = response.get_json()  # type: ignore[attr-defined]
+    assert [s["service"] for s in ticket["services"]] == ["SOCIAL", "MEDICAL", "HPF"]
+    assert ticket["current_service"] == "SOCIAL" and ticket["segment"] == 0
+    assert ticket["priority"] == "elderly" and ticket["identified"] is True
+    assert number not in response.get_data(as_text=True)  # type: ignore[attr-defined]
+    again = take(hall, services=["HPF"], id_number=number)
+    assert assert_error(again, 409, "already_waiting")["message"].find(ticket["number"]) >= 0
+    hall.open(10, "clerk10")
+    assert hall.call_next(10, "clerk10")["id"] == ticket["id"]
+    hall.act(ticket["id"], "start", "clerk10")
+    assert_error(hall.ticket_post(ticket["id"], "finish", "clerk10"), 422, "outcome")
+    assert_error(hall.ticket_post(ticket["id"], "finish", "clerk10", json={"outcome": "done"}), 422)
+    moved = hall.act(ticket["id"], "finish", "clerk10", json={"outcome": "completed"})
+    assert (moved["status"], moved["current_service"], moved["segment"]) == (
+        "waiting",
+        "MEDICAL",
+        1,
+    )
+    assert moved["services"][0]["outcome"] == "completed"
+    public = hall.client.get(f"{API}/tickets/{ticket['id']}").get_json()
+    assert public["services"][1]["status"] == "current"
+
+
+def test_a_plain_ticket_still_finishes_without_an_outcome_or_with_one(hall: Hall) -> None:
+    first, second = hall.issue("SOCIAL"), hall.issue("SOCIAL")
+    assert first["services"][0]["service"] == "SOCIAL" and first["current_service"] == "SOCIAL"
+    hall.open(10, "clerk10")
+    for ticket, body in ((first, None), (second, {"outcome": "consultation"})):
+        hall.call_next(10, "clerk10")
+        hall.act(ticket["id"], "start", "clerk10")
+        done = hall.act(ticket["id"], "finish", "clerk10", json=body)
+        assert done["status"] == "done"
+    assert done["services"][0]["outcome"] == "consultation"
+
+
+def test_bad_ticket_requests_are_clear_4xx(hall: Hall) -> None:
+    assert_error(take(hall), 422)
+    assert_error(take(hall, service="SOCIAL", services=["SOCIAL"]), 422)
+    assert_error(take(hall, services=["SOCIAL", "SOCIAL"]), 422)
+    assert_error(take(hall, services=["A", "B", "C", "D", "E", "F"]), 422)
+    assert_error(take(hall, services=["SOCIAL"], id_number="410102195003013210"), 422)
+    assert_error(take(hall, services=["NOPE"]), 404)

@@ -26,6 +26,7 @@ from queue_engine.services.accounts import AccountDesk
 from queue_engine.services.admin import AdminDesk
 from queue_engine.services.appointments import MOVES_QUEUE_FORWARD, AppointmentDesk, TurnNotices
 from queue_engine.services.bus import MessageBus
+from queue_engine.services.counter import CounterDesk
 from queue_engine.services.evaluations import EvaluationDesk
 from queue_engine.services.supervision import SupervisionDesk
 from queue_engine.services.tickets import QueueEngine
@@ -75,6 +76,7 @@ class HallServices:
     supervision: SupervisionDesk
     notifier: Notifier
     visits: VisitDesk
+    counter: CounterDesk
     jobs: list[PeriodicJob] = field(default_factory=list)
 
     def acting(self, entry: AuditEntry | None) -> HallServices:
@@ -90,6 +92,7 @@ class HallServices:
             evaluations=self.evaluations.acting(entry),
             supervision=self.supervision.acting(entry),
             visits=self.visits.acting(entry),
+            counter=self.counter.acting(entry),
         )
 
     def run_jobs(self, force: bool = False) -> None:
@@ -130,6 +133,7 @@ def bootstrap(
         supervision=supervision,
         notifier=notifier,
         visits=VisitDesk(engine, pepper),
+        counter=CounterDesk(engine),
     )
     bus.subscribe(TurnNotices(appointments), *MOVES_QUEUE_FORWARD)
     bus.subscribe(supervision.note_changes)

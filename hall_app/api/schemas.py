@@ -203,3 +203,13 @@ class LiveOut(BaseModel):
     queues: list[ServiceOut]
     kpis: dict[str, float]
     alerts: list[dict[str, Any]]
+
+
+class CallChosenIn(Strict):
+    ticket: str = Field(min_length=1, max_length=32, description="the waiting ticket's id")
+    reason: str = Field(min_length=1, max_length=200, description="why out of turn (audited)")
+
+
+class WalkInIn(Strict):
+    service: str = Field(min_length=1, max_length=32)
+    reason: str = Field(min_length=1, max_length=200, description="why without a ticket")

@@ -120,3 +120,18 @@ def live_tickets_of(
         (format_number(r.prefix, r.seq), [s["service"] for s in r.segments[r.segment_index :]])
         for r in rows
     ]
+
+
+def ticket_id_by_number(
+    conn: Connection, hall_id: int, day: date, prefix: str, seq: int
+) -> str | None:
+    """Today's ticket of a number (``A023`` → prefix ``A``, seq 23), if any."""
+    row = conn.execute(
+        select(T.c.id).where(
+            T.c.hall_id == hall_id,
+            T.c.business_date == day,
+            T.c.prefix == prefix,
+            T.c.seq == seq,
+        )
+    ).first()
+    return None if row is None else str(row[0])

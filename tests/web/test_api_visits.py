@@ -65,3 +65,63 @@ def test_bad_ticket_requests_are_clear_4xx(hall: Hall) -> None:
     assert_error(take(hall, services=["A", "B", "C", "D", "E", "F"]), 422)
     assert_error(take(hall, services=["SOCIAL"], id_number="410102195003013210"), 422)
     assert_error(take(hall, services=["NOPE"]), 404)
+
+
+def test_a_clerk_calls_a_chosen_ticket_with_a_reason_and_serves_a_walk_in(hall: Hall) -> None:
+    first, chosen = hall.issue("SOCIAL"), hall.issue("MEDICAL")
+    hall.open(10, "clerk10")
+    wid = hall.window_id(10)
+    no_reason = hall.client.post(
+        f"{API}/windows/{wid}/call",
+        json={"ticket": chosen["id"], "reason": " "},
+        headers=hall.auth("clerk10"),
+    )
+    assert_error(no_reason, 422)
+    response = hall.client.post(
+        f"{API}/windows/{wid}/call",
+        json={"ticket": chosen["id"], "reason": "急事 (manager)"},
+        headers=hall.auth("clerk10"),
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["status"] == "called"
+    busy = hall.client.post(
+        f"{API}/windows/{wid}/call",
+        json={"ticket": first["id"], "reason": "x"},
+        headers=hall.auth("clerk10"),
+    )
+    assert_error(busy, 409)
+    hall.act(chosen["id"], "start", "clerk10")
+    hall.act(chosen["id"], "finish", "clerk10", json={"outcome": "completed"})
+    walk_in = hall.client.post(
+        f"{API}/windows/{wid}/serve-walk-in",
+        json={"service": "SOCIAL", "reason": "系统故障未取号"},
+        headers=hall.auth("clerk10"),
+    )
+    assert walk_in.status_code == 201, walk_in.get_data(as_text=True)
+    made = walk_in.get_json()
+    assert (made["status"], made["channel"], made["window"]) == ("called", "window", "10")
+    found = hall.client.get(
+        f"{API}/halls/ZMD/tickets/by-number/{made['number']}", headers=hall.auth("clerk10")
+    )
+    assert found.status_code == 200 and found.get_json()["id"] == made["id"]
+    assert_error(
+        hall.client.get(f"{API}/halls/ZMD/tickets/by-number/Z999", headers=hall.auth("clerk10")),
+        404,
+    )
+
+
+def test_a_held_ticket_frees_the_window_and_resumes_there(hall: Hall) -> None:
+    ticket, other = hall.issue("SOCIAL"), hall.issue("SOCIAL")
+    hall.open(10, "clerk10")
+    hall.call_next(10, "clerk10")
+    hall.act(ticket["id"], "start", "clerk10")
+    held = hall.act(ticket["id"], "hold", "clerk10")
+    assert held["status"] == "held" and held["window"] is None
+    assert hall.call_next(10, "clerk10")["id"] == other["id"]  # not the held one
+    assert_error(hall.ticket_post(ticket["id"], "resume", "clerk10"), 409)  # window busy
+    hall.act(other["id"], "start", "clerk10")
+    hall.act(other["id"], "finish", "clerk10")
+    hall.open(11, "clerk11")
+    assert_error(hall.ticket_post(ticket["id"], "resume", "clerk11"), 403)  # another window
+    back = hall.act(ticket["id"], "resume", "clerk10")
+    assert (back["status"], back["window"]) == ("called", "10")

@@ -47,6 +47,9 @@ class VisitView:
             status = s.status
             if i == self.index and ticket.status is TicketStatus.DONE:
                 status = SegmentStatus.DONE
+            ended = ticket.status in (TicketStatus.NO_SHOW, TicketStatus.CANCELLED)
+            if ended and status in (SegmentStatus.CURRENT, SegmentStatus.PENDING):
+                status = SegmentStatus.SKIPPED  # the ticket ended before this service
             segments.append({**s.to_mapping(), "status": str(status), "index": i})
         return {
             "services": segments,

@@ -125,3 +125,21 @@ def test_a_held_ticket_frees_the_window_and_resumes_there(hall: Hall) -> None:
     assert_error(hall.ticket_post(ticket["id"], "resume", "clerk11"), 403)  # another window
     back = hall.act(ticket["id"], "resume", "clerk10")
     assert (back["status"], back["window"]) == ("called", "10")
+
+
+def test_public_events_never_carry_the_citizen_or_a_clerks_reason() -> None:
+    from datetime import UTC, datetime
+
+    from hall_app.serialize import public_event
+    from queue_engine.domain.events import DomainEvent, EventType, StoredEvent
+
+    event = DomainEvent(
+        EventType.TICKET_ISSUED,
+        "ZMD",
+        datetime(2026, 11, 26, 2, tzinfo=UTC),
+        ticket_id="t1",
+        ticket_number="F001",
+        payload={"services": ["SOCIAL"], "citizen": "h" * 64, "proxy": "p", "reason": "r"},
+    )
+    message = public_event(StoredEvent("1", event))
+    assert message["payload"] == {"services": ["SOCIAL"]}

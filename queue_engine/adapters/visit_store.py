@@ -59,6 +59,30 @@ def insert_visit(
     )
 
 
+def insert_checked_in(
+    conn: Connection,
+    ticket_id: str,
+    hall_id: int,
+    day: date,
+    service: str,
+    id_hash: str,
+    masks: tuple[str | None, str | None],
+) -> None:
+    """The visit of an appointment's check-in: its booking's ID hash and masks (no age known)."""
+    conn.execute(
+        insert(V).values(
+            ticket_id=ticket_id,
+            hall_id=hall_id,
+            business_date=day,
+            segments=Visit.of([service]).to_list(),
+            segment_index=0,
+            citizen_hash=id_hash,
+            masked_id=masks[0],
+            masked_name=masks[1],
+        )
+    )
+
+
 def save_visit(conn: Connection, ticket_id: str, visit: Visit) -> None:
     conn.execute(
         update(V)

@@ -33,7 +33,7 @@ from queue_engine.domain.model import Ticket, TicketStatus
 
 MAX_SERVICES = 5
 MAX_REASON_LENGTH = 40
-HASH_PURPOSE = "visit-citizen"
+HASH_PURPOSE = "id"  # the same hash as the appointments' (one person, one hash)
 
 
 class Outcome(StrEnum):

@@ -197,3 +197,23 @@ def _describe_issue(
     if proxy is not None:
         payload.update(proxy=proxy.hash)
     events[-1] = replace(events[-1], payload=payload)
+
+
+def record_check_in(
+    uow: UnitOfWork,
+    ticket: Ticket,
+    hall_id: int,
+    id_hash: str,
+    masks: tuple[str | None, str | None],
+) -> None:
+    """An appointment's check-in ticket counts as its booker's (一人一号, returns in the KPIs).
+
+    Called right after ``QueueEngine.issue_in`` recorded the ``ticket.issued`` event.
+    """
+    store.insert_checked_in(
+        uow.conn, ticket.id, hall_id, ticket.business_date, ticket.service, id_hash, masks
+    )
+    events = uow._events
+    assert events and events[-1].type is EventType.TICKET_ISSUED
+    payload = {**events[-1].payload, "services": [ticket.service], "citizen": id_hash}
+    events[-1] = replace(events[-1], payload=payload)

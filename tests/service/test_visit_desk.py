@@ -24,6 +24,7 @@ def synthetic_id(born: date, serial: str = "123") -> str:
 
 
 ADULT = synthetic_id(date(1990, 1, 1))
+PEPPER = b"test-pepper-0123456789abcdef"
 
 
 def window_id(db: Database, number: int) -> int:
@@ -33,7 +34,7 @@ def window_id(db: Database, number: int) -> int:
 
 @pytest.fixture
 def desk(engine: QueueEngine) -> VisitDesk:
-    return VisitDesk(engine, b"pepper")
+    return VisitDesk(engine, PEPPER)
 
 
 def test_a_three_service_ticket_is_served_in_order_and_keeps_its_place(
@@ -135,3 +136,20 @@ def test_sixteen_kiosks_with_the_same_id_get_exactly_one_ticket(
     assert sorted(results) == ["already_waiting"] * 15 + ["ok"]
     with UnitOfWork(db, write=False) as uow:
         assert len(list(uow.session.scalars(select(TicketVisitRow)))) == 1
+
+
+def test_an_appointment_check_in_counts_as_the_same_citizen(
+    engine: QueueEngine, desk: VisitDesk
+) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from queue_engine.services.appointments import AppointmentDesk
+
+    appointments = AppointmentDesk(engine, pepper=PEPPER)
+    slot = datetime(2026, 11, 26, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    booked = appointments.book("ZMD", "SOCIAL", slot.date(), slot, "张三", "13800138000", ADULT)
+    checked = appointments.check_in(booked.code, "ZMD")
+    with pytest.raises(Conflict) as error:
+        desk.issue("ZMD", ["SOCIAL"], id_number=ADULT)
+    assert checked.ticket.number in error.value.message

@@ -153,3 +153,25 @@ def test_an_appointment_check_in_counts_as_the_same_citizen(
     with pytest.raises(Conflict) as error:
         desk.issue("ZMD", ["SOCIAL"], id_number=ADULT)
     assert checked.ticket.number in error.value.message
+
+
+def test_chosen_calls_of_a_window_are_counted_for_the_supervision_alert(
+    engine: QueueEngine, db: Database
+) -> None:
+    from queue_engine.adapters.alert_store import picture
+    from queue_engine.services.counter import CounterDesk
+
+    counter = CounterDesk(engine)
+    w10 = window_id(db, 10)
+    engine.open_window(w10, "clerk10")
+    for _ in range(2):
+        ticket = engine.issue("ZMD", "SOCIAL").ticket
+        engine.issue("ZMD", "SOCIAL")
+        counter.call(w10, ticket.id, "急事", "clerk10")
+        engine.start(ticket.id, "clerk10")
+        engine.finish(ticket.id, "clerk10")
+    engine.call_next(w10, "clerk10")
+    with UnitOfWork(db, write=False) as uow:
+        hall_id, config = db.hall_config(uow.conn, "ZMD")
+        seen = picture(uow.conn, hall_id, config, engine.clock.now())
+    assert seen.window_days[10].chosen == 2 and seen.window_days[10].calls == 3

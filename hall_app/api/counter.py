@@ -58,6 +58,17 @@ def resume_ticket(ticket_id: str) -> dict[str, Any]:
     return _ticket_out(hall_services().counter.resume(ticket_id, clerk))
 
 
+@api.put("/tickets/<string:ticket_id>/services")
+@api.input(s.NextServicesIn, arg_name="body")
+@api.output(s.TicketOut)
+@require_roles(*CLERK)
+@staff_doc("Add or remove services still to come of the visit (at the ticket's window)")
+def next_services(ticket_id: str, body: s.NextServicesIn) -> dict[str, Any]:
+    clerk = _clerk_at_ticket(ticket_id)
+    ticket = hall_services().visits.set_next_services(ticket_id, body.services, clerk)
+    return _ticket_out(ticket)
+
+
 @api.get("/halls/<string:hall>/tickets/by-number/<string:number>")
 @api.output(s.TicketOut)
 @require_roles(Role.CLERK, Role.SUPERVISOR)

@@ -213,3 +213,9 @@ class CallChosenIn(Strict):
 class WalkInIn(Strict):
     service: str = Field(min_length=1, max_length=32)
     reason: str = Field(min_length=1, max_length=200, description="why without a ticket")
+
+
+class NextServicesIn(Strict):
+    services: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
+        max_length=4, description="the services after the current one, in order ([] : none)"
+    )

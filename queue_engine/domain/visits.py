@@ -156,6 +156,13 @@ class Visit:
         segments[self.index + 1] = replace(segments[self.index + 1], status=SegmentStatus.CURRENT)
         return Visit(tuple(segments), self.index + 1)
 
+    def with_next(self, codes: Sequence[str]) -> Visit:
+        """The services after the current one replaced by ``codes`` (the clerk adds or removes
+        services of the visit); those done and the current one stay as they are."""
+        kept = self.segments[: self.index + 1]
+        services = check_services([*(s.service for s in kept), *codes])
+        return Visit((*kept, *(Segment(c) for c in services[len(kept) :])), self.index)
+
     def end(self) -> Visit:
         """The ticket ended early: the matters not reached are skipped."""
         segments = tuple(

@@ -167,6 +167,33 @@ class VisitDesk(Desk):
 
         return self.engine._ticket_command(ticket_id, clerk, act)
 
+    def set_next_services(
+        self, ticket_id: str, services: Sequence[str], clerk: str | None = None
+    ) -> Ticket:
+        """The clerk at the ticket's window changes the services still to come of the visit."""
+
+        def act(uow: UnitOfWork, hall: Any, ticket: Ticket) -> None:
+            for code in services:
+                hall.config.service(code)
+            record = store.load_visit(uow.conn, ticket.id)
+            visit = record.visit if record is not None else Visit.of([ticket.service])
+            changed = visit.with_next(list(services))
+            if record is None:
+                day = ticket.business_date
+                store.insert_visit(uow.conn, ticket.id, hall.id, day, changed, None, None)
+            else:
+                store.save_visit(uow.conn, ticket.id, changed)
+            uow.record(
+                ticket._event(
+                    EventType.TICKET_SERVICES_CHANGED,
+                    self.engine.clock.now(),
+                    services=list(changed.services),
+                    segment=changed.index,
+                )
+            )
+
+        return self.engine._ticket_command(ticket_id, clerk, act)
+
     def view(self, ticket: Ticket) -> VisitView:
         """The matters of a ticket (a plain ticket: its one service)."""
         with UnitOfWork(self.db, write=False) as uow:

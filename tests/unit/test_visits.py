@@ -174,3 +174,15 @@ def test_age_is_never_negative_and_grows_by_one_a_year(born: date, day: date) ->
     assert age_on(
         born, day.replace(year=day.year + 1) if (day.month, day.day) != (2, 29) else day
     ) in (age, age + 1)
+
+
+def test_the_services_still_to_come_can_change_but_not_those_done_or_current() -> None:
+    visit = Visit.of(["A", "B"]).finish_current(Outcome.COMPLETED)
+    changed = visit.with_next(["C", "D"])
+    assert changed.services == ("A", "B", "C", "D") and changed.index == 1
+    assert changed.segments[0].outcome is Outcome.COMPLETED
+    assert visit.with_next([]).services == ("A", "B")
+    with pytest.raises(InvalidInput):
+        visit.with_next(["A"])  # done already
+    with pytest.raises(InvalidInput):
+        visit.with_next(["C", "D", "E", "F"])  # six in all

@@ -143,3 +143,21 @@ def test_public_events_never_carry_the_citizen_or_a_clerks_reason() -> None:
     )
     message = public_event(StoredEvent("1", event))
     assert message["payload"] == {"services": ["SOCIAL"]}
+
+
+def test_the_clerk_adds_and_removes_services_still_to_come(hall: Hall) -> None:
+    ticket = hall.issue("SOCIAL")
+    hall.open(10, "clerk10")
+    hall.call_next(10, "clerk10")
+    url = f"{API}/tickets/{ticket['id']}/services"
+    headers = hall.auth("clerk10")
+    added = hall.client.put(url, json={"services": ["MEDICAL", "HPF"]}, headers=headers)
+    assert added.status_code == 200, added.get_data(as_text=True)
+    assert [s["service"] for s in added.get_json()["services"]] == ["SOCIAL", "MEDICAL", "HPF"]
+    removed = hall.client.put(url, json={"services": ["HPF"]}, headers=headers).get_json()
+    assert [s["service"] for s in removed["services"]] == ["SOCIAL", "HPF"]
+    assert_error(hall.client.put(url, json={"services": ["SOCIAL"]}, headers=headers), 422)
+    assert_error(hall.client.put(url, json={"services": ["NOPE"]}, headers=headers), 404)
+    hall.act(ticket["id"], "start", "clerk10")
+    moved = hall.act(ticket["id"], "finish", "clerk10", json={"outcome": "completed"})
+    assert (moved["status"], moved["current_service"]) == ("waiting", "HPF")

@@ -168,6 +168,7 @@ OPERATIONS = [
     "POST /api/v1/windows/{window_id}/serve-walk-in",
     "POST /api/v1/tickets/{ticket_id}/hold",
     "POST /api/v1/tickets/{ticket_id}/resume",
+    "PUT /api/v1/tickets/{ticket_id}/services",
     "GET /api/v1/halls/{hall}/tickets/by-number/{number}",
 ]
 

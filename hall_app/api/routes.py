@@ -212,7 +212,8 @@ def window_detail(window_id: int) -> dict[str, Any]:
         "current": _ticket_out(wq.current) if wq.current is not None else None,
         "queue": [
             {
-                "number": f"{config.service(c.service).prefix}{c.seq:03d}",
+                "number": wq.numbers.get(c.ticket_id)
+                or f"{config.service(c.service).prefix}{c.seq:03d}",
                 "service": c.service,
                 "priority": "priority" if c.priority else "none",
                 "waited_minutes": round((wq.now - c.queued_at).total_seconds() / 60, 1),

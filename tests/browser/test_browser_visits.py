@@ -59,3 +59,35 @@ def test_the_board_shows_which_service_of_the_visit_is_called(
     page.screenshot(path=str(SCREENSHOTS / "board-visit-segment.png"), animations="disabled")
     context.close()
     assert errors == []
+
+
+def test_the_clerk_finishes_with_an_outcome_and_the_ticket_moves_on(
+    new_context: Any, sign_in: Any, screenshots: Path
+) -> None:
+    import re
+
+    clerk = new_context(viewport={"width": 1366, "height": 768}).new_page()
+    taken = clerk.context.request.post(
+        "/api/v1/halls/ZMD/tickets", data={"services": ["SOCIAL", "MEDICAL"], "channel": "web"}
+    )
+    assert taken.status == 201, taken.text()
+    ticket = taken.json()
+    sign_in(clerk, "clerk10", "zmd-clerk-2026")
+    clerk.locator(".window-card").filter(
+        has=clerk.locator(".window-card__number", has_text=re.compile(r"^10$"))
+    ).click()
+    expect(clerk.locator("#window-state")).to_have_text("服务中")
+    clerk.keyboard.press("n")
+    expect(clerk.locator("#now-number")).to_have_text(ticket["number"])
+    clerk.locator('.action[data-action="start"]').click()
+    expect(clerk.locator('.action[data-action="finish"]')).to_be_enabled()
+    clerk.locator(".outcome__choice", has_text="补正材料").click()
+    clerk.screenshot(path=str(screenshots / "clerk-console-outcome.png"), animations="disabled")
+    clerk.keyboard.press("f")
+    expect(clerk.locator("#now-number")).to_have_text("当前没有号")
+    # Its next service (MEDICAL, window 10's second skill) at once, in its original place.
+    expect(clerk.locator(".queue__item").first).to_contain_text(ticket["number"])
+    expect(clerk.locator('#outcome input[value="completed"]')).to_be_checked()
+    after = clerk.context.request.get(f"/api/v1/tickets/{ticket['id']}").json()
+    assert after["current_service"] == "MEDICAL"
+    assert after["services"][0]["outcome"] == "needs_documents"

@@ -298,6 +298,9 @@ def kpi_report(events: pd.DataFrame, targets: Sequence[float] = TARGETS) -> dict
     }
     for dim in DIMENSIONS:
         report[f"by_{dim}"] = records(kpis(ledger, dim, targets))
+    from .visits import one_visit_report
+
+    report["one_visit"] = one_visit_report(events)
     return report
 
 

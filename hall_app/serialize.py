@@ -111,12 +111,16 @@ def pause_label(category: PauseCategory | None) -> str | None:
 
 
 PRIVATE_PAYLOAD_KEYS = frozenset({"estimated_wait", "comment", "supervisor", "note"})
+# A citizen's hash and age band, and the clerk's words about a ticket (a chosen call, a
+# walk-in, an outcome's reason code): staff business, never on a board or a phone.
+PRIVATE_TICKET_KEYS = frozenset({"citizen", "proxy", "age_band", "reason"})
 
 
 def public_event(stored: StoredEvent) -> dict[str, Any]:
     """A live event for public rooms (boards, phones): numbers only, never the ticket id."""
     e = stored.event
-    payload = {k: v for k, v in e.payload.items() if k not in PRIVATE_PAYLOAD_KEYS}
+    hidden = PRIVATE_PAYLOAD_KEYS | (PRIVATE_TICKET_KEYS if e.ticket_id else frozenset())
+    payload = {k: v for k, v in e.payload.items() if k not in hidden}
     if "by" in payload:  # who cancelled: "holder" or "staff", never which staff member
         payload["by"] = "staff" if str(payload["by"]).startswith("staff") else "holder"
     if e.type == EventType.WINDOW_PAUSED:  # its category's label, never the clerk's words

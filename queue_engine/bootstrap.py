@@ -26,9 +26,11 @@ from queue_engine.services.accounts import AccountDesk
 from queue_engine.services.admin import AdminDesk
 from queue_engine.services.appointments import MOVES_QUEUE_FORWARD, AppointmentDesk, TurnNotices
 from queue_engine.services.bus import MessageBus
+from queue_engine.services.counter import CounterDesk
 from queue_engine.services.evaluations import EvaluationDesk
 from queue_engine.services.supervision import SupervisionDesk
 from queue_engine.services.tickets import QueueEngine
+from queue_engine.services.visits import VisitDesk
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,8 @@ class HallServices:
     evaluations: EvaluationDesk
     supervision: SupervisionDesk
     notifier: Notifier
+    visits: VisitDesk
+    counter: CounterDesk
     jobs: list[PeriodicJob] = field(default_factory=list)
 
     def acting(self, entry: AuditEntry | None) -> HallServices:
@@ -87,6 +91,8 @@ class HallServices:
             appointments=self.appointments.acting(entry),
             evaluations=self.evaluations.acting(entry),
             supervision=self.supervision.acting(entry),
+            visits=self.visits.acting(entry),
+            counter=self.counter.acting(entry),
         )
 
     def run_jobs(self, force: bool = False) -> None:
@@ -126,6 +132,8 @@ def bootstrap(
         evaluations=EvaluationDesk(engine, subkey(pepper, "rating-keys")),
         supervision=supervision,
         notifier=notifier,
+        visits=VisitDesk(engine, pepper),
+        counter=CounterDesk(engine),
     )
     bus.subscribe(TurnNotices(appointments), *MOVES_QUEUE_FORWARD)
     bus.subscribe(supervision.note_changes)

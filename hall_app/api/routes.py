@@ -6,6 +6,7 @@ from typing import Any
 
 from apiflask import APIBlueprint, abort
 from flask import Response, request
+from pydantic import ValidationError
 
 from queue_engine.domain.access import Role, may
 from queue_engine.domain.errors import InvalidInput
@@ -39,7 +40,12 @@ def _engine() -> Any:
 
 def _ticket_out(ticket: Ticket) -> dict[str, Any]:
     engine = _engine()
-    return view_json(engine.view(ticket), engine.config_for(ticket.hall))
+    return _with_visit(view_json(engine.view(ticket), engine.config_for(ticket.hall)), ticket)
+
+
+def _with_visit(out: dict[str, Any], ticket: Ticket) -> dict[str, Any]:
+    """The ticket's services (each with status and outcome) and its current one."""
+    return {**out, **hall_services().visits.view(ticket).to_json(ticket)}
 
 
 def _config_of(hall: str) -> HallConfig:
@@ -151,8 +157,21 @@ def issue(hall: str, body: s.TicketIn) -> tuple[dict[str, Any], int]:
     if body.priority != "none":
         _verified_priority(hall)
     key = request.headers.get("Idempotency-Key")
-    view = _engine().issue(hall, body.service, body.channel, body.priority, idempotency_key=key)
-    return with_rating_key(view_json(view, _config_of(hall))), 201
+    if body.plain:
+        view = _engine().issue(hall, body.service, body.channel, body.priority, idempotency_key=key)
+    else:
+        view = hall_services().visits.issue(
+            hall,
+            body.codes,
+            body.channel,
+            body.priority,
+            id_number=body.id_number,
+            name=body.id_name,
+            proxy_id_number=body.proxy_id_number,
+            idempotency_key=key,
+        )
+    out = _with_visit(view_json(view, _config_of(hall)), view.ticket)
+    return with_rating_key(out), 201
 
 
 @api.get("/tickets/<string:ticket_id>")
@@ -160,7 +179,7 @@ def issue(hall: str, body: s.TicketIn) -> tuple[dict[str, Any], int]:
 @api.doc(summary="A ticket with its position and live estimate (ids are unguessable)")
 def get_ticket(ticket_id: str) -> dict[str, Any]:
     view = _engine().ticket(ticket_id)
-    return view_json(view, _config_of(view.ticket.hall))
+    return _with_visit(view_json(view, _config_of(view.ticket.hall)), view.ticket)
 
 
 @api.post("/tickets/<string:ticket_id>/cancel")
@@ -193,7 +212,8 @@ def window_detail(window_id: int) -> dict[str, Any]:
         "current": _ticket_out(wq.current) if wq.current is not None else None,
         "queue": [
             {
-                "number": f"{config.service(c.service).prefix}{c.seq:03d}",
+                "number": wq.numbers.get(c.ticket_id)
+                or f"{config.service(c.service).prefix}{c.seq:03d}",
                 "service": c.service,
                 "priority": "priority" if c.priority else "none",
                 "waited_minutes": round((wq.now - c.queued_at).total_seconds() / 60, 1),
@@ -290,9 +310,19 @@ def start(ticket_id: str) -> dict[str, Any]:
 @api.post("/tickets/<string:ticket_id>/finish")
 @api.output(s.TicketOut)
 @require_roles(*CLERK)
-@staff_doc("Handling finished", r409="wrong state")
+@staff_doc(
+    "Handling finished, with its outcome: a multi-service ticket waits for its next service",
+    r409="wrong state",
+)
 def finish(ticket_id: str) -> dict[str, Any]:
-    return _ticket_out(_engine().finish(ticket_id, _clerk_at_ticket(ticket_id)))
+    raw = request.get_json(silent=True)
+    try:
+        body = s.FinishIn.model_validate({} if raw is None else raw)
+    except ValidationError as error:
+        raise InvalidInput(f"finish body: {error.errors()[0]['msg']}", code="outcome") from None
+    clerk = _clerk_at_ticket(ticket_id)
+    ticket = hall_services().visits.finish(ticket_id, clerk, body.outcome, body.reason)
+    return _ticket_out(ticket)
 
 
 @api.post("/tickets/<string:ticket_id>/no-show")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from hall_app.validation import Strict
 
@@ -26,9 +26,48 @@ class TokenOut(BaseModel):
 
 
 class TicketIn(Strict):
-    service: str = Field(min_length=1, max_length=32, description="service code, e.g. SOCIAL")
+    service: str | None = Field(
+        default=None, min_length=1, max_length=32, description="service code, e.g. SOCIAL"
+    )
+    services: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=5,
+        description="several services on one ticket, in order (instead of `service`)",
+    )
     channel: Literal["kiosk", "app", "web"] = "kiosk"
     priority: Priority = "none"
+    id_number: str | None = Field(
+        default=None, max_length=18, description="resident ID (kept only hashed and masked)"
+    )
+    id_name: str | None = Field(
+        default=None, max_length=40, description="the card's name; kept masked only (张*)"
+    )
+    proxy_id_number: str | None = Field(
+        default=None, max_length=18, description="代办: the ID of who takes the ticket for another"
+    )
+
+    @model_validator(mode="after")
+    def _one_of_service(self) -> TicketIn:
+        if (self.service is None) == (self.services is None):
+            raise ValueError("give either service or services")
+        return self
+
+    @property
+    def codes(self) -> list[str]:
+        return self.services if self.services is not None else [self.service or ""]
+
+    @property
+    def plain(self) -> bool:
+        """A request as before this issue: one service, no identity."""
+        return self.services is None and self.id_number is None and self.proxy_id_number is None
+
+
+class FinishIn(Strict):
+    outcome: (
+        Literal["completed", "accepted", "needs_documents", "rejected", "consultation"] | None
+    ) = Field(default=None, description="办结, 受理, 补正材料, 不予受理, 咨询")
+    reason: str | None = Field(default=None, max_length=40, description="a reason code")
 
 
 class PauseIn(Strict):
@@ -54,6 +93,14 @@ class Estimate(BaseModel):
     p90_minutes: float
 
 
+class SegmentOut(BaseModel):
+    index: int
+    service: str
+    status: str
+    outcome: str | None
+    reason: str | None
+
+
 class TicketOut(BaseModel):
     id: str
     number: str
@@ -75,6 +122,11 @@ class TicketOut(BaseModel):
     estimated_wait: Estimate | None
     estimate_at_issue: Estimate | None
     recalls: int
+    services: list[SegmentOut] = Field(default_factory=list)
+    current_service: str | None = None
+    segment: int = Field(default=0, description="index of the current service (from 0)")
+    identified: bool = False
+    proxy: bool = False
 
 
 class Skill(BaseModel):
@@ -151,3 +203,19 @@ class LiveOut(BaseModel):
     queues: list[ServiceOut]
     kpis: dict[str, float]
     alerts: list[dict[str, Any]]
+
+
+class CallChosenIn(Strict):
+    ticket: str = Field(min_length=1, max_length=32, description="the waiting ticket's id")
+    reason: str = Field(min_length=1, max_length=200, description="why out of turn (audited)")
+
+
+class WalkInIn(Strict):
+    service: str = Field(min_length=1, max_length=32)
+    reason: str = Field(min_length=1, max_length=200, description="why without a ticket")
+
+
+class NextServicesIn(Strict):
+    services: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
+        max_length=4, description="the services after the current one, in order ([] : none)"
+    )

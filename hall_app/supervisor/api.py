@@ -84,6 +84,7 @@ class HallThresholds(Strict):
     no_show_rate_max: float = Field(default=0.25, ge=0, le=1)
     recall_rate_max: float = Field(default=0.4, ge=0, le=10)
     rate_hall_factor: float = Field(default=2.0, ge=0, le=100)
+    chosen_calls_max: int = Field(default=5, ge=0, le=10000)
 
 
 class ServiceThresholds(Strict):

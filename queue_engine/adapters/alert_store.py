@@ -207,13 +207,32 @@ def _window_day(
             and (window not in latest or last > latest[window])
         ):
             latest[window] = last
+    chosen = _chosen_calls(conn, hall, since)
     days = {
         w: WindowDay(
-            c.get("ticket.called", 0), c.get("ticket.no_show", 0), c.get("ticket.recalled", 0)
+            c.get("ticket.called", 0),
+            c.get("ticket.no_show", 0),
+            c.get("ticket.recalled", 0),
+            chosen.get(w, 0),
         )
         for w, c in counts.items()
     }
     return latest, days
+
+
+def _chosen_calls(conn: Connection, hall: str, since: datetime) -> dict[str, int]:
+    """Per window label: today's calls of a chosen ticket (``"chosen":true`` in the payload)."""
+    rows = conn.execute(
+        select(E.c.window, func.count())
+        .where(
+            E.c.hall == hall,
+            E.c.ts >= since,
+            E.c.type == "ticket.called",
+            E.c.payload.like('%"chosen":true%'),
+        )
+        .group_by(E.c.window)
+    )
+    return {str(window): int(count) for window, count in rows}
 
 
 def _cases(conn: Connection, hall_id: int, today: date) -> list[OpenCase]:

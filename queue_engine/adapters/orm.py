@@ -368,3 +368,26 @@ class AlertSettingsRow(Base):
     flags: Mapped[dict[str, Any]]  # the red/black flag formula (analytics.flags.FlagConfig)
     updated_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class TicketVisitRow(Base):
+    """A ticket's matters (services in order, each with status and outcome) and its citizen.
+
+    Only the keyed hash, the masked ID number, the age band and the masked name are kept.
+    """
+
+    __tablename__ = "ticket_visits"
+    __table_args__ = (
+        Index("ix_ticket_visits_citizen", "hall_id", "business_date", "citizen_hash"),
+    )
+
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    business_date: Mapped[date] = mapped_column(Date)
+    segments: Mapped[list[Any]] = mapped_column(JSON)
+    segment_index: Mapped[int] = mapped_column(Integer, default=0)
+    citizen_hash: Mapped[str | None] = mapped_column(String(64))
+    proxy_hash: Mapped[str | None] = mapped_column(String(64))
+    masked_id: Mapped[str | None] = mapped_column(String(18))
+    masked_name: Mapped[str | None] = mapped_column(String(8))
+    age_band: Mapped[str | None] = mapped_column(String(8))

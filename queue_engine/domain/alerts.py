@@ -30,6 +30,7 @@ class AlertKind(StrEnum):
     CASE_OVERDUE = "case_overdue"
     NO_SHOW_RATE = "no_show_rate"
     RECALL_RATE = "recall_rate"
+    CHOSEN_CALLS = "chosen_calls"  # a window calls chosen tickets out of turn often
 
 
 class Severity(StrEnum):
@@ -53,6 +54,7 @@ class Thresholds:
     no_show_rate_max: float = 0.25
     recall_rate_max: float = 0.4
     rate_hall_factor: float = 2.0  # …and at least this many times the hall's rate
+    chosen_calls_max: int = 5  # chosen (out of turn) calls of a window a day before an alert
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -147,6 +149,7 @@ class WindowDay:
     calls: int
     no_shows: int
     recalls: int
+    chosen: int = 0  # calls of a chosen ticket out of turn (POST /windows/{id}/call)
 
 
 @dataclass(frozen=True)
@@ -441,6 +444,23 @@ def window_rates(p: HallPicture, s: AlertSettings) -> list[Condition]:
     return out
 
 
+def chosen_calls(p: HallPicture, s: AlertSettings) -> list[Condition]:
+    """A window that called chosen tickets out of turn more often today than the hall allows."""
+    limit = s.hall.chosen_calls_max
+    return [
+        Condition(
+            key=f"{AlertKind.CHOSEN_CALLS}:{number}",
+            kind=AlertKind.CHOSEN_CALLS,
+            severity=Severity.YELLOW,
+            subject=str(number),
+            window=str(number),
+            data={"chosen": day.chosen, "calls": day.calls, "limit": limit},
+        )
+        for number, day in sorted(p.window_days.items())
+        if day.chosen > limit
+    ]
+
+
 RULES = (
     wait_long,
     handling_long,
@@ -450,6 +470,7 @@ RULES = (
     not_open,
     reviews,
     window_rates,
+    chosen_calls,
 )
 
 
@@ -474,6 +495,7 @@ _ZH = {
     "case_overdue": "差评整改逾期:{ticket},期限 {deadline}",
     "no_show_rate": "{subject}号窗口今日过号率 {rate_pct}(其他窗口 {others_pct},叫号 {calls} 次)",
     "recall_rate": "{subject}号窗口今日重呼率 {rate_pct}(其他窗口 {others_pct},叫号 {calls} 次)",
+    "chosen_calls": "{subject}号窗口今日指定叫号 {chosen} 次(上限 {limit} 次,叫号 {calls} 次)",
 }
 _EN = {
     "wait_long": "{name}: {count} waiting over {threshold_minutes} min, "
@@ -491,6 +513,8 @@ _EN = {
     "no_show_rate": "Window {subject}: no-show rate {rate_pct} today (others {others_pct}, "
     "{calls} calls)",
     "recall_rate": "Window {subject}: recall rate {rate_pct} today (others {others_pct}, "
+    "{calls} calls)",
+    "chosen_calls": "Window {subject}: {chosen} calls out of turn today (limit {limit}, "
     "{calls} calls)",
 }
 

@@ -38,6 +38,10 @@ class EventType(StrEnum):
     TICKET_NO_SHOW = "ticket.no_show"
     TICKET_TRANSFERRED = "ticket.transferred"
     TICKET_CANCELLED = "ticket.cancelled"
+    TICKET_NEXT_SERVICE = "ticket.next_service"  # a multi-service ticket moves on
+    TICKET_HELD = "ticket.held"  # 挂起 at a window
+    TICKET_RESUMED = "ticket.resumed"  # back at the window that held it
+    TICKET_SERVICES_CHANGED = "ticket.services_changed"  # the clerk added/removed services
     WINDOW_OPENED = "window.opened"
     WINDOW_PAUSED = "window.paused"
     WINDOW_RESUMED = "window.resumed"

@@ -30,6 +30,7 @@ class TicketStatus(StrEnum):
     DONE = "done"
     NO_SHOW = "no_show"
     CANCELLED = "cancelled"
+    HELD = "held"  # 挂起: the citizen fetches a document; resumed at the same window
 
 
 ACTIVE_STATUSES = frozenset({TicketStatus.CALLED, TicketStatus.SERVING})
@@ -41,6 +42,7 @@ class Channel(StrEnum):
     APP = "app"
     WEB = "web"
     APPOINTMENT = "appointment"
+    WINDOW = "window"  # 无号办件: created by the window for a citizen without a ticket
 
 
 class Priority(StrEnum):

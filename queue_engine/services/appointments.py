@@ -58,6 +58,7 @@ from queue_engine.domain.notices import Notice, NoticeKind, Notifier
 from queue_engine.domain.policy import queue_order
 from queue_engine.services.desk import Desk
 from queue_engine.services.tickets import QueueEngine
+from queue_engine.services.visits import record_check_in
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 500
@@ -517,6 +518,8 @@ class AppointmentDesk(Desk):
                 slot_start=None if late else row.slot_start,
                 check_hours=late,
             )
+            masks = (row.id_masked, row.name_masked)
+            record_check_in(uow, ticket, row.hall_id, row.id_hash, masks)
             status = (
                 row.status
                 if row.status == AppointmentStatus.NO_SHOW.value

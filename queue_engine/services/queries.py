@@ -7,7 +7,7 @@ Reads never lock and never publish; each opens a read-only unit of work. The com
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from queue_engine.adapters import repository as repo
@@ -27,6 +27,7 @@ from queue_engine.domain.model import (
     WaitEstimate,
     WindowState,
     WindowStatus,
+    format_number,
 )
 from queue_engine.domain.policy import Candidate, dispatch_sequence, queue_order
 
@@ -55,6 +56,8 @@ class WindowQueue:
     queue: list[Candidate]  # in the order this window would call them now
     today: dict[str, float]
     now: datetime
+    # ticket id → its number (a transferred or multi-service ticket keeps its first prefix)
+    numbers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -239,7 +242,8 @@ class HallQueries:
                     repo.get_ticket_row(uow.conn, window.current_ticket), config
                 )
             today = summary(repo.ticket_times(uow.conn, hall_id, day, window_id))
-            return WindowQueue(window, current, ordered, today, now)
+            numbers = {r.id: format_number(r.prefix, r.seq) for r in rows.values()}
+            return WindowQueue(window, current, ordered, today, now, numbers)
 
     def live(self, hall: str) -> HallLive:
         """A supervisor's picture of a hall: windows, queues and today's KPIs."""

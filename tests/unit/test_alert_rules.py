@@ -199,3 +199,9 @@ def test_wait_severity_follows_the_thresholds(yellow: float, extra: float, wait:
         assert found is None
     elif wait >= yellow + extra + 1e-6:
         assert found is Severity.RED
+
+
+@pytest.mark.parametrize(("chosen", "raised"), [(5, False), (6, True)])
+def test_frequent_calls_out_of_turn_raise_a_supervision_alert(chosen: int, raised: bool) -> None:
+    found = kinds(picture(window_days={3: WindowDay(8, 0, 0, chosen)}))
+    assert found == ({"chosen_calls:3": Severity.YELLOW} if raised else {})

@@ -163,6 +163,13 @@ OPERATIONS = [
     "GET /api/v1/planner/example",
     "POST /api/v1/planner/simulate",
     "POST /api/v1/planner/staff",
+    # the window's own actions (issue 18)
+    "POST /api/v1/windows/{window_id}/call",
+    "POST /api/v1/windows/{window_id}/serve-walk-in",
+    "POST /api/v1/tickets/{ticket_id}/hold",
+    "POST /api/v1/tickets/{ticket_id}/resume",
+    "PUT /api/v1/tickets/{ticket_id}/services",
+    "GET /api/v1/halls/{hall}/tickets/by-number/{number}",
 ]
 
 

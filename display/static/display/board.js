@@ -31,6 +31,7 @@
     fresh: new Map(), // window label → time its highlight ends
     seenCalls: new RecentKeys(300),
     day: null,
+    segments: new Map(), // ticket number → {segment (from 0), segments} of a multi-service visit
   };
 
   const speaker = new root.HallSpeaker.Speaker({
@@ -68,6 +69,12 @@
   };
   const callKey = (c) => `${c.type}|${c.number}|${c.window}|${c.ts}`;
   const windowName = (label) => (state.windows.get(String(label)) || {}).name || "";
+  /* "第 2 项,共 3 项" for a call of a multi-service ticket, else "". */
+  const segmentText = (number, short = false) => {
+    const seg = state.segments.get(number);
+    if (!seg || seg.segments <= 1) return "";
+    return short ? `${seg.segment + 1}/${seg.segments} 项` : `第 ${seg.segment + 1} 项,共 ${seg.segments} 项`;
+  };
 
   function minutes(value) {
     return Math.max(0, Math.round(Number(value) || 0));
@@ -151,7 +158,7 @@
         el("span", "recent-ticket", call.number),
         el("span", "recent-desk", `${call.window} 号窗口`),
         el("span", "recent-name", windowName(call.window)),
-        el("span", "recent-tag", call.type === "ticket.recalled" ? "重呼" : ""),
+        el("span", "recent-tag", call.type === "ticket.recalled" ? "重呼" : call.part || ""),
         el("time", "recent-time", hallClock.short(new Date(call.ts))),
       );
       return li;
@@ -198,6 +205,7 @@
     $("now-window").textContent = String(call.window);
     $("now-text").textContent = call.text || announcement(call.number, call.window)?.text || "";
     $("now-window-name").textContent = windowName(call.window);
+    $("now-segment").textContent = call.segment ?? segmentText(call.number);
     now.dataset.state = calling ? "calling" : "shown";
     const recall = call.recall || call.type === "ticket.recalled";
     $("now-label").textContent = recall ? "再次呼叫" : "正在呼叫";
@@ -243,7 +251,7 @@
   function announce(call, id) {
     const item = announcement(call.number, call.window);
     if (!item) return;
-    queue.enqueue({ ...item, id, type: call.type, recall: call.type === "ticket.recalled", ts: call.ts });
+    queue.enqueue({ ...item, id, type: call.type, recall: call.type === "ticket.recalled", ts: call.ts, segment: call.segment });
   }
 
   function onSnapshot(snapshot, count) {
@@ -287,6 +295,8 @@
       window: message.window,
       ts: message.ts,
       service: message.service,
+      segment: segmentText(message.ticket_number), // which service of the visit, as called
+      part: segmentText(message.ticket_number, true),
     };
     if (!call.number || !call.window) return;
     const w = state.windows.get(String(call.window));
@@ -311,6 +321,20 @@
     else w.current = null; // finished, no-show, transferred away
     state.fresh.delete(String(message.window));
     renderWindows();
+  }
+
+  /* A multi-service ticket: taken (its services) or moved on to its next service. */
+  function onVisit(message) {
+    board.events += 1;
+    const payload = message.payload || {};
+    const number = message.ticket_number;
+    if (!number) return;
+    if (message.type === "ticket.issued" && Array.isArray(payload.services)) {
+      state.segments.set(number, { segment: 0, segments: payload.services.length });
+    } else if (message.type === "ticket.next_service") {
+      state.segments.set(number, { segment: payload.segment, segments: payload.segments });
+    }
+    if (state.segments.size > 500) state.segments.delete(state.segments.keys().next().value);
   }
 
   function onWindow(message) {
@@ -384,6 +408,8 @@
       "ticket.finished": onTicket,
       "ticket.no_show": onTicket,
       "ticket.transferred": onTicket,
+      "ticket.issued": onVisit,
+      "ticket.next_service": onVisit,
       "window.changed": onWindow,
       "queue.changed": onQueues,
     },

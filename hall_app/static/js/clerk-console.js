@@ -175,7 +175,15 @@
       act(ticketUrl("start"), undefined, function (tk) { H.toast(t("started", { number: tk.number }), "success"); });
     },
     finish: function () {
-      act(ticketUrl("finish"), undefined, function (tk) { H.toast(t("finished", { number: tk.number }), "success"); });
+      // The outcome chosen above the buttons (办结 unless the clerk picked another), then back
+      // to 办结 for the next citizen. A multi-service ticket then waits for its next service.
+      var picked = document.querySelector('#outcome input[name="outcome"]:checked');
+      var body = { outcome: picked ? picked.value : "completed" };
+      act(ticketUrl("finish"), body, function (tk) {
+        H.toast(t("finished", { number: tk.number }), "success");
+        var first = document.querySelector('#outcome input[name="outcome"]');
+        if (first) first.checked = true;
+      });
     },
     no_show: function () {
       act(ticketUrl("no_show"), undefined, function (tk) { H.toast(t("no_show", { number: tk.number }), "info"); });
@@ -199,7 +207,8 @@
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
     if (document.querySelector(".overlay:not([hidden])")) return;
-    if (/^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName)) return;
+    var outcomeChoice = event.target.name === "outcome"; // a shortcut still works after a pick
+    if (/^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName) && !outcomeChoice) return;
     var key = event.key.length === 1 ? event.key.toUpperCase() : "";
     if (!key) return;
     var button = Array.prototype.find.call(

@@ -1,0 +1,131 @@
+"""最多跑一次 ("come at most once"): how many visits a citizen's matter took, from the event log.
+
+A *matter* is one citizen's business with one service. Each finished service segment of a
+ticket with an identity is a visit of that matter; a visit whose outcome is ``needs_documents``
+(补正材料) means the citizen must come back, so the matter stays open and the next visit of
+the same citizen and service within ``WINDOW_DAYS`` of its first visit belongs to it. Any other
+outcome closes the matter.
+
+* visits per matter = visits ÷ matters (citizens with an identity only);
+* share done in one visit = matters closed at their first visit ÷ matters;
+* returns for missing documents = segments finished ``needs_documents``, by service, window
+  and month (every ticket, identity or not).
+
+The citizen is the ``citizen`` key of the ``ticket.issued`` payload: the hall's keyed hash in
+the live log, a per-export pseudonym in a CSV file; both count returns the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+WINDOW_DAYS = 30
+RETURN_OUTCOME = "needs_documents"
+
+
+@dataclass(frozen=True)
+class Visit:
+    citizen: str
+    service: str
+    ts: datetime
+    outcome: str
+    window: str | None
+
+
+def _payload(text: Any) -> dict[str, Any]:
+    if not isinstance(text, str) or not text:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _rows(frame: pd.DataFrame) -> Iterable[tuple[Any, Any, Any, Any, Any]]:
+    columns = ("ticket_id", "service", "window", "ts", "payload")
+    return zip(*(frame[c].tolist() for c in columns), strict=True)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) or value == "" else str(value)
+
+
+def identified_visits(events: pd.DataFrame) -> list[Visit]:
+    """The finished segments of tickets with an identity, in time order."""
+    issued = events[events["type"] == "ticket.issued"]
+    citizens = {
+        tid: p["citizen"]
+        for tid, p in zip(issued["ticket_id"], map(_payload, issued["payload"]), strict=True)
+        if isinstance(p.get("citizen"), str)
+    }
+    finished = events[(events["type"] == "ticket.finished") & events["ticket_id"].isin(citizens)]
+    out = []
+    for tid, service, window, ts, payload in _rows(finished):
+        outcome = _payload(payload).get("outcome")
+        if isinstance(outcome, str):
+            out.append(Visit(citizens[tid], str(service), ts, outcome, _text(window)))
+    return sorted(out, key=lambda v: v.ts)
+
+
+def matters(visits: Iterable[Visit]) -> list[list[Visit]]:
+    """Visits grouped into matters (see the module's definition)."""
+    open_: dict[tuple[str, str], list[Visit]] = {}
+    done: list[list[Visit]] = []
+    for visit in visits:
+        key = (visit.citizen, visit.service)
+        current = open_.get(key)
+        if current is not None and visit.ts - current[0].ts > timedelta(days=WINDOW_DAYS):
+            done.append(open_.pop(key))
+            current = None
+        if current is None:
+            current = open_[key] = []
+        current.append(visit)
+        if visit.outcome != RETURN_OUTCOME:
+            done.append(open_.pop(key))
+    return done + list(open_.values())
+
+
+def one_visit_report(events: pd.DataFrame) -> dict[str, Any]:
+    """The 最多跑一次 figures as JSON-ready data (``hall kpis`` key ``one_visit``)."""
+    grouped = matters(identified_visits(events))
+    count = len(grouped)
+    once = sum(1 for m in grouped if len(m) == 1 and m[0].outcome != RETURN_OUTCOME)
+    by_service: dict[str, dict[str, Any]] = {}
+    for m in grouped:
+        entry = by_service.setdefault(m[0].service, {"matters": 0, "visits": 0, "one_visit": 0})
+        entry["matters"] += 1
+        entry["visits"] += len(m)
+        entry["one_visit"] += int(len(m) == 1 and m[0].outcome != RETURN_OUTCOME)
+    for entry in by_service.values():
+        entry["share_one_visit"] = round(entry["one_visit"] / entry["matters"], 4)
+        entry["visits_per_matter"] = round(entry["visits"] / entry["matters"], 4)
+    return {
+        "matters": count,
+        "visits": sum(len(m) for m in grouped),
+        "visits_per_matter": round(sum(len(m) for m in grouped) / count, 4) if count else None,
+        "share_one_visit": round(once / count, 4) if count else None,
+        "by_service": dict(sorted(by_service.items())),
+        "returns_for_documents": returns_for_documents(events),
+    }
+
+
+def returns_for_documents(events: pd.DataFrame) -> list[dict[str, Any]]:
+    """Segments finished ``needs_documents`` per month, service and window."""
+    finished = events[events["type"] == "ticket.finished"]
+    counts: dict[tuple[str, str, str], int] = {}
+    for _, service, window, ts, payload in _rows(finished):
+        if _payload(payload).get("outcome") != RETURN_OUTCOME:
+            continue
+        key = (pd.Timestamp(ts).strftime("%Y-%m"), str(service), _text(window) or "")
+        counts[key] = counts.get(key, 0) + 1
+    return [
+        {"month": m, "service": s, "window": w, "returns": n}
+        for (m, s, w), n in sorted(counts.items())
+    ]

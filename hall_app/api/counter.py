@@ -1,0 +1,80 @@
+"""The window's own actions (issue 18): a chosen ticket, a walk-in, hold/resume, look-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from queue_engine.domain.access import Role
+
+from ..auth import require_hall, require_roles
+from ..serialize import view_json
+from ..state import hall_services
+from . import schemas as s
+from .routes import _clerk_at_ticket, _clerk_at_window, _ticket_out, _with_visit, api, staff_doc
+
+CLERK = (Role.CLERK,)
+
+
+@api.post("/windows/<int:window_id>/call")
+@api.input(s.CallChosenIn, arg_name="body")
+@api.output(s.TicketOut, description="the called ticket")
+@require_roles(*CLERK)
+@staff_doc(
+    "Call a chosen waiting ticket out of turn, with a reason (audited)",
+    r409="window not open or busy, or the ticket is not waiting",
+)
+def call_chosen(window_id: int, body: s.CallChosenIn) -> dict[str, Any]:
+    clerk = _clerk_at_window(window_id)
+    return _ticket_out(hall_services().counter.call(window_id, body.ticket, body.reason, clerk))
+
+
+@api.post("/windows/<int:window_id>/serve-walk-in")
+@api.input(s.WalkInIn, arg_name="body")
+@api.output(s.TicketOut, status_code=201, description="the ticket made and called")
+@require_roles(*CLERK)
+@staff_doc(
+    "Serve a citizen who has no ticket (无号办件): a ticket is made and called", r409="window busy"
+)
+def serve_walk_in(window_id: int, body: s.WalkInIn) -> tuple[dict[str, Any], int]:
+    clerk = _clerk_at_window(window_id)
+    ticket = hall_services().counter.serve_walk_in(window_id, body.service, body.reason, clerk)
+    return _ticket_out(ticket), 201
+
+
+@api.post("/tickets/<string:ticket_id>/hold")
+@api.output(s.TicketOut)
+@require_roles(*CLERK)
+@staff_doc("挂起: the citizen fetches a document; the window is free", r409="wrong state")
+def hold(ticket_id: str) -> dict[str, Any]:
+    return _ticket_out(hall_services().counter.hold(ticket_id, _clerk_at_ticket(ticket_id)))
+
+
+@api.post("/tickets/<string:ticket_id>/resume")
+@api.output(s.TicketOut)
+@require_roles(*CLERK)
+@staff_doc("The held citizen is back: called again at the same window", r409="not held")
+def resume_ticket(ticket_id: str) -> dict[str, Any]:
+    clerk = _clerk_at_ticket(ticket_id)
+    return _ticket_out(hall_services().counter.resume(ticket_id, clerk))
+
+
+@api.put("/tickets/<string:ticket_id>/services")
+@api.input(s.NextServicesIn, arg_name="body")
+@api.output(s.TicketOut)
+@require_roles(*CLERK)
+@staff_doc("Add or remove services still to come of the visit (at the ticket's window)")
+def next_services(ticket_id: str, body: s.NextServicesIn) -> dict[str, Any]:
+    clerk = _clerk_at_ticket(ticket_id)
+    ticket = hall_services().visits.set_next_services(ticket_id, body.services, clerk)
+    return _ticket_out(ticket)
+
+
+@api.get("/halls/<string:hall>/tickets/by-number/<string:number>")
+@api.output(s.TicketOut)
+@require_roles(Role.CLERK, Role.SUPERVISOR)
+@staff_doc("Today's ticket of a number (look-up, reprint)", r404="no such ticket today")
+def by_number(hall: str, number: str) -> dict[str, Any]:
+    require_hall(hall)
+    services = hall_services()
+    view = services.counter.find(hall, number)
+    return _with_visit(view_json(view, services.engine.config_for(hall)), view.ticket)

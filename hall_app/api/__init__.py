@@ -1,6 +1,6 @@
 """The HTTP API (``/api/v1``), described by the OpenAPI document at ``/api/v1/openapi.json``."""
 
-from . import appointments, evaluations
+from . import appointments, efficiency, evaluations
 from .routes import api
 
-__all__ = ["api", "appointments", "evaluations"]
+__all__ = ["api", "appointments", "efficiency", "evaluations"]

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from queue_engine.adapters import evaluation_store as store
+from queue_engine.adapters import repository as repo
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.case_deadlines import effective_rectification_rating, on_time
 from queue_engine.domain.clock import Clock
@@ -81,6 +82,10 @@ class EvaluationReports:
         self.db = db
         self.clock = clock
         self.efficiency = efficiency
+
+    def hall_codes(self) -> list[str]:
+        with UnitOfWork(self.db, write=False) as uow:
+            return repo.hall_codes(uow.conn)
 
     def published(self, hall: str, month: str) -> PublishedFigures:
         """The month's figures by window, service and department, and the months before it."""

@@ -200,7 +200,13 @@ def figures(
         c[6] += case.called_back and case.callback_on_time
         c[7] += case.resolved
         c[8] += case.resolved and case.resolved_on_time
-    return {key: Figures(*values) for key, values in sorted(counts.items())}
+    return {key: Figures(*values) for key, values in sorted(counts.items(), key=_natural)}
+
+
+def _natural(item: tuple[tuple[str, str], list[int]]) -> tuple[str, int, str]:
+    """Months in order, then window 4 before window 10 (numbers as numbers)."""
+    (month, key), _ = item
+    return (month, int(key) if key.isdigit() else 10**9, key)
 
 
 def percent(value: float | None) -> str:

@@ -238,9 +238,14 @@ class EvaluationDesk(Desk):
     def rate_later(self, window_id: int, *, by: Actor) -> str:
         """The clerk's "rate later" for a citizen who left before rating at the window: the
         window's current visit is invited by link and no longer offered on the evaluator."""
-        ticket = self.pending_at_window(window_id, by=by)
+        ticket = self.pending_at_window(window_id)
         if ticket is None:
             raise Conflict("no finished visit to rate at this window", code="nothing_to_rate")
+        if self.pending_at_window(window_id, by=by) is None:
+            raise Forbidden(
+                "only the clerk who has the window open and served the visit invites it",
+                code="not_window_evaluator",
+            )
         self.invite(ticket.id, RatingChannel.RATE_LATER, by.username)
         return ticket.id
 

@@ -145,8 +145,8 @@ def test_rate_later_invites_the_visit_and_only_an_invitations_key_counts_for_it(
     window = visits.ids[10]
     with pytest.raises(Forbidden):
         ratings.evaluate_with_key(ticket, ratings.rating_key(ticket, RatingChannel.RATE_LATER), 5)
-    with pytest.raises(Conflict):
-        ratings.rate_later(window, by=Actor("clerk11", Role.CLERK, "ZMD"))  # sees nothing to rate
+    with pytest.raises(Forbidden):
+        ratings.rate_later(window, by=Actor("clerk11", Role.CLERK, "ZMD"))  # not its visit
     assert ratings.rate_later(window, by=CLERK10) == ticket
     assert ratings.pending_at_window(window) is None  # gone from the evaluator screen
     with pytest.raises(Forbidden):  # an SMS invitation was not what this visit got

@@ -156,3 +156,44 @@ def test_a_case_page_shows_deadlines_appeal_cards_and_the_notice(
     page.goto("/supervisor/ZMD/reports/monthly?month=2026-10")
     expect(page.locator("#haocaiping-month")).to_contain_text("好差评与效能监察")
     context.close()
+
+
+def test_a_phone_rates_a_bad_review_with_the_halls_indicators_and_reasons(
+    browser: Browser, october: tuple[HallServer, dict[str, int]], screenshots: Path
+) -> None:
+    server, _ = october
+    context = browser.new_context(
+        base_url=server.url, locale="zh-CN", viewport={"width": 390, "height": 844}
+    )
+    api = context.request
+
+    def token(user: str, password: str) -> dict[str, str]:
+        answer = api.post("/api/v1/auth/token", data={"username": user, "password": password})
+        return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+    clerk, boss = token("clerk15", "zmd-clerk-2026"), token("supervisor", "zmd-super-2026")
+    windows = api.get("/api/v1/halls/ZMD/windows").json()["windows"]
+    window = next(w["id"] for w in windows if w["number"] == 15)
+    ticket = api.post(
+        "/api/v1/halls/ZMD/tickets", data={"service": "RESIDENCE", "channel": "web"}
+    ).json()
+    assert api.post(f"/api/v1/windows/{window}/open", headers=clerk).ok
+    assert (
+        api.post(f"/api/v1/windows/{window}/call-next", headers=clerk).json()["id"] == ticket["id"]
+    )
+    for step in ("start", "finish"):
+        assert api.post(f"/api/v1/tickets/{ticket['id']}/{step}", headers=clerk).ok
+    page = context.new_page()
+    page.goto(f"/t/{ticket['id']}#k={ticket['rating_key']}")
+    expect(page.locator("#rate-card")).to_be_visible()
+    for code in ("overall", "efficiency", "quality", "attitude"):
+        page.select_option(f'[data-indicator="{code}"]', "2")
+    page.check('#rate-reasons input[value="一次性告知不到位"]')
+    page.fill("#rate-comment", "材料清单与窗口说法不一致")
+    page.screenshot(path=str(screenshots / "haocaiping-phone-rating.png"), full_page=True)
+    page.click('#rate-card [data-score="2"]')
+    expect(page.locator("#rate-done")).to_be_visible()
+    cases = api.get("/api/v1/halls/ZMD/cases", headers=boss).json()["cases"]
+    mine = next(c for c in cases if c["ticket_number"] == ticket["number"])
+    assert mine["reasons"] == ["一次性告知不到位"] and mine["score"] == 2
+    context.close()

@@ -51,6 +51,7 @@ def upgrade() -> None:
         op.drop_constraint("evaluations_ticket_id_key", "evaluations", type_="unique")
         batch = op.batch_alter_table("evaluations")
     else:
+        # copy-and-move (migrations/env.py turns SQLite's foreign keys off meanwhile)
         batch = op.batch_alter_table(
             "evaluations", recreate="always", copy_from=_evaluations_before()
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -414,3 +415,46 @@ def test_the_days_export_follows_the_committed_json_schema_and_leaks_no_personal
         jsonschema.validate(
             {**document, "records": [{**good, "level": 6}]}, json.loads(SCHEMA.read_text())
         )
+
+
+# -- concurrency ---------------------------------------------------------------------------------
+
+
+def test_racing_ratings_and_follow_ups_of_one_service_make_one_each(
+    ratings: EvaluationDesk, visits: Visits
+) -> None:
+    ticket = visits.finish(10, "SOCIAL")
+    key = ratings.rating_key(ticket, RatingChannel.SLIP_QR)
+    barrier, outcomes = threading.Barrier(6), []
+
+    def rate(score: int) -> None:
+        barrier.wait()
+        try:
+            ratings.evaluate_with_key(ticket, key, score)
+            outcomes.append("rated")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=rate, args=(s,)) for s in (1, 2, 3, 4, 5, 5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["already_rated"] * 5 + ["rated"]
+
+    barrier, outcomes = threading.Barrier(4), []
+
+    def follow(n: int) -> None:
+        barrier.wait()
+        try:
+            ratings.follow_up(ticket, key, f"补充 {n}")
+            outcomes.append("followed")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=follow, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["already_followed_up"] * 3 + ["followed"]

@@ -149,3 +149,34 @@ def test_rate_later_and_the_public_figures_carry_no_personal_data(
     )
     assert report.status_code == 200 and report.get_json()["cards_by_window"] == {}
     assert_error(client.get(f"{API}/halls/ZMD/evaluations/report?month=2026-11"), 401)
+
+
+def test_the_case_page_and_the_black_flag_confirmation_are_for_supervisors(
+    app: Any, hall: Hall, auth: Auth, clock: FrozenClock
+) -> None:
+    from tests.helpers.pages import csrf_token, page_login
+
+    client = hall.client
+    ticket = finished(hall, clock)
+    client.post(
+        f"{API}/tickets/{ticket['id']}/evaluation", json={"score": 1, "key": ticket["rating_key"]}
+    )
+    (case,) = client.get(f"{API}/halls/ZMD/cases", headers=auth("supervisor")).get_json()["cases"]
+    clerk = app.test_client()
+    page_login(clerk, "clerk10", "zmd-clerk-2026")
+    assert clerk.get(f"/supervisor/cases/{case['id']}").status_code == 403
+    boss = app.test_client()
+    page_login(boss, "supervisor", "zmd-super-2026")
+    page = boss.get(f"/supervisor/cases/{case['id']}")
+    assert page.status_code == 200 and "待回访" in page.get_data(as_text=True)
+    assert boss.get("/supervisor/cases/999").status_code == 404
+    month = clock.now().strftime("%Y-%m")
+    report = boss.get(f"/supervisor/ZMD/reports/monthly?month={month}")
+    assert "好差评与效能监察" in report.get_data(as_text=True)
+    confirm = boss.post(
+        f"/supervisor/ZMD/reports/monthly/black-flags?month={month}",
+        data={"csrf_token": csrf_token(report)},
+    )
+    assert confirm.status_code == 302 and f"month={month}" in confirm.headers["Location"]
+    refused = boss.post(f"/supervisor/ZMD/reports/monthly/black-flags?month={month}")
+    assert refused.status_code == 400  # no CSRF token

@@ -293,7 +293,13 @@ class EvaluationDesk(Desk):
         )
 
     def evaluate_window(
-        self, window_id: int, score: int, comment: str | None = None, *, by: Actor
+        self,
+        window_id: int,
+        score: int,
+        comment: str | None = None,
+        *,
+        by: Actor,
+        rating: Rating | None = None,
     ) -> Evaluation:
         """Rate the window's current visit from its evaluator screen (``by`` is the session).
 
@@ -313,7 +319,7 @@ class EvaluationDesk(Desk):
                     )
                 channel = window_rating_channel(by, device, window_clerk, row.clerk)
                 config = self.db.hall_config_by_id(uow.conn, record.hall_id)
-                result = self._rate(uow, record.hall_id, config, row, score, text, channel)
+                result = self._rate(uow, record.hall_id, config, row, score, text, channel, rating)
                 self.engine.bus.commit(uow)
                 return result
         except IntegrityError:

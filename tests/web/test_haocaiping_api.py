@@ -3,6 +3,7 @@ the rules, cards and their notice, and the public figures (no personal data)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -180,3 +181,31 @@ def test_the_case_page_and_the_black_flag_confirmation_are_for_supervisors(
     assert confirm.status_code == 302 and f"month={month}" in confirm.headers["Location"]
     refused = boss.post(f"/supervisor/ZMD/reports/monthly/black-flags?month={month}")
     assert refused.status_code == 400  # no CSRF token
+
+
+def test_the_window_evaluator_takes_the_halls_reasons_with_a_bad_review(
+    app: Any, hall: Hall, auth: Auth, clock: FrozenClock
+) -> None:
+    from tests.helpers.pages import page_login
+
+    finished(hall, clock)
+    windows = hall.client.get(f"{API}/halls/ZMD/windows").get_json()["windows"]
+    window = next(w["id"] for w in windows if w["number"] == 10)
+    device = app.test_client()
+    page_login(device, "clerk10", "zmd-clerk-2026")
+    page = device.get(f"/evaluator/{window}").get_data(as_text=True)
+    found = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert found is not None
+    token = found[1]
+    url, headers = f"/evaluator/{window}/rate", {"X-CSRFToken": token}
+    bad = device.post(url, json={"score": 1, "reasons": ["天气"]}, headers=headers)
+    assert bad.status_code == 422
+    assert (
+        device.post(url, json={"score": 1, "reasons": "态度"}, headers=headers).status_code == 422
+    )
+    rated = device.post(url, json={"score": 1, "reasons": ["态度", "效率"]}, headers=headers)
+    assert rated.status_code == 201
+    (case,) = hall.client.get(f"{API}/halls/ZMD/cases", headers=auth("supervisor")).get_json()[
+        "cases"
+    ]
+    assert case["reasons"] == ["态度", "效率"]

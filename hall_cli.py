@@ -35,6 +35,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "appointments": ("hall_app.cli:appointments", "Online appointments."),
     "config": ("hall_app.admin.cli:config", "A hall's whole configuration as a YAML file."),
+    "evaluations": (
+        "hall_app.evaluations_cli:evaluations",
+        "好差评: the upstream export of ratings and case results.",
+    ),
     "kpis": (
         "analytics.cli:kpis_command",
         "Print the KPIs of SPEC §4 (JSON) computed from an event-log CSV file (SPEC §5).",

@@ -48,6 +48,7 @@ WINDOW_ALERT_KINDS = frozenset(
         "not_open",
         "bad_review",
         "case_overdue",
+        "callback_overdue",
         "no_show_rate",
         "recall_rate",
     }

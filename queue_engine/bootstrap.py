@@ -24,9 +24,13 @@ from queue_engine.domain.identity import subkey
 from queue_engine.domain.notices import Notifier
 from queue_engine.services.accounts import AccountDesk
 from queue_engine.services.admin import AdminDesk
+from queue_engine.services.appeals import AppealDesk
 from queue_engine.services.appointments import MOVES_QUEUE_FORWARD, AppointmentDesk, TurnNotices
 from queue_engine.services.bus import MessageBus
 from queue_engine.services.counter import CounterDesk
+
+from queue_engine.services.efficiency import SWEEP_SECONDS, EfficiencyDesk
+from queue_engine.services.evaluation_reports import EvaluationReports
 from queue_engine.services.evaluations import EvaluationDesk
 from queue_engine.services.supervision import SupervisionDesk
 from queue_engine.services.tickets import QueueEngine
@@ -77,6 +81,10 @@ class HallServices:
     notifier: Notifier
     visits: VisitDesk
     counter: CounterDesk
+
+    appeals: AppealDesk
+    efficiency: EfficiencyDesk
+    evaluation_reports: EvaluationReports
     jobs: list[PeriodicJob] = field(default_factory=list)
 
     def acting(self, entry: AuditEntry | None) -> HallServices:
@@ -93,6 +101,9 @@ class HallServices:
             supervision=self.supervision.acting(entry),
             visits=self.visits.acting(entry),
             counter=self.counter.acting(entry),
+
+            appeals=self.appeals.acting(entry),
+            efficiency=self.efficiency.acting(entry),
         )
 
     def run_jobs(self, force: bool = False) -> None:
@@ -121,6 +132,7 @@ def bootstrap(
     engine = QueueEngine(db, clock, bus)
     appointments = AppointmentDesk(engine, pepper, notifier)
     supervision = SupervisionDesk(engine)
+    efficiency = EfficiencyDesk(engine)
     services = HallServices(
         db=db,
         bus=bus,
@@ -134,14 +146,29 @@ def bootstrap(
         notifier=notifier,
         visits=VisitDesk(engine, pepper),
         counter=CounterDesk(engine),
+
+        appeals=AppealDesk(engine),
+        efficiency=efficiency,
+        evaluation_reports=EvaluationReports(db, clock, efficiency),
     )
     bus.subscribe(TurnNotices(appointments), *MOVES_QUEUE_FORWARD)
     bus.subscribe(supervision.note_changes)
     services.jobs += [
         PeriodicJob("appointments", APPOINTMENT_CHORES_SECONDS, _appointment_chores(appointments)),
         PeriodicJob("supervision", SUPERVISION_FULL_SECONDS, supervision.tick),
+        PeriodicJob("efficiency cards", SWEEP_SECONDS, _on_full(efficiency.sweep_all)),
     ]
     return services
+
+
+def _on_full(chore: Callable[[bool], None]) -> Callable[[bool], None]:
+    """A chore that runs on its own period only (not on every light tick of the loop)."""
+
+    def run(full: bool) -> None:
+        if full:
+            chore(full)
+
+    return run
 
 
 def _appointment_chores(desk: AppointmentDesk) -> Callable[[bool], None]:

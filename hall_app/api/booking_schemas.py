@@ -103,6 +103,17 @@ class EvaluationIn(Strict):
         description="the ticket's `rating_key` (given with the ticket; the slip's QR code "
         "carries it); without the right key a rating is refused (403 `rating_key`)",
     )
+    segment: int = Field(
+        default=0, ge=0, le=20, strict=True, description="which service of the visit (一次一评)"
+    )
+    indicators: dict[str, int] | None = Field(
+        default=None,
+        description="the hall's on-site indicators (overall, efficiency, quality, attitude), "
+        "each 1-5: all that the hall asks, or none",
+    )
+    reasons: list[str] | None = Field(
+        default=None, max_length=20, description="for 1 and 2 only: reasons from the hall's list"
+    )
 
 
 class EvaluationOut(BaseModel):
@@ -111,6 +122,43 @@ class EvaluationOut(BaseModel):
     score: int
     comment: str
     follow_up: bool
+    segment: int = 0
+    indicators: dict[str, int] | None = None
+    reasons: list[str] = []
+
+
+class FollowUpIn(Strict):
+    key: str | None = Field(default=None, max_length=64)
+    segment: int = Field(default=0, ge=0, le=20, strict=True)
+    comment: str = Field(min_length=1, max_length=500, description="追评: once, within N days")
+
+
+class FollowUpOut(BaseModel):
+    ticket: str
+    segment: int
+    score: int
+    followed_up: bool
+
+
+class RectificationIn(Strict):
+    key: str | None = Field(default=None, max_length=64)
+    segment: int = Field(default=0, ge=0, le=20, strict=True)
+    rating: str = Field(
+        max_length=16, description="satisfied (满意), basic (基本满意), unsatisfied (不满意)"
+    )
+
+
+class RateLaterOut(BaseModel):
+    ticket: str
+    channel: str
+
+
+class RatingFormOut(BaseModel):
+    hall: str
+    indicators: list[str]
+    reasons: list[str]
+    follow_up_days: int
+    rectification_rating_days: int
 
 
 class CaseOut(BaseModel):
@@ -128,6 +176,14 @@ class CaseOut(BaseModel):
     overdue: bool
     note: str
     rerating: int | None
+    callback_deadline: str | None = None
+    called_back_at: str | None = None
+    callback_overdue: bool = False
+    resolution: str | None = None
+    resolved_at: str | None = None
+    rectification_rating: str | None = None
+    reasons: list[str] = []
+    appeal: str | None = None
 
 
 class CasesOut(BaseModel):

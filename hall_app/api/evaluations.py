@@ -1,4 +1,5 @@
-"""好差评 over HTTP: a citizen rates a finished visit; supervisors work the follow-up cases."""
+"""好差评 over HTTP: a citizen rates each service of a finished visit (indicators, reasons, one
+追评, the rectification's rating); supervisors work the follow-up cases and their appeals."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from flask import session
 from queue_engine.domain.access import Role
 from queue_engine.domain.errors import Forbidden
 from queue_engine.domain.evaluations import CaseView
+from queue_engine.services.evaluations import Rating
 
 from ..auth import current_user, require_hall, require_roles
 from ..extensions import limiter
@@ -34,6 +36,16 @@ def case_json(case: CaseView) -> dict[str, Any]:
         "overdue": case.overdue,
         "note": case.note,
         "rerating": case.rerating,
+        "callback_deadline": None
+        if case.callback_deadline is None
+        else case.callback_deadline.isoformat(),
+        "called_back_at": iso(case.called_back_at),
+        "callback_overdue": case.callback_overdue,
+        "resolution": case.resolution,
+        "resolved_at": iso(case.resolved_at),
+        "rectification_rating": case.rectification_rating,
+        "reasons": list(case.reasons),
+        "appeal": case.appeal,
     }
 
 
@@ -47,7 +59,9 @@ def case_json(case: CaseView) -> dict[str, Any]:
     "`rating_key` of the issue answer; the slip's QR code and the ticket page carry it). "
     "Requests with a staff token or a staff session are refused: the people a rating judges "
     "never write it. 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意; 1 and 2 open a "
-    "follow-up case.",
+    "follow-up case. `segment` picks the service of a visit of several (一次一评; 0 for a "
+    "one-service ticket); `indicators` are the hall's on-site indicators (all or none) and "
+    "`reasons` the bad review's reasons from the hall's list (`GET /halls/{hall}/rating-form`).",
     responses={
         403: "no or a wrong rating key (`rating_key`), or staff credentials (`staff_rating`)",
         404: "no such ticket",
@@ -60,8 +74,9 @@ def evaluate(ticket_id: str, body: b.EvaluationIn) -> tuple[dict[str, Any], int]
             "staff accounts do not rate visits; the citizen rates with the ticket's key",
             code="staff_rating",
         )
+    rating = Rating(body.segment, body.indicators, tuple(body.reasons or ()))
     result = hall_services().evaluations.evaluate_with_key(
-        ticket_id, body.key, body.score, body.comment
+        ticket_id, body.key, body.score, body.comment, rating
     )
     return {
         "ticket": result.ticket_id,
@@ -69,7 +84,93 @@ def evaluate(ticket_id: str, body: b.EvaluationIn) -> tuple[dict[str, Any], int]
         "score": result.score,
         "comment": result.comment,
         "follow_up": result.case_id is not None,
+        "segment": result.segment,
+        "indicators": result.indicators,
+        "reasons": list(result.reasons),
     }, 201
+
+
+@api.post("/tickets/<string:ticket_id>/evaluation/follow-up")
+@limiter.limit("30 per minute")
+@api.input(b.FollowUpIn, arg_name="body")
+@api.output(b.FollowUpOut)
+@api.doc(
+    summary="追评: add to a rating once, within the hall's days (default 15), with the key",
+    responses={
+        403: "no or a wrong rating key, or staff credentials",
+        404: "no such ticket, or not rated",
+        409: "`already_followed_up`, or `follow_up_closed` after the days",
+    },
+)
+def follow_up(ticket_id: str, body: b.FollowUpIn) -> dict[str, Any]:
+    _refuse_staff()
+    result = hall_services().evaluations.follow_up(ticket_id, body.key, body.comment, body.segment)
+    return {
+        "ticket": ticket_id,
+        "segment": result.segment,
+        "score": result.score,
+        "followed_up": True,
+    }
+
+
+@api.post("/tickets/<string:ticket_id>/evaluation/rectification")
+@limiter.limit("30 per minute")
+@api.input(b.RectificationIn, arg_name="body")
+@api.output(b.CaseOut)
+@api.doc(
+    summary="The citizen rates how a bad review was put right (满意/基本满意/不满意), once",
+    responses={
+        403: "no or a wrong rating key, or staff credentials",
+        404: "no such ticket, not rated, or no case",
+        409: "`not_rectified` yet, `already_rated`, or `rating_closed` after the days",
+        422: "a rating other than satisfied, basic, unsatisfied",
+    },
+)
+def rate_rectification(ticket_id: str, body: b.RectificationIn) -> dict[str, Any]:
+    _refuse_staff()
+    case = hall_services().evaluations.rate_rectification(
+        ticket_id, body.key, body.rating, body.segment
+    )
+    return case_json(case)
+
+
+@api.get("/halls/<string:hall>/rating-form")
+@api.output(b.RatingFormOut)
+@api.doc(summary="What a rating of this hall asks: its indicators and bad-review reasons")
+def rating_form(hall: str) -> dict[str, Any]:
+    require_hall(hall)
+    rules = hall_services().evaluations.rules(hall)
+    return {
+        "hall": hall,
+        "indicators": [str(i) for i in rules.indicators],
+        "reasons": list(rules.reasons),
+        "follow_up_days": rules.follow_up_days,
+        "rectification_rating_days": rules.rectification_rating_days,
+    }
+
+
+@api.post("/windows/<int:window_id>/rate-later")
+@api.output(b.RateLaterOut, status_code=201)
+@require_roles(Role.CLERK)
+@staff_doc(
+    "Rate later: the citizen of the window's just-finished visit left before rating; the visit "
+    "is invited by link (channel `rate_later`) and leaves the evaluator screen",
+    r403="not the clerk who has the window open and served the visit",
+    r409="no finished visit to rate (`nothing_to_rate`), already rated or invited",
+)
+def rate_later(window_id: int) -> tuple[dict[str, Any], int]:
+    user = current_user()
+    assert user is not None
+    ticket_id = hall_services().evaluations.rate_later(window_id, by=user)
+    return {"ticket": ticket_id, "channel": "rate_later"}, 201
+
+
+def _refuse_staff() -> None:
+    if _staff_credentials():
+        raise Forbidden(
+            "staff accounts do not rate visits; the citizen rates with the ticket's key",
+            code="staff_rating",
+        )
 
 
 def _staff_credentials() -> bool:
@@ -91,16 +192,15 @@ def case_action(case_id: int, action: str, body: b.CaseActionIn) -> dict[str, An
     require_hall(ratings.case(case_id).hall)
     user = current_user()
     assert user is not None
-    note = body.reason if action == "appeal" else body.note
-    case = ratings.act(case_id, action, user.username, note or "", body.score)
+    case = ratings.act(case_id, action, user.username, body.note or "", body.score)
     return case_json(case)
 
 
 CASE_ACTIONS = {
-    "call-back": "The citizen has been called back",
-    "rectify": "The problem has been put right",
+    "call-back": "回访: the citizen has been called back (its own deadline, 1 working day)",
+    "rectify": "整改: the problem has been put right",
+    "explain": "解释说明: close a case with no legal basis, with the explanation in `note`",
     "close": "Close the case (optionally with the citizen's re-rating `score`)",
-    "appeal": "Appeal a malicious or mistaken review: excluded, with the `reason` recorded",
 }
 
 

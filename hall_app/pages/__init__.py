@@ -1,6 +1,6 @@
 """Browser pages: kiosk, clerk console, citizen ticket page, booking, evaluator, staff login."""
 
-from . import booking, citizen, clerk, kiosk, routes, session
+from . import booking, citizen, clerk, evaluations, kiosk, routes, session
 from .blueprint import pages
 
-__all__ = ["booking", "citizen", "clerk", "kiosk", "pages", "routes", "session"]
+__all__ = ["booking", "citizen", "clerk", "evaluations", "kiosk", "pages", "routes", "session"]

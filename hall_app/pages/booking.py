@@ -18,6 +18,7 @@ from flask_babel import gettext
 from queue_engine.domain.access import Actor, Role
 from queue_engine.domain.errors import InvalidInput
 from queue_engine.domain.evaluations import SCORE_LABELS
+from queue_engine.services.evaluations import Rating
 
 from ..api.appointments import appointment_json
 from ..auth import require_hall, require_roles, signed_in_user
@@ -144,10 +145,17 @@ def evaluator_rate(window_id: int) -> tuple[Response, int]:
     require_hall(hall_services().engine.window(window_id).hall)
     check_evaluator(user, window_id)
     body = request.get_json(silent=True)
-    score = body.get("score") if isinstance(body, dict) else None
+    data: dict[str, Any] = body if isinstance(body, dict) else {}
+    score = data.get("score")
     if type(score) is not int:
         raise InvalidInput("a rating is a whole number from 1 to 5")
-    result = hall_services().evaluations.evaluate_window(window_id, score, by=user)
+    reasons, indicators = data.get("reasons"), data.get("indicators")
+    if not (reasons is None or (isinstance(reasons, list) and len(reasons) <= 20)):
+        raise InvalidInput("reasons are a list from the hall's reasons")
+    if not (indicators is None or isinstance(indicators, dict)):
+        raise InvalidInput("indicators are {name: level}")
+    rating = Rating(0, indicators, tuple(str(r) for r in reasons or ()))
+    result = hall_services().evaluations.evaluate_window(window_id, score, by=user, rating=rating)
     return jsonify({"number": result.ticket_number, "score": result.score}), 201
 
 

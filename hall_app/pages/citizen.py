@@ -35,6 +35,7 @@ def ticket_page(ticket_id: str) -> Response:
         "cancel_url": url_for("api.cancel", ticket_id=ticket_id),
         "evaluation_url": url_for("api.evaluate", ticket_id=ticket_id),
         "rated": hall_services().evaluations.is_rated(ticket_id),
+        "form": rating_form(config.code),
         "key_fragment": KEY_FRAGMENT,
         "scores": score_labels(),
         "strings": {**common_strings(), **citizen_strings()},
@@ -47,6 +48,21 @@ def ticket_page(ticket_id: str) -> Response:
             data=data,
         )
     )
+
+
+def rating_form(hall: str) -> dict[str, object]:
+    """The hall's indicators (with their labels) and bad-review reasons, for the rating card."""
+    rules = hall_services().evaluations.rules(hall)
+    labels = {
+        "overall": gettext("整体满意度"),
+        "efficiency": gettext("服务效率"),
+        "quality": gettext("服务水平"),
+        "attitude": gettext("服务态度"),
+    }
+    return {
+        "indicators": [{"code": str(i), "label": labels[str(i)]} for i in rules.indicators],
+        "reasons": list(rules.reasons),
+    }
 
 
 @pages.get("/t/<ticket_id>/qr.svg")

@@ -12,7 +12,10 @@ from queue_engine.domain.errors import DomainError
 from ..auth import current_user, user_from_token
 from ..errors import status_for
 from ..extensions import socketio
-from . import reports  # noqa: F401  (its routes join the supervisor pages' blueprint)
+from . import (
+    cases,  # noqa: F401  (its routes join the supervisor pages' blueprint)
+    reports,  # noqa: F401  (its routes join the supervisor pages' blueprint)
+)
 from .api import supervision_api, thresholds_json
 from .feed import SupervisorFeed, supervise_room
 from .pages import supervisor_pages

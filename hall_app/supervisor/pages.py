@@ -29,6 +29,7 @@ def alert_kind_labels() -> dict[str, str]:
         AlertKind.NOT_OPEN: gettext("未按时开窗"),
         AlertKind.BAD_REVIEW: gettext("差评"),
         AlertKind.CASE_OVERDUE: gettext("整改逾期"),
+        AlertKind.CALLBACK_OVERDUE: gettext("回访逾期"),
         AlertKind.NO_SHOW_RATE: gettext("过号率异常"),
         AlertKind.RECALL_RATE: gettext("重呼率异常"),
         AlertKind.CHOSEN_CALLS: gettext("指定叫号频繁"),

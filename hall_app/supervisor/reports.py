@@ -206,6 +206,9 @@ def monthly_report(hall: str) -> Response:
             flag_columns=FLAG_COLUMNS,
             labels=column_labels(),
             config=_flag_config(config.code),
+            evaluation=hall_services().evaluation_reports.monthly(
+                config.code, first.strftime("%Y-%m")
+            ),
         )
     )
 

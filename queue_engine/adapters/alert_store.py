@@ -248,7 +248,13 @@ def _cases(conn: Connection, hall_id: int, today: date) -> list[OpenCase]:
                 score=r.score,
                 status=str(status),
                 deadline=r.deadline,
-                overdue=is_overdue(status, r.deadline, today),
+                overdue=is_overdue(status, r.deadline, today) and r.resolved_at is None,
+                callback_deadline=r.callback_deadline,
+                callback_overdue=(
+                    status is CaseStatus.OPEN
+                    and r.callback_deadline is not None
+                    and today > r.callback_deadline
+                ),
             )
         )
     return out

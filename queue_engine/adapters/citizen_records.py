@@ -209,8 +209,9 @@ def by_ticket(conn: Connection, ticket_id: str) -> Row[Any] | None:
 # ---- evaluations and cases -----------------------------------------------------------------
 
 
-def evaluation_of(conn: Connection, ticket_id: str) -> Row[Any] | None:
-    return conn.execute(select(V).where(V.c.ticket_id == ticket_id)).first()
+def evaluation_of(conn: Connection, ticket_id: str, segment: int = 0) -> Row[Any] | None:
+    """The rating of one service segment of a ticket (segment 0: its first or only service)."""
+    return conn.execute(select(V).where(V.c.ticket_id == ticket_id, V.c.segment == segment)).first()
 
 
 def insert_evaluation(conn: Connection, values: dict[str, Any]) -> int:
@@ -252,6 +253,11 @@ _CASE_COLUMNS = (
     V.c.window,
     V.c.score,
     V.c.comment,
+    V.c.clerk,
+    V.c.reasons,
+    V.c.segment,
+    V.c.excluded,
+    V.c.created_at.label("rated_at"),
 )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -295,13 +296,18 @@ class SlotCounterRow(Base):
 
 
 class EvaluationRow(Base):
-    """One 好差评 rating per finished ticket."""
+    """One 好差评 rating per service of a finished visit (一次一评: segment 0 of a ticket of
+    one service), with its indicators, bad-review reasons and one follow-up (追评)."""
 
     __tablename__ = "evaluations"
-    __table_args__ = (Index("ix_evaluations_hall_ts", "hall_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_evaluations_hall_ts", "hall_id", "created_at"),
+        Index("ux_evaluations_ticket_segment", "ticket_id", "segment", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"))
+    segment: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
     service: Mapped[str] = mapped_column(String(32))
     window: Mapped[str | None] = mapped_column(String(16))
@@ -311,6 +317,12 @@ class EvaluationRow(Base):
     source: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+    indicators: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON
+    )  # {"attitude": 4, …}: the hall's indicators
+    reasons: Mapped[list[str] | None] = mapped_column(JSON)  # ticked for a bad review
+    follow_up_comment: Mapped[str | None] = mapped_column(Text)  # 追评
+    follow_up_at: Mapped[datetime | None]
 
 
 class FollowUpCaseRow(Base):
@@ -330,6 +342,106 @@ class FollowUpCaseRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     rerating: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    callback_deadline: Mapped[date | None] = mapped_column(Date)  # 回访 (None: cases of old)
+    called_back_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(String(16))  # rectified / explained
+    resolved_at: Mapped[datetime | None]
+    rectification_rating: Mapped[str | None] = mapped_column(String(16))  # the citizen's
+    rectification_rated_at: Mapped[datetime | None]
+
+
+class EvaluationRulesRow(Base):
+    """A hall's 好差评 rules (domain.evaluation_rules.EvaluationRules as a JSON document)."""
+
+    __tablename__ = "evaluation_rules"
+
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"), primary_key=True)
+    rules: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class AppealRow(Base):
+    """申诉复核 of a bad review: filed, evidence added, decided by a second person."""
+
+    __tablename__ = "evaluation_appeals"
+    __table_args__ = (Index("ix_appeals_case", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("follow_up_cases.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    filed_by: Mapped[str] = mapped_column(String(64))
+    filed_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class RatingInvitationRow(Base):
+    """A rating invitation sent to a citizen (the SMS/push link, or the clerk's "rate later")."""
+
+    __tablename__ = "rating_invitations"
+
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    segment: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class EfficiencyCardRow(Base):
+    """A yellow (预警) or red (问责) card of 效能监察; a red one keeps its 督办通知书 PDF."""
+
+    __tablename__ = "efficiency_cards"
+    __table_args__ = (
+        UniqueConstraint("case_id", "colour", "reason", name="uq_cards_case_colour_reason"),
+        Index("ix_cards_hall_month", "hall_id", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("follow_up_cases.id"))
+    colour: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(32))
+    window: Mapped[str | None] = mapped_column(String(16))
+    department: Mapped[str] = mapped_column(String(64))
+    deadline: Mapped[date] = mapped_column(Date)
+    issued_at: Mapped[datetime]
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM in the hall's time zone
+    notice_number: Mapped[str | None] = mapped_column(String(32))
+    notice_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class BlackFlagRow(Base):
+    """A window's black flag (黑旗) of a month, as the monthly ranking gave it."""
+
+    __tablename__ = "black_flags"
+
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    window: Mapped[str] = mapped_column(String(16), primary_key=True)
+    department: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime]
+
+
+class InterviewRow(Base):
+    """约谈: a department called in after black flags in two months in a row."""
+
+    __tablename__ = "interview_records"
+    __table_args__ = (
+        UniqueConstraint("hall_id", "department", "month", name="uq_interviews_dept_month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    department: Mapped[str] = mapped_column(String(64))
+    month: Mapped[str] = mapped_column(String(7))
+    windows: Mapped[list[str]] = mapped_column(JSON)  # the black-flagged windows of both months
+    created_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text, default="")
 
 
 class AlertRow(Base):

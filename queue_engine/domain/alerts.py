@@ -28,6 +28,7 @@ class AlertKind(StrEnum):
     NOT_OPEN = "not_open"
     BAD_REVIEW = "bad_review"
     CASE_OVERDUE = "case_overdue"
+    CALLBACK_OVERDUE = "callback_overdue"  # 回访逾期: its own deadline (issue 19)
     NO_SHOW_RATE = "no_show_rate"
     RECALL_RATE = "recall_rate"
     CHOSEN_CALLS = "chosen_calls"  # a window calls chosen tickets out of turn often
@@ -162,6 +163,8 @@ class OpenCase:
     status: str
     deadline: date
     overdue: bool
+    callback_deadline: date | None = None
+    callback_overdue: bool = False
 
 
 @dataclass(frozen=True)
@@ -368,7 +371,8 @@ def not_open(p: HallPicture, s: AlertSettings) -> list[Condition]:
 
 
 def reviews(p: HallPicture, s: AlertSettings) -> list[Condition]:
-    """A bad review until its follow-up case is taken up; an overdue case until it is closed."""
+    """A bad review until its follow-up case is taken up, a call-back past its deadline until
+    it is made, an overdue case until it is closed."""
     out = []
     for case in p.cases:
         common = {
@@ -389,7 +393,19 @@ def reviews(p: HallPicture, s: AlertSettings) -> list[Condition]:
                     data=common,
                 )
             )
-        elif case.status == "open":
+        elif case.callback_overdue:
+            out.append(
+                Condition(
+                    key=f"callback_overdue:{case.id}",
+                    kind=AlertKind.CALLBACK_OVERDUE,
+                    severity=Severity.YELLOW,
+                    subject=str(case.id),
+                    window=case.window,
+                    service=case.service,
+                    data={**common, "callback_deadline": str(case.callback_deadline)},
+                )
+            )
+        if not case.overdue and case.status == "open":
             out.append(
                 Condition(
                     key=f"bad_review:{case.id}",
@@ -493,6 +509,7 @@ _ZH = {
     "not_open": "{subject}号窗口按排班应开放,开厅 {late_minutes} 分钟仍未开窗",
     "bad_review": "差评:{ticket}({score} 分),整改期限 {deadline}",
     "case_overdue": "差评整改逾期:{ticket},期限 {deadline}",
+    "callback_overdue": "差评回访逾期:{ticket},回访期限 {callback_deadline}",
     "no_show_rate": "{subject}号窗口今日过号率 {rate_pct}(其他窗口 {others_pct},叫号 {calls} 次)",
     "recall_rate": "{subject}号窗口今日重呼率 {rate_pct}(其他窗口 {others_pct},叫号 {calls} 次)",
     "chosen_calls": "{subject}号窗口今日指定叫号 {chosen} 次(上限 {limit} 次,叫号 {calls} 次)",
@@ -510,6 +527,7 @@ _EN = {
     "not_open": "Window {subject} is scheduled but still closed {late_minutes} min after opening",
     "bad_review": "Bad review: {ticket} ({score}), follow up by {deadline}",
     "case_overdue": "Follow-up overdue: {ticket}, deadline {deadline}",
+    "callback_overdue": "Call-back overdue: {ticket}, call back by {callback_deadline}",
     "no_show_rate": "Window {subject}: no-show rate {rate_pct} today (others {others_pct}, "
     "{calls} calls)",
     "recall_rate": "Window {subject}: recall rate {rate_pct} today (others {others_pct}, "

@@ -68,11 +68,19 @@ class RatingChannel(StrEnum):
     SLIP_QR = "slip_qr"  # the key printed as the QR code of a kiosk slip
     TICKET_PAGE = "ticket_page"  # the key given with a ticket taken on the web
     APP = "app"  # the key given to the city app with its ticket
+    INVITATION = "invitation"  # the key in the SMS/push link of a rating invitation
+    RATE_LATER = "rate_later"  # the invitation the clerk's "rate later" sends a citizen who left
 
 
 # The channels a rating key is made for: each hand-over of a ticket has its own key, so the
 # key a rating brings tells which hand-over it came from.
-KEY_CHANNELS = (RatingChannel.SLIP_QR, RatingChannel.TICKET_PAGE, RatingChannel.APP)
+KEY_CHANNELS = (
+    RatingChannel.SLIP_QR,
+    RatingChannel.TICKET_PAGE,
+    RatingChannel.APP,
+    RatingChannel.INVITATION,
+    RatingChannel.RATE_LATER,
+)
 # Which key the holder of a ticket gets, by the channel the ticket was taken by.
 HANDOVER_CHANNEL: Mapping[str, RatingChannel] = {
     "kiosk": RatingChannel.SLIP_QR,
@@ -168,22 +176,25 @@ class CaseStatus(StrEnum):
 
 
 class CaseAction(StrEnum):
-    CALL_BACK = "call-back"
-    RECTIFY = "rectify"
+    CALL_BACK = "call-back"  # 回访
+    RECTIFY = "rectify"  # 整改
+    EXPLAIN = "explain"  # 解释说明: closed without a repair, with the explanation
     CLOSE = "close"
-    APPEAL = "appeal"
+    APPEAL = "appeal"  # files an appeal (domain.appeals); a second person decides it
 
 
 # action → (states it may start from, state it leads to)
 TRANSITIONS: Mapping[CaseAction, tuple[frozenset[CaseStatus], CaseStatus]] = {
     CaseAction.CALL_BACK: (frozenset({CaseStatus.OPEN}), CaseStatus.CALLED_BACK),
     CaseAction.RECTIFY: (frozenset({CaseStatus.CALLED_BACK}), CaseStatus.RECTIFIED),
+    CaseAction.EXPLAIN: (frozenset({CaseStatus.CALLED_BACK}), CaseStatus.CLOSED),
     CaseAction.CLOSE: (frozenset({CaseStatus.RECTIFIED}), CaseStatus.CLOSED),
-    CaseAction.APPEAL: (
-        frozenset({CaseStatus.OPEN, CaseStatus.CALLED_BACK, CaseStatus.RECTIFIED}),
-        CaseStatus.EXCLUDED,
-    ),
 }
+# An appeal is filed on a case still being worked, or closed (a closed review may still be
+# unjust); an upheld one moves the case to EXCLUDED.
+APPEALABLE = frozenset(
+    {CaseStatus.OPEN, CaseStatus.CALLED_BACK, CaseStatus.RECTIFIED, CaseStatus.CLOSED}
+)
 FINAL_CASE_STATES = frozenset({CaseStatus.CLOSED, CaseStatus.EXCLUDED})
 
 
@@ -197,12 +208,17 @@ def parse_action(value: str) -> CaseAction:
 def next_status(
     current: CaseStatus, action: CaseAction, note: str = "", rerating: int | None = None
 ) -> CaseStatus:
-    """The state after ``action``; an appeal needs a reason, a close may carry a re-rating."""
+    """The state after ``action``; an explanation needs its text, a close may carry a re-rating.
+
+    Appeals are not a transition: ``domain.appeals`` files and decides them.
+    """
+    if action is CaseAction.APPEAL:
+        raise InvalidTransition("an appeal is filed, and decided by a second person")
     allowed, target = TRANSITIONS[action]
     if current not in allowed:
         raise InvalidTransition(f"a case that is {current} cannot take the action {action}")
-    if action is CaseAction.APPEAL and not note.strip():
-        raise InvalidInput("an appeal needs a reason")
+    if action is CaseAction.EXPLAIN and not note.strip():
+        raise InvalidInput("closing with an explanation (解释说明) needs the explanation")
     if len(note) > MAX_REASON:
         raise InvalidInput(f"a note has at most {MAX_REASON} characters")
     if rerating is not None:
@@ -243,3 +259,12 @@ class CaseView:
     overdue: bool
     note: str
     rerating: int | None
+    callback_deadline: date | None = None
+    called_back_at: datetime | None = None
+    callback_overdue: bool = False
+    resolution: str | None = None  # rectified / explained
+    resolved_at: datetime | None = None
+    rectification_rating: str | None = None  # the citizen's, or the hall's default after the days
+    clerk: str | None = None
+    reasons: tuple[str, ...] = ()
+    appeal: str | None = None  # the latest appeal's status

@@ -54,6 +54,8 @@ class EventType(StrEnum):
     APPOINTMENT_NO_SHOW = "appointment.no_show"
     CASE_OPENED = "case.opened"
     CASE_CHANGED = "case.changed"
+    CARD_ISSUED = "card.issued"  # 效能监察: a yellow or red card (issue 19)
+    INTERVIEW_RECORDED = "interview.recorded"  # 约谈 after two black flags in a row
     ALERT_RAISED = "alert.raised"
     ALERT_CLEARED = "alert.cleared"
     ALERT_ACKNOWLEDGED = "alert.acknowledged"

@@ -1,8 +1,9 @@
-"""好差评 commands: rate a finished ticket, and work the follow-up case of a bad review."""
+"""好差评 commands: rate each service of a finished visit (with its indicators, reasons and one
+追评), invite a rating, and work the follow-up case of a bad review to its deadlines."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,20 +11,35 @@ from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 
 from queue_engine.adapters import citizen_records as bookings
+from queue_engine.adapters import evaluation_store as store
 from queue_engine.adapters import repository as repo
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.access import Actor
-from queue_engine.domain.errors import Conflict, NotFound
+from queue_engine.domain.case_deadlines import (
+    case_deadlines,
+    check_rectification_rating,
+    effective_rectification_rating,
+    overdue,
+    parse_rectification,
+)
+from queue_engine.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from queue_engine.domain.evaluation_rules import (
+    EvaluationRules,
+    RectificationRating,
+    check_follow_up,
+    check_indicators,
+    check_reasons,
+)
 from queue_engine.domain.evaluations import (
     HANDOVER_CHANNEL,
     KEY_CHANNELS,
+    CaseAction,
     CaseStatus,
     CaseView,
     RatingChannel,
     check_comment,
     check_score,
     choose_supervisor,
-    follow_up_deadline,
     is_bad_review,
     is_overdue,
     key_channel,
@@ -42,6 +58,7 @@ from queue_engine.services.tickets import QueueEngine
 EVALUATOR_MINUTES = 15  # how long after finishing the window's evaluator still offers a rating
 VISIT_LOOKBACK = timedelta(days=1)  # a window's current visit was called within the last day
 SOURCES = frozenset(RatingChannel) | {"ticket", "api"}  # "ticket", "api": ratings of old
+INVITED = frozenset({RatingChannel.INVITATION, RatingChannel.RATE_LATER})
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,24 @@ class Evaluation:
     comment: str
     case_id: int | None
     channel: str = "api"
+    segment: int = 0
+    indicators: dict[str, int] | None = None
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rating:
+    """What a rating carries besides its level: the hall's indicators and the bad-review
+    reasons (both validated against the hall's rules), and the service segment it rates."""
+
+    segment: int = 0
+    indicators: dict[str, Any] | None = None
+    reasons: tuple[str, ...] = ()
+
+
+def segments_of(ticket: Ticket) -> list[str]:
+    """The services of a visit, one rating each (一次一评): one segment for a one-service ticket."""
+    return [ticket.service]
 
 
 class EvaluationDesk(Desk):
@@ -88,9 +123,14 @@ class EvaluationDesk(Desk):
     # -- rating ------------------------------------------------------------------------------
 
     def evaluate(
-        self, ticket_id: str, score: int, comment: str | None = None, source: str = "api"
+        self,
+        ticket_id: str,
+        score: int,
+        comment: str | None = None,
+        source: str = "api",
+        rating: Rating | None = None,
     ) -> Evaluation:
-        """Rate a finished ticket, once; a rating of 1 or 2 opens a follow-up case.
+        """Rate a service of a finished ticket, once; a rating of 1 or 2 opens a follow-up case.
 
         The caller has checked who rates: ``evaluate_with_key`` and ``evaluate_window`` are
         the doors of the web; this is the desk behind them (and the CLI's and the tests').
@@ -100,27 +140,166 @@ class EvaluationDesk(Desk):
             with self.unit() as uow:
                 row = repo.get_ticket_row(uow.conn, ticket_id)
                 config = self.db.hall_config_by_id(uow.conn, row.hall_id)
-                result = self._rate(uow, row.hall_id, config, row, score, text, source)
+                result = self._rate(uow, row.hall_id, config, row, score, text, source, rating)
                 self.engine.bus.commit(uow)
                 return result
         except IntegrityError:
             raise Conflict("this visit has already been rated", code="already_rated") from None
 
     def evaluate_with_key(
-        self, ticket_id: str, key: str | None, score: int, comment: str | None = None
+        self,
+        ticket_id: str,
+        key: str | None,
+        score: int,
+        comment: str | None = None,
+        rating: Rating | None = None,
     ) -> Evaluation:
-        """The citizen's rating with the ticket's rating key; the key tells the channel."""
+        """The citizen's rating with the ticket's rating key; the key tells the channel.
+
+        An invitation's key (SMS/push link, the clerk's "rate later") rates only a visit that
+        was invited that way.
+        """
+        channel = self.checked_key(ticket_id, key, (rating or Rating()).segment)
+        return self.evaluate(ticket_id, score, comment, source=channel, rating=rating)
+
+    def checked_key(self, ticket_id: str, key: str | None, segment: int = 0) -> RatingChannel:
+        """The channel of a citizen's key for this ticket (404 unknown ticket, 403 wrong key)."""
         with UnitOfWork(self.db, write=False) as uow:
             repo.get_ticket_row(uow.conn, ticket_id)  # 404 before anything is said of keys
-        channel = self.key_channel(ticket_id, key)
-        return self.evaluate(ticket_id, score, comment, source=channel)
+            channel = self.key_channel(ticket_id, key)
+            if channel in INVITED:
+                sent = store.invitation(uow.conn, ticket_id, segment)
+                if sent is None or sent.channel != channel:
+                    raise Forbidden("this visit was not invited to be rated", code="rating_key")
+        return channel
 
-    def is_rated(self, ticket_id: str) -> bool:
+    def is_rated(self, ticket_id: str, segment: int = 0) -> bool:
         with UnitOfWork(self.db, write=False) as uow:
-            return bookings.evaluation_of(uow.conn, ticket_id) is not None
+            return bookings.evaluation_of(uow.conn, ticket_id, segment) is not None
+
+    def rules(self, hall: str) -> EvaluationRules:
+        """The hall's 好差评 rules (indicators, reasons, deadlines, cards)."""
+        with UnitOfWork(self.db, write=False) as uow:
+            hall_id, _ = self.db.hall_config(uow.conn, hall)
+            return store.rules(uow.conn, hall_id)
+
+    def set_rules(self, hall: str, data: dict[str, Any], by: str) -> EvaluationRules:
+        rules = EvaluationRules.from_mapping(data)
+        with self.unit() as uow:
+            hall_id, _ = self.db.hall_config(uow.conn, hall)
+            store.save_rules(uow.conn, hall_id, rules, by, self.engine.clock.now())
+            uow.commit()
+        return rules
+
+    # -- 追评, invitations, the rectification's rating -----------------------------------------
+
+    def follow_up(
+        self, ticket_id: str, key: str | None, comment: str | None, segment: int = 0
+    ) -> Evaluation:
+        """追评: the citizen adds to a rating once, within the hall's days (default 15)."""
+        self.checked_key(ticket_id, key, segment)
+        text = check_comment(comment)
+        if not text:
+            raise InvalidInput("a follow-up rating says something")
+        now = self.engine.clock.now()
+        with self.unit() as uow:
+            row = self._evaluation_row(uow, ticket_id, segment)
+            rules = store.rules(uow.conn, row.hall_id)
+            check_follow_up(row.created_at, now, row.follow_up_at is not None, rules)
+            if not store.save_follow_up(uow.conn, row.id, text, now):
+                raise Conflict("this rating already has its follow-up", code="already_followed_up")
+            uow.commit()
+        return self._evaluation(row)
+
+    def invite(self, ticket_id: str, channel: RatingChannel, by: str, segment: int = 0) -> None:
+        """Record a rating invitation (SMS/push link, or the clerk's "rate later")."""
+        if channel not in INVITED:
+            raise ValueError(f"{channel} is no invitation channel")
+        with self.unit() as uow:
+            row = repo.get_ticket_row(uow.conn, ticket_id)
+            if row.status != TicketStatus.DONE.value:
+                raise Conflict("only a finished visit is invited to rate", code="not_finished")
+            if bookings.evaluation_of(uow.conn, ticket_id, segment) is not None:
+                raise Conflict("this visit has already been rated", code="already_rated")
+            if store.invitation(uow.conn, ticket_id, segment) is not None:
+                raise Conflict("this visit has been invited already", code="already_invited")
+            store.insert_invitation(
+                uow.conn,
+                {
+                    "ticket_id": ticket_id,
+                    "segment": segment,
+                    "channel": channel.value,
+                    "created_at": self.engine.clock.now(),
+                    "created_by": by,
+                },
+            )
+            uow.commit()
+
+    def rate_later(self, window_id: int, *, by: Actor) -> str:
+        """The clerk's "rate later" for a citizen who left before rating at the window: the
+        window's current visit is invited by link and no longer offered on the evaluator."""
+        ticket = self.pending_at_window(window_id)
+        if ticket is None:
+            raise Conflict("no finished visit to rate at this window", code="nothing_to_rate")
+        if self.pending_at_window(window_id, by=by) is None:
+            raise Forbidden(
+                "only the clerk who has the window open and served the visit invites it",
+                code="not_window_evaluator",
+            )
+        self.invite(ticket.id, RatingChannel.RATE_LATER, by.username)
+        return ticket.id
+
+    def rate_rectification(
+        self, ticket_id: str, key: str | None, value: str, segment: int = 0
+    ) -> CaseView:
+        """The citizen rates how the problem was put right: 满意, 基本满意 or 不满意."""
+        self.checked_key(ticket_id, key, segment)
+        rating = parse_rectification(value)
+        now = self.engine.clock.now()
+        with self.unit() as uow:
+            row = self._evaluation_row(uow, ticket_id, segment)
+            case = store.case_of_evaluation(uow.conn, row.id)
+            if case is None:
+                raise NotFound("this rating has no follow-up case")
+            rules = store.rules(uow.conn, row.hall_id)
+            check_rectification_rating(
+                case.resolved_at, case.rectification_rating is not None, now, rules
+            )
+            values = {"rectification_rating": rating.value, "rectification_rated_at": now}
+            if not bookings.save_case(uow.conn, case.id, case.version, updated_at=now, **values):
+                raise Conflict("the case was changed meanwhile; try again")
+            uow.commit()
+        return self.case(case.id)
+
+    def _evaluation_row(self, uow: UnitOfWork, ticket_id: str, segment: int) -> Row[Any]:
+        row = bookings.evaluation_of(uow.conn, ticket_id, segment)
+        if row is None:
+            raise NotFound("this visit has not been rated")
+        return row
+
+    @staticmethod
+    def _evaluation(row: Row[Any]) -> Evaluation:
+        return Evaluation(
+            row.id,
+            row.ticket_id,
+            "",
+            row.score,
+            row.comment,
+            None,
+            row.source,
+            row.segment,
+            row.indicators or None,
+            tuple(row.reasons or ()),
+        )
 
     def evaluate_window(
-        self, window_id: int, score: int, comment: str | None = None, *, by: Actor
+        self,
+        window_id: int,
+        score: int,
+        comment: str | None = None,
+        *,
+        by: Actor,
+        rating: Rating | None = None,
     ) -> Evaluation:
         """Rate the window's current visit from its evaluator screen (``by`` is the session).
 
@@ -140,7 +319,7 @@ class EvaluationDesk(Desk):
                     )
                 channel = window_rating_channel(by, device, window_clerk, row.clerk)
                 config = self.db.hall_config_by_id(uow.conn, record.hall_id)
-                result = self._rate(uow, record.hall_id, config, row, score, text, channel)
+                result = self._rate(uow, record.hall_id, config, row, score, text, channel, rating)
                 self.engine.bus.commit(uow)
                 return result
         except IntegrityError:
@@ -171,7 +350,9 @@ class EvaluationDesk(Desk):
             return None
         if row.finished_at < now - timedelta(minutes=EVALUATOR_MINUTES):
             return None
-        return None if bookings.evaluation_of(uow.conn, row.id) is not None else row
+        if bookings.evaluation_of(uow.conn, row.id) is not None:
+            return None
+        return None if store.invitation(uow.conn, row.id, 0) is not None else row
 
     def _rate(
         self,
@@ -182,21 +363,34 @@ class EvaluationDesk(Desk):
         score: int,
         comment: str,
         source: str,
+        rating: Rating | None = None,
     ) -> Evaluation:
         now = self.engine.clock.now()
+        rating = rating or Rating()
         ticket = repo.ticket_from_row(row, config)
         if ticket.status is not TicketStatus.DONE:
             raise Conflict("only a finished visit can be rated", code="not_finished")
-        if bookings.evaluation_of(uow.conn, ticket.id) is not None:
+        services = segments_of(ticket)
+        if isinstance(rating.segment, bool) or not 0 <= rating.segment < len(services):
+            raise InvalidInput(f"this visit has {len(services)} service(s) to rate")
+        rules = store.rules(uow.conn, hall_id)
+        indicators = check_indicators(rating.indicators, rules)
+        reasons = check_reasons(score, rating.reasons, rules)
+        if bookings.evaluation_of(uow.conn, ticket.id, rating.segment) is not None:
             raise Conflict("this visit has already been rated", code="already_rated")
         channel = source if source in SOURCES else "api"
-        uow.record(ticket.evaluated_event(score, comment, now, channel))
+        event = ticket.evaluated_event(score, comment, now, channel)
+        extra = {"segment": rating.segment, "indicators": indicators, "reasons": reasons}
+        uow.record(replace(event, payload={**event.payload, **extra}))
         evaluation_id = bookings.insert_evaluation(
             uow.conn,
             {
                 "ticket_id": ticket.id,
+                "segment": rating.segment,
+                "indicators": indicators,
+                "reasons": reasons,
                 "hall_id": hall_id,
-                "service": ticket.service,
+                "service": services[rating.segment],
                 "window": ticket.window_label,
                 "clerk": ticket.clerk,
                 "score": score,
@@ -208,8 +402,19 @@ class EvaluationDesk(Desk):
         )
         case_id = None
         if is_bad_review(score):
-            case_id = self._open_case(uow, hall_id, config, ticket, evaluation_id, now)
-        return Evaluation(evaluation_id, ticket.id, ticket.number, score, comment, case_id, channel)
+            case_id = self._open_case(uow, hall_id, config, ticket, evaluation_id, now, rules)
+        return Evaluation(
+            evaluation_id,
+            ticket.id,
+            ticket.number,
+            score,
+            comment,
+            case_id,
+            channel,
+            rating.segment,
+            indicators or None,
+            tuple(reasons),
+        )
 
     def _open_case(
         self,
@@ -219,9 +424,11 @@ class EvaluationDesk(Desk):
         ticket: Ticket,
         evaluation_id: int,
         now: datetime,
+        rules: EvaluationRules,
     ) -> int:
-        rules = bookings.settings(uow.conn, hall_id)
-        deadline = follow_up_deadline(config.business_date(now), rules.follow_up_working_days)
+        fallback = bookings.settings(uow.conn, hall_id).follow_up_working_days
+        deadlines = case_deadlines(config.business_date(now), rules, fallback)
+        deadline = deadlines.rectify
         supervisor = choose_supervisor(bookings.supervisor_loads(uow.conn, hall_id))
         case_id = bookings.insert_case(
             uow.conn,
@@ -232,6 +439,7 @@ class EvaluationDesk(Desk):
                 "supervisor": supervisor,
                 "opened_at": now,
                 "deadline": deadline,
+                "callback_deadline": deadlines.callback,
                 "updated_at": now,
                 "note": "",
             },
@@ -244,6 +452,7 @@ class EvaluationDesk(Desk):
                 now,
                 case=case_id,
                 deadline=deadline.isoformat(),
+                callback_deadline=deadlines.callback.isoformat(),
                 supervisor=supervisor,
             )
         )
@@ -255,7 +464,9 @@ class EvaluationDesk(Desk):
         with UnitOfWork(self.db, write=False) as uow:
             hall_id, config = self.db.hall_config(uow.conn, hall)
             rows = bookings.cases(uow.conn, hall_id, include_final)
-            return [self._case_view(r, config) for r in rows]
+            rules = store.rules(uow.conn, hall_id)
+            appeals = store.latest_appeals(uow.conn, [r.id for r in rows])
+            return [self._case_view(r, config, rules, appeals.get(r.id)) for r in rows]
 
     def overdue_cases(self, hall: str) -> list[CaseView]:
         return [c for c in self.cases(hall, include_final=False) if c.overdue]
@@ -265,7 +476,9 @@ class EvaluationDesk(Desk):
             row = bookings.case_by_id(uow.conn, case_id) if 0 < case_id < 2**31 else None
             if row is None:
                 raise NotFound(f"no case {case_id}")
-            return self._case_view(row, self.db.hall_config_by_id(uow.conn, row.hall_id))
+            config = self.db.hall_config_by_id(uow.conn, row.hall_id)
+            appeal = store.latest_appeals(uow.conn, [case_id]).get(case_id)
+            return self._case_view(row, config, store.rules(uow.conn, row.hall_id), appeal)
 
     def act(
         self,
@@ -275,7 +488,8 @@ class EvaluationDesk(Desk):
         note: str = "",
         rerating: int | None = None,
     ) -> CaseView:
-        """Move a case on: call-back, rectify, close (with the re-rating), or appeal (excluded)."""
+        """Move a case on: call-back (回访), rectify (整改), explain (解释说明, closes it) or close
+        (with the supervisor's record of the citizen's re-rating). Appeals: ``AppealDesk``."""
         kind = parse_action(action)
         now = self.engine.clock.now()
         with self.unit() as uow:
@@ -289,25 +503,37 @@ class EvaluationDesk(Desk):
                 f"\n[{local:%Y-%m-%d %H:%M}] {actor}: {note.strip()}" if note else ""
             )
             values: dict[str, Any] = {"status": status.value, "updated_at": now, "note": notes}
+            values.update(_action_values(kind, now))
             if rerating is not None:
                 values["rerating"] = rerating
             if not bookings.save_case(uow.conn, case_id, row.version, **values):
                 raise Conflict("the case was changed meanwhile; reload it")
-            if status is CaseStatus.EXCLUDED:
-                bookings.exclude_evaluation(uow.conn, row.evaluation_id)
             ticket = repo.ticket_from_row(repo.get_ticket_row(uow.conn, row.ticket_id), config)
             payload: dict[str, Any] = {"case": case_id, "from": row.status, "to": status.value}
-            if kind.value == "appeal":
-                payload["reason"] = note.strip()
+            if kind is CaseAction.EXPLAIN:
+                payload["explanation"] = note.strip()
             if rerating is not None:
                 payload["rerating"] = rerating
             uow.record(_case_event(EventType.CASE_CHANGED, config.code, ticket, now, **payload))
             self.engine.bus.commit(uow)
         return self.case(case_id)
 
-    def _case_view(self, row: Row[Any], config: HallConfig) -> CaseView:
+    def _case_view(
+        self, row: Row[Any], config: HallConfig, rules: EvaluationRules, appeal: str | None
+    ) -> CaseView:
         status = CaseStatus(row.status)
-        today = config.business_date(self.engine.clock.now())
+        now = self.engine.clock.now()
+        today = config.business_date(now)
+        called_back = (
+            None if row.called_back_at is None else config.business_date(row.called_back_at)
+        )
+        rated = (
+            None
+            if row.rectification_rating is None
+            else RectificationRating(row.rectification_rating)
+        )
+        final = status in (CaseStatus.CLOSED, CaseStatus.EXCLUDED)
+        effective = effective_rectification_rating(rated, row.resolved_at, now, rules)
         return CaseView(
             id=row.id,
             hall=config.code,
@@ -320,10 +546,30 @@ class EvaluationDesk(Desk):
             supervisor=row.supervisor,
             opened_at=row.opened_at,
             deadline=row.deadline,
-            overdue=is_overdue(status, row.deadline, today),
+            overdue=is_overdue(status, row.deadline, today) and row.resolved_at is None,
             note=row.note,
             rerating=row.rerating,
+            callback_deadline=row.callback_deadline,
+            called_back_at=row.called_back_at,
+            callback_overdue=not final and overdue(called_back, row.callback_deadline, today),
+            resolution=row.resolution,
+            resolved_at=row.resolved_at,
+            rectification_rating=None if effective is None else effective.value,
+            clerk=row.clerk,
+            reasons=tuple(row.reasons or ()),
+            appeal=appeal,
         )
+
+
+def _action_values(kind: CaseAction, now: datetime) -> dict[str, Any]:
+    """What a case action stamps: when the citizen was called back, when it was resolved."""
+    if kind is CaseAction.CALL_BACK:
+        return {"called_back_at": now}
+    if kind is CaseAction.RECTIFY:
+        return {"resolution": "rectified", "resolved_at": now}
+    if kind is CaseAction.EXPLAIN:
+        return {"resolution": "explained", "resolved_at": now}
+    return {}
 
 
 def _case_event(

@@ -20,6 +20,7 @@ from queue_engine.domain.clock import FrozenClock
 from queue_engine.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from queue_engine.domain.model import Channel, TicketStatus
 from queue_engine.services.admin import AdminDesk, NewUser
+from queue_engine.services.appeals import AppealDesk
 from queue_engine.services.appointments import AppointmentDesk
 from queue_engine.services.evaluations import EvaluationDesk
 from queue_engine.services.tickets import QueueEngine
@@ -282,7 +283,12 @@ def test_a_rating_is_taken_once_after_finish_and_a_bad_one_opens_a_case(
     assert {c.supervisor for c in cases} == {"supervisor", "supervisor2"}  # least loaded first
     assert cases[0].deadline == date(2026, 12, 17) and not cases[0].overdue
     (rated,) = [e for e in events_of(db, "evaluation") if e.ticket_id == tickets[0].id]
-    assert json.loads(rated.payload) == {"score": 1, "comment": "等太久", "channel": "ticket"}
+    payload = json.loads(rated.payload)
+    assert {k: payload[k] for k in ("score", "comment", "channel")} == {
+        "score": 1,
+        "comment": "等太久",
+        "channel": "ticket",
+    }
     with pytest.raises(InvalidInput):
         ratings.evaluate(tickets[0].id, 6)
 
@@ -290,10 +296,15 @@ def test_a_rating_is_taken_once_after_finish_and_a_bad_one_opens_a_case(
     case = ratings.act(case.id, "rectify", "supervisor", "已整改")
     case = ratings.act(case.id, "close", "supervisor", rerating=4)
     assert (case.status, case.rerating) == ("closed", 4)
+    appeals = AppealDesk(engine)
     with pytest.raises(InvalidInput):
-        ratings.act(worse.case_id, "appeal", "supervisor", "")
-    excluded = ratings.act(worse.case_id, "appeal", "supervisor", "误评:群众按错")
-    assert excluded.status == "excluded" and "按错" in excluded.note
+        appeals.file(worse.case_id, Actor("supervisor", Role.SUPERVISOR, "ZMD"), "")
+    appeal = appeals.file(
+        worse.case_id, Actor("supervisor", Role.SUPERVISOR, "ZMD"), "误评:群众按错"
+    )
+    appeals.decide(appeal.id, Actor("supervisor2", Role.SUPERVISOR, "ZMD"), "upheld", "录像为证")
+    excluded = ratings.case(worse.case_id)
+    assert excluded.status == "excluded" and excluded.appeal == "upheld"
     clock.set(clock.now() + timedelta(days=30))
     assert ratings.overdue_cases("ZMD") == []
 

@@ -177,17 +177,15 @@ def test_follow_up_deadlines_count_working_days_across_the_spring_festival() -> 
     assert follow_up_deadline(date(2025, 9, 26), 1) == date(2025, 9, 28)
 
 
-def test_cases_move_open_called_back_rectified_closed_or_are_excluded_with_a_reason() -> None:
+def test_cases_move_open_called_back_rectified_closed_and_appeals_are_no_transition() -> None:
     assert next_status(CaseStatus.OPEN, CaseAction.CALL_BACK) is CaseStatus.CALLED_BACK
     assert next_status(CaseStatus.CALLED_BACK, CaseAction.RECTIFY) is CaseStatus.RECTIFIED
     assert next_status(CaseStatus.RECTIFIED, CaseAction.CLOSE, rerating=4) is CaseStatus.CLOSED
     with pytest.raises(InvalidTransition):
         next_status(CaseStatus.OPEN, CaseAction.CLOSE)
-    with pytest.raises(InvalidInput, match="reason"):
-        next_status(CaseStatus.OPEN, CaseAction.APPEAL, "  ")
-    assert next_status(CaseStatus.OPEN, CaseAction.APPEAL, "误评") is CaseStatus.EXCLUDED
+    # issue 19: an appeal is filed and decided by a second person (domain.appeals)
     with pytest.raises(InvalidTransition):
-        next_status(CaseStatus.CLOSED, CaseAction.APPEAL, "late")
+        next_status(CaseStatus.OPEN, CaseAction.APPEAL, "误评")
 
 
 def test_overdue_only_while_unfinished_and_the_least_loaded_supervisor_gets_a_case() -> None:

@@ -181,6 +181,9 @@ def test_a_ticket_is_rated_once_after_finish(
         "score": 4,
         "comment": "办得快",
         "follow_up": False,
+        "segment": 0,
+        "indicators": None,
+        "reasons": [],
     }
     assert_error(client.post(url, json={"score": 5, "key": key}), 409, "already_rated")
     assert_error(client.post(f"{API}/tickets/nosuch/evaluation", json={"score": 5}), 404)
@@ -223,7 +226,17 @@ def test_a_bad_review_opens_a_case_that_supervisors_work_and_see_overdue(
     appealed = client.post(
         f"{base}/appeal", json={"reason": "群众误操作"}, headers=auth("supervisor")
     )
-    assert appealed.get_json()["status"] == "excluded"
+    assert appealed.status_code == 201 and appealed.get_json()["status"] == "pending"
+    decide = f"{API}/appeals/{appealed.get_json()['id']}/decide"
+    same = client.post(
+        decide, json={"decision": "upheld", "note": "同意"}, headers=auth("supervisor")
+    )
+    assert_error(same, 403, "same_person")  # a second person decides
+    admin = client.post(
+        decide, json={"decision": "upheld", "note": "录像为证"}, headers=auth("admin")
+    )
+    assert admin.get_json()["status"] == "upheld"
+    assert client.get(base, headers=auth("supervisor")).get_json()["case"]["status"] == "excluded"
     live = client.get(f"{API}/halls/ZMD/live", headers=auth("supervisor")).get_json()
     assert live["alerts"] == []
 

@@ -55,6 +55,8 @@
     pause.querySelector(".action__label").textContent = w.state === "paused" ? t("resume_label") : t("pause_label");
     enable("pause", (open && !cur) || w.state === "paused");
     enable("close", w.state !== "closed" && !cur);
+    // the citizen of the visit just finished left before rating: invite by link instead
+    enable("rate_later", w.state !== "closed" && !cur);
 
     renderQueue();
     renderToday();
@@ -194,6 +196,7 @@
       else openPause();
     },
     resume: function () { act(urls.resume, undefined, function () { H.toast(t("resumed"), "success"); }); },
+    rate_later: function () { act(urls.rate_later, undefined, function () { H.toast(t("rated_later"), "info"); }); },
     close: function () { H.openOverlay($("close-dialog")); }
   };
 

@@ -143,6 +143,21 @@
     var score = Number(button.dataset.score);
     var comment = document.getElementById("rate-comment").value;
     var body = { score: score, comment: comment || null, key: ratingKey };
+    // the hall's indicators: all of them or none; reasons only for a bad review
+    var indicators = {};
+    var selects = document.querySelectorAll("#rate-indicators [data-indicator]");
+    var given = 0;
+    selects.forEach(function (select) {
+      if (select.value) { indicators[select.dataset.indicator] = Number(select.value); given += 1; }
+    });
+    if (given && given === selects.length) body.indicators = indicators;
+    if (score <= 2) {
+      var reasons = [];
+      document.querySelectorAll("#rate-reasons input:checked").forEach(function (box) {
+        reasons.push(box.value);
+      });
+      if (reasons.length) body.reasons = reasons;
+    }
     H.api("POST", data.evaluation_url, body).then(function () {
       data.rated = true;
       var done = document.getElementById("rate-done");

@@ -28,7 +28,6 @@ from queue_engine.services.appeals import AppealDesk
 from queue_engine.services.appointments import MOVES_QUEUE_FORWARD, AppointmentDesk, TurnNotices
 from queue_engine.services.bus import MessageBus
 from queue_engine.services.counter import CounterDesk
-
 from queue_engine.services.efficiency import SWEEP_SECONDS, EfficiencyDesk
 from queue_engine.services.evaluation_reports import EvaluationReports
 from queue_engine.services.evaluations import EvaluationDesk
@@ -101,7 +100,6 @@ class HallServices:
             supervision=self.supervision.acting(entry),
             visits=self.visits.acting(entry),
             counter=self.counter.acting(entry),
-
             appeals=self.appeals.acting(entry),
             efficiency=self.efficiency.acting(entry),
         )
@@ -146,7 +144,6 @@ def bootstrap(
         notifier=notifier,
         visits=VisitDesk(engine, pepper),
         counter=CounterDesk(engine),
-
         appeals=AppealDesk(engine),
         efficiency=efficiency,
         evaluation_reports=EvaluationReports(db, clock, efficiency),

@@ -144,7 +144,7 @@ class Visit:
     def has_next(self) -> bool:
         return self.index + 1 < len(self.segments)
 
-    def finish_current(self, outcome: Outcome, reason: str | None = None) -> Visit:
+    def finish_current(self, outcome: Outcome | None, reason: str | None = None) -> Visit:
         """The current matter done with ``outcome``; the next one (if any) becomes current."""
         done = replace(
             self.current, status=SegmentStatus.DONE, outcome=outcome, reason=check_reason(reason)
@@ -182,7 +182,7 @@ class Visit:
 
 
 def finish_segment(
-    ticket: Ticket, visit: Visit, outcome: Outcome, reason: str | None, now: datetime
+    ticket: Ticket, visit: Visit, outcome: Outcome | None, reason: str | None, now: datetime
 ) -> tuple[list[DomainEvent], Visit]:
     """Finish the current matter with its outcome; a next matter waits at once, in its place.
 
@@ -197,7 +197,7 @@ def finish_segment(
     finished = ticket.finish(now)
     payload = {
         **finished.payload,
-        "outcome": str(outcome),
+        "outcome": None if outcome is None else str(outcome),
         "reason": reason,
         "segment": visit.index,
         "segments": len(visit.segments),

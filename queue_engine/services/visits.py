@@ -143,8 +143,9 @@ class VisitDesk(Desk):
     ) -> Ticket:
         """Finish the ticket's current matter with its outcome; the next matter waits at once.
 
-        A ticket taken with ``services`` needs an outcome; a plain ticket finishes without one,
-        as before, or records the one given.
+        A matter with another one after it needs an outcome; the last (or only) matter finishes
+        without one, as before (``POST /tickets/{id}/finish`` with an empty body), or records
+        the one given.
         """
         parsed = None if outcome is None else Outcome.parse(outcome)
 
@@ -152,10 +153,11 @@ class VisitDesk(Desk):
             now = self.engine.clock.now()
             record = store.load_visit(uow.conn, ticket.id)
             if parsed is None:
-                if record is not None:
+                if record is None:
+                    uow.record(ticket.finish(now))
+                    return
+                if record.visit.has_next:  # the next matter waits only after this one's outcome
                     raise InvalidInput("say the outcome of this matter", code="outcome")
-                uow.record(ticket.finish(now))
-                return
             visit = record.visit if record is not None else Visit.of([ticket.service])
             events, after = finish_segment(ticket, visit, parsed, reason, now)
             uow.record(*events)

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from queue_engine.domain.clock import FrozenClock, SystemClock
+from queue_engine.domain.counter import hold
 from queue_engine.domain.errors import Conflict, DomainError, InvalidInput, InvalidTransition
 from queue_engine.domain.events import EVENT_COLUMNS, DomainEvent, EventType
 from queue_engine.domain.model import (
@@ -86,6 +87,8 @@ def ticket_in(status: TicketStatus, clock: FrozenClock) -> Ticket:
             ticket.start(clock.advance(minutes=1))
             if status is TicketStatus.DONE:
                 ticket.finish(clock.advance(minutes=1))
+        elif status is TicketStatus.HELD:
+            hold(ticket, clock.advance(minutes=1))
     assert ticket.status is status
     return ticket
 

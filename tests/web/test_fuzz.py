@@ -414,7 +414,8 @@ def test_every_page_route_survives_extreme_dates_nested_and_oversized_bodies(
         for day, month in zip(EXTREME_DAYS, EXTREME_MONTHS, strict=True):
             response = client.get(path, query_string={"date": day, "month": month})
             _no_server_error(response, f"GET {rule.rule}?date={day}&month={month}")
-            if "/reports/" in rule.rule and day[:4] in ("9999", "0001"):
+            reads = "GET" in (rule.methods or ())  # a POST-only report action answers 405
+            if reads and "/reports/" in rule.rule and day[:4] in ("9999", "0001"):
                 assert response.status_code in (404, 422), (rule.rule, response.status_code)
         if "POST" not in (rule.methods or ()):
             continue

@@ -72,9 +72,10 @@ def test_the_clerk_finishes_with_an_outcome_and_the_ticket_moves_on(
     )
     assert taken.status == 201, taken.text()
     ticket = taken.json()
-    sign_in(clerk, "clerk10", "zmd-clerk-2026")
+    # window 11 (SOCIAL, then MEDICAL): the pages test leaves window 10 open with clerk10
+    sign_in(clerk, "clerk11", "zmd-clerk-2026")
     clerk.locator(".window-card").filter(
-        has=clerk.locator(".window-card__number", has_text=re.compile(r"^10$"))
+        has=clerk.locator(".window-card__number", has_text=re.compile(r"^11$"))
     ).click()
     expect(clerk.locator("#window-state")).to_have_text("服务中")
     clerk.keyboard.press("n")
@@ -85,7 +86,7 @@ def test_the_clerk_finishes_with_an_outcome_and_the_ticket_moves_on(
     clerk.screenshot(path=str(screenshots / "clerk-console-outcome.png"), animations="disabled")
     clerk.keyboard.press("f")
     expect(clerk.locator("#now-number")).to_have_text("当前没有号")
-    # Its next service (MEDICAL, window 10's second skill) at once, in its original place.
+    # Its next service (MEDICAL, window 11's second skill) at once, in its original place.
     expect(clerk.locator(".queue__item").first).to_contain_text(ticket["number"])
     expect(clerk.locator('#outcome input[value="completed"]')).to_be_checked()
     after = clerk.context.request.get(f"/api/v1/tickets/{ticket['id']}").json()

@@ -28,8 +28,9 @@ from queue_engine.domain.appeals import (
 )
 from queue_engine.domain.errors import Conflict, InvalidTransition, NotFound
 from queue_engine.domain.evaluations import APPEALABLE, CaseStatus
-from queue_engine.domain.events import DomainEvent, EventType
+from queue_engine.domain.events import EventType
 from queue_engine.services.desk import Desk
+from queue_engine.services.evaluations import case_event
 from queue_engine.services.tickets import QueueEngine
 
 
@@ -165,18 +166,8 @@ class AppealDesk(Desk):
     def _record(self, uow: UnitOfWork, case: Row[Any], now: datetime, **payload: Any) -> None:
         config = self.db.hall_config_by_id(uow.conn, case.hall_id)
         ticket = repo.ticket_from_row(repo.get_ticket_row(uow.conn, case.ticket_id), config)
-        uow.record(
-            DomainEvent(
-                type=EventType.CASE_CHANGED,
-                hall=config.code,
-                ts=now,
-                ticket_id=ticket.id,
-                ticket_number=ticket.number,
-                service=ticket.service,
-                window=ticket.window_label,
-                payload={"case": case.id, **payload},
-            )
-        )
+        kind = EventType.CASE_CHANGED
+        uow.record(case_event(kind, config.code, ticket, now, case=case.id, **payload))
 
 
 def _view(row: Row[Any]) -> AppealView:

@@ -445,7 +445,7 @@ class EvaluationDesk(Desk):
             },
         )
         uow.record(
-            _case_event(
+            case_event(
                 EventType.CASE_OPENED,
                 config.code,
                 ticket,
@@ -514,7 +514,7 @@ class EvaluationDesk(Desk):
                 payload["explanation"] = note.strip()
             if rerating is not None:
                 payload["rerating"] = rerating
-            uow.record(_case_event(EventType.CASE_CHANGED, config.code, ticket, now, **payload))
+            uow.record(case_event(EventType.CASE_CHANGED, config.code, ticket, now, **payload))
             self.engine.bus.commit(uow)
         return self.case(case_id)
 
@@ -572,7 +572,7 @@ def _action_values(kind: CaseAction, now: datetime) -> dict[str, Any]:
     return {}
 
 
-def _case_event(
+def case_event(
     kind: EventType, hall: str, ticket: Ticket, now: datetime, **payload: Any
 ) -> DomainEvent:
     return DomainEvent(

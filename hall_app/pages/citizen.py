@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import qrcode
 import qrcode.image.svg
-from flask import Response, make_response, render_template, request, url_for
+from flask import Response, make_response, render_template, request, send_from_directory, url_for
 from flask_babel import gettext
 
 from ..http import private_page
@@ -118,3 +118,12 @@ def citizen_strings() -> dict[str, str]:
         "rate_thanks": gettext("感谢您的评价!"),
         "rate_thanks_bad": gettext("感谢您的反馈,我们将尽快回访整改。"),
     }
+
+
+@pages.get("/sw.js")
+def service_worker() -> Response:
+    """The hall's service worker at the site's root, so it may control every citizen page."""
+    response = send_from_directory(pages.static_folder or "", "js/sw.js", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response

@@ -49,7 +49,8 @@ def stub_subscribe(context: BrowserContext) -> None:
           PushManager.prototype.subscribe = function (options) {{
             window.__pushKey = options && options.applicationServerKey
               ? options.applicationServerKey.byteLength : 0;
-            return Promise.resolve({{ endpoint: sub.endpoint, toJSON: function () {{ return sub; }} }});
+            var made = {{ endpoint: sub.endpoint, toJSON: function () {{ return sub; }} }};
+            return Promise.resolve(made);
           }};
           PushManager.prototype.getSubscription = function () {{ return Promise.resolve(null); }};
         }})();

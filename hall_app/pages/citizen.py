@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import qrcode
 import qrcode.image.svg
-from flask import Response, make_response, render_template, request, send_from_directory, url_for
+from flask import Response, make_response, render_template, request, url_for
 from flask_babel import gettext
 
 from ..http import private_page
@@ -123,7 +125,9 @@ def citizen_strings() -> dict[str, str]:
 @pages.get("/sw.js")
 def service_worker() -> Response:
     """The hall's service worker at the site's root, so it may control every citizen page."""
-    response = send_from_directory(pages.static_folder or "", "js/sw.js", max_age=0)
+    source = Path(pages.static_folder or "", "js", "sw.js").read_text(encoding="utf-8")
+    response = make_response(source)
+    response.mimetype = "text/javascript"
     response.headers["Service-Worker-Allowed"] = "/"
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -95,3 +95,19 @@ def test_bad_subscriptions_are_4xx(client: FlaskClient, hall: Hall, body: Any) -
 def test_unknown_owners_are_404(client: FlaskClient) -> None:
     assert_error(client.post(f"{API}/tickets/nope/push-subscription", json=SUBSCRIPTION), 404)
     assert_error(client.post(f"{API}/appointments/NOPE/push-subscription", json=SUBSCRIPTION), 404)
+
+
+def test_pages_carry_the_opt_in_and_the_service_worker_is_at_the_root(
+    client: FlaskClient, hall: Hall
+) -> None:
+    ticket = hall.issue("SOCIAL", "app")
+    page = client.get(f"/t/{ticket['id']}").get_data(as_text=True)
+    assert 'id="push-optin"' in page and f"/tickets/{ticket['id']}/push-subscription" in page
+    code = book(client)["code"]
+    page = client.get(f"/a/{code}").get_data(as_text=True)
+    assert 'id="push-optin"' in page and f"/appointments/{code}/push-subscription" in page
+    worker = client.get("/sw.js")
+    assert worker.status_code == 200
+    assert worker.headers["Service-Worker-Allowed"] == "/"
+    assert "javascript" in worker.mimetype
+    assert "showNotification" in worker.get_data(as_text=True)

@@ -66,6 +66,7 @@ def test_nothing_configured_is_log_everywhere_and_says_so() -> None:
     channels = build_channels({})
     assert channels.unconfigured == ["sms", "wechat", "webpush", "webhook"]
     assert all(isinstance(channels[n], LogChannel) for n in channels.unconfigured)
+    assert channels.describe().startswith("sms: log (not configured), wechat: log")
 
 
 def test_a_named_provider_missing_settings_fails_at_start() -> None:

@@ -41,6 +41,13 @@ class Channels:
     def __getitem__(self, name: str) -> Channel:
         return self.by_name[name]
 
+    def describe(self) -> str:
+        """One line for the start-up log: each channel's provider, the log ones called so."""
+        return ", ".join(
+            f"{name}: log (not configured)" if name in self.unconfigured else f"{name}: {kind}"
+            for name, kind in self.providers.items()
+        )
+
 
 def _need(env: Mapping[str, str], *names: str) -> list[str]:
     missing = [n for n in names if not env.get(n)]

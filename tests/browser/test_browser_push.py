@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,10 +20,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from playwright.sync_api import BrowserContext, Page, expect
 
+from queue_engine.domain.identity import id_check_char
+
 pytestmark = pytest.mark.browser
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 Contexts = Callable[..., BrowserContext]
+ID_NUMBER = "41170219850304051" + id_check_char("41170219850304051")
 TEXT = "您的号码即将叫号,请到 5 号窗口附近等候。"
 
 
@@ -142,3 +146,26 @@ def test_the_opt_in_stores_the_subscription_with_the_api(
     expect(page.locator("#push-optin")).to_have_attribute("data-subscribed", "1")
     assert posted == [201]
     expect(page.locator("#push-state")).to_contain_text("Turn reminders are on")
+
+
+def test_appointment_page_opts_in(new_context: Contexts, screenshots: Path) -> None:
+    context = new_context(**PHONE)
+    context.grant_permissions(["notifications"])
+    stub_subscribe(context)
+    page = context.new_page()
+    page.goto("/book/ZMD")
+    page.locator(".choice--service", has_text="社会保障").click()
+    page.locator(".date-tab").first.wait_for()
+    if page.locator(".slot:not([disabled])").count() == 0:
+        page.locator(".date-tab").nth(1).click()  # late in the evening: tomorrow's slots
+    page.locator(".slot:not([disabled])").first.click()
+    page.fill('input[name="name"]', "李四")
+    page.fill('input[name="phone"]', "13712345670")
+    page.fill('input[name="id_number"]', ID_NUMBER)
+    page.click("#book-button")
+    expect(page).to_have_url(re.compile(r"/a/[2-9A-Z]{10}$"))
+    expect(page.locator("#push-optin")).to_have_attribute("data-ready", "1")
+    page.click("#push-button")
+    expect(page.locator("#push-optin")).to_have_attribute("data-subscribed", "1")
+    expect(page.locator("#push-state")).to_have_text("已开启到号提醒,请留意手机通知。")
+    page.screenshot(path=str(screenshots / "push-optin-appointment.png"), full_page=True)

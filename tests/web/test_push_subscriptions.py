@@ -111,3 +111,49 @@ def test_pages_carry_the_opt_in_and_the_service_worker_is_at_the_root(
     assert worker.headers["Service-Worker-Allowed"] == "/"
     assert "javascript" in worker.mimetype
     assert "showNotification" in worker.get_data(as_text=True)
+
+
+def test_a_stored_subscription_receives_a_push_that_decrypts(
+    app: Any, client: FlaskClient, hall: Hall, tmp_path: Path
+) -> None:
+    """Opt-in through the API, then the webpush channel (with the instance's VAPID key) sends to
+    the stored subscription; the fake push service's body decrypts with the browser's keys."""
+    import http_ece
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from queue_engine.adapters.channels import build_channels
+    from queue_engine.domain.outbox import Delivery
+    from tests.fakes.providers import FakePushService
+
+    browser_key = ec.generate_private_key(ec.SECP256R1())
+    auth = b"sixteen-byte-key"
+    public = browser_key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    push = FakePushService()
+    try:
+        ticket = hall.issue("SOCIAL", "app")
+        body = {
+            "endpoint": push.endpoint("t1"),
+            "keys": {"p256dh": _b64(public), "auth": _b64(auth)},
+        }
+        url = f"{API}/tickets/{ticket['id']}/push-subscription"
+        assert client.post(url, json=body).status_code == 201
+        page_key = client.get(f"{API}/push/public-key").get_json()["public_key"]
+        channel = build_channels({}, instance_path=str(tmp_path / "instance"))["webpush"]
+        to = stored(app, "ticket", ticket["id"])
+        text = "请到 5 号窗口办理"
+        channel.send(
+            Delivery(
+                key="k1", channel="webpush", kind="called", hall="ZMD", text=text, to=json.dumps(to)
+            )
+        )
+        (message,) = push.messages()
+        assert f"k={page_key}" in message.headers["Authorization"]  # the key the page used
+        plain = http_ece.decrypt(
+            message.body, private_key=browser_key, auth_secret=auth, version="aes128gcm"
+        )
+        assert json.loads(plain)["body"] == text
+    finally:
+        push.close()

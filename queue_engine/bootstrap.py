@@ -31,6 +31,7 @@ from queue_engine.services.counter import CounterDesk
 from queue_engine.services.efficiency import SWEEP_SECONDS, EfficiencyDesk
 from queue_engine.services.evaluation_reports import EvaluationReports
 from queue_engine.services.evaluations import EvaluationDesk
+from queue_engine.services.push import PushDesk
 from queue_engine.services.supervision import SupervisionDesk
 from queue_engine.services.tickets import QueueEngine
 from queue_engine.services.visits import VisitDesk
@@ -84,6 +85,7 @@ class HallServices:
     appeals: AppealDesk
     efficiency: EfficiencyDesk
     evaluation_reports: EvaluationReports
+    push: PushDesk  # Web Push opt-ins of citizens' pages (issue 17)
     jobs: list[PeriodicJob] = field(default_factory=list)
 
     def acting(self, entry: AuditEntry | None) -> HallServices:
@@ -147,6 +149,7 @@ def bootstrap(
         appeals=AppealDesk(engine),
         efficiency=efficiency,
         evaluation_reports=EvaluationReports(db, clock, efficiency),
+        push=PushDesk(engine, appointments),
     )
     bus.subscribe(TurnNotices(appointments), *MOVES_QUEUE_FORWARD)
     bus.subscribe(supervision.note_changes)

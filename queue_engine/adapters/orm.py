@@ -505,6 +505,72 @@ class TicketVisitRow(Base):
     age_band: Mapped[str | None] = mapped_column(String(8))
 
 
+class OutboxRow(Base):
+    """A notice or webhook call waiting to be handed to its channel (issue 17).
+
+    Written in the same transaction as the change that causes it; ``key`` is the idempotency
+    key the channel passes to the provider. A personal address (phone, openid, push
+    subscription) is kept only as AES-GCM ciphertext with the id of its key.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_outbox_key"),
+        Index("ix_outbox_due", "status", "due_at"),
+        Index("ix_outbox_phone", "phone_hash", "sent_at"),
+        Index("ix_outbox_hall", "hall", "channel", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    hall: Mapped[str] = mapped_column(String(16), default="")
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(48))
+    key: Mapped[str] = mapped_column(String(160))
+    to_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    to_plain: Mapped[str | None] = mapped_column(Text)  # webhook URLs only, never personal
+    key_id: Mapped[str | None] = mapped_column(String(32))
+    phone_hash: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[dict[str, Any]]
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]  # the cause's time: latency runs from here to sent_at
+    first_tried_at: Mapped[datetime | None]  # the maximum age runs from the first attempt
+    sent_at: Mapped[datetime | None]
+    purge_after: Mapped[datetime | None]  # the ciphertext goes then; the hash stays
+
+
+class ContactRow(Base):
+    """How to reach the citizen of an appointment or a remote ticket, encrypted (issue 17).
+
+    ``subject`` is "appointment" (``ref`` its code) or "ticket" (``ref`` its id); ``channel``
+    says what the address is ("sms": a phone, "wechat": an openid, "webpush": a subscription).
+    The ciphertext is purged ``purge_after`` (N days after the visit); the hash stays.
+    """
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("subject", "ref", "channel", name="uq_contact"),
+        Index("ix_contacts_purge", "purge_after"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    hall: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    key_id: Mapped[str | None] = mapped_column(String(32))
+    phone_hash: Mapped[str | None] = mapped_column(String(64))
+    lang: Mapped[str] = mapped_column(String(8), default="zh")
+    created_at: Mapped[datetime]
+    purge_after: Mapped[datetime]
 class PushSubscriptionRow(Base):
     """A browser's Web Push subscription for one ticket or appointment (issue 17).
 

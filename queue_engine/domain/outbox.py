@@ -11,8 +11,12 @@ killed between send and commit makes a provider see one key twice, never two not
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from enum import StrEnum
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,7 @@ class Delivery:
 
 
 class DeliveryError(Exception):
-    """The provider did not accept the delivery; ``retryable`` says whether trying again may help."""
+    """The provider refused the delivery; ``retryable`` says whether trying again may help."""
 
     def __init__(self, reason: str, *, retryable: bool = True) -> None:
         super().__init__(reason)
@@ -48,3 +52,62 @@ class Channel(Protocol):
     def send(self, delivery: Delivery) -> None:
         """Returns when the provider accepted ``delivery``; raises ``DeliveryError`` otherwise."""
         ...
+
+
+# -- the delivery rules (issue 17): pure functions the worker applies ------------------------
+
+PERSONAL_CHANNELS = frozenset({"sms", "wechat", "webpush"})  # their ``to`` is encrypted at rest
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"  # waiting for its due time
+    SENDING = "sending"  # claimed by a worker holding a lease
+    SENT = "sent"  # handed over: the provider accepted it
+    FAILED = "failed"  # the last attempt failed; tried again at due_at
+    DEAD = "dead"  # given up: last_error says why; an admin may retry it
+
+
+@dataclass(frozen=True)
+class DeliveryRules:
+    """How hard the worker tries, and when it keeps quiet (``HALL_OUTBOX_*``, ``HALL_NOTIFY_*``)."""
+
+    base_delay: float = 5.0  # seconds before the first retry, doubled each time
+    max_delay: float = 600.0  # the longest wait between two attempts
+    max_age: timedelta = timedelta(hours=1)  # from the first attempt; then dead
+    lease: timedelta = timedelta(seconds=60)  # a claim not settled by then is taken back
+    per_phone_hour: int = 10  # notices per phone per hour (urgent ones are never held)
+    quiet_start: time | None = time(21, 0)  # non-urgent notices wait from here...
+    quiet_end: time = time(8, 0)  # ...until here, in the hall's zone
+    purge_days: int = 30  # ciphertexts are purged this many days after the visit
+
+
+def retry_delay(attempt: int, rules: DeliveryRules, rand: random.Random | None = None) -> float:
+    """Exponential backoff with full jitter: somewhere in [d/2, d], d = base * 2^(attempt-1)."""
+    ceiling = min(rules.max_delay, rules.base_delay * 2.0 ** max(0, attempt - 1))
+    jitter: float = (rand or random).random()
+    return ceiling / 2 + jitter * ceiling / 2
+
+
+def quiet_until(now: datetime, zone: ZoneInfo, rules: DeliveryRules) -> datetime | None:
+    """When the quiet hours end, if ``now`` is inside them (else None)."""
+    if rules.quiet_start is None or rules.quiet_start == rules.quiet_end:
+        return None
+    local = now.astimezone(zone)
+    at = local.time()
+    start, end = rules.quiet_start, rules.quiet_end
+    inside = (start <= at or at < end) if start > end else (start <= at < end)
+    if not inside:
+        return None
+    day = local.date() if at < end else local.date() + timedelta(days=1)
+    return datetime.combine(day, end, tzinfo=zone)
+
+
+def sms_segments(text: str) -> int:
+    """SMS segments a text takes: 70 characters in one (UCS-2), 67 each when it is split.
+
+    Providers in China count every character alike (a Latin letter as a Chinese one) once the
+    text holds any non-GSM character, and the sign name 【...】 counts too; we count the text.
+    """
+    if all(ord(c) < 128 for c in text):
+        return 1 if len(text) <= 160 else -(-len(text) // 153)
+    return 1 if len(text) <= 70 else -(-len(text) // 67)

@@ -13,7 +13,7 @@ from alembic import op
 import queue_engine.adapters.orm
 
 revision = "0014_push_subscriptions"
-down_revision = "0012_evaluations_national_rules"
+down_revision = "0013_outbox"
 branch_labels = None
 depends_on = None
 

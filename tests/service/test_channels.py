@@ -395,6 +395,12 @@ def test_webpush_gone_and_retryable(
     error = expect_error(channel, delivery(subscription), retryable=False)
     assert error.reason == "webpush: subscription gone"
     expect_error(channel, delivery("not json"), retryable=False)
+    bad = json.dumps(
+        {"endpoint": push.endpoint(), "keys": {"p256dh": "BA" + "A" * 85, "auth": "A"}}
+    )
+    assert expect_error(channel, delivery(bad), retryable=False).reason.endswith(
+        "bad subscription keys"
+    )
     assert keys["p256dh"] not in caplog.text and keys["auth"] not in caplog.text
 
 

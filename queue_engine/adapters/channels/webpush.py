@@ -121,6 +121,8 @@ class WebPushChannel:
             raise from_status("push service", status) from None
         except requests.RequestException as exc:
             raise DeliveryError(f"push service unreachable: {type(exc).__name__}") from None
+        except (ValueError, TypeError):  # keys that are no P-256 point: encryption fails
+            raise DeliveryError("webpush: bad subscription keys", retryable=False) from None
         log.info(
             "webpush %s (hall %s, key %s) accepted", delivery.kind, delivery.hall, delivery.key
         )

@@ -571,6 +571,8 @@ class ContactRow(Base):
     lang: Mapped[str] = mapped_column(String(8), default="zh")
     created_at: Mapped[datetime]
     purge_after: Mapped[datetime]
+
+
 class PushSubscriptionRow(Base):
     """A browser's Web Push subscription for one ticket or appointment (issue 17).
 

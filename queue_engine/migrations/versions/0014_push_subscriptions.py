@@ -1,7 +1,7 @@
 """Web Push subscriptions of citizens' ticket and appointment pages (issue 17)
 
 Revision ID: 0014_push_subscriptions
-Revises: 0012_evaluations_national_rules
+Revises: 0013_outbox
 Create Date: 2026-12-02 20:20:00
 """
 

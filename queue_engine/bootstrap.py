@@ -35,7 +35,7 @@ from queue_engine.services.efficiency import SWEEP_SECONDS, EfficiencyDesk
 from queue_engine.services.evaluation_reports import EvaluationReports
 from queue_engine.services.evaluations import EvaluationDesk
 from queue_engine.services.notices import NoticeQueue, TicketNotices
-from queue_engine.services.outbox import DeliveryWorker, Outbox, purge_contacts
+from queue_engine.services.outbox import DeliveryLog, DeliveryWorker, Outbox, purge_contacts
 from queue_engine.services.supervision import SupervisionDesk
 from queue_engine.services.tickets import QueueEngine
 from queue_engine.services.visits import VisitDesk
@@ -92,6 +92,7 @@ class HallServices:
     evaluation_reports: EvaluationReports
     outbox: Outbox
     channels: Channels
+    deliveries: DeliveryLog
     jobs: list[PeriodicJob] = field(default_factory=list)
 
     def worker(self, name: str = "worker", batch: int = 20) -> DeliveryWorker:
@@ -114,6 +115,7 @@ class HallServices:
             counter=self.counter.acting(entry),
             appeals=self.appeals.acting(entry),
             efficiency=self.efficiency.acting(entry),
+            deliveries=self.deliveries.acting(entry),
         )
 
     def run_jobs(self, force: bool = False) -> None:
@@ -170,6 +172,7 @@ def bootstrap(
         evaluation_reports=EvaluationReports(db, clock, efficiency),
         outbox=outbox,
         channels=channels or build_channels({}),
+        deliveries=DeliveryLog(db, clock),
     )
     bus.within(TicketNotices(notices, public_url))
     bus.subscribe(TurnNotices(appointments), *MOVES_QUEUE_FORWARD)

@@ -356,6 +356,11 @@ class DeliveryLog(Desk):
             )
         return found
 
+    def counts(self) -> dict[str, int]:
+        """Rows per status, all halls (the metrics gauge)."""
+        with UnitOfWork(self.db, write=False) as uow:
+            return store.counts(uow.conn)
+
     def replay(self, hall: str, row_id: int) -> store.OutboxEntry:
         """Queue a row again (a dead letter's retry button), audited."""
         now = self.clock.now()

@@ -53,3 +53,14 @@ def test_a_dead_letter_is_listed_with_its_reason_and_retried(
     assert bad.status_code == 422 or bad.status_code == 400
     worker.channels = services.channels
     assert worker.drain() == 1
+
+
+def test_metrics_show_the_outbox(app: Any, client: Any) -> None:
+    services = app.extensions["hall"]
+    with UnitOfWork(services.db) as uow:
+        services.outbox.enqueue(uow, channel="sms", kind="called", hall="ZMD", key="m1", to="1")
+        uow.commit()
+    services.worker("m").drain()
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'hall_outbox_rows{status="sent"} 1.0' in text
+    assert "hall_outbox_latency_seconds" in text

@@ -222,6 +222,7 @@ def delivery_rules(env: dict[str, str] | None = None) -> DeliveryRules:
         quiet_start=start,
         quiet_end=end,
         purge_days=_count(env, "HALL_PII_PURGE_DAYS", 30, least=1),
+        remind_day_hours=_count(env, "HALL_REMIND_DAY_HOURS", 24, least=0),
     )
 
 

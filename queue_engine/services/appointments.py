@@ -639,6 +639,8 @@ class AppointmentDesk(Desk):
                             phone_hash=row.phone_hash,
                         )
                     )
+            if self.notices is not None:
+                self.notices.remind_day_before(uow, now, self.db.hall_config_by_id)
             uow.commit()
         for notice in notices:
             self._notify(notice)

@@ -130,6 +130,26 @@ class NoticeQueue:
             params={"when": when, "code": code},
         )
 
+    def remind_day_before(self, uow: UnitOfWork, now: datetime, config_of: Any) -> int:
+        """Reminders the day before (``remind_day_hours``): each booking passes the hour once;
+        the key keeps it to one notice, quiet hours move a night one to the morning."""
+        hours = self.outbox.rules.remind_day_hours
+        if hours <= 0:
+            return 0
+        window = (now + timedelta(hours=hours - 1), now + timedelta(hours=hours))
+        queued = 0
+        for row in store.booked_starting_between(uow.conn, *window):
+            config: HallConfig = config_of(uow.conn, row.hall_id)
+            local = row.slot_start.astimezone(config.zone)
+            params = {"service": config.service(row.service).name_zh, "time": f"{local:%H:%M}"}
+            params["code"] = row.code
+            refs = [(APPOINTMENT, row.code)]
+            key = f"reminder_day:{row.code}"
+            queued += self.tell(
+                uow, "reminder_day", hall=config.code, refs=refs, params=params, key=key
+            )
+        return queued
+
     def refs(self, code: str | None, ticket_id: str | None) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
         if ticket_id:

@@ -153,3 +153,22 @@ def test_production_refuses_to_start_without_a_pii_key(tmp_path: object) -> None
     from queue_engine.adapters.pii_crypto import new_key_spec
 
     settings.check(env | {"HALL_PII_KEY": new_key_spec()})
+
+
+def test_the_day_before_reminder_goes_once(services: HallServices, clock: FrozenClock) -> None:
+    start = datetime(2026, 11, 27, 10, 30, tzinfo=SHANGHAI)
+    code = services.appointments.book(
+        "ZMD", "SOCIAL", date(2026, 11, 27), start, "张三", PHONE, id_number(7)
+    ).code
+    services.appointments.send_reminders()  # 24.5 h before: not yet
+    clock.advance(minutes=45)
+    services.appointments.send_reminders()
+    clock.advance(minutes=10)
+    services.appointments.send_reminders()
+    _worker(services).drain()
+    sent = services.channels["sms"].sent  # type: ignore[attr-defined]
+    day = [d for d in sent if d.kind == "reminder_day"]
+    assert (
+        len(day) == 1
+        and day[0].text == f"提醒:您预约的{day[0].params['service']}在明天 10:30,预约码 {code}"
+    )

@@ -6,6 +6,8 @@ module only when one of these commands runs.
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from hall_cli import main as main
@@ -94,6 +96,31 @@ def appointments_sweep() -> None:
     finally:
         services.close()
     click.echo(f"{marked} appointment(s) marked as no-show, {reminded} reminder(s) sent")
+
+
+@appointments.command("close-day")
+@click.argument("hall")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--reason", default="", help="Kept in the audit log.")
+def appointments_close_day(hall: str, day: Any, reason: str) -> None:
+    """Close HALL on DAY (YYYY-MM-DD): cancel its bookings and tell each holder (audited)."""
+    from queue_engine.bootstrap import bootstrap
+    from queue_engine.domain.access import AuditEntry
+
+    from .config import outbox_options, pii_pepper
+
+    settings = Settings.from_env()
+    services = bootstrap(
+        settings.database_url,
+        pepper=pii_pepper(settings.instance_path),
+        **outbox_options(settings),
+    )
+    entry = AuditEntry("cli", "admin", "appointments.close_day", hall, "")
+    try:
+        n = services.acting(entry).appointments.close_day(hall.upper(), day.date(), reason)
+    finally:
+        services.close()
+    click.echo(f"{n} appointment(s) on {day.date().isoformat()} cancelled and told")
 
 
 @click.command()

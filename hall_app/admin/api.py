@@ -307,3 +307,30 @@ def retry_delivery(hall: str, delivery_id: int) -> dict[str, Any]:
     services = hall_services()
     code = services.admin.hall(signed_in_user(), hall)["code"]
     return _delivery_out(services.deliveries.replay(code, delivery_id))
+
+
+@admin_api.post("/halls/<string:hall>/close-day")
+@require_roles(*WRITE)
+@doc(
+    'Close the hall on a date: cancel its bookings and tell each holder ({"date": "YYYY-MM-DD"})',
+    r422="no or invalid date",
+)
+def close_day(hall: str) -> dict[str, Any]:
+    from datetime import date
+
+    from flask import request
+
+    from queue_engine.domain.errors import InvalidInput
+
+    body = request.get_json(silent=True) or {}
+    try:
+        day = date.fromisoformat(str(body.get("date") or ""))
+    except ValueError:
+        raise InvalidInput("date must be YYYY-MM-DD") from None
+    services = hall_services()
+    code = services.admin.hall(signed_in_user(), hall)["code"]
+    reason = str(body.get("reason") or "")
+    return {
+        "date": day.isoformat(),
+        "cancelled": services.appointments.close_day(code, day, reason),
+    }

@@ -282,3 +282,11 @@ def booked_starting_between(conn: Connection, after: datetime, until: datetime) 
         A.c.status == "booked", A.c.slot_start > after, A.c.slot_start <= until
     )
     return list(conn.execute(q))
+
+
+def booked_on(conn: Connection, hall_id: int, day: Any) -> list[Any]:
+    """Bookings still held for ``day`` in a hall (the hall closes that day), locked on PG."""
+    q = select(A).where(A.c.hall_id == hall_id, A.c.business_date == day, A.c.status == "booked")
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update()
+    return list(conn.execute(q.order_by(A.c.slot_start)))

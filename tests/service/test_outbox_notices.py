@@ -172,3 +172,21 @@ def test_the_day_before_reminder_goes_once(services: HallServices, clock: Frozen
         len(day) == 1
         and day[0].text == f"提醒:您预约的{day[0].params['service']}在明天 10:30,预约码 {code}"
     )
+
+
+def test_closing_the_hall_cancels_that_days_bookings_and_tells_each(
+    services: HallServices,
+) -> None:
+    from queue_engine.domain.access import AuditEntry
+
+    codes = [_book(services, n) for n in (1, 2)]
+    entry = AuditEntry("admin", "admin", "appointments.close_day", "ZMD", "127.0.0.1")
+    assert services.acting(entry).appointments.close_day("ZMD", date(2026, 11, 26), "停电") == 2
+    assert all(services.appointments.appointment(c).status.value == "cancelled" for c in codes)
+    _worker(services).drain()
+    sent = services.channels["sms"].sent  # type: ignore[attr-defined]
+    told = sorted(d.params["code"] for d in sent if d.kind == "cancelled")
+    assert told == sorted(codes)
+    with services.db.engine.connect() as conn:
+        audit = " ".join(str(r) for r in conn.execute(text("SELECT * FROM audit_log")))
+    assert "close_day" in audit

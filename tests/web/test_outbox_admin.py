@@ -64,3 +64,12 @@ def test_metrics_show_the_outbox(app: Any, client: Any) -> None:
     text = client.get("/metrics").get_data(as_text=True)
     assert 'hall_outbox_rows{status="sent"} 1.0' in text
     assert "hall_outbox_latency_seconds" in text
+
+
+def test_close_day_needs_a_date_and_an_admin(
+    client: Any, auth: Callable[[str], dict[str, str]]
+) -> None:
+    url = f"{ADMIN}/halls/ZMD/close-day"
+    assert client.post(url, json={"date": "x"}, headers=auth("admin")).status_code == 422
+    ok = client.post(url, json={"date": "2026-11-30"}, headers=auth("admin"))
+    assert ok.status_code == 200 and ok.get_json()["cancelled"] == 0

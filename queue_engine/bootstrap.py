@@ -36,6 +36,7 @@ from queue_engine.services.evaluation_reports import EvaluationReports
 from queue_engine.services.evaluations import EvaluationDesk
 from queue_engine.services.notices import NoticeQueue, TicketNotices
 from queue_engine.services.outbox import DeliveryLog, DeliveryWorker, Outbox, purge_contacts
+from queue_engine.services.push import PushDesk
 from queue_engine.services.supervision import SupervisionDesk
 from queue_engine.services.tickets import QueueEngine
 from queue_engine.services.visits import VisitDesk
@@ -93,6 +94,7 @@ class HallServices:
     outbox: Outbox
     channels: Channels
     deliveries: DeliveryLog
+    push: PushDesk  # Web Push opt-ins of citizens' pages (issue 17)
     jobs: list[PeriodicJob] = field(default_factory=list)
 
     def worker(self, name: str = "worker", batch: int = 20) -> DeliveryWorker:
@@ -173,6 +175,7 @@ def bootstrap(
         outbox=outbox,
         channels=channels or build_channels({}),
         deliveries=DeliveryLog(db, clock),
+        push=PushDesk(engine, appointments),
     )
     bus.within(TicketNotices(notices, public_url))
     bus.subscribe(TurnNotices(appointments), *MOVES_QUEUE_FORWARD)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import qrcode
 import qrcode.image.svg
 from flask import Response, make_response, render_template, request, url_for
@@ -118,3 +120,14 @@ def citizen_strings() -> dict[str, str]:
         "rate_thanks": gettext("感谢您的评价!"),
         "rate_thanks_bad": gettext("感谢您的反馈,我们将尽快回访整改。"),
     }
+
+
+@pages.get("/sw.js")
+def service_worker() -> Response:
+    """The hall's service worker at the site's root, so it may control every citizen page."""
+    source = Path(pages.static_folder or "", "js", "sw.js").read_text(encoding="utf-8")
+    response = make_response(source)
+    response.mimetype = "text/javascript"
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response

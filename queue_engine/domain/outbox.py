@@ -36,7 +36,7 @@ class Delivery:
 
 
 class DeliveryError(Exception):
-    """The provider did not accept the delivery; ``retryable`` says whether trying again may help."""
+    """The provider refused the delivery; ``retryable`` says whether trying again may help."""
 
     def __init__(self, reason: str, *, retryable: bool = True) -> None:
         super().__init__(reason)

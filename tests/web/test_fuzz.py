@@ -187,6 +187,12 @@ OPERATIONS = [
     "POST /api/v1/tickets/{ticket_id}/resume",
     "PUT /api/v1/tickets/{ticket_id}/services",
     "GET /api/v1/halls/{hall}/tickets/by-number/{number}",
+    # Web Push opt-in of the citizen's pages (issue 17)
+    "GET /api/v1/push/public-key",
+    "POST /api/v1/tickets/{ticket_id}/push-subscription",
+    "DELETE /api/v1/tickets/{ticket_id}/push-subscription",
+    "POST /api/v1/appointments/{code}/push-subscription",
+    "DELETE /api/v1/appointments/{code}/push-subscription",
 ]
 
 

@@ -11,7 +11,7 @@ log = logging.getLogger(__name__)
 
 
 class LogChannel:
-    """Writes each delivery to the log without its address; keeps the last 200 for admins and tests."""
+    """Logs each delivery without its address; keeps the last 200 for admins and tests."""
 
     def __init__(self, name: str) -> None:
         self.name = name

@@ -1,0 +1,1 @@
+"""Local fake providers on loopback: SMS gateways, WeChat and a Web Push endpoint (issue 17)."""

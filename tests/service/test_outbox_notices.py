@@ -190,3 +190,22 @@ def test_closing_the_hall_cancels_that_days_bookings_and_tells_each(
     with services.db.engine.connect() as conn:
         audit = " ".join(str(r) for r in conn.execute(text("SELECT * FROM audit_log")))
     assert "close_day" in audit
+
+
+def test_a_web_push_opt_in_gets_the_call_sealed(services: HallServices) -> None:
+    from queue_engine.adapters import push_store
+    from queue_engine.adapters.unit_of_work import UnitOfWork
+
+    wid = _window(services)
+    ticket = services.engine.issue("ZMD", "SOCIAL").ticket
+    sub = '{"endpoint":"http://127.0.0.1:9/p","keys":{"p256dh":"x","auth":"y"}}'
+    with UnitOfWork(services.db) as uow:
+        push_store.save(uow.conn, TICKET, ticket.id, "ZMD", sub, services.clock.now())
+        uow.commit()
+    services.engine.call_next(wid, "clerk10")
+    with services.db.engine.connect() as conn:
+        dump = " ".join(str(r) for r in conn.execute(text("SELECT * FROM outbox")))
+    assert "127.0.0.1:9" not in dump
+    _worker(services).drain()
+    [push] = services.channels["webpush"].sent  # type: ignore[attr-defined]
+    assert push.kind == "called" and push.to == sub

@@ -34,6 +34,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "Serve the API, live events and pages (Socket.IO in threading mode, simple-websocket).",
     ),
     "appointments": ("hall_app.cli:appointments", "Online appointments."),
+    "worker": (
+        "hall_app.cli:worker",
+        "Deliver the outbox: notices (SMS, WeChat, Web Push) and webhooks; run several at once.",
+    ),
     "config": ("hall_app.admin.cli:config", "A hall's whole configuration as a YAML file."),
     "evaluations": (
         "hall_app.evaluations_cli:evaluations",

@@ -16,7 +16,7 @@ from .admin import admin_api, admin_pages
 from .api import api
 from .audit import register_audit
 from .auth import init_auth
-from .config import Settings, instance_secret, pii_pepper
+from .config import Settings, instance_secret, outbox_options, pii_pepper
 from .errors import register_error_handlers
 from .extensions import babel, csrf, limiter, socketio
 from .live import LivePublisher, UncompressedWebSocket, register_socket_handlers
@@ -95,6 +95,7 @@ def create_app(
         app.config["DATABASE_URL"],
         pepper=pii_pepper(settings.instance_path),
         clock=clock,
+        **outbox_options(settings),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
     )

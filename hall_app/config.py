@@ -10,11 +10,13 @@ import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import time as dt_time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from queue_engine.adapters.database import configured_url, instance_folder
+from queue_engine.domain.outbox import DeliveryRules
 
 MIN_SECRET_LENGTH = 32
 MIN_METRICS_TOKEN = 16
@@ -166,6 +168,11 @@ class Settings:
             raise ConfigError("HALL_PII_PEPPER and HALL_SECRET_KEY must differ")
         if self.database_url.startswith("sqlite"):
             raise ConfigError("HALL_ENV=production needs HALL_DATABASE_URL of a PostgreSQL server")
+        if not (env.get("HALL_PII_KEY") or "").strip():
+            raise ConfigError(
+                "HALL_ENV=production needs HALL_PII_KEY (base64 of 32 bytes, optionally ID:...) "
+                "from the environment: phones are kept encrypted with it"
+            )
 
 
 def instance_secret(instance: Path, name: str, configured: str | None = None) -> str:
@@ -189,3 +196,49 @@ def pii_pepper(instance: Path) -> bytes:
     It is not the session secret, so rotating that secret keeps people recognisable.
     """
     return instance_secret(instance, "pii_pepper", os.environ.get("HALL_PII_PEPPER")).encode()
+
+
+def _clock_time(value: str, name: str) -> dt_time:
+    try:
+        hour, minute = (int(p) for p in value.split(":"))
+        return dt_time(hour, minute)
+    except ValueError:
+        raise ConfigError(f"{name} needs HH:MM-HH:MM (or off)") from None
+
+
+def delivery_rules(env: dict[str, str] | None = None) -> DeliveryRules:
+    """The outbox worker's rules from ``HALL_OUTBOX_*`` and ``HALL_NOTIFY_*`` (issue 17)."""
+    env = dict(os.environ if env is None else env)
+    quiet = (env.get("HALL_NOTIFY_QUIET") or "21:00-08:00").strip().lower()
+    start, end = None, dt_time(8, 0)
+    if quiet not in ("off", "none", ""):
+        first, _, second = quiet.partition("-")
+        start = _clock_time(first, "HALL_NOTIFY_QUIET")
+        end = _clock_time(second, "HALL_NOTIFY_QUIET")
+    return DeliveryRules(
+        max_age=timedelta(minutes=_count(env, "HALL_OUTBOX_MAX_AGE_MINUTES", 60, least=1)),
+        lease=timedelta(seconds=_count(env, "HALL_OUTBOX_LEASE_SECONDS", 60, least=5)),
+        per_phone_hour=_count(env, "HALL_NOTIFY_PER_PHONE_HOUR", 10, least=0),
+        quiet_start=start,
+        quiet_end=end,
+        purge_days=_count(env, "HALL_PII_PURGE_DAYS", 30, least=1),
+        remind_day_hours=_count(env, "HALL_REMIND_DAY_HOURS", 24, least=0),
+    )
+
+
+def outbox_options(settings: Settings, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """What ``bootstrap`` needs for notices: the PII cipher, the channels, the rules."""
+    from queue_engine.adapters.channels import build_channels
+    from queue_engine.adapters.pii_crypto import PiiKeyError, cipher_from_env
+
+    env = dict(os.environ if env is None else env)
+    try:
+        cipher = cipher_from_env(env, settings.instance_path, production=settings.production)
+    except PiiKeyError as exc:
+        raise ConfigError(str(exc)) from None
+    return {
+        "cipher": cipher,
+        "channels": build_channels(env),
+        "rules": delivery_rules(env),
+        "public_url": env.get("HALL_PUBLIC_URL") or "",
+    }

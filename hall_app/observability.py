@@ -199,6 +199,37 @@ class QueueCollector(Collector):
         yield longest
 
 
+class OutboxCollector(Collector):
+    """The outbox (issue 17): rows per status from the database, this process's workers' work."""
+
+    def __init__(self, state: HallServices) -> None:
+        self.state = state
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from queue_engine.services.outbox import METRICS
+
+        rows = GaugeMetricFamily("hall_outbox_rows", "Outbox rows by status", labels=["status"])
+        for status, n in sorted(self.state.deliveries.counts().items()):
+            rows.add_metric([status], n)
+        yield rows
+        done = GaugeMetricFamily(
+            "hall_outbox_deliveries", "Deliveries settled by this process", labels=["outcome"]
+        )
+        for outcome in ("sent", "failed", "dead", "postponed"):
+            done.add_metric([outcome], getattr(METRICS, outcome))
+        yield done
+        latency = GaugeMetricFamily(
+            "hall_outbox_latency_seconds",
+            "Cause to hand-over, recent deliveries of this process",
+            labels=["quantile"],
+        )
+        for q in (0.5, 0.99):
+            value = METRICS.quantile(q)
+            if value is not None:
+                latency.add_metric([str(q)], value)
+        yield latency
+
+
 def render_metrics(state: HallServices) -> bytes:
     """The Prometheus text of this process (or of all, in multi-process mode) plus the queues."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -209,4 +240,5 @@ def render_metrics(state: HallServices) -> bytes:
         own = generate_latest(REGISTRY)
     queues = CollectorRegistry()
     queues.register(QueueCollector(state))
+    queues.register(OutboxCollector(state))
     return own + generate_latest(queues)

@@ -16,12 +16,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from queue_engine.adapters.channels import Channels, build_channels
 from queue_engine.adapters.log_notifier import LogNotifier
+from queue_engine.adapters.pii_crypto import PiiCipher, new_key_spec
 from queue_engine.adapters.unit_of_work import Database
 from queue_engine.domain.access import AuditEntry
 from queue_engine.domain.clock import Clock, SystemClock
 from queue_engine.domain.identity import subkey
 from queue_engine.domain.notices import Notifier
+from queue_engine.domain.outbox import DeliveryRules
 from queue_engine.services.accounts import AccountDesk
 from queue_engine.services.admin import AdminDesk
 from queue_engine.services.appeals import AppealDesk
@@ -31,6 +34,8 @@ from queue_engine.services.counter import CounterDesk
 from queue_engine.services.efficiency import SWEEP_SECONDS, EfficiencyDesk
 from queue_engine.services.evaluation_reports import EvaluationReports
 from queue_engine.services.evaluations import EvaluationDesk
+from queue_engine.services.notices import NoticeQueue, TicketNotices
+from queue_engine.services.outbox import DeliveryLog, DeliveryWorker, Outbox, purge_contacts
 from queue_engine.services.push import PushDesk
 from queue_engine.services.supervision import SupervisionDesk
 from queue_engine.services.tickets import QueueEngine
@@ -40,6 +45,7 @@ log = logging.getLogger(__name__)
 
 APPOINTMENT_CHORES_SECONDS = 30.0  # the no-show sweep and the reminders
 SUPERVISION_FULL_SECONDS = 15.0  # every hall's alerts, even those nothing happened in
+PURGE_SECONDS = 3600.0  # ciphertexts past their visit + N days
 
 
 @dataclass
@@ -85,8 +91,15 @@ class HallServices:
     appeals: AppealDesk
     efficiency: EfficiencyDesk
     evaluation_reports: EvaluationReports
+    outbox: Outbox
+    channels: Channels
+    deliveries: DeliveryLog
     push: PushDesk  # Web Push opt-ins of citizens' pages (issue 17)
     jobs: list[PeriodicJob] = field(default_factory=list)
+
+    def worker(self, name: str = "worker", batch: int = 20) -> DeliveryWorker:
+        """A delivery worker on this database and these channels (a thread or ``hall worker``)."""
+        return DeliveryWorker(self.db, self.outbox, self.channels, name=name, batch=batch)
 
     def acting(self, entry: AuditEntry | None) -> HallServices:
         """The same desks, recording ``entry`` (a staff request) with the changes they commit."""
@@ -104,6 +117,7 @@ class HallServices:
             counter=self.counter.acting(entry),
             appeals=self.appeals.acting(entry),
             efficiency=self.efficiency.acting(entry),
+            deliveries=self.deliveries.acting(entry),
         )
 
     def run_jobs(self, force: bool = False) -> None:
@@ -121,6 +135,10 @@ def bootstrap(
     pepper: bytes,
     clock: Clock | None = None,
     notifier: Notifier | None = None,
+    cipher: PiiCipher | None = None,
+    channels: Channels | None = None,
+    rules: DeliveryRules | None = None,
+    public_url: str = "",
     pool_size: int = 10,
     max_overflow: int = 10,
 ) -> HallServices:
@@ -131,6 +149,11 @@ def bootstrap(
     notifier = notifier or LogNotifier()
     engine = QueueEngine(db, clock, bus)
     appointments = AppointmentDesk(engine, pepper, notifier)
+    # Without a configured key (tests, tools) a key of this process only: rows it seals are
+    # readable by its own workers, which is all such a caller has.
+    outbox = Outbox(cipher or PiiCipher(new_key_spec("mem")), clock, rules)
+    notices = NoticeQueue(outbox)
+    appointments.notices = notices
     supervision = SupervisionDesk(engine)
     efficiency = EfficiencyDesk(engine)
     services = HallServices(
@@ -149,14 +172,19 @@ def bootstrap(
         appeals=AppealDesk(engine),
         efficiency=efficiency,
         evaluation_reports=EvaluationReports(db, clock, efficiency),
+        outbox=outbox,
+        channels=channels or build_channels({}),
+        deliveries=DeliveryLog(db, clock),
         push=PushDesk(engine, appointments),
     )
+    bus.within(TicketNotices(notices, public_url))
     bus.subscribe(TurnNotices(appointments), *MOVES_QUEUE_FORWARD)
     bus.subscribe(supervision.note_changes)
     services.jobs += [
         PeriodicJob("appointments", APPOINTMENT_CHORES_SECONDS, _appointment_chores(appointments)),
         PeriodicJob("supervision", SUPERVISION_FULL_SECONDS, supervision.tick),
         PeriodicJob("efficiency cards", SWEEP_SECONDS, _on_full(efficiency.sweep_all)),
+        PeriodicJob("pii purge", PURGE_SECONDS, _on_full(_purge(db, clock))),
     ]
     return services
 
@@ -178,3 +206,10 @@ def _appointment_chores(desk: AppointmentDesk) -> Callable[[bool], None]:
             desk.send_reminders()
 
     return chores
+
+
+def _purge(db: Database, clock: Clock) -> Callable[[bool], None]:
+    def chore(full: bool) -> None:
+        purge_contacts(db, clock)
+
+    return chore

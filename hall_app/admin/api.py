@@ -234,3 +234,103 @@ def export_config(hall: str) -> dict[str, Any]:
     return s.HallConfigFile.from_stored(
         hall_services().admin.export_hall(signed_in_user(), hall)
     ).model_dump(mode="json")
+
+
+# -- notices and the outbox (issue 17) -------------------------------------------------------
+
+
+def _delivery_out(row: Any) -> dict[str, Any]:
+    """A delivery as admins see it: never its address (a phone, an openid)."""
+    return {
+        "id": row.id,
+        "hall": row.hall,
+        "channel": row.channel,
+        "kind": row.kind,
+        "key": row.key,
+        "status": row.status,
+        "attempts": row.attempts,
+        "urgent": row.urgent,
+        "text": row.text if row.channel != "webhook" else "",
+        "last_error": row.last_error,
+        "created_at": row.created_at.isoformat(),
+        "due_at": row.due_at.isoformat(),
+        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+    }
+
+
+@admin_api.get("/notices/templates")
+@require_roles(*READ)
+@doc("Every notice template in zh-CN and English, rendered with sample values")
+def notice_templates() -> dict[str, Any]:
+    from queue_engine.domain.notice_templates import TEMPLATES, previews
+
+    return {
+        "templates": [
+            {
+                "kind": p.kind,
+                "lang": p.lang,
+                "template": TEMPLATES[p.kind][0 if p.lang == "zh" else 1],
+                "sample": p.text,
+                "chars": len(p.text),
+                "sms_segments": p.segments,
+            }
+            for p in previews()
+        ]
+    }
+
+
+@admin_api.get("/halls/<string:hall>/deliveries")
+@require_roles(*READ)
+@doc("The delivery log: ?status=dead|failed|pending|sending|sent&channel=sms&limit=100")
+def deliveries(hall: str) -> dict[str, Any]:
+    from flask import request
+
+    services = hall_services()
+    code = services.admin.hall(signed_in_user(), hall)["code"]
+    try:
+        limit = int(request.args.get("limit") or 100)
+    except ValueError:
+        limit = 100
+    rows = services.deliveries.rows(
+        code,
+        channel=request.args.get("channel") or None,
+        status=request.args.get("status") or None,
+        limit=limit,
+    )
+    return {"deliveries": [_delivery_out(r) for r in rows]}
+
+
+@admin_api.post("/halls/<string:hall>/deliveries/<int:delivery_id>/retry")
+@require_roles(*WRITE)
+@doc("Queue a delivery again (a dead letter's retry), audited", r404="no such delivery")
+def retry_delivery(hall: str, delivery_id: int) -> dict[str, Any]:
+    services = hall_services()
+    code = services.admin.hall(signed_in_user(), hall)["code"]
+    return _delivery_out(services.deliveries.replay(code, delivery_id))
+
+
+@admin_api.post("/halls/<string:hall>/close-day")
+@require_roles(*WRITE)
+@doc(
+    'Close the hall on a date: cancel its bookings and tell each holder ({"date": "YYYY-MM-DD"})',
+    r422="no or invalid date",
+)
+def close_day(hall: str) -> dict[str, Any]:
+    from datetime import date
+
+    from flask import request
+
+    from queue_engine.domain.errors import InvalidInput
+
+    body = request.get_json(silent=True) or {}
+    try:
+        day = date.fromisoformat(str(body.get("date") or ""))
+    except ValueError:
+        raise InvalidInput("date must be YYYY-MM-DD") from None
+    services = hall_services()
+    code = services.admin.hall(signed_in_user(), hall)["code"]
+    reason = str(body.get("reason") or "")
+    return {
+        "date": day.isoformat(),
+        "cancelled": services.appointments.close_day(code, day, reason),
+    }

@@ -18,11 +18,12 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from queue_engine.adapters.orm import ContactRow, OutboxRow
+from queue_engine.adapters.orm import AppointmentRow, ContactRow, OutboxRow
 from queue_engine.domain.outbox import OutboxStatus
 
 T: Table = OutboxRow.__table__  # type: ignore[assignment]
 C: Table = ContactRow.__table__  # type: ignore[assignment]
+A: Table = AppointmentRow.__table__  # type: ignore[assignment]
 S = OutboxStatus
 
 
@@ -273,3 +274,19 @@ def purge(conn: Connection, now: datetime) -> int:
         .values(to_ciphertext=None, key_id=None)
     ).rowcount
     return int(gone)
+
+
+def booked_starting_between(conn: Connection, after: datetime, until: datetime) -> list[Any]:
+    """Bookings still held whose slot starts in (after, until]: the day-before reminders."""
+    q = select(A.c.code, A.c.hall_id, A.c.service, A.c.slot_start).where(
+        A.c.status == "booked", A.c.slot_start > after, A.c.slot_start <= until
+    )
+    return list(conn.execute(q))
+
+
+def booked_on(conn: Connection, hall_id: int, day: Any) -> list[Any]:
+    """Bookings still held for ``day`` in a hall (the hall closes that day), locked on PG."""
+    q = select(A).where(A.c.hall_id == hall_id, A.c.business_date == day, A.c.status == "booked")
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update()
+    return list(conn.execute(q.order_by(A.c.slot_start)))

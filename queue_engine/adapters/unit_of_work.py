@@ -172,6 +172,10 @@ class UnitOfWork:
     def record(self, *events: DomainEvent) -> None:
         self._events.extend(events)
 
+    def pending(self) -> list[DomainEvent]:
+        """The events recorded and not yet committed."""
+        return list(self._events)
+
     def commit(self) -> list[StoredEvent]:
         if self._session is not None:
             self._session.flush()

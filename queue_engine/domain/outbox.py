@@ -79,6 +79,7 @@ class DeliveryRules:
     quiet_start: time | None = time(21, 0)  # non-urgent notices wait from here...
     quiet_end: time = time(8, 0)  # ...until here, in the hall's zone
     purge_days: int = 30  # ciphertexts are purged this many days after the visit
+    remind_day_hours: int = 24  # the day-before reminder goes this long before (0: none)
 
 
 def retry_delay(attempt: int, rules: DeliveryRules, rand: random.Random | None = None) -> float:

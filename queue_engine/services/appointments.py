@@ -57,6 +57,7 @@ from queue_engine.domain.model import Channel, HallConfig, Ticket, format_number
 from queue_engine.domain.notices import Notice, NoticeKind, Notifier
 from queue_engine.domain.policy import queue_order
 from queue_engine.services.desk import Desk
+from queue_engine.services.notices import NoticeQueue
 from queue_engine.services.tickets import QueueEngine
 from queue_engine.services.visits import record_check_in
 
@@ -137,6 +138,9 @@ class AppointmentDesk(Desk):
         self.db: Database = engine.db
         self.pepper = pepper
         self.notifier: Notifier = notifier or LogNotifier()
+        # Set by the composition root: notices become outbox rows in the cause's transaction
+        # (issue 17); without it (desks built bare in tests) the notifier gets them after commit.
+        self.notices: NoticeQueue | None = None
 
     @property
     def clock(self) -> Any:
@@ -259,6 +263,7 @@ class AppointmentDesk(Desk):
                 start,
                 id_hash,
                 phone_hash,
+                phone=phone,
                 values={
                     "name_masked": mask_name(name),
                     "phone_hash": phone_hash,
@@ -270,6 +275,8 @@ class AppointmentDesk(Desk):
         except IntegrityError:
             # The same person booked this service and day in a concurrent request.
             raise _duplicate() from None
+        if self.notices is not None:
+            return appointment  # the confirmation went into the outbox with the booking
         self._notify(
             Notice(
                 NoticeKind.BOOKED,
@@ -292,6 +299,7 @@ class AppointmentDesk(Desk):
         id_hash: str,
         phone_hash: str,
         values: dict[str, Any],
+        phone: str | None = None,
     ) -> Appointment:
         now = self.clock.now()
         if start.tzinfo is None:
@@ -312,6 +320,8 @@ class AppointmentDesk(Desk):
                 raise Conflict("this slot is fully booked; choose another", code="slot_full")
             row = self._insert(uow, hall_id, service, day, slot, id_hash, values, now)
             appointment = self._view(row, config, rules)
+            if self.notices is not None and phone is not None:
+                self.notices.booked(uow, config, row.code, slot.start, phone, phone_hash)
             uow.record(appointment.event(EventType.APPOINTMENT_BOOKED, now))
             self.engine.bus.commit(uow)
             return appointment
@@ -387,6 +397,27 @@ class AppointmentDesk(Desk):
             appointment = self._cancel_row(uow, row, rules, now)
             self.engine.bus.commit(uow)
         return appointment
+
+    def close_day(self, hall: str, day: date, reason: str = "") -> int:
+        """The hall closes on ``day``: every booking of that day is cancelled and its holder
+        told (a ``cancelled`` notice in the same transaction); audited. The number cancelled."""
+        from queue_engine.adapters import outbox_store
+
+        now = self.clock.now()
+        with self.unit() as uow:
+            hall_id, config = self.db.hall_config(uow.conn, hall)
+            rules = bookings.settings(uow.conn, hall_id)
+            rows = outbox_store.booked_on(uow.conn, hall_id, day)
+            for row in rows:
+                self._cancel_row(uow, row, rules, now, by="hall", reason=reason[:200])
+                if self.notices is not None:
+                    params = {"date": day.isoformat(), "code": row.code}
+                    refs = [("appointment", row.code)]
+                    self.notices.tell(uow, "cancelled", hall=config.code, refs=refs, params=params)
+            detail = {"close_day": day.isoformat(), "cancelled": len(rows), "reason": reason[:200]}
+            uow.record_audit(now, detail)
+            self.engine.bus.commit(uow)
+        return len(rows)
 
     def _cancel_row(
         self,
@@ -611,6 +642,14 @@ class AppointmentDesk(Desk):
                 if bookings.save_appointment(uow.conn, row.id, row.version, reminded_at=now):
                     config = self.db.hall_config_by_id(uow.conn, row.hall_id)
                     local = row.slot_start.astimezone(config.zone)
+                    if self.notices is not None:
+                        params = {"service": config.service(row.service).name_zh}
+                        params |= {"time": f"{local:%H:%M}", "code": row.code}
+                        refs = [("appointment", row.code)]
+                        self.notices.tell(
+                            uow, "reminder", hall=config.code, refs=refs, params=params
+                        )
+                        continue
                     notices.append(
                         Notice(
                             NoticeKind.REMINDER,
@@ -621,6 +660,8 @@ class AppointmentDesk(Desk):
                             phone_hash=row.phone_hash,
                         )
                     )
+            if self.notices is not None:
+                self.notices.remind_day_before(uow, now, self.db.hall_config_by_id)
             uow.commit()
         for notice in notices:
             self._notify(notice)
@@ -686,6 +727,19 @@ class TurnNotices:
         self._told[target.ticket_id] = None
         while len(self._told) > self._memory:
             self._told.pop(next(iter(self._told)))
+        if self.desk.notices is not None:  # keyed per ticket: once, whichever process sees it
+            code = None if row is None else row.code
+            with self.desk.unit() as wuow:
+                self.desk.notices.tell(
+                    wuow,
+                    "turn_near",
+                    hall=hall,
+                    refs=self.desk.notices.refs(code, target.ticket_id),
+                    params={"number": number, "ahead": ahead},
+                    key=f"turn_near:{target.ticket_id}",
+                )
+                wuow.commit()
+            return
         self.desk._notify(
             Notice(
                 NoticeKind.TURN_NEAR,

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 from queue_engine.adapters.unit_of_work import UnitOfWork
-from queue_engine.domain.events import EventType, StoredEvent
+from queue_engine.domain.events import DomainEvent, EventType, StoredEvent
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,15 @@ class MessageBus:
 
     def __init__(self) -> None:
         self._handlers: list[tuple[frozenset[EventType] | None, Handler]] = []
+        self._within: list[Callable[[UnitOfWork, Sequence[DomainEvent]], None]] = []
+
+    def within(self, handler: Callable[[UnitOfWork, Sequence[DomainEvent]], None]) -> None:
+        """Call ``handler`` inside the command's transaction, just before it commits.
+
+        For writes that must stand or fall with the change (outbox rows, issue 17). It runs in
+        a savepoint: a failing handler loses its own writes and is logged, the command commits.
+        """
+        self._within.append(handler)
 
     def subscribe(self, handler: Handler, *types: EventType) -> None:
         """Call ``handler`` with the committed events of ``types`` (no types: of every type)."""
@@ -42,5 +51,12 @@ class MessageBus:
 
     def commit(self, uow: UnitOfWork) -> None:
         """Commit now; publish once the unit has let go of its connection and write lock."""
+        pending = uow.pending()
+        for handler in self._within if pending else ():
+            try:
+                with uow.conn.begin_nested():
+                    handler(uow, pending)
+            except Exception:
+                log.exception("in-transaction handler %r failed", handler)
         stored = uow.commit()
         uow.after_exit(lambda: self.publish(stored))

@@ -26,7 +26,7 @@ from queue_engine.adapters import outbox_store as store
 from queue_engine.adapters.pii_crypto import PiiCipher, PiiKeyError
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.clock import Clock
-from queue_engine.domain.errors import InvalidInput
+from queue_engine.domain.errors import Conflict, InvalidInput, NotFound
 from queue_engine.domain.outbox import (
     PERSONAL_CHANNELS,
     Channel,
@@ -37,6 +37,7 @@ from queue_engine.domain.outbox import (
     quiet_until,
     retry_delay,
 )
+from queue_engine.services.desk import Desk
 
 log = logging.getLogger(__name__)
 
@@ -330,3 +331,48 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.02)
     return predicate()
+
+
+class DeliveryLog(Desk):
+    """The delivery log for admins: rows by hall, channel and status; replay a row."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def rows(
+        self,
+        hall: str | None = None,
+        *,
+        channel: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+    ) -> list[store.OutboxEntry]:
+        if status is not None and status not in {s.value for s in OutboxStatus}:
+            raise InvalidInput(f"unknown status {status!r}")
+        with UnitOfWork(self.db, write=False) as uow:
+            found = store.deliveries(
+                uow.conn, hall=hall, channel=channel, status=status, limit=max(1, min(limit, 500))
+            )
+        return found
+
+    def counts(self) -> dict[str, int]:
+        """Rows per status, all halls (the metrics gauge)."""
+        with UnitOfWork(self.db, write=False) as uow:
+            return store.counts(uow.conn)
+
+    def replay(self, hall: str, row_id: int) -> store.OutboxEntry:
+        """Queue a row again (a dead letter's retry button), audited."""
+        now = self.clock.now()
+        with self.unit() as uow:
+            row = store.entry(uow.conn, row_id)
+            if row is None or row.hall != hall:
+                raise NotFound("no such delivery in this hall")
+            if not store.requeue(uow.conn, row_id, now):
+                raise Conflict("the delivery is being sent right now; try again shortly")
+            uow.record_audit(now, {"outbox": row_id, "kind": row.kind, "was": row.status})
+            uow.commit()
+        with UnitOfWork(self.db, write=False) as uow:
+            fresh = store.entry(uow.conn, row_id)
+        assert fresh is not None
+        return fresh

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from queue_engine.adapters.pii_crypto import PiiCipher, new_key_spec
+from queue_engine.adapters.pii_crypto import PiiCipher
 from queue_engine.domain.outbox import Delivery, DeliveryError
 
-TEST_KEY = new_key_spec("t1")
+TEST_KEY = "t1:" + base64.b64encode(bytes(range(32))).decode()  # fixed: shared by processes
 
 
 def make_cipher() -> PiiCipher:

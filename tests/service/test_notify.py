@@ -317,13 +317,14 @@ def test_the_log_notifier_remembers_only_the_last_200(caplog: pytest.LogCaptureF
 # -- the web app's wiring --------------------------------------------------------------------
 
 
-def test_the_app_confirms_bookings_and_tells_the_turn_through_its_log_notifier(
+def test_the_app_queues_confirmations_and_reminders_in_its_outbox(
     app: Any, hall: Hall, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Issue 17: the app's notices are outbox rows, sent by a worker to the log channel."""
+    from sqlalchemy import text
+
     caplog.set_level(logging.DEBUG)
-    booking = app.extensions["hall"]
-    assert isinstance(booking.notifier, LogNotifier)
-    assert booking.appointments.notifier is booking.notifier
+    services = app.extensions["hall"]
     body = {
         "service": "SOCIAL",
         "date": "2026-11-26",
@@ -335,21 +336,26 @@ def test_the_app_confirms_bookings_and_tells_the_turn_through_its_log_notifier(
     response = hall.client.post(f"{API}/halls/ZMD/appointments", json=body)
     assert response.status_code == 201, response.get_data(as_text=True)
     code = response.get_json()["code"]
-    (confirmation,) = booking.notifier.sent
-    assert confirmation.kind is NoticeKind.BOOKED and code in confirmation.text
-    assert confirmation.phone_masked == "139****5678"
+    assert services.notifier.sent == []  # the outbox replaced the after-commit notifier
+    worker = services.worker("test")
+    assert worker.drain() == 1
+    (confirmation,) = services.channels["sms"].sent
+    assert confirmation.kind == "booked" and code in confirmation.text
+    assert confirmation.to == "13900005678"
 
     tickets = [hall.issue("SOCIAL", "web") for _ in range(5)]
     hall.open(10, "clerk10")
     assert hall.call_next(10, "clerk10")["id"] == tickets[0]["id"]
-    (near,) = [n for n in booking.notifier.sent if n.kind is NoticeKind.TURN_NEAR]
-    assert near.ticket_id == tickets[4]["id"] and near.phone_masked is None
     assert hall.client.get(f"{API}/tickets/{tickets[4]['id']}").get_json()["position"] == 3
 
-    booking.run_jobs(force=True)  # the 10:30 slot starts within the hour
-    (reminder,) = [n for n in booking.notifier.sent if n.kind is NoticeKind.REMINDER]
-    assert reminder.phone_masked == "139****5678"
-    assert "13900005678" not in caplog.text and "139****5678" in caplog.text
+    services.run_jobs(force=True)  # the 10:30 slot starts within the hour
+    assert worker.drain() == 1
+    assert [d.kind for d in services.channels["sms"].sent] == ["booked", "reminder"]
+    assert "13900005678" not in caplog.text
+    with services.db.engine.connect() as conn:
+        for table in ("outbox", "contacts", "appointments", "events"):
+            dump = " ".join(str(r) for r in conn.execute(text(f"SELECT * FROM {table}")))
+            assert "13900005678" not in dump
 
 
 # -- rules that were broken once ----------------------------------------------------------------

@@ -12,6 +12,7 @@ With ``proxies=True`` the servers reach PostgreSQL and Redis through cuttable TC
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import os
 import secrets
@@ -130,6 +131,7 @@ class Cluster:
             "HALL_MESSAGE_CHANNEL": f"hall-cluster-{self.tag}",
             "HALL_SECRET_KEY": secrets.token_hex(32),
             "HALL_PII_PEPPER": secrets.token_hex(32),
+            "HALL_PII_KEY": f"k1:{base64.b64encode(secrets.token_bytes(32)).decode()}",
             "HALL_INSTANCE_PATH": str(self.workdir / "instance"),
             "HALL_PROXY_COUNT": "1",
             "HALL_LOG_FORMAT": "json",

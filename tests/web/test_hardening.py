@@ -100,6 +100,7 @@ PRODUCTION = {
     "HALL_ENV": "production",
     "HALL_SECRET_KEY": SECRET,
     "HALL_PII_PEPPER": PEPPER,
+    "HALL_PII_KEY": "k1:" + "A" * 43 + "=",  # 32 zero bytes, base64
     "HALL_DATABASE_URL": PG_URL,
 }
 
@@ -112,8 +113,9 @@ PRODUCTION = {
         {"HALL_PII_PEPPER": ""},
         {"HALL_PII_PEPPER": SECRET},
         {"HALL_DATABASE_URL": "sqlite:///hall.db"},
+        {"HALL_PII_KEY": ""},
     ],
-    ids=["no-secret", "short-secret", "no-pepper", "pepper-is-secret", "sqlite"],
+    ids=["no-secret", "short-secret", "no-pepper", "pepper-is-secret", "sqlite", "no-pii-key"],
 )
 def test_production_refuses_to_start_without_secrets_from_the_environment(
     change: dict[str, str],

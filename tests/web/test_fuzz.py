@@ -176,6 +176,10 @@ OPERATIONS = [
     "POST /api/v1/admin/users/{username}/password",
     "GET /api/v1/admin/halls/{hall}/history",
     "GET /api/v1/admin/halls/{hall}/config",
+    "POST /api/v1/admin/halls/{hall}/close-day",
+    "GET /api/v1/admin/notices/templates",
+    "GET /api/v1/admin/halls/{hall}/deliveries",
+    "POST /api/v1/admin/halls/{hall}/deliveries/{delivery_id}/retry",
     # planning (bounded: at most 2,000,000 simulated citizens a request)
     "GET /api/v1/planner/example",
     "POST /api/v1/planner/simulate",
@@ -258,6 +262,7 @@ OTHER_PATH_VALUES: dict[str, Any] = {
     "window": "10",
     "fmt": "xlsx",
     "package": "echarts",
+    "delivery_id": 1,
     "filename": "x.js",
     "name": "x",
 }

@@ -34,7 +34,7 @@ from queue_engine.services.counter import CounterDesk
 from queue_engine.services.efficiency import SWEEP_SECONDS, EfficiencyDesk
 from queue_engine.services.evaluation_reports import EvaluationReports
 from queue_engine.services.evaluations import EvaluationDesk
-from queue_engine.services.notices import NoticeQueue, TicketNotices
+from queue_engine.services.notices import CaseNotices, NoticeQueue, TicketNotices
 from queue_engine.services.outbox import DeliveryLog, DeliveryWorker, Outbox, purge_contacts
 from queue_engine.services.push import PushDesk
 from queue_engine.services.supervision import SupervisionDesk
@@ -152,7 +152,8 @@ def bootstrap(
     # Without a configured key (tests, tools) a key of this process only: rows it seals are
     # readable by its own workers, which is all such a caller has.
     outbox = Outbox(cipher or PiiCipher(new_key_spec("mem")), clock, rules)
-    notices = NoticeQueue(outbox)
+    notices = NoticeQueue(outbox, pepper=pepper)
+    engine.keep_contact = notices.ticket_contact
     appointments.notices = notices
     supervision = SupervisionDesk(engine)
     efficiency = EfficiencyDesk(engine)
@@ -178,6 +179,7 @@ def bootstrap(
         push=PushDesk(engine, appointments),
     )
     bus.within(TicketNotices(notices, public_url))
+    bus.within(CaseNotices(notices, _rating_link(services.evaluations, public_url)))
     bus.subscribe(TurnNotices(appointments), *MOVES_QUEUE_FORWARD)
     bus.subscribe(supervision.note_changes)
     services.jobs += [
@@ -187,6 +189,16 @@ def bootstrap(
         PeriodicJob("pii purge", PURGE_SECONDS, _on_full(_purge(db, clock))),
     ]
     return services
+
+
+def _rating_link(evaluations: EvaluationDesk, public_url: str) -> Callable[[str, str], str]:
+    """The ticket page with the holder's rating key in its fragment (never sent to a server)."""
+    base = public_url.rstrip("/")
+
+    def link(ticket_id: str, ticket_channel: str) -> str:
+        return f"{base}/t/{ticket_id}#k={evaluations.holder_key(ticket_id, ticket_channel)}"
+
+    return link
 
 
 def _on_full(chore: Callable[[bool], None]) -> Callable[[bool], None]:

@@ -55,8 +55,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "We received your rating; staff will call you back by {when}.",
     ),
     "rectified": (
-        "您反映的问题已整改:{summary}",
-        "The problem you reported has been rectified: {summary}",
+        "您反映的问题已整改,请对整改结果评价:{link}",
+        "The problem you reported has been put right. Please rate the rectification: {link}",
     ),
 }
 
@@ -71,7 +71,6 @@ SAMPLES: dict[str, Any] = {
     "minutes": 12,
     "window": 5,
     "link": "https://hall.example/r/ZMD/abc",
-    "summary": "窗口已增加导办人员",
 }
 
 

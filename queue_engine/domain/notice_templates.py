@@ -58,6 +58,16 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "您反映的问题已整改,请对整改结果评价:{link}",
         "The problem you reported has been put right. Please rate the rectification: {link}",
     ),
+    "card_yellow": (
+        "【效能监察预警】{window} 号窗口{reason}(期限 {deadline}),请尽快处理",
+        "Efficiency warning (yellow card): window {window}, {reason_en} (due {deadline}). "
+        "Please act now.",
+    ),
+    "card_red": (
+        "【效能监察问责】{window} 号窗口{reason}(期限 {deadline}),已发红牌,请督办",
+        "Accountability (red card): window {window}, {reason_en} (due {deadline}). "
+        "Please supervise.",
+    ),
 }
 
 SAMPLES: dict[str, Any] = {
@@ -71,6 +81,9 @@ SAMPLES: dict[str, Any] = {
     "minutes": 12,
     "window": 5,
     "link": "https://hall.example/r/ZMD/abc",
+    "reason": "差评整改逾期",
+    "reason_en": "rectification overdue",
+    "deadline": "2026-11-27",
 }
 
 

@@ -191,6 +191,7 @@ OPERATIONS = [
     "POST /api/v1/tickets/{ticket_id}/resume",
     "PUT /api/v1/tickets/{ticket_id}/services",
     "GET /api/v1/halls/{hall}/tickets/by-number/{number}",
+    "POST /api/v1/halls/{hall}/kiosk/identity",
     # Web Push opt-in of the citizen's pages (issue 17)
     "GET /api/v1/push/public-key",
     "POST /api/v1/tickets/{ticket_id}/push-subscription",

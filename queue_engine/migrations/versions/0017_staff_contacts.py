@@ -17,7 +17,7 @@ from alembic import op
 import queue_engine.adapters.orm
 
 revision = "0017_staff_contacts"
-down_revision = "0016_engine_indexes"
+down_revision = "0014_push_subscriptions"
 branch_labels = None
 depends_on = None
 

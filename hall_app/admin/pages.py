@@ -340,10 +340,11 @@ def _window_form(hall: str, window_id: int | None) -> ResponseReturnValue:
 @require_roles(Role.SUPERVISOR)
 def rules(hall: str) -> ResponseReturnValue:
     values = hall_services().admin.rules(signed_in_user(), hall)
+    zones = hall_services().engine.hall_config(hall).zones
     errors: forms.Errors = {}
     if request.method == "POST":
         _require_write(hall)
-        posted = forms.rules_form(request.form, list(APPOINTMENT_LABELS))
+        posted = forms.rules_form(request.form, list(APPOINTMENT_LABELS), zones)
         errors = _attempt(
             lambda: hall_services().admin.update_rules(
                 signed_in_user(), hall, s.RulesIn.model_validate(posted).model_dump()
@@ -359,6 +360,7 @@ def rules(hall: str) -> ResponseReturnValue:
         values=values,
         errors=errors,
         appointment_labels={k: gettext(v) for k, v in APPOINTMENT_LABELS.items()},
+        zones=zones,
     )
 
 

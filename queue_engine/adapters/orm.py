@@ -70,6 +70,8 @@ class HallRow(Base):
     config_version: Mapped[int] = mapped_column(Integer, default=1)
     # A clerk may have several windows open at once (off: one each; see WindowRow.sole_clerk).
     clerk_many_windows: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # 无声叫号 (issue 17): zones whose calls the board neither shows nor speaks.
+    silent_zones: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class ServiceRow(Base):

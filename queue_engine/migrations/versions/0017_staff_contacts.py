@@ -1,8 +1,9 @@
-"""Staff addresses for escalation cards, department heads (issues 17 and 19)
+"""Staff addresses for escalation cards, department heads, silent zones (issues 17 and 19)
 
 Staff phones and WeChat openids are kept in ``contacts`` (subject "staff", ref the username),
 sealed like a citizen's; they stay until changed, so ``purge_after`` may be empty. A user may
 head a department (``users.heads_department``): the department's yellow cards reach them.
+A hall lists its 无声叫号 zones (``halls.silent_zones``): the board is quiet there.
 
 Revision ID: 0017_staff_contacts
 Revises: 0014_push_subscriptions
@@ -29,9 +30,13 @@ def upgrade() -> None:
         batch.alter_column("purge_after", existing_type=UTC, nullable=True)
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("heads_department", sa.String(length=60), nullable=True))
+    with op.batch_alter_table("halls") as batch:
+        batch.add_column(sa.Column("silent_zones", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("halls") as batch:
+        batch.drop_column("silent_zones")
     with op.batch_alter_table("users") as batch:
         batch.drop_column("heads_department")
     op.execute("DELETE FROM contacts WHERE purge_after IS NULL")

@@ -32,6 +32,8 @@ PAGES = [
     "/admin/ZMD/users",
     "/admin/ZMD/users/clerk10",
     "/admin/ZMD/history",
+    "/admin/ZMD/notices",
+    "/admin/ZMD/deliveries",
 ]
 
 
@@ -230,3 +232,15 @@ def test_silent_zones_are_ticked_on_the_rules_page_and_reach_the_hall(site: Any)
     again = text(admin.get("/admin/ZMD/rules"))
     index = zones.index("社保医保公积金区")
     assert re.search(rf'name="calling_silent_{index}" id="f-calling_silent_{index}" checked', again)
+
+
+def test_the_delivery_log_page_is_english_on_request_and_retries_for_admins_only(
+    site: Any,
+) -> None:
+    english = text(signed_in(site, "admin").get("/admin/ZMD/deliveries?lang=en"))
+    assert "Delivery log" in english and "Dead letters" in english and "发送记录" not in english
+    templates = text(signed_in(site, "admin").get("/admin/ZMD/notices?lang=en"))
+    assert "Notice templates" in templates and "Number A012, please go to window 5." in templates
+    supervisor = signed_in(site, "supervisor")
+    assert supervisor.post("/admin/ZMD/deliveries/1/retry").status_code == 403
+    assert signed_in(site, "admin").post("/admin/ZMD/deliveries/999/retry").status_code == 404

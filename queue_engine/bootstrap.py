@@ -180,7 +180,7 @@ def bootstrap(
         outbox=outbox,
         channels=channels or build_channels({}),
         deliveries=DeliveryLog(db, clock),
-        push=PushDesk(engine, appointments),
+        push=PushDesk(engine, appointments, notices=notices),
         staff_contacts=StaffContactDesk(admin, notices, pepper),
     )
     bus.within(TicketNotices(notices, public_url))

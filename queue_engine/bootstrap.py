@@ -32,9 +32,10 @@ from queue_engine.services.appointments import MOVES_QUEUE_FORWARD, AppointmentD
 from queue_engine.services.bus import MessageBus
 from queue_engine.services.counter import CounterDesk
 from queue_engine.services.efficiency import SWEEP_SECONDS, EfficiencyDesk
+from queue_engine.services.escalations import CardNotices, StaffContactDesk
 from queue_engine.services.evaluation_reports import EvaluationReports
 from queue_engine.services.evaluations import EvaluationDesk
-from queue_engine.services.notices import NoticeQueue, TicketNotices
+from queue_engine.services.notices import CaseNotices, NoticeQueue, TicketNotices
 from queue_engine.services.outbox import DeliveryLog, DeliveryWorker, Outbox, purge_contacts
 from queue_engine.services.push import PushDesk
 from queue_engine.services.supervision import SupervisionDesk
@@ -95,6 +96,7 @@ class HallServices:
     channels: Channels
     deliveries: DeliveryLog
     push: PushDesk  # Web Push opt-ins of citizens' pages (issue 17)
+    staff_contacts: StaffContactDesk  # staff addresses for escalation cards (issue 19)
     jobs: list[PeriodicJob] = field(default_factory=list)
 
     def worker(self, name: str = "worker", batch: int = 20) -> DeliveryWorker:
@@ -118,6 +120,7 @@ class HallServices:
             appeals=self.appeals.acting(entry),
             efficiency=self.efficiency.acting(entry),
             deliveries=self.deliveries.acting(entry),
+            staff_contacts=self.staff_contacts.acting(entry),
         )
 
     def run_jobs(self, force: bool = False) -> None:
@@ -152,17 +155,19 @@ def bootstrap(
     # Without a configured key (tests, tools) a key of this process only: rows it seals are
     # readable by its own workers, which is all such a caller has.
     outbox = Outbox(cipher or PiiCipher(new_key_spec("mem")), clock, rules)
-    notices = NoticeQueue(outbox)
+    notices = NoticeQueue(outbox, pepper=pepper)
+    engine.keep_contact = notices.ticket_contact
     appointments.notices = notices
     supervision = SupervisionDesk(engine)
     efficiency = EfficiencyDesk(engine)
+    admin = AdminDesk(db, clock)
     services = HallServices(
         db=db,
         bus=bus,
         clock=clock,
         engine=engine,
         accounts=AccountDesk(db, clock),
-        admin=AdminDesk(db, clock),
+        admin=admin,
         appointments=appointments,
         evaluations=EvaluationDesk(engine, subkey(pepper, "rating-keys")),
         supervision=supervision,
@@ -176,8 +181,11 @@ def bootstrap(
         channels=channels or build_channels({}),
         deliveries=DeliveryLog(db, clock),
         push=PushDesk(engine, appointments),
+        staff_contacts=StaffContactDesk(admin, notices, pepper),
     )
     bus.within(TicketNotices(notices, public_url))
+    bus.within(CardNotices(notices))
+    bus.within(CaseNotices(notices, _rating_link(services.evaluations, public_url)))
     bus.subscribe(TurnNotices(appointments), *MOVES_QUEUE_FORWARD)
     bus.subscribe(supervision.note_changes)
     services.jobs += [
@@ -187,6 +195,16 @@ def bootstrap(
         PeriodicJob("pii purge", PURGE_SECONDS, _on_full(_purge(db, clock))),
     ]
     return services
+
+
+def _rating_link(evaluations: EvaluationDesk, public_url: str) -> Callable[[str, str], str]:
+    """The ticket page with the holder's rating key in its fragment (never sent to a server)."""
+    base = public_url.rstrip("/")
+
+    def link(ticket_id: str, ticket_channel: str) -> str:
+        return f"{base}/t/{ticket_id}#k={evaluations.holder_key(ticket_id, ticket_channel)}"
+
+    return link
 
 
 def _on_full(chore: Callable[[bool], None]) -> Callable[[bool], None]:

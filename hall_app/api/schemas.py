@@ -46,6 +46,16 @@ class TicketIn(Strict):
     proxy_id_number: str | None = Field(
         default=None, max_length=18, description="代办: the ID of who takes the ticket for another"
     )
+    phone: str | None = Field(
+        default=None,
+        max_length=20,
+        description="a mobile number for the ticket's notices (kept encrypted, issue 17)",
+    )
+    wechat_openid: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the citizen's WeChat openid (the app's tickets), for subscribe messages",
+    )
 
     @model_validator(mode="after")
     def _one_of_service(self) -> TicketIn:

@@ -7,7 +7,7 @@ citizen's hash and masks, in the same transaction as the engine's step.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -88,6 +88,7 @@ class VisitDesk(Desk):
         name: str | None = None,
         proxy_id_number: str | None = None,
         idempotency_key: str | None = None,
+        contact: Mapping[str, str] | None = None,
     ) -> TicketView:
         """A ticket for ``services`` in order, for the citizen of ``id_number`` (optional).
 
@@ -131,6 +132,7 @@ class VisitDesk(Desk):
             visit = Visit.of(codes)
             store.insert_visit(uow.conn, ticket.id, hall_id, today, visit, citizen, proxy)
             _describe_issue(uow, codes, citizen, proxy)
+            engine.remember_contact(uow, config, ticket, contact)
             engine.bus.commit(uow)
         assert ticket.position is not None
         return TicketView(ticket, ticket.position, ticket.estimate)

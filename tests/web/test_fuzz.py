@@ -198,6 +198,9 @@ OPERATIONS = [
     "DELETE /api/v1/tickets/{ticket_id}/push-subscription",
     "POST /api/v1/appointments/{code}/push-subscription",
     "DELETE /api/v1/appointments/{code}/push-subscription",
+    # staff addresses for escalation cards (issue 19)
+    "GET /api/v1/admin/users/{username}/contact",
+    "PUT /api/v1/admin/users/{username}/contact",
 ]
 
 

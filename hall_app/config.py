@@ -14,6 +14,7 @@ from datetime import time as dt_time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from queue_engine.adapters.database import configured_url, instance_folder
 from queue_engine.domain.outbox import DeliveryRules
@@ -25,6 +26,7 @@ DEFAULT_LIMITS = {
     "login": "50 per 10 minutes",  # FAILED sign-ins per client address (successes never count)
 }
 LOOPBACK = ("127.0.0.1/32", "::1/128")
+DEFAULT_CARD_READER = "http://127.0.0.1:18650"
 MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # bytes; the planner's longest scenario, escaped, fits
 
 
@@ -83,6 +85,8 @@ class Settings:
     metrics_allow: tuple[str, ...] = LOOPBACK
     # The largest request body, in bytes (larger ones get 413 before they are read).
     max_content_length: int = MAX_CONTENT_LENGTH
+    # The kiosk PC's card-reader bridge (issue 18): the kiosk page polls ``GET {url}/card``.
+    card_reader_url: str = DEFAULT_CARD_READER
 
     @property
     def production(self) -> bool:
@@ -105,6 +109,7 @@ class Settings:
             "HALL_LOGIN_KEY_PREFIX": f"{self.message_channel}:login",
             "HALL_METRICS_TOKEN": self.metrics_token,
             "HALL_METRICS_ALLOW": self.metrics_allow,
+            "HALL_CARD_READER_URL": self.card_reader_url,
         }
 
     @classmethod
@@ -144,6 +149,9 @@ class Settings:
             max_content_length=_count(
                 env, "HALL_MAX_CONTENT_LENGTH", MAX_CONTENT_LENGTH, least=64 * 1024
             ),
+            card_reader_url=card_reader_origin(
+                env.get("HALL_CARD_READER_URL") or DEFAULT_CARD_READER
+            ),
         )
 
     def check(self, environ: dict[str, str] | None = None) -> None:
@@ -173,6 +181,14 @@ class Settings:
                 "HALL_ENV=production needs HALL_PII_KEY (base64 of 32 bytes, optionally ID:...) "
                 "from the environment: phones are kept encrypted with it"
             )
+
+
+def card_reader_origin(value: str) -> str:
+    """``HALL_CARD_READER_URL`` as an origin (``http://127.0.0.1:18650``), for the kiosk's CSP."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise ConfigError(f"HALL_CARD_READER_URL must be http(s)://host[:port], not {value!r}")
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def instance_secret(instance: Path, name: str, configured: str | None = None) -> str:

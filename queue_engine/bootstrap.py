@@ -33,10 +33,11 @@ from queue_engine.services.bus import MessageBus
 from queue_engine.services.catalogue import CatalogueDesk
 from queue_engine.services.counter import CounterDesk
 from queue_engine.services.efficiency import SWEEP_SECONDS, EfficiencyDesk
+from queue_engine.services.escalations import CardNotices, StaffContactDesk
 from queue_engine.services.evaluation_reports import EvaluationReports
 from queue_engine.services.evaluations import EvaluationDesk
 from queue_engine.services.integrations import CaseNumbers, ClientDesk, WebhookDesk
-from queue_engine.services.notices import NoticeQueue, TicketNotices
+from queue_engine.services.notices import CaseNotices, NoticeQueue, TicketNotices
 from queue_engine.services.outbox import DeliveryLog, DeliveryWorker, Outbox, purge_contacts
 from queue_engine.services.push import PushDesk
 from queue_engine.services.supervision import SupervisionDesk
@@ -97,6 +98,7 @@ class HallServices:
     channels: Channels
     deliveries: DeliveryLog
     push: PushDesk  # Web Push opt-ins of citizens' pages (issue 17)
+    staff_contacts: StaffContactDesk  # staff addresses for escalation cards (issue 19)
     clients: ClientDesk  # API clients, webhooks and case numbers (issue 20)
     webhooks: WebhookDesk
     cases: CaseNumbers
@@ -124,6 +126,7 @@ class HallServices:
             appeals=self.appeals.acting(entry),
             efficiency=self.efficiency.acting(entry),
             deliveries=self.deliveries.acting(entry),
+            staff_contacts=self.staff_contacts.acting(entry),
             clients=self.clients.acting(entry),
             webhooks=self.webhooks.acting(entry),
             cases=self.cases.acting(entry),
@@ -165,10 +168,12 @@ def bootstrap(
     # readable by its own workers, which is all such a caller has.
     cipher = cipher or PiiCipher(new_key_spec("mem"))
     outbox = Outbox(cipher, clock, rules)
-    notices = NoticeQueue(outbox)
+    notices = NoticeQueue(outbox, pepper=pepper)
+    engine.keep_contact = notices.ticket_contact
     appointments.notices = notices
     supervision = SupervisionDesk(engine)
     efficiency = EfficiencyDesk(engine)
+    admin = AdminDesk(db, clock)
     webhooks = WebhookDesk(
         engine, outbox, cipher, disable_after=webhook_disable_after, timeout=webhook_timeout
     )
@@ -181,7 +186,7 @@ def bootstrap(
         clock=clock,
         engine=engine,
         accounts=AccountDesk(db, clock),
-        admin=AdminDesk(db, clock),
+        admin=admin,
         appointments=appointments,
         evaluations=EvaluationDesk(engine, subkey(pepper, "rating-keys")),
         supervision=supervision,
@@ -195,12 +200,15 @@ def bootstrap(
         channels=channels,
         deliveries=DeliveryLog(db, clock),
         push=PushDesk(engine, appointments),
+        staff_contacts=StaffContactDesk(admin, notices, pepper),
         clients=ClientDesk(engine),
         webhooks=webhooks,
         cases=CaseNumbers(engine),
         catalogue=CatalogueDesk(engine),
     )
     bus.within(TicketNotices(notices, public_url))
+    bus.within(CardNotices(notices))
+    bus.within(CaseNotices(notices, _rating_link(services.evaluations, public_url)))
     bus.within(webhooks)
     bus.subscribe(TurnNotices(appointments), *MOVES_QUEUE_FORWARD)
     bus.subscribe(supervision.note_changes)
@@ -211,6 +219,16 @@ def bootstrap(
         PeriodicJob("pii purge", PURGE_SECONDS, _on_full(_purge(db, clock))),
     ]
     return services
+
+
+def _rating_link(evaluations: EvaluationDesk, public_url: str) -> Callable[[str, str], str]:
+    """The ticket page with the holder's rating key in its fragment (never sent to a server)."""
+    base = public_url.rstrip("/")
+
+    def link(ticket_id: str, ticket_channel: str) -> str:
+        return f"{base}/t/{ticket_id}#k={evaluations.holder_key(ticket_id, ticket_channel)}"
+
+    return link
 
 
 def _on_full(chore: Callable[[bool], None]) -> Callable[[bool], None]:

@@ -305,6 +305,23 @@ class UserUpdateIn(Strict):
     active: bool | None = None
 
 
+class StaffContactIn(Strict):
+    """Absent: kept; null or empty: removed; a value: set (the addresses kept encrypted)."""
+
+    phone: str | None = Field(default=None, max_length=20, description="mobile for cards")
+    wechat_openid: str | None = Field(default=None, max_length=64)
+    heads_department: str | None = Field(
+        default=None, max_length=60, description="the department this account heads"
+    )
+
+
+class StaffContactOut(BaseModel):
+    username: str
+    phone: bool
+    wechat: bool
+    heads_department: str | None
+
+
 class PasswordIn(Strict):
     password: str = Field(min_length=8, max_length=256)
 

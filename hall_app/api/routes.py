@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from queue_engine.domain.access import Role, may
 from queue_engine.domain.errors import InvalidInput
 from queue_engine.domain.model import HallConfig, Ticket
+from queue_engine.services.notices import check_contact
 
 from .. import http
 from ..auth import (
@@ -201,8 +202,11 @@ def issue(hall: str, body: s.TicketIn) -> Any:
     if body.priority != "none":
         _verified_priority(hall)
     key = request.headers.get("Idempotency-Key")
+    contact = check_contact(body.phone, body.wechat_openid)
     if body.plain:
-        view = _engine().issue(hall, body.service, body.channel, body.priority, idempotency_key=key)
+        view = _engine().issue(
+            hall, body.service, body.channel, body.priority, idempotency_key=key, contact=contact
+        )
     else:
         view = hall_services().visits.issue(
             hall,
@@ -213,6 +217,7 @@ def issue(hall: str, body: s.TicketIn) -> Any:
             name=body.id_name,
             proxy_id_number=body.proxy_id_number,
             idempotency_key=key,
+            contact=contact,
         )
     out = _with_visit(view_json(view, _config_of(hall)), view.ticket)
     return with_rating_key(out), 201

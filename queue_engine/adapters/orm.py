@@ -218,6 +218,8 @@ class UserRow(Base):
     # Tokens and page sessions carry the version they were issued under; a password reset, a
     # disable or a sign-out bumps it, and every earlier credential stops working at once.
     credential_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The department this account heads (issue 19): its yellow cards reach them.
+    heads_department: Mapped[str | None] = mapped_column(String(60))
 
 
 class AuditRow(Base):
@@ -572,7 +574,7 @@ class ContactRow(Base):
     phone_hash: Mapped[str | None] = mapped_column(String(64))
     lang: Mapped[str] = mapped_column(String(8), default="zh")
     created_at: Mapped[datetime]
-    purge_after: Mapped[datetime]
+    purge_after: Mapped[datetime | None]  # None: a staff address, kept until changed
 
 
 class PushSubscriptionRow(Base):

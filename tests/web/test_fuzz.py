@@ -191,12 +191,16 @@ OPERATIONS = [
     "POST /api/v1/tickets/{ticket_id}/resume",
     "PUT /api/v1/tickets/{ticket_id}/services",
     "GET /api/v1/halls/{hall}/tickets/by-number/{number}",
+    "POST /api/v1/halls/{hall}/kiosk/identity",
     # Web Push opt-in of the citizen's pages (issue 17)
     "GET /api/v1/push/public-key",
     "POST /api/v1/tickets/{ticket_id}/push-subscription",
     "DELETE /api/v1/tickets/{ticket_id}/push-subscription",
     "POST /api/v1/appointments/{code}/push-subscription",
     "DELETE /api/v1/appointments/{code}/push-subscription",
+    # staff addresses for escalation cards (issue 19)
+    "GET /api/v1/admin/users/{username}/contact",
+    "PUT /api/v1/admin/users/{username}/contact",
     # integrations: API clients, webhooks, case numbers, today's queues (issue 20)
     "PUT /api/v1/tickets/{ticket_id}/case-number",
     "GET /api/v1/halls/{hall}/queues/today",

@@ -1,7 +1,7 @@
 """Integrations (issue 20): API clients, webhook subscriptions, case numbers, the catalogue
 
 Revision ID: 0015_integration
-Revises: 0014_push_subscriptions
+Revises: 0017_staff_contacts
 Create Date: 2026-12-03 13:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import queue_engine.adapters.orm
 
 revision = "0015_integration"
-down_revision = "0014_push_subscriptions"
+down_revision = "0017_staff_contacts"
 branch_labels = None
 depends_on = None
 

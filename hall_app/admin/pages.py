@@ -68,6 +68,7 @@ SECTIONS = (
     ("rules", N_("过号与公平规则")),
     ("users", N_("用户与角色")),
     ("history", N_("变更记录")),
+    ("clients", N_("对接系统")),
 )
 COMMON_ZONES = (
     "Asia/Shanghai",

@@ -286,7 +286,10 @@ def webhook_options(env: dict[str, str] | None = None) -> dict[str, Any]:
         timeout = float(env.get("HALL_WEBHOOK_TIMEOUT") or 10)
     except ValueError:
         raise ConfigError("HALL_WEBHOOK_TIMEOUT is a number of seconds") from None
+    production = (env.get("HALL_ENV") or "development").strip().lower() == "production"
+    private = (env.get("HALL_WEBHOOK_ALLOW_PRIVATE") or ("0" if production else "1")).strip()
     return {
         "webhook_disable_after": _count(env, "HALL_WEBHOOK_DISABLE_AFTER", 10, least=1),
         "webhook_timeout": timeout,
+        "webhook_allow_private": private.lower() in ("1", "true", "yes", "on"),
     }

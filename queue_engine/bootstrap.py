@@ -156,6 +156,7 @@ def bootstrap(
     max_overflow: int = 10,
     webhook_disable_after: int = 10,
     webhook_timeout: float = 10.0,
+    webhook_allow_private: bool = True,
 ) -> HallServices:
     """Build the service layer on one database: desks, bus subscriptions, periodic jobs."""
     db = Database(database_url, pool_size=pool_size, max_overflow=max_overflow)
@@ -175,7 +176,12 @@ def bootstrap(
     efficiency = EfficiencyDesk(engine)
     admin = AdminDesk(db, clock)
     webhooks = WebhookDesk(
-        engine, outbox, cipher, disable_after=webhook_disable_after, timeout=webhook_timeout
+        engine,
+        outbox,
+        cipher,
+        disable_after=webhook_disable_after,
+        timeout=webhook_timeout,
+        allow_private=webhook_allow_private,
     )
     channels = channels or build_channels({})
     channels.by_name["hook"] = webhooks.channel  # issue 20's webhooks, signed per Standard Webhooks

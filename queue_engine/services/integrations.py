@@ -9,8 +9,10 @@ answering is taken off the list after a run of failures, and the supervisors are
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import secrets
+import socket
 import threading
 import time
 import uuid
@@ -103,6 +105,25 @@ def check_url(url: str) -> str:
     if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > 500:
         raise InvalidInput("a webhook URL is an http(s) URL of at most 500 characters", code="url")
     return url.strip()
+
+
+def private_host(url: str) -> bool:
+    """Whether ``url``'s host is (or resolves to) an address inside the network.
+
+    Webhook URLs come from outside systems: in production they must not reach the hall's own
+    services (``HALL_WEBHOOK_ALLOW_PRIVATE``). A name that does not resolve is not private: the
+    send fails and is retried.
+    """
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return False
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global:
+            return True
+    return False
 
 
 class ClientDesk(Desk):
@@ -245,8 +266,10 @@ class WebhookDesk(Desk):
         *,
         disable_after: int = 10,
         timeout: float = 10.0,
+        allow_private: bool = True,
     ) -> None:
         self.engine = engine
+        self.allow_private = allow_private
         self.db = engine.db
         self.outbox = outbox
         self.cipher = cipher
@@ -400,8 +423,14 @@ class WebhookDesk(Desk):
             raise DeliveryError("the webhook subscription was deleted", retryable=False)
         if not row.active:
             raise DeliveryError("the webhook subscription is disabled", retryable=False)
+        url = delivery.to or row.url
+        if not self.allow_private and private_host(url):
+            raise DeliveryError(
+                "the webhook URL leads to a private, loopback or link-local address",
+                retryable=False,
+            )
         secret = self.cipher.open(row.secret_ciphertext, row.key_id, SECRET_CONTEXT)
-        return delivery.to or row.url, secret
+        return url, secret
 
     def settled(self, delivery: Delivery, error: DeliveryError | None) -> None:
         """A success ends the subscription's run of failures; a long run disables it."""

@@ -242,3 +242,42 @@ def test_subscriptions_are_checked(
     assert [s["id"] for s in mine] == [made["id"]] and "secret" not in mine[0]
     assert client.delete(f"{API}/webhooks/{made['id']}", headers=bearer(token)).status_code == 204
     assert_error(client.delete(f"{API}/webhooks/{made['id']}", headers=bearer(token)), 404)
+
+
+def test_in_production_a_webhook_never_reaches_a_private_address(
+    app_env: None,
+    db_url: str,
+    db: Database,
+    clock: FrozenClock,
+    staff: Any,
+    receiver: FakeWebhookReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.helpers.api import make_app
+
+    monkeypatch.setenv("HALL_WEBHOOK_ALLOW_PRIVATE", "0")  # the production default
+    application = make_app(db_url, clock)
+    try:
+        http = application.test_client()
+        with application.test_request_context():
+            from hall_app.auth import issue_token
+            from hall_app.state import hall_services
+
+            admin = hall_services().accounts.find("admin")
+            assert admin is not None
+            headers = {"Authorization": f"Bearer {issue_token(admin)}"}
+        subscribe(http, lambda _: headers, receiver, ["ticket.issued"])
+        assert (
+            http.post(
+                f"{API}/halls/ZMD/tickets", json={"service": "SOCIAL", "channel": "app"}
+            ).status_code
+            == 201
+        )
+        assert drain(application) == 0
+        assert receiver.requests == []  # never even connected
+        dead = http.get(
+            f"{API}/admin/halls/ZMD/deliveries?channel=hook&status=dead", headers=headers
+        ).get_json()["deliveries"]
+        assert len(dead) == 1 and "private" in dead[0]["last_error"]
+    finally:
+        application.extensions["hall"].db.dispose()

@@ -303,3 +303,79 @@ def forecast(
         click.echo(f"error: cannot forecast: {exc}", err=True)
         sys.exit(2)
     _emit(result)
+
+
+@click.command("plan")
+@click.argument("events_csv", type=click.Path(exists=True, dir_okay=False))
+@click.option("--staff", "staff_yaml", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 31))
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First planned day.")
+@click.option("--interval", default="30", show_default=True, type=click.Choice(["30", "60"]))
+@click.option("--hall", "hall_code", help="Only this hall's events.")
+@click.option("--xlsx", type=click.Path(dir_okay=False), help="Also write the roster sheet here.")
+@click.option(
+    "--appointments",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Booked appointments (CSV: service, slot_start): known arrivals of those days.",
+)
+@click.option(
+    "--repair",
+    default="simulate",
+    show_default=True,
+    type=click.Choice(["simulate", "check", "none"]),
+    help="Simulation repair of the Erlang C requirement (check: simulate once, report only).",
+)
+@click.option("--replications", default=4, show_default=True, type=click.IntRange(2, 50))
+@click.option("--time-limit", type=click.FloatRange(1, 600), help="CP-SAT seconds (all days).")
+def plan_command(
+    events_csv: str,
+    staff_yaml: str,
+    days: int,
+    start: datetime | None,
+    interval: str,
+    hall_code: str | None,
+    xlsx: str | None,
+    appointments: str | None,
+    repair: str,
+    replications: int,
+    time_limit: float | None,
+) -> None:
+    """Forecast, window requirement and the roster of STAFF.yaml's clerks (JSON, XLSX)."""
+    from analytics.load import read_events_csv
+
+    from .forecast import arrivals_from_events
+    from .planning import handling_minutes, plan, plan_json
+    from .roster import StaffError, load_staff, write_xlsx
+
+    try:
+        staff = load_staff(staff_yaml)
+    except StaffError as exc:
+        click.echo(f"invalid staff file {staff_yaml}: {exc}", err=True)
+        sys.exit(2)
+    if time_limit is not None:
+        staff = staff.model_copy(update={"time_limit_seconds": time_limit})
+    try:
+        events = read_events_csv(events_csv)
+        if hall_code is not None:
+            events = events.loc[events["hall"] == hall_code].reset_index(drop=True)
+        arrivals = arrivals_from_events(events, int(interval))
+        fc, req, roster = plan(
+            arrivals,
+            staff,
+            days,
+            start.date() if start else None,
+            handling_minutes(events),
+            _bookings(appointments),
+            repair,  # type: ignore[arg-type]
+            replications,
+        )
+    except (ValueError, KeyError, OSError) as exc:
+        click.echo(f"error: cannot plan: {exc}", err=True)
+        sys.exit(2)
+    if xlsx:
+        from queue_engine.seed import DEMO_WINDOWS
+
+        write_xlsx(roster, xlsx, {w.number: w.name for w in DEMO_WINDOWS})
+    _emit(plan_json(fc, req, roster))
+    if roster.reasons:
+        sys.exit(1)

@@ -579,7 +579,6 @@ class ContactRow(Base):
     purge_after: Mapped[datetime | None]  # None: a staff address, kept until changed
 
 
-
 class ApiClientRow(Base):
     """A registered integration (issue 20): its secret only as a hash, its scopes and halls.
 

@@ -190,7 +190,8 @@ def init_clients(app: Any) -> None:
     )
     server.register_grant(_Grant)
     app.extensions["hall_oauth"] = server
-    app.spec_processor(_document_token)
+    earlier = app.spec_callback  # APIFlask keeps one processor: run the one before ours too
+    app.spec_processor(lambda spec: _document_token(earlier(spec) if earlier else spec))
 
 
 def _document_token(spec: dict[Any, Any] | str) -> dict[Any, Any] | str:

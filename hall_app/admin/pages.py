@@ -70,6 +70,7 @@ SECTIONS = (
     ("history", N_("变更记录")),
     ("notices", N_("通知模板")),
     ("deliveries", N_("发送记录")),
+    ("clients", N_("对接系统")),
 )
 NOTICE_KINDS = {  # what each notice is for, as the template list says it (issues 17 and 19)
     "booked": N_("预约成功"),

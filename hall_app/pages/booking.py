@@ -26,7 +26,7 @@ from ..devices import check_evaluator
 from ..http import private_page
 from ..state import hall_services
 from .blueprint import pages
-from .i18n import N_, common_strings, hall_name, service_name, zone_label
+from .i18n import N_, common_strings, hall_name, page_lang, service_name, zone_label
 
 SCORE_MSGIDS = (N_("非常满意"), N_("满意"), N_("基本满意"), N_("不满意"), N_("非常不满意"))
 
@@ -110,6 +110,7 @@ def evaluator(window_id: int) -> Response:
         "pending_url": url_for("pages.evaluator_pending", window_id=window_id),
         "rate_url": url_for("pages.evaluator_rate", window_id=window_id),
         "scores": score_labels(),
+        "form": _rating_form(config.code),
         "strings": {**common_strings(), **evaluator_strings()},
     }
     return private_page(
@@ -122,10 +123,27 @@ def evaluator(window_id: int) -> Response:
     )
 
 
+def _rating_form(hall: str) -> dict[str, object]:
+    from .citizen import rating_form  # the ticket page's rating card asks the same
+
+    return rating_form(hall)
+
+
 def _pending(window_id: int, user: Actor) -> dict[str, Any] | None:
-    """The visit this session may rate at the window now, if any."""
-    ticket = hall_services().evaluations.pending_at_window(window_id, by=user)
-    return None if ticket is None else {"number": ticket.number}
+    """The service this session may rate at the window now, if any (一次一评: of a visit of
+    several services, the one just finished)."""
+    pending = hall_services().evaluations.pending_segment_at_window(window_id, by=user)
+    if pending is None:
+        return None
+    config = hall_services().engine.hall_config(pending.ticket.hall)
+    service = config.service(pending.service)
+    return {
+        "number": pending.ticket.number,
+        "segment": pending.segment,
+        "segments": pending.segments,
+        "service": pending.service,
+        "service_name": service.name_en if page_lang() == "en" else service.name_zh,
+    }
 
 
 @pages.get("/evaluator/<int:window_id>/pending")
@@ -154,7 +172,7 @@ def evaluator_rate(window_id: int) -> tuple[Response, int]:
         raise InvalidInput("reasons are a list from the hall's reasons")
     if not (indicators is None or isinstance(indicators, dict)):
         raise InvalidInput("indicators are {name: level}")
-    rating = Rating(0, indicators, tuple(str(r) for r in reasons or ()))
+    rating = Rating(0, indicators, tuple(str(r) for r in reasons or ()))  # segment: the desk's
     result = hall_services().evaluations.evaluate_window(window_id, score, by=user, rating=rating)
     return jsonify({"number": result.ticket_number, "score": result.score}), 201
 
@@ -198,6 +216,8 @@ def evaluator_strings() -> dict[str, str]:
         "idle_title": gettext("欢迎评价我们的服务"),
         "idle_text": gettext("办结后请在此为本次服务评价"),
         "prompt": gettext("请为 {number} 号的本次服务评价"),
+        "segment": gettext("第 {n} 项,共 {total} 项:{service}"),
+        "chosen": gettext("您选择了“{level}”"),
         "thanks": gettext("感谢您的评价!"),
         "thanks_bad": gettext("感谢您的反馈,我们将尽快回访整改。"),
     }

@@ -6,7 +6,9 @@ this module keeps what the national rules added around them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -18,6 +20,7 @@ from queue_engine.adapters.orm import (
     EfficiencyCardRow,
     EvaluationRow,
     EvaluationRulesRow,
+    EventRow,
     FollowUpCaseRow,
     InterviewRow,
     RatingInvitationRow,
@@ -32,6 +35,7 @@ K: Table = EfficiencyCardRow.__table__  # type: ignore[assignment]
 B: Table = BlackFlagRow.__table__  # type: ignore[assignment]
 IR: Table = InterviewRow.__table__  # type: ignore[assignment]
 V: Table = EvaluationRow.__table__  # type: ignore[assignment]
+EV: Table = EventRow.__table__  # type: ignore[assignment]
 F: Table = FollowUpCaseRow.__table__  # type: ignore[assignment]
 
 
@@ -269,3 +273,54 @@ def insert_interview(conn: Connection, values: dict[str, Any]) -> int:
 
 def interviews(conn: Connection, hall_id: int) -> list[Row[Any]]:
     return list(conn.execute(select(IR).where(IR.c.hall_id == hall_id).order_by(IR.c.id)))
+
+
+# -- service segments (一次一评, issue 19) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentFinish:
+    """Where and when one service segment of a ticket was finished (its ``ticket.finished``)."""
+
+    ticket_id: str
+    segment: int
+    window: str | None
+    clerk: str | None
+    ts: datetime
+
+
+def _finish(row: Any) -> SegmentFinish:
+    payload = row.payload if isinstance(row.payload, dict) else json.loads(row.payload or "{}")
+    segment = payload.get("segment", 0)
+    return SegmentFinish(
+        row.ticket_id, segment if isinstance(segment, int) else 0, row.window, row.clerk, row.ts
+    )
+
+
+def segment_finishes(conn: Connection, ticket_id: str) -> dict[int, SegmentFinish]:
+    """Each finished segment of a ticket by index (the last finish of each wins)."""
+    rows = conn.execute(
+        select(EV.c.ticket_id, EV.c.payload, EV.c.window, EV.c.clerk, EV.c.ts)
+        .where(EV.c.ticket_id == ticket_id, EV.c.type == "ticket.finished")
+        .order_by(EV.c.id)
+    )
+    return {f.segment: f for f in map(_finish, rows)}
+
+
+def latest_finish_at_window(
+    conn: Connection, hall: str, window: str, since: datetime
+) -> SegmentFinish | None:
+    """The service segment a window finished last (since ``since``), from the event log: a
+    multi-service ticket leaves the window at once for its next service."""
+    row = conn.execute(
+        select(EV.c.ticket_id, EV.c.payload, EV.c.window, EV.c.clerk, EV.c.ts)
+        .where(
+            EV.c.hall == hall,
+            EV.c.window == window,
+            EV.c.type == "ticket.finished",
+            EV.c.ts >= since,
+        )
+        .order_by(EV.c.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else _finish(row)

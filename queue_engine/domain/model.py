@@ -329,11 +329,19 @@ class Ticket:
         return self._event(EventType.TICKET_ISSUED, self.issued_at, **payload)
 
     def evaluated_event(
-        self, score: int, comment: str, now: datetime, channel: str | None = None
+        self,
+        score: int,
+        comment: str,
+        now: datetime,
+        channel: str | None = None,
+        *,
+        segment_done: bool = False,
     ) -> DomainEvent:
         """The 好差评 rating of this finished visit (SPEC §5: payload ``score``, ``comment``;
-        also the ``channel`` it came in by, when known)."""
-        self._require("rate", TicketStatus.DONE)
+        also the ``channel`` it came in by, when known). ``segment_done``: a finished service
+        of a visit whose next service is still to come (一次一评)."""
+        if not segment_done:
+            self._require("rate", TicketStatus.DONE)
         extra = {} if channel is None else {"channel": channel}
         return self._event(EventType.EVALUATION, now, score=score, comment=comment, **extra)
 

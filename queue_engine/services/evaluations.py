@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from queue_engine.adapters import citizen_records as bookings
 from queue_engine.adapters import evaluation_store as store
 from queue_engine.adapters import repository as repo
+from queue_engine.adapters import visit_store
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.access import Actor
 from queue_engine.domain.case_deadlines import (
@@ -52,6 +53,7 @@ from queue_engine.domain.evaluations import (
 )
 from queue_engine.domain.events import DomainEvent, EventType
 from queue_engine.domain.model import HallConfig, Ticket, TicketStatus, format_number
+from queue_engine.domain.visits import SegmentStatus, Visit
 from queue_engine.services.desk import Desk
 from queue_engine.services.tickets import QueueEngine
 
@@ -85,9 +87,27 @@ class Rating:
     reasons: tuple[str, ...] = ()
 
 
-def segments_of(ticket: Ticket) -> list[str]:
+def segments_of(ticket: Ticket, visit: Visit | None = None) -> list[str]:
     """The services of a visit, one rating each (一次一评): one segment for a one-service ticket."""
-    return [ticket.service]
+    return list(visit.services) if visit is not None else [ticket.service]
+
+
+def rateable(ticket: Ticket, visit: Visit | None, segment: int) -> bool:
+    """A service segment is rated once it is finished: a multi-service ticket's earlier
+    services while the citizen goes on to the next, a plain ticket when it is done."""
+    if visit is not None and len(visit.segments) > 1:
+        return visit.segments[segment].status is SegmentStatus.DONE
+    return ticket.status is TicketStatus.DONE
+
+
+@dataclass(frozen=True)
+class PendingRating:
+    """What a window's evaluator offers: the service segment of a visit just finished."""
+
+    ticket: Ticket
+    segment: int
+    service: str
+    segments: int
 
 
 class EvaluationDesk(Desk):
@@ -217,7 +237,13 @@ class EvaluationDesk(Desk):
             raise ValueError(f"{channel} is no invitation channel")
         with self.unit() as uow:
             row = repo.get_ticket_row(uow.conn, ticket_id)
-            if row.status != TicketStatus.DONE.value:
+            config = self.db.hall_config_by_id(uow.conn, row.hall_id)
+            found = visit_store.load_visit(uow.conn, ticket_id)
+            visit = None if found is None else found.visit
+            ticket = repo.ticket_from_row(row, config)
+            if not 0 <= segment < len(segments_of(ticket, visit)) or not rateable(
+                ticket, visit, segment
+            ):
                 raise Conflict("only a finished visit is invited to rate", code="not_finished")
             if bookings.evaluation_of(uow.conn, ticket_id, segment) is not None:
                 raise Conflict("this visit has already been rated", code="already_rated")
@@ -238,16 +264,16 @@ class EvaluationDesk(Desk):
     def rate_later(self, window_id: int, *, by: Actor) -> str:
         """The clerk's "rate later" for a citizen who left before rating at the window: the
         window's current visit is invited by link and no longer offered on the evaluator."""
-        ticket = self.pending_at_window(window_id)
-        if ticket is None:
+        pending = self.pending_segment_at_window(window_id)
+        if pending is None:
             raise Conflict("no finished visit to rate at this window", code="nothing_to_rate")
         if self.pending_at_window(window_id, by=by) is None:
             raise Forbidden(
                 "only the clerk who has the window open and served the visit invites it",
                 code="not_window_evaluator",
             )
-        self.invite(ticket.id, RatingChannel.RATE_LATER, by.username)
-        return ticket.id
+        self.invite(pending.ticket.id, RatingChannel.RATE_LATER, by.username, pending.segment)
+        return pending.ticket.id
 
     def rate_rectification(
         self, ticket_id: str, key: str | None, value: str, segment: int = 0
@@ -330,13 +356,15 @@ class EvaluationDesk(Desk):
                 record = repo.load_window(uow.conn, window_id, lock=True)
                 device, window_clerk = record.row.evaluator_device, record.row.clerk
                 require_evaluator(by, device, window_clerk)
-                row = self._current_visit(uow, record)
-                if row is None:
+                current = self._current_visit(uow, record)
+                if current is None:
                     raise Conflict(
                         "no finished visit to rate at this window", code="nothing_to_rate"
                     )
-                channel = window_rating_channel(by, device, window_clerk, row.clerk)
+                row, segment, served_by = current
+                channel = window_rating_channel(by, device, window_clerk, served_by)
                 config = self.db.hall_config_by_id(uow.conn, record.hall_id)
+                rating = replace(rating or Rating(), segment=segment)  # the service just done
                 result = self._rate(uow, record.hall_id, config, row, score, text, channel, rating)
                 self.engine.bus.commit(uow)
                 return result
@@ -346,31 +374,52 @@ class EvaluationDesk(Desk):
     def pending_at_window(self, window_id: int, by: Actor | None = None) -> Ticket | None:
         """The window's current visit that waits for a rating, if any (and if ``by``, the
         session asking, may rate it: other sessions see nothing to rate)."""
+        pending = self.pending_segment_at_window(window_id, by)
+        return None if pending is None else pending.ticket
+
+    def pending_segment_at_window(
+        self, window_id: int, by: Actor | None = None
+    ) -> PendingRating | None:
+        """The service segment the window has just finished and that waits for its rating."""
         with UnitOfWork(self.db, write=False) as uow:
             record = repo.load_window(uow.conn, window_id, lock=False)
-            row = self._current_visit(uow, record)
-            if row is None:
+            current = self._current_visit(uow, record)
+            if current is None:
                 return None
+            row, segment, served_by = current
             device, window_clerk = record.row.evaluator_device, record.row.clerk
-            if by is not None and may_rate_visit(by, device, window_clerk, row.clerk) is None:
+            if by is not None and may_rate_visit(by, device, window_clerk, served_by) is None:
                 return None
             config = self.db.hall_config_by_id(uow.conn, record.hall_id)
-            return repo.ticket_from_row(row, config)
+            ticket = repo.ticket_from_row(row, config)
+            found = visit_store.load_visit(uow.conn, ticket.id)
+            services = segments_of(ticket, None if found is None else found.visit)
+            return PendingRating(ticket, segment, services[segment], len(services))
 
-    def _current_visit(self, uow: UnitOfWork, record: repo.WindowRecord) -> Row[Any] | None:
-        """The visit the window has just finished, if nobody has been called there since,
-        it ended within ``EVALUATOR_MINUTES`` and nobody has rated it yet."""
+    def _current_visit(
+        self, uow: UnitOfWork, record: repo.WindowRecord
+    ) -> tuple[Row[Any], int, str | None] | None:
+        """The ticket, segment and clerk of the service the window has just finished, if
+        nobody has been called there since, it ended within ``EVALUATOR_MINUTES`` and it is
+        not rated (nor invited) yet. From the event log: a visit of several services leaves
+        the window for its next service at once."""
         if record.row.current_ticket_id is not None:
             return None  # somebody is at the window (called or being served) now
         now = self.engine.clock.now()
-        row = bookings.latest_visit_at_window(uow.conn, record.row.id, now - VISIT_LOOKBACK)
-        if row is None or row.status != TicketStatus.DONE.value:
+        hall = self.db.hall_config_by_id(uow.conn, record.hall_id).code
+        since = now - timedelta(minutes=EVALUATOR_MINUTES)
+        finish = store.latest_finish_at_window(uow.conn, hall, str(record.row.number), since)
+        if finish is None:
             return None
-        if row.finished_at < now - timedelta(minutes=EVALUATOR_MINUTES):
+        last = bookings.latest_visit_at_window(uow.conn, record.row.id, now - VISIT_LOOKBACK)
+        if last is not None and last.id != finish.ticket_id and last.called_at > finish.ts:
+            return None  # somebody else was called here since (and did not come)
+        row = repo.get_ticket_row(uow.conn, finish.ticket_id)
+        if bookings.evaluation_of(uow.conn, row.id, finish.segment) is not None:
             return None
-        if bookings.evaluation_of(uow.conn, row.id) is not None:
+        if store.invitation(uow.conn, row.id, finish.segment) is not None:
             return None
-        return None if store.invitation(uow.conn, row.id, 0) is not None else row
+        return row, finish.segment, finish.clerk
 
     def _rate(
         self,
@@ -386,20 +435,28 @@ class EvaluationDesk(Desk):
         now = self.engine.clock.now()
         rating = rating or Rating()
         ticket = repo.ticket_from_row(row, config)
-        if ticket.status is not TicketStatus.DONE:
-            raise Conflict("only a finished visit can be rated", code="not_finished")
-        services = segments_of(ticket)
+        found = visit_store.load_visit(uow.conn, ticket.id)
+        visit = None if found is None else found.visit
+        services = segments_of(ticket, visit)
         if isinstance(rating.segment, bool) or not 0 <= rating.segment < len(services):
             raise InvalidInput(f"this visit has {len(services)} service(s) to rate")
+        if not rateable(ticket, visit, rating.segment):
+            raise Conflict("only a finished service can be rated", code="not_finished")
+        # the window and clerk of the segment rated (a visit of several moves between windows)
+        finish = store.segment_finishes(uow.conn, ticket.id).get(rating.segment)
+        window = ticket.window_label if finish is None else finish.window
+        clerk = ticket.clerk if finish is None else finish.clerk
         rules = store.rules(uow.conn, hall_id)
         indicators = check_indicators(rating.indicators, rules)
         reasons = check_reasons(score, rating.reasons, rules)
         if bookings.evaluation_of(uow.conn, ticket.id, rating.segment) is not None:
             raise Conflict("this visit has already been rated", code="already_rated")
         channel = source if source in SOURCES else "api"
-        event = ticket.evaluated_event(score, comment, now, channel)
+        event = ticket.evaluated_event(score, comment, now, channel, segment_done=True)
         extra = {"segment": rating.segment, "indicators": indicators, "reasons": reasons}
-        uow.record(replace(event, payload={**event.payload, **extra}))
+        payload = {**event.payload, **extra}
+        service = services[rating.segment]
+        uow.record(replace(event, payload=payload, service=service, window=window, clerk=clerk))
         evaluation_id = bookings.insert_evaluation(
             uow.conn,
             {
@@ -409,8 +466,8 @@ class EvaluationDesk(Desk):
                 "reasons": reasons,
                 "hall_id": hall_id,
                 "service": services[rating.segment],
-                "window": ticket.window_label,
-                "clerk": ticket.clerk,
+                "window": window,
+                "clerk": clerk,
                 "score": score,
                 "comment": comment,
                 "source": channel,

@@ -39,12 +39,14 @@ class Recorders:
     """One recording channel per name, as ``Channels`` gives them."""
 
     by_name: dict[str, RecordingChannel] = field(default_factory=dict)
+    providers: dict[str, str] = field(default_factory=dict)  # as Channels (bootstrap adds "hook")
 
     def __getitem__(self, name: str) -> RecordingChannel:
         return self.by_name.setdefault(name, RecordingChannel(name))
 
     def all(self) -> list[Delivery]:
-        return [d for c in self.by_name.values() for d in c.sent]
+        recorders = [c for c in self.by_name.values() if isinstance(c, RecordingChannel)]
+        return [d for c in recorders for d in c.sent]
 
 
 @dataclass

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import jsonschema
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import text
 
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.access import Actor, Role
@@ -458,3 +459,54 @@ def test_racing_ratings_and_follow_ups_of_one_service_make_one_each(
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["already_followed_up"] * 3 + ["followed"]
+
+
+# -- 一次一评: one rating per service of a visit ------------------------------------------------
+
+
+def test_each_finished_service_of_a_visit_is_rated_at_its_own_windows_evaluator(
+    ratings: EvaluationDesk, engine: QueueEngine, db: Database, clock: FrozenClock
+) -> None:
+    from queue_engine.services.visits import VisitDesk
+
+    desk = VisitDesk(engine, b"test-pepper-0123456789abcdef")
+    with UnitOfWork(db, write=False) as uow:
+        ids = {w.number: w.id for w in db.hall_config(uow.conn, "ZMD")[1].windows}
+    social, medical = ids[10], ids[12]
+    engine.open_window(social, "clerk10")
+    engine.open_window(medical, "clerk12")
+    ticket = desk.issue("ZMD", ["SOCIAL", "MEDICAL"]).ticket
+    engine.call_next(social, "clerk10")
+    engine.start(ticket.id, "clerk10")
+    desk.finish(ticket.id, "clerk10", "completed")  # waits for MEDICAL now
+    with pytest.raises(Conflict, match="finished service"):
+        ratings.evaluate(ticket.id, 5, rating=Rating(segment=1))  # not done yet
+
+    clerk10 = Actor("clerk10", Role.CLERK, "ZMD")
+    pending = ratings.pending_segment_at_window(social, by=clerk10)
+    assert pending is not None and (pending.segment, pending.service) == (0, "SOCIAL")
+    first = ratings.evaluate_window(social, 2, by=clerk10, rating=Rating(reasons=("效率",)))
+    assert (first.segment, first.reasons) == (0, ("效率",))
+    assert ratings.pending_at_window(social, by=clerk10) is None  # rated once
+
+    clock.advance(minutes=3)
+    engine.call_next(medical, "clerk12")
+    engine.start(ticket.id, "clerk12")
+    desk.finish(ticket.id, "clerk12")
+    clerk12 = Actor("clerk12", Role.CLERK, "ZMD")
+    pending = ratings.pending_segment_at_window(medical, by=clerk12)
+    assert pending is not None and (pending.segment, pending.segments) == (1, 2)
+    second = ratings.evaluate_window(medical, 5, by=clerk12)
+    assert second.segment == 1
+    with UnitOfWork(db, write=False) as uow:
+        rows = uow.conn.execute(
+            text(
+                'SELECT segment, service, "window", clerk, score FROM evaluations ORDER BY segment'
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        (0, "SOCIAL", "10", "clerk10", 2),
+        (1, "MEDICAL", "12", "clerk12", 5),
+    ]
+    case = ratings.case(first.case_id or 0)  # the bad review names the first window's clerk
+    assert case.window == "10" and case.clerk == "clerk10"

@@ -257,4 +257,39 @@ def outbox_options(settings: Settings, env: dict[str, str] | None = None) -> dic
         "channels": build_channels(env),
         "rules": delivery_rules(env),
         "public_url": env.get("HALL_PUBLIC_URL") or "",
+        **webhook_options(env),
+    }
+
+
+def integration_config(env: dict[str, str] | None = None) -> dict[str, Any]:
+    """API clients, webhooks and the queues widget (issue 20), as Flask configuration."""
+    from limits import parse_many
+
+    env = dict(os.environ if env is None else env)
+    quota = (env.get("HALL_CLIENT_QUOTA") or "600 per minute").strip()
+    try:
+        parse_many(quota)
+    except ValueError:
+        message = f"HALL_CLIENT_QUOTA is a rate limit like '600 per minute', not {quota!r}"
+        raise ConfigError(message) from None
+    return {
+        "HALL_CLIENT_TOKEN_SECONDS": _count(env, "HALL_CLIENT_TOKEN_SECONDS", 900, least=60),
+        "HALL_CLIENT_QUOTA": quota,
+        "HALL_QUEUES_CACHE_SECONDS": _count(env, "HALL_QUEUES_CACHE_SECONDS", 5, least=1),
+    }
+
+
+def webhook_options(env: dict[str, str] | None = None) -> dict[str, Any]:
+    """What ``bootstrap`` needs for webhooks: the run of failures that disables one, the timeout."""
+    env = dict(os.environ if env is None else env)
+    try:
+        timeout = float(env.get("HALL_WEBHOOK_TIMEOUT") or 10)
+    except ValueError:
+        raise ConfigError("HALL_WEBHOOK_TIMEOUT is a number of seconds") from None
+    production = (env.get("HALL_ENV") or "development").strip().lower() == "production"
+    private = (env.get("HALL_WEBHOOK_ALLOW_PRIVATE") or ("0" if production else "1")).strip()
+    return {
+        "webhook_disable_after": _count(env, "HALL_WEBHOOK_DISABLE_AFTER", 10, least=1),
+        "webhook_timeout": timeout,
+        "webhook_allow_private": private.lower() in ("1", "true", "yes", "on"),
     }

@@ -202,6 +202,20 @@ OPERATIONS = [
     # staff addresses for escalation cards (issue 19)
     "GET /api/v1/admin/users/{username}/contact",
     "PUT /api/v1/admin/users/{username}/contact",
+    # integrations: API clients, webhooks, case numbers, today's queues (issue 20)
+    "PUT /api/v1/tickets/{ticket_id}/case-number",
+    "GET /api/v1/halls/{hall}/queues/today",
+    "GET /api/v1/webhooks",
+    "POST /api/v1/webhooks",
+    "DELETE /api/v1/webhooks/{subscription_id}",
+    "GET /api/v1/admin/clients",
+    "POST /api/v1/admin/clients",
+    "POST /api/v1/admin/clients/{client_id}/rotate",
+    "POST /api/v1/admin/clients/{client_id}/revoke",
+    "POST /api/v1/admin/clients/{client_id}/webhooks",
+    "GET /api/v1/admin/webhooks",
+    "POST /api/v1/admin/webhooks/{subscription_id}/enable",
+    "DELETE /api/v1/admin/webhooks/{subscription_id}",
 ]
 
 
@@ -270,6 +284,8 @@ OTHER_PATH_VALUES: dict[str, Any] = {
     "delivery_id": 1,
     "filename": "x.js",
     "name": "x",
+    "client_id": "hc_00000000000000000000",
+    "subscription_id": 1,
 }
 
 

@@ -12,7 +12,11 @@ Each window is measured on six components over the month (docs/flags.md has the 
 * no-show — the share of its calls ending as no-show minus the share expected from the hall's
   no-show rate of each service it called; lower is better;
 * alerts — alerts raised about the window per 100 calls; lower is better;
-* attendance — days the window was open ÷ days the hall was open; higher is better.
+* attendance — days the window was open ÷ days the hall was open; higher is better;
+* one_visit (最多跑一次, issue 18) — the share of its finished segments that did not send the
+  citizen back for missing documents (补正材料) minus the share expected from the hall's rate
+  of each service it finished; higher is better. Its weight is 0 unless the hall sets one, so
+  a hall that does not weigh it ranks exactly as before.
 
 Each component is standardised across the ranked windows (z-score, signed so that higher is
 better) and the composite is the T-score ``50 + 10 × Σ wₖ·zₖ / Σ wₖ``. Windows with fewer than
@@ -31,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .kpis import Ledger
+from .visits import segment_outcomes
 
 COMPONENTS: dict[str, int] = {  # component → direction (+1: higher is better)
     "satisfaction": 1,
@@ -39,6 +44,7 @@ COMPONENTS: dict[str, int] = {  # component → direction (+1: higher is better)
     "no_show": -1,
     "alerts": -1,
     "attendance": 1,
+    "one_visit": 1,
 }
 WINDOW_ALERT_KINDS = frozenset(
     {
@@ -63,6 +69,7 @@ def _default_weights() -> dict[str, float]:
         "no_show": 0.10,
         "alerts": 0.15,
         "attendance": 0.15,
+        "one_visit": 0.0,
     }
 
 
@@ -134,6 +141,26 @@ def _alerts(events: pd.DataFrame | None) -> pd.Series:
     return counts
 
 
+def _one_visit(events: pd.DataFrame | None) -> pd.DataFrame:
+    """Per window: segments with an outcome, those returned for documents, and the component."""
+    columns = ["outcomes", "returns", "one_visit"]
+    if events is None:
+        return pd.DataFrame(columns=columns, dtype=float)
+    segments = segment_outcomes(events)
+    if segments.empty:
+        return pd.DataFrame(columns=columns, dtype=float)
+    segments["returned"] = segments["returned"].astype(float)
+    segments["expected"] = _expected(segments, "returned")
+    by_window = segments.groupby("window")
+    return pd.DataFrame(
+        {
+            "outcomes": by_window.size(),
+            "returns": by_window["returned"].sum(),
+            "one_visit": by_window["expected"].mean() - by_window["returned"].mean(),
+        }
+    )
+
+
 def components(ledger: Ledger, events: pd.DataFrame | None = None) -> pd.DataFrame:
     """The raw components per window (with the numbers behind them), before scoring."""
     visits = ledger.visits.loc[ledger.visits["window"].notna()].copy()
@@ -172,8 +199,17 @@ def components(ledger: Ledger, events: pd.DataFrame | None = None) -> pd.DataFra
             "open_days": opened.groupby("window")["business_date"].nunique(),
         }
     )
+    out = out.join(_one_visit(events), how="left")
     out.index.name = "window"
-    for column in ("visits", "served", "reviews", "alerts_raised", "open_days"):
+    for column in (
+        "visits",
+        "served",
+        "reviews",
+        "alerts_raised",
+        "open_days",
+        "outcomes",
+        "returns",
+    ):
         out[column] = out[column].fillna(0).astype(int)
     out["handling"] = out["handling_minutes"] / out["expected_handling_minutes"].where(
         out["expected_handling_minutes"] > 0

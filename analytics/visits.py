@@ -129,3 +129,18 @@ def returns_for_documents(events: pd.DataFrame) -> list[dict[str, Any]]:
         {"month": m, "service": s, "window": w, "returns": n}
         for (m, s, w), n in sorted(counts.items())
     ]
+
+
+def segment_outcomes(events: pd.DataFrame) -> pd.DataFrame:
+    """Every finished segment with an outcome: ``window``, ``service``, ``returned`` (补正材料).
+
+    Identity or not: whether a window's citizens had to come back for missing documents is a
+    fact of the segment, the measure of its 一次性告知 (telling everything needed at once).
+    """
+    finished = events[(events["type"] == "ticket.finished") & events["window"].notna()]
+    rows = [
+        (str(window), str(service), outcome == RETURN_OUTCOME)
+        for _, service, window, _, payload in _rows(finished)
+        if isinstance(outcome := _payload(payload).get("outcome"), str)
+    ]
+    return pd.DataFrame(rows, columns=["window", "service", "returned"])

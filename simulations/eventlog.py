@@ -11,6 +11,7 @@ import csv
 import math
 from collections.abc import Iterator
 from datetime import timedelta
+from itertools import pairwise
 from typing import IO, Any
 
 import numpy as np
@@ -72,7 +73,8 @@ def events(result: SimResult) -> Iterator[DomainEvent]:
             keyed.append((s, -1, 0, opened))
             keyed.append((e, 1 << 40, 0, closed))
     seq: dict[tuple[int, int], int] = {}
-    for i in range(a.t.size):
+    chains = _chains(result)
+    for i in np.flatnonzero(a.first).tolist():
         k = int(a.service[i])
         day = int(a.t[i] // 1440)
         seq[(day, k)] = seq.get((day, k), 0) + 1
@@ -91,6 +93,9 @@ def events(result: SimResult) -> Iterator[DomainEvent]:
             payload["estimated_wait"] = {"median_minutes": median, "p90_minutes": p90}
         if appointment:
             payload["slot_start"] = at(slot).isoformat()
+        chain = chains.get(i, [i])
+        if len(chain) > 1:
+            payload["services"] = [codes[int(a.service[j])] for j in chain]
         keyed.append(
             (
                 float(a.t[i]),
@@ -121,9 +126,59 @@ def events(result: SimResult) -> Iterator[DomainEvent]:
             reason = {"reason": "gave_up" if status == ABANDONED else "hall_closed"}
             event = DomainEvent(EventType.TICKET_CANCELLED, hall, at(end), payload=reason, **common)
             keyed.append((end, i, 4, event))
+        keyed.extend(_later_segments(result, chain, common, at, codes))
     keyed.sort(key=lambda item: item[:3])
     for *_, event in keyed:
         yield event
+
+
+def _chains(result: SimResult) -> dict[int, list[int]]:
+    """The rows of each multi-service ticket, by its first row (issue 18)."""
+    a = result.arrivals
+    nxt = a.next if a.next is not None else np.full(a.t.size, -1)
+    out: dict[int, list[int]] = {}
+    for i in np.flatnonzero(a.first & (nxt >= 0)).tolist():
+        rows = [i]
+        while nxt[rows[-1]] >= 0:
+            rows.append(int(nxt[rows[-1]]))
+        out[i] = rows
+    return out
+
+
+def _later_segments(
+    result: SimResult, chain: list[int], common: dict[str, Any], at: Any, codes: list[str]
+) -> Iterator[tuple[float, int, int, DomainEvent]]:
+    """A multi-service ticket's later services as the live log has them: ``ticket.next_service``
+    when the previous one finishes, then the call, start and finish of each (one ticket id)."""
+    hall, head = result.scenario.hall, chain[0]
+    for n, (before, j) in enumerate(pairwise(chain), 1):
+        if int(result.status[j]) not in (DONE, NO_SHOW, IN_SERVICE):
+            return  # never reached, or still waiting when the hall closed
+        moved = float(result.finished[before])
+        service = codes[int(result.arrivals.service[j])]
+        previous = codes[int(result.arrivals.service[before])]
+        payload = {"from_service": previous, "to_service": service, "segment": n,
+                   "segments": len(chain)}  # fmt: skip
+        prior = {**common, "service": previous}
+        event = DomainEvent(
+            EventType.TICKET_NEXT_SERVICE, hall, at(moved), payload=payload, **prior
+        )
+        yield (moved, head, 10 * n, event)
+        label = str(int(result.window[j]))
+        staff: dict[str, Any] = {
+            **common,
+            "service": service,
+            "window": label,
+            "clerk": f"sim-{label}",
+        }
+        called, end = float(result.called[j]), float(result.finished[j])
+        steps = [(called, EventType.TICKET_CALLED)]
+        if int(result.status[j]) in (DONE, IN_SERVICE):
+            steps.append((called, EventType.TICKET_STARTED))
+        if int(result.status[j]) == DONE:
+            steps.append((end, EventType.TICKET_FINISHED))
+        for order, (moment, kind) in enumerate(steps, 1):
+            yield (moment, head, 10 * n + order, DomainEvent(kind, hall, at(moment), **staff))
 
 
 def event_frame(result: SimResult) -> Any:

@@ -29,6 +29,8 @@ def waits(result: SimResult) -> np.ndarray:
     """Minutes each ticket waited until its first call (nan when never called)."""
     a = result.arrivals
     since = np.where(np.isnan(a.slot), a.t, np.maximum(a.t, a.slot))
+    if result.ready is not None:  # a later service of a ticket waits from its previous one's end
+        since = np.where(a.first, since, result.ready)
     called = ~np.isnan(result.called)
     return np.where(called, np.maximum(result.called - since, 0.0), np.nan)
 
@@ -80,9 +82,12 @@ def run_arrays(result: SimResult) -> Run:
     keep = np.ones(a.t.size, dtype=bool)
     if sc.horizon_minutes is not None and sc.warmup_minutes > 0:
         keep = a.t >= sc.warmup_minutes
+    # A ticket is its first service; every service segment is a visit (as analytics counts the
+    # live log: a multi-service ticket waits once from its issue, and is called once per service).
+    visited_all = np.isin(result.status, (DONE, NO_SHOW, IN_SERVICE))
+    later = keep & ~a.first & visited_all
+    keep = keep & a.first
     status = result.status[keep]
-    called = result.called[keep]
-    finished = result.finished[keep]
     ended = result.ended[keep]
     wait = waits(result)[keep]
     ids = [w.id for w in result.windows]
@@ -91,7 +96,10 @@ def run_arrays(result: SimResult) -> Run:
     visited = (status == DONE) | (status == NO_SHOW) | (status == IN_SERVICE)
     first_window = np.where(visited, label[np.where(visited, result.window[keep], 0)], -1)
     gone = (status == ABANDONED) | (status == CLOSED)
-    moments = [a.t[keep], called[visited], finished[~np.isnan(finished)], ended[gone]]
+    vis = np.flatnonzero((keep & visited_all) | later)  # every segment called: the visits
+    v_status = result.status[vis]
+    v_called, v_finished_at = result.called[vis], result.finished[vis]
+    moments = [a.t[keep], v_called, v_finished_at[~np.isnan(v_finished_at)], ended[gone]]
     windows = [m for w in result.windows for s, e in window_hours(result, w.id, w.starts, w.ends)
                for m in (s, e)]  # fmt: skip
     last = max([float(m.max()) for m in moments if m.size] + windows, default=0.0)
@@ -99,8 +107,6 @@ def run_arrays(result: SimResult) -> Run:
     ewt_abs = np.full(wait.size, np.nan)
     if estimates is not None:
         ewt_abs = np.abs(wait - np.asarray(estimates, dtype=float).reshape(-1, 2)[keep, 0])
-    v_status = status[visited]
-    v_called, v_finished_at = called[visited], finished[visited]
     done = v_status == DONE
     v_end = np.where(v_status == IN_SERVICE, np.nan, v_finished_at)
     return Run(
@@ -111,10 +117,10 @@ def run_arrays(result: SimResult) -> Run:
         no_show=status == NO_SHOW,
         cancelled=gone,
         ewt_abs=ewt_abs,
-        v_service=a.service[keep][visited],
-        v_window=first_window[visited],
+        v_service=a.service[vis],
+        v_window=label[result.window[vis]],
         v_hour=_hour(np.where(np.isnan(v_end), v_called, v_end)),
-        v_day=(a.t[keep][visited] // DAY).astype(np.int64),
+        v_day=(a.t[vis] // DAY).astype(np.int64),
         v_finished=done,
         v_no_show=v_status == NO_SHOW,
         v_handling=np.where(done, v_finished_at - v_called, np.nan),

@@ -14,6 +14,11 @@ Two things keep it fast without changing any decision:
   When that short list has one ticket there is no choice to make and the policy is not asked.
 * Impatient citizens leave lazily: a ticket whose patience ran out is dropped (and logged as
   cancelled at the moment it gave up) when it reaches the head of its queue.
+
+Several services on one ticket (issue 18): each service of a citizen is a row of its own (a
+*segment*), linked to the next by ``Arrivals.next``. A later segment is not in the script's
+arrival stream: it joins its line when the previous one finishes, placed by the ticket's
+original issue time (ahead of tickets issued after it), so the same policy decides.
 """
 
 from __future__ import annotations
@@ -86,6 +91,14 @@ class Arrivals:
     handling: np.ndarray  # minutes
     gives_up: np.ndarray  # minute at which patience runs out (inf when patient)
     no_show: np.ndarray  # bool: will not come when called
+    next: np.ndarray | None = None  # the citizen's next segment (row index), −1 after the last
+
+    def __post_init__(self) -> None:
+        if self.next is None:
+            self.next = np.full(self.t.size, -1, dtype=np.int64)
+        nxt = self.next
+        self.first = np.ones(self.t.size, dtype=bool)  # the rows that arrive on their own
+        self.first[nxt[nxt >= 0]] = False
 
 
 @dataclass
@@ -102,6 +115,7 @@ class SimResult:
     windows: list[SimWindow]
     estimates: list[tuple[float, float]] | None
     appointment_no_shows: int
+    ready: np.ndarray | None = None  # when each row joined its line (nan: never)
 
 
 def window_schedule(
@@ -265,7 +279,48 @@ def script(scenario: Scenario, rng: np.random.Generator) -> tuple[Arrivals, int]
                 svc.patience.mean_minutes, int(patient.sum())
             )
     no_show = (rng.random(n) < scenario.no_show_rate) & walk_in
-    return Arrivals(t, service, priority, slot, handling, gives_up, no_show), missed
+    arrivals = Arrivals(t, service, priority, slot, handling, gives_up, no_show)
+    return with_later_services(scenario, arrivals, rng), missed
+
+
+def with_later_services(scenario: Scenario, a: Arrivals, rng: np.random.Generator) -> Arrivals:
+    """The script with the later services of multi-service citizens as rows of their own."""
+    multi = scenario.multi_service
+    if not multi.chains or multi.share_two + multi.share_three <= 0:
+        return a
+    codes = [s.code for s in scenario.services]
+    draw = rng.random(a.t.size)
+    extra = np.where(
+        draw < multi.share_three, 2, np.where(draw < multi.share_two + multi.share_three, 1, 0)
+    )
+    rows: list[tuple[int, int]] = []  # (first row, service index) of every later segment, in order
+    for i in np.flatnonzero(extra):
+        chain = multi.chains.get(codes[int(a.service[i])], [])
+        rows.extend((int(i), codes.index(c)) for c in chain[: int(extra[i])])
+    if not rows:
+        return a
+    n, m = a.t.size, len(rows)
+    owner = np.asarray([r[0] for r in rows], dtype=np.int64)
+    service = np.asarray([r[1] for r in rows], dtype=np.int64)
+    handling = np.empty(m)
+    for k, svc in enumerate(scenario.services):
+        mine = service == k
+        handling[mine] = _handling(svc.service_time, int(mine.sum()), rng)
+    nxt = np.full(n + m, -1, dtype=np.int64)
+    last = np.arange(n)  # each citizen's last segment so far
+    for j, i in enumerate(owner.tolist()):
+        nxt[last[i]] = n + j
+        last[i] = n + j
+    return Arrivals(
+        t=np.concatenate([a.t, a.t[owner]]),  # queued at the ticket's original issue time
+        service=np.concatenate([a.service, service]),
+        priority=np.concatenate([a.priority, a.priority[owner]]),
+        slot=np.concatenate([a.slot, np.full(m, np.nan)]),
+        handling=np.concatenate([a.handling, handling]),
+        gives_up=np.concatenate([a.gives_up, np.full(m, INF)]),  # already being served
+        no_show=np.concatenate([a.no_show, np.zeros(m, dtype=bool)]),
+        next=nxt,
+    )
 
 
 def dispatch_rules(scenario: Scenario) -> DispatchRules:
@@ -324,7 +379,11 @@ class Hall:
             )
             for c in self.codes
         ]
-        self.estimates: list[tuple[float, float]] | None = [] if record_estimates else None
+        self.estimates: list[tuple[float, float]] | None = (
+            [(math.nan, math.nan)] * n if record_estimates else None
+        )
+        self.ready = [math.nan] * n
+        self._next: list[int] = self.arrivals.next.tolist()  # type: ignore[union-attr]
         self.env = simpy.Environment()
         a = self.arrivals
         self._service: list[int] = a.service.tolist()
@@ -339,19 +398,43 @@ class Hall:
         a = self.arrivals
         times, services = a.t.tolist(), a.service.tolist()
         urgent, slots = a.priority.tolist(), a.slot.tolist()
-        for i, t in enumerate(times):
+        for i in np.flatnonzero(a.first).tolist():  # later segments join when they are due
+            t = times[i]
             if t > env.now:
                 yield env.timeout(t - env.now)
             s = services[i]
             if self.estimates is not None:
-                self.estimates.append(self._estimate(s, t))
+                self.estimates[i] = self._estimate(s, t)
+            self.ready[i] = t
             self.enqueue(i, s, slots[i] == slots[i], urgent[i])
-            for w in self.by_service[s]:
-                if w.idle and w.available(t):
-                    w.idle = False
-                    assert w.wake is not None
-                    w.wake.succeed()
-                    break
+            self._wake(s, t)
+
+    def _wake(self, s: int, t: float) -> None:
+        """Wake the first idle, open window that serves service ``s``."""
+        for w in self.by_service[s]:
+            if w.idle and w.available(t):
+                w.idle = False
+                assert w.wake is not None
+                w.wake.succeed()
+                break
+
+    def next_segment(self, i: int, now: float) -> None:
+        """Segment ``i`` is done: the citizen's next service (if any) waits at once, in the
+        place its ticket's original issue time gives it (ahead of later tickets)."""
+        j = self._next[i]
+        if j < 0:
+            return
+        s = self._service[j]
+        line = self.urgent[s] if self.arrivals.priority[j] else self.regular[s]
+        times = self.arrivals.t
+        at = len(line)
+        while at > 0 and (times[line[at - 1]], line[at - 1]) > (times[j], j):
+            at -= 1
+        line.insert(at, j)
+        self._line_of[j] = line
+        self.waiting[self.codes[s]] += 1
+        self.ready[j] = now
+        self._wake(s, now)
 
     def enqueue(self, i: int, s: int, booked: bool, urgent: bool) -> None:
         """Put ticket ``i`` of service ``s`` in line (``booked``: a checked-in appointment)."""
@@ -474,6 +557,7 @@ class Hall:
             yield env.timeout(handling[i])
             self.status[i] = DONE
             self.finished[i] = env.now
+            self.next_segment(i, env.now)
 
     def _estimate(self, s: int, now: float) -> tuple[float, float]:
         """The wait the kiosk would print for a citizen of service ``s`` arriving ``now``: the
@@ -515,6 +599,7 @@ class Hall:
             self.windows,
             self.estimates,
             self.appointment_no_shows,
+            np.asarray(self.ready),
         )
 
 

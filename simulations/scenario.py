@@ -119,6 +119,29 @@ class Dispatch(_Strict):
     ratio_regular: int = Field(default=2, ge=1)
 
 
+class MultiService(_Strict):
+    """Citizens with several services on one ticket (一次取号多事项, issue 18).
+
+    ``share_two`` and ``share_three`` of the citizens of a service listed in ``chains`` come for
+    2 and 3 services; ``chains[code]`` lists the services that follow ``code``, in order (a
+    2-service citizen takes the first, a 3-service one the first two). Each later service waits
+    in its line with the ticket's original issue time, as in the live hall.
+    """
+
+    share_two: Share = 0.0
+    share_three: Share = 0.0
+    chains: dict[str, list[str]] = {}
+
+    @model_validator(mode="after")
+    def _shares(self) -> MultiService:
+        if self.share_two + self.share_three > 1 + 1e-9:
+            raise ValueError("share_two + share_three is more than 1")
+        for code, chain in self.chains.items():
+            if not chain or len(set(chain)) != len(chain) or code in chain:
+                raise ValueError(f"chain of {code}: distinct services other than {code}")
+        return self
+
+
 class Scenario(_Strict):
     name: str = "scenario"
     hall: str = "SIM"
@@ -136,6 +159,7 @@ class Scenario(_Strict):
     appointments: Appointments = Appointments()
     targets: Targets = Targets()
     dispatch: Dispatch = Dispatch()
+    multi_service: MultiService = MultiService()
 
     @field_validator("start_date")
     @classmethod
@@ -180,6 +204,10 @@ class Scenario(_Strict):
                 if w.id in ids:
                     raise ValueError(f"window id {w.id} appears twice")
                 ids.add(w.id)
+        for code, chain in self.multi_service.chains.items():
+            unknown = sorted({code, *chain} - set(codes))
+            if unknown:
+                raise ValueError(f"multi_service chain of {code} names unknown services {unknown}")
         if not any(w.size for w in self.windows):
             raise ValueError("the scenario has no windows")
         return self

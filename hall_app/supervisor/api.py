@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from apiflask import APIBlueprint
@@ -9,6 +10,8 @@ from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field
 
 from analytics.flags import FlagConfig
+from analytics.load import read_events_db
+from analytics.visits import one_visit_report
 from queue_engine.domain.access import Role
 from queue_engine.domain.alerts import AlertSettings
 from queue_engine.domain.errors import InvalidInput
@@ -200,6 +203,7 @@ class FlagWeights(Strict):
     no_show: float = Field(default=0.10, ge=0, le=100)
     alerts: float = Field(default=0.15, ge=0, le=100)
     attendance: float = Field(default=0.15, ge=0, le=100)
+    one_visit: float = Field(default=0.0, ge=0, le=100, description="最多跑一次 (issue 18)")
 
 
 class FlagSettingsIn(Strict):
@@ -276,3 +280,36 @@ def figures(hall: str, query: FiguresQuery) -> dict[str, Any]:
     require_hall(hall)
     day = parse_day(query.date) if query.date else None
     return feed().figures(hall, day)
+
+
+class OneVisitQuery(Strict):
+    days: int = Field(default=30, ge=1, le=92, description="the last N business days, today too")
+
+
+class OneVisitOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    hall: str
+    first: str
+    last: str
+    matters: int
+    visits: int
+    visits_per_matter: float | None
+    share_one_visit: float | None
+    returns: int = Field(description="segments finished 补正材料 in the period")
+    by_service: dict[str, dict[str, Any]]
+
+
+@supervision_api.get("/halls/<string:hall>/one-visit")
+@supervision_api.input(OneVisitQuery, location="query", arg_name="query")
+@supervision_api.output(OneVisitOut)
+@require_roles(Role.SUPERVISOR)
+@doc("最多跑一次 of the last days: matters, visits per matter, share done in one visit (issue 18)")
+def one_visit(hall: str, query: OneVisitQuery) -> dict[str, Any]:
+    require_hall(hall)
+    services = hall_services()
+    last = services.engine.business_date(hall)
+    first = last - timedelta(days=query.days - 1)
+    report = one_visit_report(read_events_db(services.db, hall, first, last))
+    returns = sum(r["returns"] for r in report.pop("returns_for_documents"))
+    return {"hall": hall, "first": first.isoformat(), "last": last.isoformat(), **report,
+            "returns": returns}  # fmt: skip

@@ -55,6 +55,7 @@ def dashboard(hall: str | None = None) -> Response:
         "token": issue_token(user),
         "board_url": url_for("supervision_api.board", hall=config.code),
         "figures_url": url_for("supervision_api.figures", hall=config.code),
+        "one_visit_url": url_for("supervision_api.one_visit", hall=config.code, days=30),
         "alerts_url": url_for("supervision_api.alerts", hall=config.code, state="recent"),
         "ack_url": url_for("supervision_api.acknowledge", alert_id=0).replace("/0/", "/{id}/"),
         "services": {

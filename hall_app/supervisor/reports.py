@@ -15,6 +15,7 @@ from analytics.figures import day_figures
 from analytics.flags import FlagConfig, drill_down, rank_windows
 from analytics.kpis import Ledger, kpis, records
 from analytics.load import read_events_db
+from analytics.visits import one_visit_report
 from queue_engine.domain.access import Role
 
 from ..auth import require_roles
@@ -31,7 +32,8 @@ TABLE_COLUMNS = (
 )  # fmt: skip
 FLAG_COLUMNS = (
     "rank", "flag", "score", "visits", "served", "satisfaction", "waiting", "handling",
-    "no_show", "alerts", "attendance", "reviews", "alerts_raised", "open_days",
+    "no_show", "alerts", "attendance", "reviews", "alerts_raised", "open_days", "one_visit",
+    "returns",
 )  # fmt: skip
 MIME = {
     "csv": "text/csv; charset=utf-8",
@@ -69,6 +71,12 @@ def column_labels() -> dict[str, str]:
         "reviews": gettext("评价数"),
         "alerts_raised": gettext("预警数"),
         "open_days": gettext("开窗天数"),
+        "one_visit": gettext("一次办结(超出预期)"),
+        "returns": gettext("补正退回"),
+        "matters": gettext("事项(人·事项)"),
+        "visits_per_matter": gettext("人均跑动次数"),
+        "share_one_visit": gettext("一次办结率"),
+        "identified_visits": gettext("到厅办理次数"),
     }
 
 
@@ -187,7 +195,7 @@ def _monthly(hall: str, first: date, last: date) -> tuple[Ledger, pd.DataFrame, 
 def monthly_report(hall: str) -> Response:
     user, config = page_hall(hall)
     first, last = _month_arg(config)
-    ledger, _, ranked = _monthly(config.code, first, last)
+    ledger, events, ranked = _monthly(config.code, first, last)
     ranking = ranked.sort_values(["score", "visits"], ascending=[False, False], na_position="last")
     prev_month = (first - timedelta(days=1)).replace(day=1)
     return no_store(
@@ -206,6 +214,8 @@ def monthly_report(hall: str) -> Response:
             flag_columns=FLAG_COLUMNS,
             labels=column_labels(),
             config=_flag_config(config.code),
+            one_visit=one_visit_report(events),
+            service_names={s.code: s.name_zh for s in config.services},
             evaluation=hall_services().evaluation_reports.monthly(
                 config.code, first.strftime("%Y-%m")
             ),
@@ -218,13 +228,14 @@ def monthly_report(hall: str) -> Response:
 def monthly_download(hall: str, fmt: str) -> Response:
     _, config = page_hall(hall)
     first, last = _month_arg(config)
-    ledger, _, ranked = _monthly(config.code, first, last)
+    ledger, events, ranked = _monthly(config.code, first, last)
     by_day = kpis(ledger, "day")
     tables = {
         "flags": ranked[[c for c in FLAG_COLUMNS if c in ranked.columns]],
         "days": by_day,
         "windows": kpis(ledger, "window"),
         "services": kpis(ledger, "service"),
+        **one_visit_tables(one_visit_report(events)),
     }
     ordered = ranked.sort_values("score", ascending=False, na_position="last")
     palette = {"red": "#c8102e", "black": "#1f2937"}
@@ -238,6 +249,20 @@ def monthly_download(hall: str, fmt: str) -> Response:
     }
     name = f"{config.code}-monthly-{first.strftime('%Y-%m')}"
     return _download(name, fmt, tables, charts)
+
+
+def one_visit_tables(report: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The 最多跑一次 figures as download tables: per service, and returns for documents."""
+    by_service = pd.DataFrame.from_dict(report["by_service"], orient="index")
+    by_service.index.name = "service"
+    overall = {k: report[k] for k in ("matters", "visits", "visits_per_matter", "share_one_visit")}
+    by_service = pd.concat(
+        [pd.DataFrame([overall], index=pd.Index(["*"], name="service")), by_service]
+    )
+    returns = pd.DataFrame(
+        report["returns_for_documents"], columns=["month", "service", "window", "returns"]
+    )
+    return {"one_visit": by_service, "returns": returns.set_index(["month", "service", "window"])}
 
 
 @supervisor_pages.get("/<string:hall>/reports/monthly/window/<string:window>")

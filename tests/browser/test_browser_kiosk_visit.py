@@ -179,3 +179,23 @@ def test_the_elder_mode_reads_choices_aloud_puts_the_most_used_first_and_never_t
     kiosk.click('[data-action="done"]')
     expect(kiosk.locator("body")).not_to_have_class(re.compile(r"\bkiosk--elder\b"))
     cancel(kiosk, kiosk.locator("#slip").get_attribute("data-ticket-id"))
+
+
+def test_the_kiosk_speaks_english_too(
+    new_context: Contexts, sign_in: SignIn, screenshots: Path, card_reader: FakeCardReader
+) -> None:
+    card_reader.take()
+    kiosk = open_kiosk(new_context, sign_in)
+    kiosk.click('.lang-switch a[lang="en"]')  # the hall's kiosks offer English at the foot
+    expect(kiosk.locator("html")).to_have_attribute("lang", "en")
+    expect(kiosk.locator("#elder-toggle")).to_contain_text("Large print")
+    kiosk.locator('.tile[data-service="SOCIAL"]').click()
+    expect(kiosk.locator("#identity")).to_contain_text("Place your ID card on the reader")
+    expect(kiosk.locator("#visit-add")).to_contain_text("Add another matter")
+    kiosk.click("#visit-add")
+    expect(kiosk.locator("#basket")).to_contain_text("Chosen:")
+    kiosk.locator('.tile[data-service="MEDICAL"]').click()
+    expect(kiosk.locator("#visit-title")).to_contain_text("served in this order")
+    kiosk.locator("#confirm .sheet").screenshot(
+        path=screenshots / "kiosk-visit-identity-en.png", animations="disabled"
+    )

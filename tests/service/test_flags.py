@@ -105,3 +105,50 @@ def test_a_month_where_every_window_did_equally_well_flags_nobody(tmp_path: Path
     ranked = rank_windows(ledger, config=only_attendance)
     assert (ranked["score"] == 50).all()
     assert (ranked["flag"] == "").all()
+
+
+def _returns(tmp_path: Path) -> pd.DataFrame:
+    """Windows 1 and 2 finish three HARD segments each: 1 sends two citizens back for missing
+    documents (补正材料), 2 none; window 3 finishes EASY ones, one sent back of three."""
+    log = Log()
+    plan = {"1": ("HARD", 2), "2": ("HARD", 0), "3": ("EASY", 1)}
+    n = 0
+    for window, (service, returned) in plan.items():
+        log.window(window, "opened", at(2, "08:30"), f"c{window}")
+        t0 = at(2, "09:00")
+        for i in range(3):
+            n += 1
+            t = log.ticket(f"t{n}", f"X{n:03d}", service, t0)
+            t.call(t0 + timedelta(minutes=2), window, f"c{window}").start(t0 + timedelta(minutes=2))
+            outcome = "needs_documents" if i < returned else "completed"
+            t.emit("ticket.finished", t0 + timedelta(minutes=10), outcome=outcome)
+            t0 += timedelta(minutes=11)
+        log.window(window, "closed", at(2, "17:00"), f"c{window}")
+    return read_events_csv(log.write(tmp_path / "returns.csv"))
+
+
+def test_one_visit_is_the_share_not_sent_back_against_the_same_service_hall_wide(
+    tmp_path: Path,
+) -> None:
+    events = _returns(tmp_path)
+    table = components(Ledger.from_events(events), events)
+    # HARD: 2 of 6 sent back hall-wide, so 1/3 expected; EASY: 1 of 3, its own expectation
+    assert table.loc["1", "one_visit"] == pytest.approx(1 / 3 - 2 / 3)
+    assert table.loc["2", "one_visit"] == pytest.approx(1 / 3)
+    assert table.loc["3", "one_visit"] == pytest.approx(0.0)
+    assert (table.loc["1", "outcomes"], table.loc["1", "returns"]) == (3, 2)
+
+
+def test_the_one_visit_component_weighs_nothing_unless_the_hall_says_so(tmp_path: Path) -> None:
+    events = _returns(tmp_path)
+    ledger = Ledger.from_events(events)
+    assert FlagConfig().weights["one_visit"] == 0.0
+    plain = events.assign(payload="{}")  # the same month without any outcome
+    default = rank_windows(ledger, events, FlagConfig(min_visits=1))
+    assert (
+        default["score"].tolist()
+        == rank_windows(ledger, plain, FlagConfig(min_visits=1))["score"].tolist()
+    )
+    weighed = FlagConfig.from_mapping({"weights": {"one_visit": 1.0}, "min_visits": 1})
+    ranked = rank_windows(ledger, events, weighed)
+    assert ranked.loc["2", "score"] > ranked.loc["3", "score"] > ranked.loc["1", "score"]

@@ -93,6 +93,13 @@ def half_hours() -> Scenario:
     return parse_scenario(sc)
 
 
+def multi_service() -> Scenario:
+    """The weekday with a fifth of A's citizens also coming for B (issue 18)."""
+    sc = load_scenario(EXAMPLE).model_dump(mode="json")
+    sc["multi_service"] = {"share_two": 0.2, "share_three": 0.0, "chains": {"A": ["B"]}}
+    return parse_scenario(sc)
+
+
 @pytest.mark.parametrize(
     ("scenario", "estimates"),
     [
@@ -101,8 +108,16 @@ def half_hours() -> Scenario:
         (lambda: demo_scenario(days=2, per_day=1200), True),
         (steady_state, True),
         (half_hours, False),
+        (multi_service, True),
     ],
-    ids=["weekday", "weekday-no-estimates", "demo-2-days", "steady-state", "half-hours"],
+    ids=[
+        "weekday",
+        "weekday-no-estimates",
+        "demo-2-days",
+        "steady-state",
+        "half-hours",
+        "multi-service",
+    ],
 )
 def test_in_memory_kpis_equal_the_analytics_of_the_event_log(
     scenario: Any, estimates: bool

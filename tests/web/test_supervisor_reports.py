@@ -131,4 +131,4 @@ def test_monthly_report_ranks_windows_and_drills_down(
     book = load_workbook(
         io.BytesIO(supervisor.get("/supervisor/ZMD/reports/monthly.xlsx").get_data())
     )
-    assert book.sheetnames == ["flags", "days", "windows", "services"]
+    assert book.sheetnames == ["flags", "days", "windows", "services", "one_visit", "returns"]

@@ -273,6 +273,20 @@
    "ticket.transferred", "ticket.cancelled", "window.changed"].forEach(function (name) {
     handlers[name] = function () { reloadBoard(); reloadFigures(); };
   });
+  /* -- 最多跑一次 of the last 30 days (issue 18): slow-moving, so read every five minutes -- */
+  function loadOneVisit() {
+    return H.api("GET", data.one_visit_url).then(function (json) {
+      var share = document.querySelector('[data-one-visit="share_one_visit"]');
+      share.textContent = json.share_one_visit === null ? "–" : (json.share_one_visit * 100).toFixed(1) + "%";
+      document.querySelector('[data-one-visit="returns"]').textContent = String(json.returns);
+    }, H.apiError);
+  }
+  var reloadOneVisit = H.debounce(loadOneVisit, 30000);
+  var finished = handlers["ticket.finished"];
+  handlers["ticket.finished"] = function () { finished(); reloadOneVisit(); };
+  setInterval(loadOneVisit, 5 * 60 * 1000);
+  loadOneVisit();
+
   var socket = H.live([{ hall: data.hall }], handlers);
 
   loadBoard();

@@ -190,7 +190,12 @@ def init_clients(app: Any) -> None:
     )
     server.register_grant(_Grant)
     app.extensions["hall_oauth"] = server
-    app.spec_processor(_document_token)
+    earlier = app.spec_callback  # APIFlask keeps one processor: run the one before ours first
+
+    def process(spec: dict[Any, Any] | str) -> dict[Any, Any] | str:
+        return _document_token(earlier(spec) if earlier is not None else spec)
+
+    app.spec_processor(process)
 
 
 def _document_token(spec: dict[Any, Any] | str) -> dict[Any, Any] | str:

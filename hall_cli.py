@@ -75,6 +75,14 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "simulations.cli:demo",
         "Play simulated days against a running server through its HTTP API (a live demo).",
     ),
+    "forecast": (
+        "simulations.cli:forecast",
+        "Forecast arrivals per service and interval for the next days (JSON, 80% intervals).",
+    ),
+    "plan": (
+        "simulations.cli:plan_command",
+        "Forecast, window requirement and the roster of STAFF.yaml's clerks (JSON, XLSX).",
+    ),
 }
 
 

@@ -185,6 +185,8 @@ def announcement_audio() -> Response | dict[str, Any]:
         return error_response(422, "invalid", f"hall {config.code} has no prefix {item.number[0]}")
     if item.window not in {w.number for w in config.windows}:
         return error_response(404, "not_found", f"hall {config.code} has no window {item.window}")
+    if config.silent_window(item.window):  # 无声叫号: the citizen is told by their phone
+        return error_response(409, "silent_zone", f"window {item.window} calls silently")
     speech = synthesizer()
     try:
         name = speech.synthesize(item)
@@ -247,13 +249,14 @@ def audio_file(name: str) -> Response:
     return send_file(path, mimetype="audio/wav", max_age=86400, conditional=True)
 
 
-def _hall_json(config: HallConfig) -> dict[str, str]:
+def _hall_json(config: HallConfig) -> dict[str, Any]:
     return {
         "code": config.code,
         "name_zh": config.name_zh,
         "name_en": config.name_en,
         "timezone": config.timezone,
         "notice": config.notice,
+        "silent_zones": sorted(config.silent_zones),
     }
 
 

@@ -190,12 +190,8 @@ def init_clients(app: Any) -> None:
     )
     server.register_grant(_Grant)
     app.extensions["hall_oauth"] = server
-    earlier = app.spec_callback  # APIFlask keeps one processor: run the one before ours first
-
-    def process(spec: dict[Any, Any] | str) -> dict[Any, Any] | str:
-        return _document_token(earlier(spec) if earlier is not None else spec)
-
-    app.spec_processor(process)
+    earlier = app.spec_callback  # APIFlask keeps one processor: run the one before ours too
+    app.spec_processor(lambda spec: _document_token(earlier(spec) if earlier else spec))
 
 
 def _document_token(spec: dict[Any, Any] | str) -> dict[Any, Any] | str:

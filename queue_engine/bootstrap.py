@@ -206,7 +206,7 @@ def bootstrap(
         outbox=outbox,
         channels=channels,
         deliveries=DeliveryLog(db, clock),
-        push=PushDesk(engine, appointments),
+        push=PushDesk(engine, appointments, notices=notices),
         staff_contacts=StaffContactDesk(admin, notices, pepper),
         clients=ClientDesk(engine),
         webhooks=webhooks,

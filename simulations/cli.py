@@ -84,6 +84,17 @@ def staff(
 @click.option("--windows", type=click.IntRange(1, 200), help="Only the first N windows.")
 @click.option("--minutes", type=float, help="Stop each day after this many simulated minutes.")
 @click.option("--wait", default=30.0, show_default=True, help="Seconds to wait for the server.")
+@click.option(
+    "--history",
+    type=click.IntRange(1, 3660),
+    help="Instead: write this many past days of generated history as an event log (no server).",
+)
+@click.option(
+    "--until",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Last day of the history (default: yesterday).",
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="Where --history writes its CSV.")
 def demo(
     url: str,
     hall_code: str,
@@ -94,8 +105,15 @@ def demo(
     windows: int | None,
     minutes: float | None,
     wait: float,
+    history: int | None,
+    until: datetime | None,
+    out: str | None,
 ) -> None:
-    """Play simulated days against a running server through its HTTP API (a live demo)."""
+    """Play simulated days against a running server through its HTTP API (a live demo), or
+    with --history DAYS write past months of the demo hall as an event log."""
+    if history is not None:
+        _write_history(history, until, out, seed, per_day)
+        return
     import logging
 
     from .live_demo import ServerGone, play
@@ -189,3 +207,175 @@ def _history(
         return read_events_db(db, hall_code, start, end), config
     finally:
         db.dispose()
+
+
+def _write_history(
+    days: int, until: datetime | None, out: str | None, seed: int, per_day: float
+) -> None:
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from .history import generate, write_events
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    last = until.date() if until else today - timedelta(days=1)
+    made = generate(last - timedelta(days=days - 1), last, seed, per_day)
+    if out is None:
+        write_events(made, sys.stdout, seed)
+        return
+    with open(out, "w", encoding="utf-8", newline="") as fh:
+        rows = write_events(made, fh, seed)
+    click.echo(
+        f"{rows} events of {int(made.counts.sum())} citizens over "
+        f"{sum(d.open for d in made.days)} working days written to {out}",
+        err=True,
+    )
+
+
+def _arrivals(events_csv: str, interval: int, hall_code: str | None) -> Any:
+    """The arrivals of an event-log file (of one hall), or exit with a clear message."""
+    from analytics.load import read_events_csv
+
+    from .forecast import arrivals_from_events
+
+    try:
+        events = read_events_csv(events_csv)
+        if hall_code is not None:
+            events = events.loc[events["hall"] == hall_code].reset_index(drop=True)
+        return arrivals_from_events(events, interval)
+    except (ValueError, KeyError, OSError) as exc:
+        click.echo(f"error: cannot read {events_csv}: {exc}", err=True)
+        sys.exit(2)
+
+
+def _bookings(path: str | None) -> list[tuple[datetime, str]] | None:
+    """Booked appointments from a CSV file with columns ``service, slot_start`` (local ISO)."""
+    if path is None:
+        return None
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as fh:
+        try:
+            return [
+                (datetime.fromisoformat(row["slot_start"]).replace(tzinfo=None), row["service"])
+                for row in csv.DictReader(fh)
+            ]
+        except (KeyError, ValueError) as exc:
+            click.echo(f"error: {path}: need columns service, slot_start ({exc})", err=True)
+            sys.exit(2)
+
+
+@click.command()
+@click.argument("events_csv", type=click.Path(exists=True, dir_okay=False))
+@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 62))
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First forecast day.")
+@click.option("--interval", default="30", show_default=True, type=click.Choice(["30", "60"]))
+@click.option("--hall", "hall_code", help="Only this hall's events (a file may hold several).")
+@click.option(
+    "--appointments",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Booked appointments (CSV: service, slot_start): known arrivals of those days.",
+)
+@click.option("--backtest", is_flag=True, help="Also report the backtest against seasonal naive.")
+def forecast(
+    events_csv: str,
+    days: int,
+    start: datetime | None,
+    interval: str,
+    hall_code: str | None,
+    appointments: str | None,
+    backtest: bool,
+) -> None:
+    """Forecast arrivals per service and interval for the next days (JSON, 80% intervals)."""
+    from .forecast import backtest as run_backtest
+    from .forecast import forecast as predict
+
+    arrivals = _arrivals(events_csv, int(interval), hall_code)
+    try:
+        result = predict(
+            arrivals, days, start.date() if start else None, _bookings(appointments)
+        ).as_json()
+        if backtest:
+            result["backtest"] = run_backtest(
+                arrivals.until(start.date() if start else arrivals.days[-1]), days
+            )
+    except ValueError as exc:
+        click.echo(f"error: cannot forecast: {exc}", err=True)
+        sys.exit(2)
+    _emit(result)
+
+
+@click.command("plan")
+@click.argument("events_csv", type=click.Path(exists=True, dir_okay=False))
+@click.option("--staff", "staff_yaml", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 31))
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First planned day.")
+@click.option("--interval", default="30", show_default=True, type=click.Choice(["30", "60"]))
+@click.option("--hall", "hall_code", help="Only this hall's events.")
+@click.option("--xlsx", type=click.Path(dir_okay=False), help="Also write the roster sheet here.")
+@click.option(
+    "--appointments",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Booked appointments (CSV: service, slot_start): known arrivals of those days.",
+)
+@click.option(
+    "--repair",
+    default="simulate",
+    show_default=True,
+    type=click.Choice(["simulate", "check", "none"]),
+    help="Simulation repair of the Erlang C requirement (check: simulate once, report only).",
+)
+@click.option("--replications", default=4, show_default=True, type=click.IntRange(2, 50))
+@click.option("--time-limit", type=click.FloatRange(1, 600), help="CP-SAT seconds (all days).")
+def plan_command(
+    events_csv: str,
+    staff_yaml: str,
+    days: int,
+    start: datetime | None,
+    interval: str,
+    hall_code: str | None,
+    xlsx: str | None,
+    appointments: str | None,
+    repair: str,
+    replications: int,
+    time_limit: float | None,
+) -> None:
+    """Forecast, window requirement and the roster of STAFF.yaml's clerks (JSON, XLSX)."""
+    from analytics.load import read_events_csv
+
+    from .forecast import arrivals_from_events
+    from .planning import handling_minutes, plan, plan_json
+    from .roster import StaffError, load_staff, write_xlsx
+
+    try:
+        staff = load_staff(staff_yaml)
+    except StaffError as exc:
+        click.echo(f"invalid staff file {staff_yaml}: {exc}", err=True)
+        sys.exit(2)
+    if time_limit is not None:
+        staff = staff.model_copy(update={"time_limit_seconds": time_limit})
+    try:
+        events = read_events_csv(events_csv)
+        if hall_code is not None:
+            events = events.loc[events["hall"] == hall_code].reset_index(drop=True)
+        arrivals = arrivals_from_events(events, int(interval))
+        fc, req, roster = plan(
+            arrivals,
+            staff,
+            days,
+            start.date() if start else None,
+            handling_minutes(events),
+            _bookings(appointments),
+            repair,  # type: ignore[arg-type]
+            replications,
+        )
+    except (ValueError, KeyError, OSError) as exc:
+        click.echo(f"error: cannot plan: {exc}", err=True)
+        sys.exit(2)
+    if xlsx:
+        from queue_engine.seed import DEMO_WINDOWS
+
+        write_xlsx(roster, xlsx, {w.number: w.name for w in DEMO_WINDOWS})
+    _emit(plan_json(fc, req, roster))
+    if roster.reasons:
+        sys.exit(1)

@@ -261,6 +261,7 @@ def window_detail(window_id: int) -> dict[str, Any]:
         "current": _ticket_out(wq.current) if wq.current is not None else None,
         "queue": [
             {
+                "id": c.ticket_id,
                 "number": wq.numbers.get(c.ticket_id)
                 or f"{config.service(c.service).prefix}{c.seq:03d}",
                 "service": c.service,
@@ -269,6 +270,10 @@ def window_detail(window_id: int) -> dict[str, Any]:
                 "appointment": c.slot_start is not None,
             }
             for c in wq.queue
+        ],
+        "held": [
+            {"id": i, "number": n, "service": code}
+            for i, n, code in hall_services().counter.held_at(window_id)
         ],
         "today": wq.today,
     }

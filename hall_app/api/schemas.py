@@ -192,6 +192,7 @@ class ServicesOut(BaseModel):
 
 
 class QueueEntry(BaseModel):
+    id: str = Field(description="the ticket's id (for a chosen call, issue 18)")
     number: str
     service: str
     priority: str
@@ -199,10 +200,17 @@ class QueueEntry(BaseModel):
     appointment: bool
 
 
+class HeldEntry(BaseModel):
+    id: str
+    number: str
+    service: str
+
+
 class WindowQueueOut(BaseModel):
     window: WindowOut
     current: TicketOut | None
     queue: list[QueueEntry]
+    held: list[HeldEntry] = Field(description="tickets this window has on hold (挂起)")
     today: dict[str, float]
 
 

@@ -114,6 +114,13 @@ def kiosk_strings() -> dict[str, str]:
         "already_number": gettext("您已取 {number} 号"),
         "already_unknown": gettext("您今天已取号"),
         "keypad_hint": gettext("请输入 18 位身份证号码"),
+        "elder_on": gettext("已切换到长辈版"),
+        "elder_auto": gettext("您已年满七十周岁,已为您切换到长辈版"),
+        "elder_sizes": {
+            "large": gettext("大"),
+            "larger": gettext("较大"),
+            "largest": gettext("特大"),
+        },
         "reader": {
             "waiting": gettext("正在等待读卡…"),
             "reading": gettext("正在读取…"),

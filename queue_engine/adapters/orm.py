@@ -70,6 +70,8 @@ class HallRow(Base):
     config_version: Mapped[int] = mapped_column(Integer, default=1)
     # A clerk may have several windows open at once (off: one each; see WindowRow.sole_clerk).
     clerk_many_windows: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # 无声叫号 (issue 17): zones whose calls the board neither shows nor speaks.
+    silent_zones: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class ServiceRow(Base):
@@ -573,24 +575,6 @@ class ContactRow(Base):
     lang: Mapped[str] = mapped_column(String(8), default="zh")
     created_at: Mapped[datetime]
     purge_after: Mapped[datetime | None]  # None: a staff address, kept until changed
-
-
-class PushSubscriptionRow(Base):
-    """A browser's Web Push subscription for one ticket or appointment (issue 17).
-
-    ``subscription`` is the browser's JSON (endpoint and keys): the address of a push, read
-    only by the delivery worker and never logged; one row per owner (the latest opt-in wins).
-    """
-
-    __tablename__ = "push_subscriptions"
-    __table_args__ = (UniqueConstraint("owner_kind", "owner_id", name="uq_push_owner"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    owner_kind: Mapped[str] = mapped_column(String(16))  # "ticket" or "appointment"
-    owner_id: Mapped[str] = mapped_column(String(64))  # the ticket id or appointment code
-    hall: Mapped[str] = mapped_column(String(32))
-    subscription: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
 
 
 class ApiClientRow(Base):

@@ -292,5 +292,9 @@ def booked_on(conn: Connection, hall_id: int, day: Any) -> list[Any]:
     return list(conn.execute(q.order_by(A.c.slot_start)))
 
 
-def remove_contact(conn: Connection, subject: str, ref: str, channel: str) -> None:
-    conn.execute(delete(C).where(C.c.subject == subject, C.c.ref == ref, C.c.channel == channel))
+def remove_contact(conn: Connection, subject: str, ref: str, channel: str) -> bool:
+    """Forget one address of an owner; whether there was one."""
+    gone = conn.execute(
+        delete(C).where(C.c.subject == subject, C.c.ref == ref, C.c.channel == channel)
+    )
+    return bool(gone.rowcount)

@@ -169,3 +169,13 @@ def service_use(conn: Connection, hall_id: int, since: date) -> dict[str, int]:
         .group_by(T.c.service)
     )
     return {str(service): int(n) for service, n in rows}
+
+
+def held_at(conn: Connection, window_id: int) -> list[tuple[str, str, str]]:
+    """Tickets on hold (挂起) for ``window_id``: (id, number, service), the earliest first."""
+    rows = conn.execute(
+        select(T.c.id, T.c.prefix, T.c.seq, T.c.service)
+        .where(T.c.status == TicketStatus.HELD.value, T.c.target_window_id == window_id)
+        .order_by(T.c.issued_at)
+    )
+    return [(str(r.id), format_number(r.prefix, r.seq), str(r.service)) for r in rows]

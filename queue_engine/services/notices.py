@@ -14,7 +14,6 @@ from typing import Any
 
 from queue_engine.adapters import citizen_records as bookings
 from queue_engine.adapters import outbox_store as store
-from queue_engine.adapters import push_store
 from queue_engine.adapters import repository as repo
 from queue_engine.adapters.unit_of_work import UnitOfWork
 from queue_engine.domain.errors import InvalidInput
@@ -118,24 +117,6 @@ class NoticeQueue:
                     phone_hash=contact.phone_hash,
                     sealed=(contact.ciphertext, contact.key_id),
                     purge_after=contact.purge_after,
-                )
-                queued += 1
-            # Web Push opt-ins of the ticket/appointment page (channels17's push_subscriptions):
-            # sealed into the outbox row like any personal address.
-            subscription = None if "webpush" in seen else push_store.find(uow.conn, subject, ref)
-            if subscription:
-                seen.add("webpush")
-                self.outbox.enqueue(
-                    uow,
-                    channel="webpush",
-                    kind=kind,
-                    hall=hall,
-                    key=f"{key or kind + ':' + ref}:webpush",
-                    to=subscription,
-                    text=render(template or kind, params),
-                    params=params,
-                    urgent=kind in URGENT_KINDS,
-                    due_at=due_at,
                 )
                 queued += 1
         return queued

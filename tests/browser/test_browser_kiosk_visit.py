@@ -114,7 +114,68 @@ def test_the_number_typed_on_the_keypad_identifies_an_elderly_citizen(
     expect(kiosk.locator("#identity")).to_have_attribute("data-state", "done")
     expect(kiosk.locator("#identity-elder")).to_be_visible()
     expect(kiosk.locator('input[name="priority"][value="elderly"]')).to_be_checked()
+    expect(kiosk.locator("body")).to_have_class(re.compile(r"\bkiosk--elder\b"))  # by itself
     kiosk.click("#take-button")
     expect(kiosk.locator("#slip-priority")).to_be_visible()
     expect(kiosk.locator("#slip-card")).to_be_hidden()  # typed: no card to take back
+    cancel(kiosk, kiosk.locator("#slip").get_attribute("data-ticket-id"))
+
+
+# A Mandarin voice that writes down what it says (headless chromium has no voice of its own).
+FAKE_VOICE = """
+(() => {
+  window.__spoken = [];
+  const voice = { name: "Fake Mandarin", lang: "zh-CN", localService: true, default: true };
+  const fake = {
+    speaking: false, paused: false, pending: false,
+    getVoices: () => [voice], addEventListener: () => {}, resume: () => {},
+    cancel: () => { fake.speaking = false; },
+    speak: (u) => { window.__spoken.push(u.text); setTimeout(() => u.onend && u.onend(), 20); },
+  };
+  Object.defineProperty(window, "speechSynthesis", { value: fake, configurable: true });
+  window.SpeechSynthesisUtterance = class { constructor(text) { this.text = text; } };
+})();
+"""
+
+
+def test_the_elder_mode_reads_choices_aloud_puts_the_most_used_first_and_never_times_out(
+    new_context: Contexts, sign_in: SignIn, screenshots: Path, card_reader: FakeCardReader
+) -> None:
+    card_reader.take()
+    context = new_context(**PORTRAIT_KIOSK)
+    context.add_init_script(FAKE_VOICE)
+    kiosk = context.new_page()
+    sign_in(kiosk, *KIOSK)
+    expect(kiosk.locator("#live-state")).to_have_attribute("data-state", "online")
+    most_used = kiosk.evaluate("() => window.Hall.data.most_used")
+    expect(kiosk.locator("#most-used")).to_be_hidden()
+    kiosk.click("#elder-toggle")  # one touch from the start screen
+    expect(kiosk.locator("body")).to_have_class(re.compile(r"\bkiosk--elder\b"))
+    expect(kiosk.locator("#elder-toggle")).to_have_attribute("aria-pressed", "true")
+    tiles = kiosk.locator("#most-used .tile")
+    expect(tiles).to_have_count(6)
+    assert [tiles.nth(i).get_attribute("data-service") for i in range(6)] == most_used[:6]
+    assert kiosk.evaluate("() => window.__spoken") == ["已切换到长辈版"]
+    size = kiosk.locator("#elder-size")
+    expect(size).to_have_text("大")
+    before = kiosk.evaluate(
+        "() => getComputedStyle(document.querySelector('.tile__name')).fontSize"
+    )
+    kiosk.click('[data-size="1"]')
+    expect(size).to_have_text("较大")
+    after = kiosk.evaluate("() => getComputedStyle(document.querySelector('.tile__name')).fontSize")
+    assert float(after[:-2]) > float(before[:-2]) > 28
+    kiosk.screenshot(path=screenshots / "kiosk-elder.png", animations="disabled")
+    first = tiles.nth(0)
+    name = first.locator(".tile__name").text_content()
+    first.click()
+    expect(kiosk.locator("#confirm")).to_be_visible()
+    assert kiosk.evaluate("() => window.__spoken")[-1] == name
+    kiosk.screenshot(path=screenshots / "kiosk-elder-confirm.png", animations="disabled")
+    kiosk.click("#take-button")
+    expect(kiosk.locator("#slip-number")).to_be_visible()
+    assert any(text.startswith("取号成功") for text in kiosk.evaluate("() => window.__spoken"))
+    expect(kiosk.locator("#slip-countdown")).to_have_text("")  # no countdown to the start
+    kiosk.click('[data-action="done"]')
+    expect(kiosk.locator("body")).not_to_have_class(re.compile(r"\bkiosk--elder\b"))
     cancel(kiosk, kiosk.locator("#slip").get_attribute("data-ticket-id"))

@@ -192,20 +192,28 @@ def test_closing_the_hall_cancels_that_days_bookings_and_tells_each(
     assert "close_day" in audit
 
 
-def test_a_web_push_opt_in_gets_the_call_sealed(services: HallServices) -> None:
-    from queue_engine.adapters import push_store
-    from queue_engine.adapters.unit_of_work import UnitOfWork
+def test_a_web_push_opt_in_is_sealed_with_the_contacts_and_gets_the_call(
+    services: HallServices,
+) -> None:
+    import base64
+    import json
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
     wid = _window(services)
     ticket = services.engine.issue("ZMD", "SOCIAL").ticket
-    sub = '{"endpoint":"http://127.0.0.1:9/p","keys":{"p256dh":"x","auth":"y"}}'
-    with UnitOfWork(services.db) as uow:
-        push_store.save(uow.conn, TICKET, ticket.id, "ZMD", sub, services.clock.now())
-        uow.commit()
+    browser = {"endpoint": "http://127.0.0.1:9/p", "keys": {"p256dh": b64(b"\x04" + b"k" * 64)}}
+    browser["keys"]["auth"] = b64(b"a" * 16)  # type: ignore[index]
+    services.push.subscribe_ticket(ticket.id, browser)
+    sub = json.dumps(browser, separators=(",", ":"))
+    assert services.push.subscription(TICKET, ticket.id) == sub
     services.engine.call_next(wid, "clerk10")
     with services.db.engine.connect() as conn:
         dump = " ".join(str(r) for r in conn.execute(text("SELECT * FROM outbox")))
-    assert "127.0.0.1:9" not in dump
+        dump += " ".join(str(r) for r in conn.execute(text("SELECT * FROM contacts")))
+        kinds = conn.execute(text("SELECT subject, channel FROM contacts")).all()
+    assert "127.0.0.1:9" not in dump and [tuple(k) for k in kinds] == [(TICKET, "webpush")]
     _worker(services).drain()
     [push] = services.channels["webpush"].sent  # type: ignore[attr-defined]
     assert push.kind == "called" and push.to == sub

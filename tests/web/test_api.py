@@ -619,6 +619,7 @@ def test_a_window_shows_its_ticket_and_its_queue_in_call_order(
     assert body["current"] is None
     assert [e["number"] for e in body["queue"]] == ["F002", "F001", "G001"]
     assert body["queue"][0] == {
+        "id": elderly["id"],
         "number": "F002",
         "service": "SOCIAL",
         "priority": "priority",

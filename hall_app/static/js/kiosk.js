@@ -39,13 +39,14 @@
 
   // -- tiles --------------------------------------------------------------------------------
   function renderTile(service) {
-    var tile = document.querySelector('.tile[data-service="' + service.code + '"]');
-    if (!tile) return;
-    tile.disabled = !service.active;
-    tile.querySelector('[data-field="waiting"]').textContent = service.active
-      ? t("waiting_count", { n: service.waiting }) : t("paused_service");
-    tile.querySelector('[data-field="estimate"]').textContent = service.active
-      ? H.estimate(service.estimated_wait, true) : "";
+    // a service's tile may show twice: in its zone, and among the 长辈版's most used
+    Array.prototype.forEach.call(document.querySelectorAll('.tile[data-service="' + service.code + '"]'), function (tile) {
+      tile.disabled = !service.active;
+      tile.querySelector('[data-field="waiting"]').textContent = service.active
+        ? t("waiting_count", { n: service.waiting }) : t("paused_service");
+      tile.querySelector('[data-field="estimate"]').textContent = service.active
+        ? H.estimate(service.estimated_wait, true) : "";
+    });
   }
 
   function updateQueues(queues) {
@@ -279,7 +280,7 @@
     var qr = data.qr_url.replace("TICKET_ID", encodeURIComponent(ticket.id));
     if (ticket.rating_key) qr += "?key=" + encodeURIComponent(ticket.rating_key);
     document.getElementById("slip-qr").src = qr;
-    H.openOverlay(slipOverlay, stopCountdown);
+    H.openOverlay(slipOverlay, function () { stopCountdown(); kiosk.emit("slip-closed"); });
     startCountdown();
   }
   kiosk.showSlip = showSlip;

@@ -184,8 +184,9 @@ def bootstrap(
         allow_private=webhook_allow_private,
     )
     channels = channels or build_channels({})
-    channels.by_name["hook"] = webhooks.channel  # issue 20's webhooks, signed per Standard Webhooks
-    channels.providers["hook"] = "standard-webhooks"
+    if isinstance(channels, Channels):  # issue 20's webhooks, signed per Standard Webhooks
+        channels.by_name["hook"] = webhooks.channel
+        channels.providers["hook"] = "standard-webhooks"
     services = HallServices(
         db=db,
         bus=bus,

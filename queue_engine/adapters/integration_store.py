@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, Table, delete, insert, select, update
 from queue_engine.adapters.orm import (
     ApiClientRow,
     CaseNumberRow,
+    ServiceCatalogueRow,
     ServiceRow,
     WebhookSubscriptionRow,
 )
@@ -19,6 +20,7 @@ C: Table = ApiClientRow.__table__  # type: ignore[assignment]
 W: Table = WebhookSubscriptionRow.__table__  # type: ignore[assignment]
 N: Table = CaseNumberRow.__table__  # type: ignore[assignment]
 S: Table = ServiceRow.__table__  # type: ignore[assignment]
+K: Table = ServiceCatalogueRow.__table__  # type: ignore[assignment]
 
 
 def _client(row: Row[Any]) -> ApiClient:
@@ -141,9 +143,11 @@ def case_numbers(conn: Connection, ticket_ids: list[str]) -> dict[tuple[str, int
 
 
 def service_catalogue(conn: Connection, hall_id: int) -> dict[str, tuple[str | None, str | None]]:
-    """Service code -> (catalogue code 实施编码, department) of one hall."""
+    """Service code -> (catalogue code 实施编码, department) of one hall's catalogued services."""
     rows = conn.execute(
-        select(S.c.code, S.c.catalogue_code, S.c.department).where(S.c.hall_id == hall_id)
+        select(S.c.code, K.c.catalogue_code, K.c.department)
+        .join(K, K.c.service_id == S.c.id)
+        .where(S.c.hall_id == hall_id)
     )
     return {r.code: (r.catalogue_code, r.department) for r in rows}
 
@@ -151,8 +155,10 @@ def service_catalogue(conn: Connection, hall_id: int) -> dict[str, tuple[str | N
 def set_service_catalogue(
     conn: Connection, hall_id: int, code: str, catalogue_code: str, department: str
 ) -> None:
-    conn.execute(
-        update(S)
-        .where((S.c.hall_id == hall_id) & (S.c.code == code))
-        .values(catalogue_code=catalogue_code, department=department)
-    )
+    service_id = conn.scalar(select(S.c.id).where((S.c.hall_id == hall_id) & (S.c.code == code)))
+    if service_id is None:
+        return
+    values = {"catalogue_code": catalogue_code, "department": department}
+    if conn.execute(update(K).where(K.c.service_id == service_id).values(**values)).rowcount:
+        return
+    conn.execute(insert(K).values(service_id=service_id, **values))

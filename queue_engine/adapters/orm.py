@@ -89,8 +89,6 @@ class ServiceRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     daily_cap: Mapped[int | None] = mapped_column(Integer)  # tickets a business day; None: no cap
-    catalogue_code: Mapped[str | None] = mapped_column(String(64))  # 实施编码 (issue 20)
-    department: Mapped[str | None] = mapped_column(String(100))  # the department it belongs to
 
 
 class WindowRow(Base):
@@ -633,3 +631,13 @@ class CaseNumberRow(Base):
     case_number: Mapped[str] = mapped_column(String(64))
     set_by: Mapped[str] = mapped_column(String(64))
     set_at: Mapped[datetime]
+
+
+class ServiceCatalogueRow(Base):
+    """A service's entry of the national catalogue (issue 20): 实施编码 and department."""
+
+    __tablename__ = "service_catalogue"
+
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    catalogue_code: Mapped[str] = mapped_column(String(64))
+    department: Mapped[str] = mapped_column(String(100))

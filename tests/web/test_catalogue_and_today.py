@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from queue_engine.adapters.orm import AuditRow, ServiceRow
+from queue_engine.adapters.orm import AuditRow, ServiceCatalogueRow, ServiceRow
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from tests.helpers.api import API, Hall
 
@@ -24,9 +24,11 @@ CODE_PENSION = "11411700MB1957720K4000117022000"
 def catalogue(db: Database) -> dict[str, tuple[Any, Any]]:
     with UnitOfWork(db, write=False) as uow:
         rows = uow.conn.execute(
-            select(ServiceRow.code, ServiceRow.catalogue_code, ServiceRow.department)
+            select(
+                ServiceRow.code, ServiceCatalogueRow.catalogue_code, ServiceCatalogueRow.department
+            ).join(ServiceCatalogueRow, ServiceCatalogueRow.service_id == ServiceRow.id)
         )
-        return {r.code: (r.catalogue_code, r.department) for r in rows if r.catalogue_code}
+        return {r.code: (r.catalogue_code, r.department) for r in rows}
 
 
 def run_import(path: Path, *args: str) -> Any:

@@ -64,15 +64,17 @@ def upgrade() -> None:
         sa.Column("set_at", UTC, nullable=False),
         sa.PrimaryKeyConstraint("ticket_id", "segment"),
     )
-    with op.batch_alter_table("services") as batch:
-        batch.add_column(sa.Column("catalogue_code", sa.String(length=64), nullable=True))
-        batch.add_column(sa.Column("department", sa.String(length=100), nullable=True))
+    op.create_table(
+        "service_catalogue",
+        sa.Column("service_id", sa.Integer(), sa.ForeignKey("services.id"), nullable=False),
+        sa.Column("catalogue_code", sa.String(length=64), nullable=False),
+        sa.Column("department", sa.String(length=100), nullable=False),
+        sa.PrimaryKeyConstraint("service_id"),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("services") as batch:
-        batch.drop_column("department")
-        batch.drop_column("catalogue_code")
+    op.drop_table("service_catalogue")
     op.drop_table("case_numbers")
     op.drop_index("ix_webhook_subscriptions_client", table_name="webhook_subscriptions")
     op.drop_table("webhook_subscriptions")

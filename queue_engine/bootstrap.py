@@ -177,7 +177,7 @@ def bootstrap(
         deliveries=DeliveryLog(db, clock),
         push=PushDesk(engine, appointments),
     )
-    bus.within(TicketNotices(notices, public_url))
+    bus.within(TicketNotices(notices, public_url), *TicketNotices.KINDS)
     bus.subscribe(TurnNotices(appointments), *MOVES_QUEUE_FORWARD)
     bus.subscribe(supervision.note_changes)
     services.jobs += [

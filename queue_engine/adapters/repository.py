@@ -424,6 +424,42 @@ def lock_waiting_ticket(conn: Connection, ticket_id: str) -> int | None:
     return None if row is None else int(row[0])
 
 
+_CLAIMABLE = T.alias("claimable")
+_CLAIM_TICKET = Prepared(
+    update(T)
+    .where(
+        T.c.id == bindparam("t_id"),
+        T.c.version == bindparam("t_version"),
+        T.c.id.in_(
+            select(_CLAIMABLE.c.id)
+            .where(
+                _CLAIMABLE.c.id == bindparam("t_id"),
+                _CLAIMABLE.c.status == TicketStatus.WAITING.value,
+            )
+            .with_for_update(skip_locked=True)
+        ),
+    )
+    .values(
+        version=bindparam("v_version"),
+        **{name: bindparam(f"v_{name}", type_=T.c[name].type) for name in _MUTABLE_TICKET_COLUMNS},
+    )
+)
+
+
+def claim_ticket(conn: Connection, ticket: Ticket, version: int) -> bool:
+    """Write a waiting ticket's call if it is still waiting at ``version`` and nobody else is
+    claiming it: ``lock_waiting_ticket`` and ``save_ticket`` in one statement (one round trip).
+
+    False: somebody was faster or is claiming it now (``lock_waiting_ticket`` tells which).
+    SQLite has no row locks (its write transactions are serialised): the version check alone.
+    """
+    if conn.dialect.name == "sqlite":
+        return save_ticket(conn, ticket, version)
+    params = {f"v_{k}": v for k, v in ticket_values(ticket).items()}
+    params.update(t_id=ticket.id, t_version=version, v_version=version + 1)
+    return _CLAIM_TICKET.rowcount(conn, params) == 1
+
+
 def save_ticket(conn: Connection, ticket: Ticket, version: int) -> bool:
     """Write a transition if the row is still at ``version``; False when somebody was faster."""
     params = {f"v_{k}": v for k, v in ticket_values(ticket).items()}
@@ -813,13 +849,22 @@ _INSERT_TICKET = Prepared(insert(T))
 
 def append_events(conn: Connection, events: Sequence[DomainEvent]) -> list[StoredEvent]:
     """Insert events into the append-only log (in the caller's transaction)."""
-    stored = [StoredEvent(new_id(), e) for e in events]
+    stored = stored_events(events)
+    insert_events(conn, stored)
+    return stored
+
+
+def stored_events(events: Sequence[DomainEvent]) -> list[StoredEvent]:
+    """Events with the ids they are logged under."""
+    return [StoredEvent(new_id(), e) for e in events]
+
+
+def insert_events(conn: Connection, stored: Sequence[StoredEvent]) -> None:
     rows = [_event_values(s) for s in stored]
     if len(rows) == 1:
         _INSERT_ONE_EVENT.rowcount(conn, rows[0])
     elif rows:
         conn.execute(_INSERT_EVENT, rows)
-    return stored
 
 
 def _event_values(s: StoredEvent) -> dict[str, Any]:

@@ -15,8 +15,8 @@ of the issue and call-next requests.
 publishes for itself, against ``hall serve`` started as ``make run`` starts it (``hall init
 --demo --always-open``, then ``hall serve``; SQLite in the instance folder): 8 client threads,
 a new TCP connection for every request; first ``--tickets`` (2,000) tickets issued over three
-services (channel app), then ``--calls`` (1,000) of them called by 8 clerks at their windows,
-each call a full cycle call-next + start + finish. Printed: tickets issued/s, full call cycles/s,
+services (kiosk token, channel kiosk), then ``--calls`` (1,000) of them called by 8 clerks at
+their windows, each call a full cycle call-next + start + finish. Printed: tickets issued/s, full call cycles/s,
 p50/p99 of every request kind, and the issue latency of the first and last 200 tickets (the
 cost of an issue with a long queue). ``--ref REV`` runs the same against the tree of REV first.
 
@@ -260,15 +260,28 @@ def share_out(total: int, clients: int, work) -> tuple[float, int]:
 
 
 def peer_round(base: str, tokens: dict[int, str], tickets: int, calls: int) -> dict:
-    """The peer's workload once: ``tickets`` issued, then ``calls`` called (full cycles)."""
+    """The peer's workload once: ``tickets`` issued, then ``calls`` called (full cycles).
+
+    Tickets are issued as the hall's kiosks issue them (kiosk token, channel kiosk): public
+    app/web tickets are rate-limited per client address (``HALL_RATE_LIMIT_TICKETS``).
+    """
     windows = list(tokens)
+    r = requests.post(
+        f"{base}/api/v1/auth/token",
+        json={"username": "kiosk", "password": "zmd-kiosk-2026"},
+        timeout=10,
+    )
+    r.raise_for_status()
+    kiosk = r.json()["token"]
     issue_ms: list[tuple[int, float]] = []
     lock = threading.Lock()
 
     def issue(_index: int, item: int) -> bool:
         service = PEER_SERVICES[item % len(PEER_SERVICES)]
         r, ms = fresh_post(
-            f"{base}/api/v1/halls/ZMD/tickets", json={"service": service, "channel": "app"}
+            f"{base}/api/v1/halls/ZMD/tickets",
+            json={"service": service, "channel": "kiosk"},
+            headers=auth(kiosk),
         )
         with lock:
             issue_ms.append((item, ms))

@@ -16,9 +16,9 @@ publishes for itself, against ``hall serve`` started as ``make run`` starts it (
 --demo --always-open``, then ``hall serve``; SQLite in the instance folder): 8 client threads,
 a new TCP connection for every request; first ``--tickets`` (2,000) tickets issued over three
 services (kiosk token, channel kiosk), then ``--calls`` (1,000) of them called by 8 clerks at
-their windows, each call a full cycle call-next + start + finish. Printed: tickets issued/s, full call cycles/s,
-p50/p99 of every request kind, and the issue latency of the first and last 200 tickets (the
-cost of an issue with a long queue). ``--ref REV`` runs the same against the tree of REV first.
+their windows, each call a full cycle call-next + start + finish. Printed: tickets issued/s,
+full call cycles/s, p50/p99 of every request kind, and the issue latency of the first and last
+200 tickets (the cost of an issue with a long queue). ``--ref REV`` runs the same against the tree of REV first.
 
     .venv/bin/python bench/http.py [--workload peer] [--tickets 2000] [--calls 1000] [--ref main]
 

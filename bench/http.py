@@ -18,7 +18,8 @@ a new TCP connection for every request; first ``--tickets`` (2,000) tickets issu
 services (kiosk token, channel kiosk), then ``--calls`` (1,000) of them called by 8 clerks at
 their windows, each call a full cycle call-next + start + finish. Printed: tickets issued/s,
 full call cycles/s, p50/p99 of every request kind, and the issue latency of the first and last
-200 tickets (the cost of an issue with a long queue). ``--ref REV`` runs the same against the tree of REV first.
+200 tickets (the cost of an issue with a long queue). ``--ref REV`` runs the same against the
+tree of REV first.
 
     .venv/bin/python bench/http.py [--workload peer] [--tickets 2000] [--calls 1000] [--ref main]
 

@@ -35,7 +35,8 @@ nginx:
 run: install
 	$(BIN)/hall init --demo --always-open
 	mkdir -p instance; $(BIN)/hall demo --wait 60 >instance/demo.log 2>&1 & DEMO=$$!; \
-		trap 'kill $$DEMO 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/python -m tests.fakes.card_reader >instance/card-reader.log 2>&1 & READER=$$!; \
+		trap 'kill $$DEMO $$READER 2>/dev/null' EXIT INT TERM; \
 		$(BIN)/hall serve
 
 lint: install

@@ -43,6 +43,14 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "hall_app.evaluations_cli:evaluations",
         "好差评: the upstream export of ratings and case results.",
     ),
+    "client": (
+        "hall_app.integrations_cli:client",
+        "API clients (OAuth 2.0 client credentials): add, list, rotate, revoke.",
+    ),
+    "services": (
+        "hall_app.integrations_cli:services",
+        "The service catalogue: import 实施编码 and departments (CSV/JSON).",
+    ),
     "kpis": (
         "analytics.cli:kpis_command",
         "Print the KPIs of SPEC §4 (JSON) computed from an event-log CSV file (SPEC §5).",

@@ -33,7 +33,7 @@ from hall_app.state import hall_services
 from queue_engine.domain.errors import NotFound
 from queue_engine.domain.model import HallConfig
 
-from .announce import AnnouncementError, announcement
+from .announce import Announcement, AnnouncementError, announcement
 from .audio import SpeechUnavailable, Synthesizer
 
 display = Blueprint(
@@ -185,6 +185,8 @@ def announcement_audio() -> Response | dict[str, Any]:
         return error_response(422, "invalid", f"hall {config.code} has no prefix {item.number[0]}")
     if item.window not in {w.number for w in config.windows}:
         return error_response(404, "not_found", f"hall {config.code} has no window {item.window}")
+    if config.silent_window(item.window):  # 无声叫号: the citizen is told by their phone
+        return error_response(409, "silent_zone", f"window {item.window} calls silently")
     speech = synthesizer()
     try:
         name = speech.synthesize(item)
@@ -200,6 +202,44 @@ def announcement_audio() -> Response | dict[str, Any]:
     }
 
 
+# What the kiosk's 长辈版 may have the server say besides a service's name (issue 18).
+KIOSK_PHRASES = {
+    "choose": "请选择办理事项",
+    "elder": "已切换到长辈版",
+    "identity": "请将身份证放在读卡区",
+    "read": "已读取身份证",
+    "take": "确认取号",
+    "slip": "取号成功,请取走凭条",
+    "back": "返回",
+}
+
+
+@display.get("/api/speech")
+@limiter.limit("120 per minute")
+def service_speech() -> Response | dict[str, Any]:
+    """A kiosk choice spoken by the server (``?hall=ZMD&service=SOCIAL`` or ``&phrase=take``).
+
+    For kiosks whose browser has no Mandarin voice: the phrase is one of the hall's service
+    names or a fixed kiosk phrase (``KIOSK_PHRASES``), never text from the request.
+    """
+    try:
+        config: HallConfig = _engine().hall_config(request.args.get("hall", ""))
+    except NotFound as exc:
+        return error_response(404, "not_found", exc.message)
+    code, phrase = request.args.get("service"), request.args.get("phrase")
+    names = {s.code: s.name_zh for s in config.services}
+    text = names.get(code or "") if code else KIOSK_PHRASES.get(phrase or "")
+    if not text:
+        return error_response(404, "not_found", "no such service or phrase")
+    item = Announcement(number="", window=0, text=text, speech=text)
+    try:
+        name = synthesizer().synthesize(item)
+    except SpeechUnavailable as exc:
+        current_app.logger.warning("kiosk speech unavailable: %s", exc)
+        return error_response(503, "speech_unavailable", str(exc), text=text)
+    return {"text": text, "audio": url_for("display.audio_file", name=name)}
+
+
 @display.get("/audio/<name>.wav")
 def audio_file(name: str) -> Response:
     """A recording made by ``announcement_audio`` (named by hash; unchanging, so cacheable)."""
@@ -209,13 +249,14 @@ def audio_file(name: str) -> Response:
     return send_file(path, mimetype="audio/wav", max_age=86400, conditional=True)
 
 
-def _hall_json(config: HallConfig) -> dict[str, str]:
+def _hall_json(config: HallConfig) -> dict[str, Any]:
     return {
         "code": config.code,
         "name_zh": config.name_zh,
         "name_en": config.name_en,
         "timezone": config.timezone,
         "notice": config.notice,
+        "silent_zones": sorted(config.silent_zones),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ from .admin import admin_api, admin_pages
 from .api import api
 from .audit import register_audit
 from .auth import init_auth
-from .config import Settings, instance_secret, outbox_options, pii_pepper
+from .clients import client_scheme, init_clients
+from .config import Settings, instance_secret, integration_config, outbox_options, pii_pepper
 from .errors import register_error_handlers
 from .extensions import babel, csrf, limiter, socketio
 from .live import LivePublisher, UncompressedWebSocket, register_socket_handlers
@@ -76,6 +78,7 @@ def create_app(
         **settings.web_config(),
         MAX_CONTENT_LENGTH=settings.max_content_length,  # 413 before a larger body is read
         MAX_JSON_DEPTH=MAX_JSON_DEPTH,
+        **integration_config(),
     )
     if test_config:
         app.config.update(test_config)
@@ -88,7 +91,8 @@ def create_app(
             "type": "http",
             "scheme": "bearer",
             "description": "POST /api/v1/auth/token gives the token",
-        }
+        },
+        "ClientCredentials": client_scheme(os.environ.get("HALL_PUBLIC_URL", "")),
     }
 
     services = bootstrap(
@@ -115,6 +119,7 @@ def create_app(
     app.wsgi_app = UncompressedWebSocket(app.wsgi_app)  # type: ignore[method-assign]
     register_error_handlers(app)
     init_auth(app)
+    init_clients(app)
     register_audit(app)
     _register_blueprints(app)
 

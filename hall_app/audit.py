@@ -46,6 +46,21 @@ def _masked(value: object) -> str:
     return f"{str(value)[:3]}…"
 
 
+def _start_client_audit() -> None:
+    """An API client's write (issue 20) is audited as ``client:<id>`` with role ``client``."""
+    from .clients import current_client
+
+    client = current_client()
+    if client is not None:
+        g.audit_entry = AuditEntry(
+            f"client:{client.client_id}"[:64],
+            "client",
+            request.endpoint or "unmatched",
+            audit_target(),
+            request.remote_addr or "",
+        )
+
+
 def register_audit(app: Flask) -> None:
     @app.before_request
     def start_audit() -> None:
@@ -53,6 +68,7 @@ def register_audit(app: Flask) -> None:
             return
         user = current_user()
         if user is None:
+            _start_client_audit()
             return
         entry = AuditEntry(
             user.username,

@@ -14,6 +14,7 @@ from datetime import time as dt_time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from queue_engine.adapters.database import configured_url, instance_folder
 from queue_engine.domain.outbox import DeliveryRules
@@ -25,6 +26,7 @@ DEFAULT_LIMITS = {
     "login": "50 per 10 minutes",  # FAILED sign-ins per client address (successes never count)
 }
 LOOPBACK = ("127.0.0.1/32", "::1/128")
+DEFAULT_CARD_READER = "http://127.0.0.1:18650"
 MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # bytes; the planner's longest scenario, escaped, fits
 
 
@@ -83,6 +85,8 @@ class Settings:
     metrics_allow: tuple[str, ...] = LOOPBACK
     # The largest request body, in bytes (larger ones get 413 before they are read).
     max_content_length: int = MAX_CONTENT_LENGTH
+    # The kiosk PC's card-reader bridge (issue 18): the kiosk page polls ``GET {url}/card``.
+    card_reader_url: str = DEFAULT_CARD_READER
 
     @property
     def production(self) -> bool:
@@ -105,6 +109,7 @@ class Settings:
             "HALL_LOGIN_KEY_PREFIX": f"{self.message_channel}:login",
             "HALL_METRICS_TOKEN": self.metrics_token,
             "HALL_METRICS_ALLOW": self.metrics_allow,
+            "HALL_CARD_READER_URL": self.card_reader_url,
         }
 
     @classmethod
@@ -144,6 +149,9 @@ class Settings:
             max_content_length=_count(
                 env, "HALL_MAX_CONTENT_LENGTH", MAX_CONTENT_LENGTH, least=64 * 1024
             ),
+            card_reader_url=card_reader_origin(
+                env.get("HALL_CARD_READER_URL") or DEFAULT_CARD_READER
+            ),
         )
 
     def check(self, environ: dict[str, str] | None = None) -> None:
@@ -173,6 +181,14 @@ class Settings:
                 "HALL_ENV=production needs HALL_PII_KEY (base64 of 32 bytes, optionally ID:...) "
                 "from the environment: phones are kept encrypted with it"
             )
+
+
+def card_reader_origin(value: str) -> str:
+    """``HALL_CARD_READER_URL`` as an origin (``http://127.0.0.1:18650``), for the kiosk's CSP."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise ConfigError(f"HALL_CARD_READER_URL must be http(s)://host[:port], not {value!r}")
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def instance_secret(instance: Path, name: str, configured: str | None = None) -> str:
@@ -241,4 +257,39 @@ def outbox_options(settings: Settings, env: dict[str, str] | None = None) -> dic
         "channels": build_channels(env),
         "rules": delivery_rules(env),
         "public_url": env.get("HALL_PUBLIC_URL") or "",
+        **webhook_options(env),
+    }
+
+
+def integration_config(env: dict[str, str] | None = None) -> dict[str, Any]:
+    """API clients, webhooks and the queues widget (issue 20), as Flask configuration."""
+    from limits import parse_many
+
+    env = dict(os.environ if env is None else env)
+    quota = (env.get("HALL_CLIENT_QUOTA") or "600 per minute").strip()
+    try:
+        parse_many(quota)
+    except ValueError:
+        message = f"HALL_CLIENT_QUOTA is a rate limit like '600 per minute', not {quota!r}"
+        raise ConfigError(message) from None
+    return {
+        "HALL_CLIENT_TOKEN_SECONDS": _count(env, "HALL_CLIENT_TOKEN_SECONDS", 900, least=60),
+        "HALL_CLIENT_QUOTA": quota,
+        "HALL_QUEUES_CACHE_SECONDS": _count(env, "HALL_QUEUES_CACHE_SECONDS", 5, least=1),
+    }
+
+
+def webhook_options(env: dict[str, str] | None = None) -> dict[str, Any]:
+    """What ``bootstrap`` needs for webhooks: the run of failures that disables one, the timeout."""
+    env = dict(os.environ if env is None else env)
+    try:
+        timeout = float(env.get("HALL_WEBHOOK_TIMEOUT") or 10)
+    except ValueError:
+        raise ConfigError("HALL_WEBHOOK_TIMEOUT is a number of seconds") from None
+    production = (env.get("HALL_ENV") or "development").strip().lower() == "production"
+    private = (env.get("HALL_WEBHOOK_ALLOW_PRIVATE") or ("0" if production else "1")).strip()
+    return {
+        "webhook_disable_after": _count(env, "HALL_WEBHOOK_DISABLE_AFTER", 10, least=1),
+        "webhook_timeout": timeout,
+        "webhook_allow_private": private.lower() in ("1", "true", "yes", "on"),
     }

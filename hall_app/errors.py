@@ -7,7 +7,7 @@ from typing import Any
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
 from flask import Response, jsonify, request
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, OperationalError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -64,7 +64,8 @@ def register_error_handlers(app: APIFlask) -> None:
         return response
 
     @app.errorhandler(OperationalError)
-    def database_unavailable(error: OperationalError) -> Response:
+    @app.errorhandler(PendingRollbackError)  # a transaction whose connection was lost under it
+    def database_unavailable(error: OperationalError | PendingRollbackError) -> Response:
         app.logger.error("database unavailable: %s", error.__class__.__name__)
         return retry_later("database_unavailable", "the database is unavailable; retry")
 

@@ -220,6 +220,7 @@ class LivePublisher:
                 "name_en": config.name_en,
                 "timezone": config.timezone,
                 "notice": config.notice,
+                "silent_zones": sorted(config.silent_zones),
             },
             "windows": [window_json(w, t) for w, t in engine.windows(hall)],
             "queues": self.queues(hall)["queues"],

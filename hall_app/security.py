@@ -36,6 +36,14 @@ CSP = (
 DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
     "style-src 'self'", "style-src 'self' 'unsafe-inline'"
 )
+
+
+def csp_connecting(*origins: str) -> str:
+    """The policy with ``connect-src`` widened to ``origins``: the kiosk page alone may talk to
+    the card reader's bridge on its PC (``HALL_CARD_READER_URL``)."""
+    return CSP.replace("connect-src 'self'", " ".join(["connect-src 'self'", *origins]))
+
+
 PERMISSIONS = "camera=(), microphone=(), geolocation=()"
 HSTS = "max-age=31536000; includeSubDomains"
 CORS_METHODS = "GET, POST, DELETE, OPTIONS"

@@ -30,11 +30,14 @@ from queue_engine.services.admin import AdminDesk
 from queue_engine.services.appeals import AppealDesk
 from queue_engine.services.appointments import MOVES_QUEUE_FORWARD, AppointmentDesk, TurnNotices
 from queue_engine.services.bus import MessageBus
+from queue_engine.services.catalogue import CatalogueDesk
 from queue_engine.services.counter import CounterDesk
 from queue_engine.services.efficiency import SWEEP_SECONDS, EfficiencyDesk
+from queue_engine.services.escalations import CardNotices, StaffContactDesk
 from queue_engine.services.evaluation_reports import EvaluationReports
 from queue_engine.services.evaluations import EvaluationDesk
-from queue_engine.services.notices import NoticeQueue, TicketNotices
+from queue_engine.services.integrations import CaseNumbers, ClientDesk, WebhookDesk
+from queue_engine.services.notices import CaseNotices, NoticeQueue, TicketNotices
 from queue_engine.services.outbox import DeliveryLog, DeliveryWorker, Outbox, purge_contacts
 from queue_engine.services.push import PushDesk
 from queue_engine.services.supervision import SupervisionDesk
@@ -95,6 +98,11 @@ class HallServices:
     channels: Channels
     deliveries: DeliveryLog
     push: PushDesk  # Web Push opt-ins of citizens' pages (issue 17)
+    staff_contacts: StaffContactDesk  # staff addresses for escalation cards (issue 19)
+    clients: ClientDesk  # API clients, webhooks and case numbers (issue 20)
+    webhooks: WebhookDesk
+    cases: CaseNumbers
+    catalogue: CatalogueDesk  # 实施编码 and departments of services
     jobs: list[PeriodicJob] = field(default_factory=list)
 
     def worker(self, name: str = "worker", batch: int = 20) -> DeliveryWorker:
@@ -118,6 +126,11 @@ class HallServices:
             appeals=self.appeals.acting(entry),
             efficiency=self.efficiency.acting(entry),
             deliveries=self.deliveries.acting(entry),
+            staff_contacts=self.staff_contacts.acting(entry),
+            clients=self.clients.acting(entry),
+            webhooks=self.webhooks.acting(entry),
+            cases=self.cases.acting(entry),
+            catalogue=self.catalogue.acting(entry),
         )
 
     def run_jobs(self, force: bool = False) -> None:
@@ -141,6 +154,9 @@ def bootstrap(
     public_url: str = "",
     pool_size: int = 10,
     max_overflow: int = 10,
+    webhook_disable_after: int = 10,
+    webhook_timeout: float = 10.0,
+    webhook_allow_private: bool = True,
 ) -> HallServices:
     """Build the service layer on one database: desks, bus subscriptions, periodic jobs."""
     db = Database(database_url, pool_size=pool_size, max_overflow=max_overflow)
@@ -151,18 +167,32 @@ def bootstrap(
     appointments = AppointmentDesk(engine, pepper, notifier)
     # Without a configured key (tests, tools) a key of this process only: rows it seals are
     # readable by its own workers, which is all such a caller has.
-    outbox = Outbox(cipher or PiiCipher(new_key_spec("mem")), clock, rules)
-    notices = NoticeQueue(outbox)
+    cipher = cipher or PiiCipher(new_key_spec("mem"))
+    outbox = Outbox(cipher, clock, rules)
+    notices = NoticeQueue(outbox, pepper=pepper)
+    engine.keep_contact = notices.ticket_contact
     appointments.notices = notices
     supervision = SupervisionDesk(engine)
     efficiency = EfficiencyDesk(engine)
+    admin = AdminDesk(db, clock)
+    webhooks = WebhookDesk(
+        engine,
+        outbox,
+        cipher,
+        disable_after=webhook_disable_after,
+        timeout=webhook_timeout,
+        allow_private=webhook_allow_private,
+    )
+    channels = channels or build_channels({})
+    channels.by_name["hook"] = webhooks.channel  # issue 20's webhooks, signed per Standard Webhooks
+    channels.providers["hook"] = "standard-webhooks"
     services = HallServices(
         db=db,
         bus=bus,
         clock=clock,
         engine=engine,
         accounts=AccountDesk(db, clock),
-        admin=AdminDesk(db, clock),
+        admin=admin,
         appointments=appointments,
         evaluations=EvaluationDesk(engine, subkey(pepper, "rating-keys")),
         supervision=supervision,
@@ -173,11 +203,19 @@ def bootstrap(
         efficiency=efficiency,
         evaluation_reports=EvaluationReports(db, clock, efficiency),
         outbox=outbox,
-        channels=channels or build_channels({}),
+        channels=channels,
         deliveries=DeliveryLog(db, clock),
-        push=PushDesk(engine, appointments),
+        push=PushDesk(engine, appointments, notices=notices),
+        staff_contacts=StaffContactDesk(admin, notices, pepper),
+        clients=ClientDesk(engine),
+        webhooks=webhooks,
+        cases=CaseNumbers(engine),
+        catalogue=CatalogueDesk(engine),
     )
     bus.within(TicketNotices(notices, public_url))
+    bus.within(CardNotices(notices))
+    bus.within(CaseNotices(notices, _rating_link(services.evaluations, public_url)))
+    bus.within(webhooks)
     bus.subscribe(TurnNotices(appointments), *MOVES_QUEUE_FORWARD)
     bus.subscribe(supervision.note_changes)
     services.jobs += [
@@ -187,6 +225,16 @@ def bootstrap(
         PeriodicJob("pii purge", PURGE_SECONDS, _on_full(_purge(db, clock))),
     ]
     return services
+
+
+def _rating_link(evaluations: EvaluationDesk, public_url: str) -> Callable[[str, str], str]:
+    """The ticket page with the holder's rating key in its fragment (never sent to a server)."""
+    base = public_url.rstrip("/")
+
+    def link(ticket_id: str, ticket_channel: str) -> str:
+        return f"{base}/t/{ticket_id}#k={evaluations.holder_key(ticket_id, ticket_channel)}"
+
+    return link
 
 
 def _on_full(chore: Callable[[bool], None]) -> Callable[[bool], None]:

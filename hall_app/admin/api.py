@@ -208,6 +208,30 @@ def reset_password(username: str, body: s.PasswordIn) -> Response:
     return Response(status=204)
 
 
+@admin_api.get("/users/<string:username>/contact")
+@admin_api.output(s.StaffContactOut)
+@require_roles(*READ)
+@doc("Whether a staff account has a phone / WeChat for escalation cards, and its department")
+def get_staff_contact(username: str) -> dict[str, Any]:
+    return hall_services().staff_contacts.view(signed_in_user(), username)
+
+
+@admin_api.put("/users/<string:username>/contact")
+@admin_api.input(s.StaffContactIn, arg_name="body")
+@admin_api.output(s.StaffContactOut)
+@require_roles(*WRITE)
+@doc(
+    "Set where a staff account hears of escalation cards (kept encrypted) and the department "
+    "it heads (its yellow cards)",
+    r404="no such user",
+    r422="not a mainland mobile number, not an openid",
+)
+def put_staff_contact(username: str, body: s.StaffContactIn) -> dict[str, Any]:
+    return hall_services().staff_contacts.update(
+        signed_in_user(), username, body.model_dump(exclude_unset=True)
+    )
+
+
 # -- history and the whole configuration ---------------------------------------------------
 
 

@@ -7,7 +7,7 @@ becomes a message next to the field it is about.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask_babel import gettext
@@ -181,7 +181,9 @@ def window_form(form: Mapping[str, str], services: list[str]) -> dict[str, Any]:
     }
 
 
-def rules_form(form: Mapping[str, str], appointment_fields: list[str]) -> dict[str, Any]:
+def rules_form(
+    form: Mapping[str, str], appointment_fields: list[str], zones: Sequence[str] = ()
+) -> dict[str, Any]:
     return {
         "no_show": {
             "mode": text(form, "no_show_mode"),
@@ -196,6 +198,9 @@ def rules_form(form: Mapping[str, str], appointment_fields: list[str]) -> dict[s
         },
         "appointments": {name: text(form, f"appointments_{name}") for name in appointment_fields},
         "windows": {"clerk_many_windows": checked(form, "windows_clerk_many_windows")},
+        "calling": {
+            "silent_zones": [z for i, z in enumerate(zones) if checked(form, f"calling_silent_{i}")]
+        },
     }
 
 

@@ -68,7 +68,41 @@ SECTIONS = (
     ("rules", N_("过号与公平规则")),
     ("users", N_("用户与角色")),
     ("history", N_("变更记录")),
+    ("notices", N_("通知模板")),
+    ("deliveries", N_("发送记录")),
+    ("clients", N_("对接系统")),
 )
+NOTICE_KINDS = {  # what each notice is for, as the template list says it (issues 17 and 19)
+    "booked": N_("预约成功"),
+    "reminder_day": N_("预约提醒(前一天)"),
+    "reminder": N_("预约提醒(一小时前)"),
+    "cancelled": N_("大厅闭厅,预约取消"),
+    "remote_confirmed": N_("远程取号成功"),
+    "turn_near": N_("即将到号"),
+    "called": N_("叫号"),
+    "missed": N_("过号"),
+    "rating_invite": N_("邀请评价"),
+    "callback_scheduled": N_("差评回访安排"),
+    "rectified": N_("整改完成,邀请评价整改"),
+    "card_yellow": N_("黄牌预警(工作人员)"),
+    "card_red": N_("红牌问责(工作人员)"),
+}
+DELIVERY_STATUSES = ("dead", "failed", "pending", "sending", "sent")
+STATUS_LABELS = {
+    "dead": N_("死信"),
+    "failed": N_("待重试"),
+    "pending": N_("待发送"),
+    "sending": N_("发送中"),
+    "sent": N_("已送达"),
+}
+CHANNEL_LABELS = {
+    "sms": N_("短信"),
+    "wechat": N_("微信"),
+    "webpush": N_("浏览器推送"),
+    "webhook": N_("Webhook"),
+    "log": N_("工作台"),
+}
+DELIVERY_CHANNELS = ("sms", "wechat", "webpush", "webhook", "log")
 COMMON_ZONES = (
     "Asia/Shanghai",
     "Asia/Urumqi",
@@ -340,10 +374,11 @@ def _window_form(hall: str, window_id: int | None) -> ResponseReturnValue:
 @require_roles(Role.SUPERVISOR)
 def rules(hall: str) -> ResponseReturnValue:
     values = hall_services().admin.rules(signed_in_user(), hall)
+    zones = hall_services().engine.hall_config(hall).zones
     errors: forms.Errors = {}
     if request.method == "POST":
         _require_write(hall)
-        posted = forms.rules_form(request.form, list(APPOINTMENT_LABELS))
+        posted = forms.rules_form(request.form, list(APPOINTMENT_LABELS), zones)
         errors = _attempt(
             lambda: hall_services().admin.update_rules(
                 signed_in_user(), hall, s.RulesIn.model_validate(posted).model_dump()
@@ -359,6 +394,7 @@ def rules(hall: str) -> ResponseReturnValue:
         values=values,
         errors=errors,
         appointment_labels={k: gettext(v) for k, v in APPOINTMENT_LABELS.items()},
+        zones=zones,
     )
 
 
@@ -481,3 +517,73 @@ def _show(value: Any) -> str:
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+# -- notices and the outbox (issue 17) -------------------------------------------------------
+
+
+@admin_pages.get("/<hall>/notices")
+@require_roles(Role.SUPERVISOR)
+def notices(hall: str) -> str:
+    """Every notice template in zh-CN and English with a sample and its SMS segments."""
+    from queue_engine.domain.notice_templates import TEMPLATES, previews
+
+    rows: dict[str, dict[str, Any]] = {}
+    for p in previews():
+        row = rows.setdefault(
+            p.kind, {"kind": p.kind, "label": gettext(NOTICE_KINDS.get(p.kind, p.kind))}
+        )
+        row[p.lang] = {
+            "template": TEMPLATES[p.kind][0 if p.lang == "zh" else 1],
+            "sample": p.text,
+            "chars": len(p.text),
+            "segments": p.segments,
+        }
+    return _page("admin/notices.html", hall, "notices", templates=list(rows.values()))
+
+
+@admin_pages.get("/<hall>/deliveries")
+@require_roles(Role.SUPERVISOR)
+def deliveries(hall: str) -> str:
+    """The delivery log, newest first, filtered by status and channel; dead letters retried."""
+    services = hall_services()
+    code = services.admin.hall(signed_in_user(), hall)["code"]
+    status = request.args.get("status") or None
+    channel = request.args.get("channel") or None
+    status = status if status in DELIVERY_STATUSES else None
+    channel = channel if channel in DELIVERY_CHANNELS else None
+    rows = services.deliveries.rows(code, channel=channel, status=status, limit=200)
+    zone = ZoneInfo(services.admin.hall(signed_in_user(), hall)["timezone"])
+    counts = {
+        s: len(services.deliveries.rows(code, status=s, limit=500)) for s in ("dead", "failed")
+    }
+    return _page(
+        "admin/deliveries.html",
+        hall,
+        "deliveries",
+        rows=rows,
+        tz=zone,
+        status=status,
+        channel=channel,
+        statuses=DELIVERY_STATUSES,
+        channels=DELIVERY_CHANNELS,
+        counts=counts,
+        kinds={k: gettext(v) for k, v in NOTICE_KINDS.items()},
+        status_labels={k: gettext(v) for k, v in STATUS_LABELS.items()},
+        channel_labels={k: gettext(v) for k, v in CHANNEL_LABELS.items()},
+    )
+
+
+@admin_pages.post("/<hall>/deliveries/<int:delivery_id>/retry")
+@require_roles(Role.SUPERVISOR)
+def retry_delivery(hall: str, delivery_id: int) -> ResponseReturnValue:
+    """An admin's retry of a dead (or failed) delivery: queued again, audited."""
+    _require_write(hall)
+    services = hall_services()
+    code = services.admin.hall(signed_in_user(), hall)["code"]
+    services.deliveries.replay(code, delivery_id)
+    flash(gettext("已重新排队发送"), "info")
+    kept: dict[str, Any] = {
+        k: v for k, v in request.args.items() if k in ("status", "channel") and v
+    }
+    return redirect(url_for("admin_pages.deliveries", hall=hall, **kept))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, StrictBool, field_validator, model_validator
@@ -202,11 +202,20 @@ class WindowRulesIn(Strict):
     )
 
 
+class CallingRulesIn(Strict):
+    """无声叫号: zones whose calls go by SMS/WeChat/push only, the board quiet (issue 17)."""
+
+    silent_zones: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
+        default_factory=list, max_length=50, description="zone names of the hall"
+    )
+
+
 class RulesIn(Strict):
     no_show: NoShowIn = Field(default_factory=NoShowIn)
     dispatch: DispatchIn = Field(default_factory=DispatchIn)
     appointments: AppointmentRulesIn = Field(default_factory=AppointmentRulesIn)
     windows: WindowRulesIn = Field(default_factory=WindowRulesIn)
+    calling: CallingRulesIn = Field(default_factory=CallingRulesIn)
 
 
 class SlotsIn(Strict):
@@ -303,6 +312,23 @@ class UserUpdateIn(Strict):
     hall: str | None = Field(default=None, max_length=16)
     display_name: str | None = Field(default=None, max_length=100)
     active: bool | None = None
+
+
+class StaffContactIn(Strict):
+    """Absent: kept; null or empty: removed; a value: set (the addresses kept encrypted)."""
+
+    phone: str | None = Field(default=None, max_length=20, description="mobile for cards")
+    wechat_openid: str | None = Field(default=None, max_length=64)
+    heads_department: str | None = Field(
+        default=None, max_length=60, description="the department this account heads"
+    )
+
+
+class StaffContactOut(BaseModel):
+    username: str
+    phone: bool
+    wechat: bool
+    heads_department: str | None
 
 
 class PasswordIn(Strict):

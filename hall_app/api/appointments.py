@@ -18,6 +18,7 @@ from queue_engine.domain.model import HallConfig
 from queue_engine.services.appointments import Appointment, CheckIn
 
 from ..auth import current_user, require_hall, require_roles
+from ..clients import client_key, client_may, client_quota, insufficient_scope, no_client
 from ..extensions import limiter
 from ..serialize import iso, ticket_json
 from ..state import hall_services
@@ -91,6 +92,21 @@ def phone_key() -> str:
     return "phone:" + keyed_hash(normalize_phone(value)[:20], b"rate-limit-key", "limit")[:32]
 
 
+def id_key() -> str:
+    """Rate-limit key of the ID number in the JSON body (hashed), the citizen's other key."""
+    body = request.get_json(silent=True)
+    value = body.get("id_number") if isinstance(body, dict) else None
+    if not isinstance(value, str) or not value:
+        return "id:none"
+    return "id:" + keyed_hash(value.strip().upper()[:20], b"rate-limit-key", "limit")[:32]
+
+
+def from_client() -> bool:
+    """An API client (issue 20) books for many citizens from one address: its quota applies
+    instead of the per-address limit; each citizen stays limited by phone and ID number."""
+    return not no_client()
+
+
 @api.get("/halls/<string:hall>/services/<string:service>/slots")
 @api.input(b.SlotsQuery, location="query", arg_name="query")
 @api.output(b.SlotsOut)
@@ -118,8 +134,10 @@ def slots(hall: str, service: str, query: b.SlotsQuery) -> dict[str, Any]:
 
 
 @api.post("/halls/<string:hall>/appointments")
-@limiter.limit("20 per minute; 200 per day")
+@limiter.limit("20 per minute; 200 per day", exempt_when=from_client)
+@limiter.limit(client_quota("book"), key_func=client_key("book"), exempt_when=no_client)
 @limiter.limit("5 per hour; 10 per day", key_func=phone_key)
+@limiter.limit("5 per hour; 10 per day", key_func=id_key)
 @api.input(b.AppointmentIn, arg_name="body")
 @api.output(b.AppointmentOut, status_code=201)
 @api.doc(
@@ -130,11 +148,15 @@ def slots(hall: str, service: str, query: b.SlotsQuery) -> dict[str, Any]:
         403: "booking suspended after repeated no-shows",
         409: "the slot is full, or the person already booked this service that day",
         422: "invalid person, service, date or slot",
-        429: "too many bookings from this client or phone",
+        429: "too many bookings from this client address or phone or ID number (an API "
+        "client: over its quota)",
     },
+    security=[{}, {"ClientCredentials": ["book"]}],
 )
-def book(hall: str, body: b.AppointmentIn) -> tuple[dict[str, Any], int]:
+def book(hall: str, body: b.AppointmentIn) -> Any:
     config = _config_of(hall)
+    if not no_client() and not client_may("book", config.code):
+        return insufficient_scope("book")
     day = parse_date(body.date, config)
     start = parse_start(body.start, day, config)
     if abs((start.date() - day).days) > 1:

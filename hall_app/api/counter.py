@@ -78,3 +78,17 @@ def by_number(hall: str, number: str) -> dict[str, Any]:
     services = hall_services()
     view = services.counter.find(hall, number)
     return _with_visit(view_json(view, services.engine.config_for(hall)), view.ticket)
+
+
+@api.post("/halls/<string:hall>/kiosk/identity")
+@api.input(s.IdentityIn, arg_name="body")
+@api.output(s.IdentityOut)
+@require_roles(Role.KIOSK)
+@staff_doc(
+    "The kiosk's identity step: a card's age band (for the 长辈版) before the ticket; nothing kept",
+    r422="not a valid resident ID number (never echoed)",
+)
+def kiosk_identity(hall: str, body: s.IdentityIn) -> dict[str, Any]:
+    require_hall(hall)
+    citizen, elderly = hall_services().visits.identify(hall, body.id_number)
+    return {"masked_id": citizen.masked_id, "age_band": citizen.band, "elderly": elderly}

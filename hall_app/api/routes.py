@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from queue_engine.domain.access import Role, may
 from queue_engine.domain.errors import InvalidInput
 from queue_engine.domain.model import HallConfig, Ticket
+from queue_engine.services.notices import check_contact
 
 from .. import http
 from ..auth import (
@@ -21,6 +22,15 @@ from ..auth import (
     require_hall,
     require_roles,
     sign_in,
+)
+from ..clients import (
+    client_key,
+    client_may,
+    client_quota,
+    client_token_response,
+    current_client,
+    insufficient_scope,
+    wants_client_credentials,
 )
 from ..extensions import configured_limit, limiter
 from ..serialize import alert_json, queue_json, view_json, window_json
@@ -71,16 +81,28 @@ def _clerk_at_ticket(ticket_id: str) -> str | None:
 
 
 @api.post("/auth/token")
-@api.input(s.TokenIn, arg_name="body")
 @api.output(s.TokenOut)
 @api.doc(
-    summary="Exchange a staff username and password for a bearer token",
-    description="Failed sign-ins are counted per account and per client address, successful "
-    "ones never: too many failures lock the account for a while (429 `account_locked`) or "
-    "throttle the address (429 `too_many_failures`), with `Retry-After`.",
-    responses={401: "wrong username or password", 429: "account locked, or address throttled"},
+    summary="A bearer token: staff username and password, or an API client's credentials",
+    description="Staff: JSON `{username, password}`. Failed sign-ins are counted per account "
+    "and per client address, successful ones never: too many failures lock the account for a "
+    "while (429 `account_locked`) or throttle the address (429 `too_many_failures`), with "
+    "`Retry-After`.\n\nAPI clients (issue 20): OAuth 2.0 client credentials, "
+    "`grant_type=client_credentials` with `client_id` and `client_secret` in HTTP Basic "
+    "(client_secret_basic) or in the body (client_secret_post; form or JSON), optional "
+    "`scope`; answers `{access_token, token_type: Bearer, expires_in, scope}` or an RFC 6749 "
+    "error (`invalid_client` 401, `invalid_scope` / `unsupported_grant_type` 400).",
+    responses={
+        400: "invalid_scope, invalid_request or unsupported_grant_type (client credentials)",
+        401: "wrong username or password; invalid_client",
+        422: "malformed username/password body",
+        429: "account locked, or address throttled",
+    },
 )
-def token(body: s.TokenIn) -> dict[str, Any]:
+def token() -> Any:
+    if wants_client_credentials():
+        return client_token_response()
+    body = _token_body()
     user = sign_in(body.username, body.password)
     if user is None:
         abort(401, "wrong username or password")
@@ -91,6 +113,15 @@ def token(body: s.TokenIn) -> dict[str, Any]:
         "hall": user.hall,
         "expires_in": TOKEN_MAX_AGE,
     }
+
+
+def _token_body() -> s.TokenIn:
+    data = request.get_json() if request.is_json else None
+    try:
+        return s.TokenIn.model_validate(data)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in exc.errors())
+        raise InvalidInput(f"expected JSON {{username, password}} ({fields})") from None
 
 
 # -- public: services and tickets ---------------------------------------------------------
@@ -110,8 +141,16 @@ def services(hall: str) -> dict[str, Any]:
 
 
 def _staff_request() -> bool:
-    """Kiosks and staff (a valid token) are not limited; a bogus header does not help."""
-    return current_user() is not None
+    """Kiosks and staff (a valid token) are not limited; a bogus header does not help.
+
+    An API client (issue 20) is not limited per address either: its own quota applies
+    (``client_quota``), and the citizens it acts for are limited each on their own.
+    """
+    return current_user() is not None or current_client() is not None
+
+
+def _not_a_client() -> bool:
+    return current_client() is None
 
 
 def _verified_priority(hall: str) -> None:
@@ -131,6 +170,9 @@ def _verified_priority(hall: str) -> None:
 
 @api.post("/halls/<string:hall>/tickets")
 @limiter.limit(configured_limit("tickets"), exempt_when=_staff_request)
+@limiter.limit(
+    client_quota("tickets:remote"), key_func=client_key("tickets"), exempt_when=_not_a_client
+)
 @api.input(s.TicketIn, arg_name="body")
 @api.output(IssuedTicketOut, status_code=201)
 @api.doc(
@@ -143,10 +185,13 @@ def _verified_priority(hall: str) -> None:
         403: "kiosk channel without a kiosk token",
         409: "the hall is closed",
         422: "invalid values, or a priority from an unverified source",
-        429: "too many tickets from this client",
+        429: "too many tickets from this client address (an API client: over its quota)",
     },
+    security=[{}, {"BearerAuth": []}, {"ClientCredentials": ["tickets:remote"]}],
 )
-def issue(hall: str, body: s.TicketIn) -> tuple[dict[str, Any], int]:
+def issue(hall: str, body: s.TicketIn) -> Any:
+    if current_client() is not None and not client_may("tickets:remote", hall.upper()):
+        return insufficient_scope("tickets:remote")
     if body.channel == "kiosk":
         user = current_user()
         if user is None:
@@ -157,8 +202,11 @@ def issue(hall: str, body: s.TicketIn) -> tuple[dict[str, Any], int]:
     if body.priority != "none":
         _verified_priority(hall)
     key = request.headers.get("Idempotency-Key")
+    contact = check_contact(body.phone, body.wechat_openid)
     if body.plain:
-        view = _engine().issue(hall, body.service, body.channel, body.priority, idempotency_key=key)
+        view = _engine().issue(
+            hall, body.service, body.channel, body.priority, idempotency_key=key, contact=contact
+        )
     else:
         view = hall_services().visits.issue(
             hall,
@@ -169,6 +217,7 @@ def issue(hall: str, body: s.TicketIn) -> tuple[dict[str, Any], int]:
             name=body.id_name,
             proxy_id_number=body.proxy_id_number,
             idempotency_key=key,
+            contact=contact,
         )
     out = _with_visit(view_json(view, _config_of(hall)), view.ticket)
     return with_rating_key(out), 201
@@ -212,6 +261,7 @@ def window_detail(window_id: int) -> dict[str, Any]:
         "current": _ticket_out(wq.current) if wq.current is not None else None,
         "queue": [
             {
+                "id": c.ticket_id,
                 "number": wq.numbers.get(c.ticket_id)
                 or f"{config.service(c.service).prefix}{c.seq:03d}",
                 "service": c.service,
@@ -220,6 +270,10 @@ def window_detail(window_id: int) -> dict[str, Any]:
                 "appointment": c.slot_start is not None,
             }
             for c in wq.queue
+        ],
+        "held": [
+            {"id": i, "number": n, "service": code}
+            for i, n, code in hall_services().counter.held_at(window_id)
         ],
         "today": wq.today,
     }

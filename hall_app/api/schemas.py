@@ -46,6 +46,16 @@ class TicketIn(Strict):
     proxy_id_number: str | None = Field(
         default=None, max_length=18, description="代办: the ID of who takes the ticket for another"
     )
+    phone: str | None = Field(
+        default=None,
+        max_length=20,
+        description="a mobile number for the ticket's notices (kept encrypted, issue 17)",
+    )
+    wechat_openid: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the citizen's WeChat openid (the app's tickets), for subscribe messages",
+    )
 
     @model_validator(mode="after")
     def _one_of_service(self) -> TicketIn:
@@ -182,6 +192,7 @@ class ServicesOut(BaseModel):
 
 
 class QueueEntry(BaseModel):
+    id: str = Field(description="the ticket's id (for a chosen call, issue 18)")
     number: str
     service: str
     priority: str
@@ -189,10 +200,17 @@ class QueueEntry(BaseModel):
     appointment: bool
 
 
+class HeldEntry(BaseModel):
+    id: str
+    number: str
+    service: str
+
+
 class WindowQueueOut(BaseModel):
     window: WindowOut
     current: TicketOut | None
     queue: list[QueueEntry]
+    held: list[HeldEntry] = Field(description="tickets this window has on hold (挂起)")
     today: dict[str, float]
 
 
@@ -219,3 +237,13 @@ class NextServicesIn(Strict):
     services: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
         max_length=4, description="the services after the current one, in order ([] : none)"
     )
+
+
+class IdentityIn(Strict):
+    id_number: str = Field(min_length=1, max_length=18, description="resident ID read or typed")
+
+
+class IdentityOut(BaseModel):
+    masked_id: str = Field(description="4101**********1234")
+    age_band: str = Field(description="0-17, 18-19, 20-29 … 60-69, 70+")
+    elderly: bool = Field(description="old enough for the elderly priority and the 长辈版")

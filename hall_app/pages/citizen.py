@@ -37,6 +37,10 @@ def ticket_page(ticket_id: str) -> Response:
         "cancel_url": url_for("api.cancel", ticket_id=ticket_id),
         "evaluation_url": url_for("api.evaluate", ticket_id=ticket_id),
         "rated": hall_services().evaluations.is_rated(ticket_id),
+        "rectification": {
+            "open": hall_services().evaluations.rectification_open(ticket_id),
+            "url": url_for("api.rate_rectification", ticket_id=ticket_id),
+        },
         "form": rating_form(config.code),
         "key_fragment": KEY_FRAGMENT,
         "scores": score_labels(),
@@ -119,6 +123,7 @@ def citizen_strings() -> dict[str, str]:
         "cancelled_ok": gettext("已为您取消排队"),
         "rate_thanks": gettext("感谢您的评价!"),
         "rate_thanks_bad": gettext("感谢您的反馈,我们将尽快回访整改。"),
+        "rectification_thanks": gettext("感谢您对整改结果的评价!"),
     }
 
 

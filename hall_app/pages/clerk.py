@@ -95,7 +95,17 @@ def clerk_console(window_id: int) -> ResponseReturnValue:
             "no_show": url_for("api.no_show", ticket_id="TICKET_ID"),
             "transfer": url_for("api.transfer", ticket_id="TICKET_ID"),
             "picker": url_for("pages.clerk_windows"),
+            # issue 18: the window's own actions
+            "call_chosen": url_for("api.call_chosen", window_id=window_id),
+            "walk_in": url_for("api.serve_walk_in", window_id=window_id),
+            "hold": url_for("api.hold", ticket_id="TICKET_ID"),
+            "resume_ticket": url_for("api.resume_ticket", ticket_id="TICKET_ID"),
+            "next_services": url_for("api.next_services", ticket_id="TICKET_ID"),
+            "by_number": url_for("api.by_number", hall=config.code, number="NUMBER"),
         },
+        "max_services": 5,
+        "chosen_reasons": [gettext(r) for r in CHOSEN_REASONS],
+        "walk_in_reasons": [gettext(r) for r in WALK_IN_REASONS],
         "strings": {**common_strings(), **console_strings()},
     }
     return no_store(
@@ -185,4 +195,45 @@ def console_strings() -> dict[str, Any]:
         "pause_label": gettext("暂停"),
         "resume_label": gettext("恢复"),
         "transfer_same": gettext("请选择其他事项或指定窗口"),
+        **visit_strings(),
+    }
+
+
+# Reasons offered for a chosen call and for a walk-in (the clerk may type another).
+CHOSEN_REASONS = ("老年人、残疾人等特殊群体", "急事急办", "补正材料后返回", "预约迟到")
+WALK_IN_REASONS = ("群众未取号", "陪同人员代办", "自助取号机故障")
+
+
+def visit_strings() -> dict[str, Any]:
+    """The console's strings of issue 18: chosen call, walk-in, hold, look-up, services."""
+    return {
+        "segment": gettext("第 {i} 项,共 {n} 项"),
+        "held_empty": gettext("暂无挂起"),
+        "held_resume": gettext("恢复 {number}"),
+        "chosen_called": gettext("已指定叫号 {number}"),
+        "walk_in_served": gettext("无号办件:已生成 {number}"),
+        "held": gettext("{number} 已挂起"),
+        "resumed_ticket": gettext("{number} 已恢复办理"),
+        "services_changed": gettext("{number} 的办理事项已更新"),
+        "pick_ticket": gettext("请选择要叫的号"),
+        "reason_needed": gettext("请选择或填写原因"),
+        "lookup_none": gettext("今天没有这个号"),
+        "lookup_invalid": gettext("号码由字母和数字组成,例如 F023"),
+        "lookup_line": gettext("{time} 取号"),
+        "position": gettext("前面还有 {n} 人"),
+        "segment_status": {
+            "current": gettext("当前"),
+            "pending": gettext("待办"),
+            "done": gettext("已办"),
+            "skipped": gettext("未办"),
+        },
+        "outcomes": {
+            "completed": gettext("办结"),
+            "accepted": gettext("受理"),
+            "needs_documents": gettext("补正材料"),
+            "rejected": gettext("不予受理"),
+            "consultation": gettext("咨询"),
+        },
+        "remove": gettext("移除"),
+        "services_full": gettext("一个号最多 {n} 项事项"),
     }

@@ -71,6 +71,7 @@ def status_labels() -> dict[str, str]:
         "done": gettext("已办结"),
         "no_show": gettext("已过号"),
         "cancelled": gettext("已取消"),
+        "held": gettext("已挂起"),
     }
 
 

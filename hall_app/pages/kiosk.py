@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, render_template, url_for
+from flask import Response, current_app, render_template, url_for
 from flask_babel import gettext
 
 from queue_engine.domain.access import Role
 
 from ..auth import issue_token, require_hall, require_roles, signed_in_user
 from ..http import no_store
+from ..security import csp_connecting
 from ..serialize import queue_json
 from ..state import hall_services
 from .blueprint import pages
@@ -24,7 +25,9 @@ def kiosk(hall: str) -> Response:
     user = signed_in_user()
     require_hall(hall)
     engine = hall_services().engine
+    visits = hall_services().visits
     config = engine.hall_config(hall)
+    reader = str(current_app.config["HALL_CARD_READER_URL"])
     services = [queue_json(q, config) for q in engine.queues(hall)]
     notice = config.notice
     zones: dict[str, list[dict[str, Any]]] = {}
@@ -46,8 +49,15 @@ def kiosk(hall: str) -> Response:
         "hall_name": hall_name(config.name_zh, config.name_en),
         "services": {s["code"]: s for s in services},
         "strings": {**common_strings(), **kiosk_strings()},
+        # issue 18: several services, an identity read from the card reader or typed
+        "max_services": MAX_SERVICES,
+        "card_reader_url": reader,
+        "identity_url": url_for("api.kiosk_identity", hall=config.code),
+        "identity_required": visits.rule.required,
+        "most_used": visits.most_used(config.code),
+        "speech_url": url_for("display.service_speech"),
     }
-    return no_store(
+    response = no_store(
         render_template(
             "pages/kiosk.html",
             config=config,
@@ -57,6 +67,12 @@ def kiosk(hall: str) -> Response:
             data=data,
         )
     )
+    # The page polls the card reader's bridge on its own PC: its CSP allows that origin too.
+    response.headers["Content-Security-Policy"] = csp_connecting(reader)
+    return response
+
+
+MAX_SERVICES = 5  # services on one ticket (the API's limit)
 
 
 def kiosk_strings() -> dict[str, str]:
@@ -85,6 +101,34 @@ def kiosk_strings() -> dict[str, str]:
             "checked_in": gettext("已签到"),
             "late": gettext("迟到,已按现场取号"),
             "no_show": gettext("未按时签到"),
+        },
+        "visit_title": gettext("{first} 等 {n} 项"),
+        "remove": gettext("移除"),
+        "remove_named": gettext("移除 {name}"),
+        "choose_more": gettext("请再选一项办理事项"),
+        "back": gettext("返回"),
+        "take": gettext("确认取号"),
+        "slip_said": gettext("取号成功,您的号码是 {number},请取走凭条"),
+        "slip_many": gettext("共 {n} 项事项,按顺序办理"),
+        "identified": gettext("已核验身份"),
+        "already_number": gettext("您已取 {number} 号"),
+        "already_unknown": gettext("您今天已取号"),
+        "keypad_hint": gettext("请输入 18 位身份证号码"),
+        "elder_on": gettext("已切换到长辈版"),
+        "elder_auto": gettext("您已年满七十周岁,已为您切换到长辈版"),
+        "elder_sizes": {
+            "large": gettext("大"),
+            "larger": gettext("较大"),
+            "largest": gettext("特大"),
+        },
+        "reader": {
+            "waiting": gettext("正在等待读卡…"),
+            "reading": gettext("正在读取…"),
+            "read": gettext("已读取身份证"),
+            "offline": gettext("读卡器未连接,可手动输入身份证号"),
+            "error": gettext("读卡失败,请重新放置身份证"),
+            "invalid": gettext("无法识别此证件,请取走后重试或手动输入"),
+            "used": gettext("请取走身份证后重新放置"),
         },
         "checkin_errors": {
             "too_early": gettext("还未到签到时间"),

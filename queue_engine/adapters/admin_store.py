@@ -67,6 +67,7 @@ class HallRecord:
     no_show: Mapping[str, Any]
     config_version: int
     clerk_many_windows: bool = False
+    silent_zones: tuple[str, ...] = ()
 
 
 def _hall(row: Row[Any]) -> HallRecord:
@@ -82,6 +83,7 @@ def _hall(row: Row[Any]) -> HallRecord:
         row.no_show,
         row.config_version,
         bool(row.clerk_many_windows),
+        tuple(row.silent_zones or ()),
     )
 
 
@@ -161,6 +163,14 @@ class AdminStore:
         self.conn.execute(
             update(S).where(S.c.hall_id == hall.id, S.c.code == code).values(**values)
         )
+
+    def zones(self, hall: HallRecord) -> list[str]:
+        """The zones of the hall's services and windows (what 无声叫号 may name)."""
+        named = [str(s["zone"]) for s in self.services(hall)]
+        named += [
+            str(w.zone) for w in self.conn.execute(select(W.c.zone).where(W.c.hall_id == hall.id))
+        ]
+        return list(dict.fromkeys(named))
 
     def service_ids(self, hall: HallRecord) -> dict[str, int]:
         rows = self.conn.execute(select(S.c.code, S.c.id).where(S.c.hall_id == hall.id))

@@ -70,6 +70,8 @@ class HallRow(Base):
     config_version: Mapped[int] = mapped_column(Integer, default=1)
     # A clerk may have several windows open at once (off: one each; see WindowRow.sole_clerk).
     clerk_many_windows: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # 无声叫号 (issue 17): zones whose calls the board neither shows nor speaks.
+    silent_zones: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class ServiceRow(Base):
@@ -87,6 +89,8 @@ class ServiceRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     daily_cap: Mapped[int | None] = mapped_column(Integer)  # tickets a business day; None: no cap
+    catalogue_code: Mapped[str | None] = mapped_column(String(64))  # 实施编码 (issue 20)
+    department: Mapped[str | None] = mapped_column(String(100))  # the department it belongs to
 
 
 class WindowRow(Base):
@@ -216,6 +220,8 @@ class UserRow(Base):
     # Tokens and page sessions carry the version they were issued under; a password reset, a
     # disable or a sign-out bumps it, and every earlier credential stops working at once.
     credential_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The department this account heads (issue 19): its yellow cards reach them.
+    heads_department: Mapped[str | None] = mapped_column(String(60))
 
 
 class AuditRow(Base):
@@ -570,22 +576,60 @@ class ContactRow(Base):
     phone_hash: Mapped[str | None] = mapped_column(String(64))
     lang: Mapped[str] = mapped_column(String(8), default="zh")
     created_at: Mapped[datetime]
-    purge_after: Mapped[datetime]
+    purge_after: Mapped[datetime | None]  # None: a staff address, kept until changed
 
 
-class PushSubscriptionRow(Base):
-    """A browser's Web Push subscription for one ticket or appointment (issue 17).
+class ApiClientRow(Base):
+    """A registered integration (issue 20): its secret only as a hash, its scopes and halls.
 
-    ``subscription`` is the browser's JSON (endpoint and keys): the address of a push, read
-    only by the delivery worker and never logged; one row per owner (the latest opt-in wins).
+    ``credential_version`` is carried by every access token issued to it; a rotation or a
+    revocation bumps it, so earlier tokens stop working at once.
     """
 
-    __tablename__ = "push_subscriptions"
-    __table_args__ = (UniqueConstraint("owner_kind", "owner_id", name="uq_push_owner"),)
+    __tablename__ = "api_clients"
+    __table_args__ = (UniqueConstraint("client_id", name="uq_api_client_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    owner_kind: Mapped[str] = mapped_column(String(16))  # "ticket" or "appointment"
-    owner_id: Mapped[str] = mapped_column(String(64))  # the ticket id or appointment code
-    hall: Mapped[str] = mapped_column(String(32))
-    subscription: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+    client_id: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(100))
+    secret_hash: Mapped[str] = mapped_column(String(128))
+    scopes: Mapped[list[Any]] = mapped_column(JSON)
+    halls: Mapped[list[Any]] = mapped_column(JSON)  # empty: every hall
+    quotas: Mapped[dict[str, Any]]  # scope -> a rate limit ("600 per minute")
+    credential_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime]
+    rotated_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class WebhookSubscriptionRow(Base):
+    """Where a client wants events (issue 20); the signing secret is kept AES-GCM sealed."""
+
+    __tablename__ = "webhook_subscriptions"
+    __table_args__ = (Index("ix_webhook_subscriptions_client", "client_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(String(40))
+    url: Mapped[str] = mapped_column(String(500))
+    secret_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[str] = mapped_column(String(32))
+    events: Mapped[list[Any]] = mapped_column(JSON)
+    halls: Mapped[list[Any]] = mapped_column(JSON)  # empty: every hall the client may see
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # failed attempts in a row
+    disabled_at: Mapped[datetime | None]
+    disabled_reason: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+
+
+class CaseNumberRow(Base):
+    """The 办件编号 of one matter (service segment) of a ticket (issue 20)."""
+
+    __tablename__ = "case_numbers"
+
+    ticket_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    segment: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    case_number: Mapped[str] = mapped_column(String(64))
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime]

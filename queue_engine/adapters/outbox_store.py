@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, or_, select, update
+from sqlalchemy import Connection, Table, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from queue_engine.adapters.orm import AppointmentRow, ContactRow, OutboxRow
@@ -290,3 +290,11 @@ def booked_on(conn: Connection, hall_id: int, day: Any) -> list[Any]:
     if conn.dialect.name == "postgresql":
         q = q.with_for_update()
     return list(conn.execute(q.order_by(A.c.slot_start)))
+
+
+def remove_contact(conn: Connection, subject: str, ref: str, channel: str) -> bool:
+    """Forget one address of an owner; whether there was one."""
+    gone = conn.execute(
+        delete(C).where(C.c.subject == subject, C.c.ref == ref, C.c.channel == channel)
+    )
+    return bool(gone.rowcount)

@@ -88,3 +88,45 @@ def record_audit(
             "remote_addr": remote_addr[:64],
         },
     )
+
+
+# -- who hears of an escalation card (issue 19) ------------------------------------------------
+
+
+def department_heads(conn: Connection, hall: str, department: str) -> list[str]:
+    """Active accounts of the hall (or of every hall) that head ``department``."""
+    rows = conn.execute(
+        select(UserRow.username)
+        .outerjoin(HallRow, HallRow.id == UserRow.hall_id)
+        .where(
+            UserRow.heads_department == department,
+            UserRow.active.is_(True),
+            (HallRow.code == hall) | UserRow.hall_id.is_(None),
+        )
+        .order_by(UserRow.username)
+    )
+    return list(rows.scalars())
+
+
+def supervisors(conn: Connection, hall: str) -> list[str]:
+    """The hall's active supervisors (those bound to it; else those of every hall)."""
+    rows = conn.execute(
+        select(UserRow.username, HallRow.code)
+        .outerjoin(HallRow, HallRow.id == UserRow.hall_id)
+        .where(UserRow.role == Role.SUPERVISOR.value, UserRow.active.is_(True))
+        .order_by(UserRow.username)
+    ).all()
+    own = [r[0] for r in rows if r[1] == hall]
+    return own or [r[0] for r in rows if r[1] is None]
+
+
+def heads_department(conn: Connection, username: str) -> str | None:
+    return conn.execute(
+        select(UserRow.heads_department).where(UserRow.username == username)
+    ).scalar()
+
+
+def set_heads_department(conn: Connection, username: str, department: str | None) -> None:
+    conn.execute(
+        update(UserRow).where(UserRow.username == username).values(heads_department=department)
+    )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, text, update
+from sqlalchemy import Connection, Table, func, insert, select, text, update
 
 from queue_engine.adapters.orm import TicketRow, TicketVisitRow
 from queue_engine.domain.model import TicketStatus, format_number
@@ -159,3 +159,23 @@ def ticket_id_by_number(
         )
     ).first()
     return None if row is None else str(row[0])
+
+
+def service_use(conn: Connection, hall_id: int, since: date) -> dict[str, int]:
+    """Tickets issued per service (first service of the visit) since the business day ``since``."""
+    rows = conn.execute(
+        select(T.c.service, func.count())
+        .where(T.c.hall_id == hall_id, T.c.business_date >= since)
+        .group_by(T.c.service)
+    )
+    return {str(service): int(n) for service, n in rows}
+
+
+def held_at(conn: Connection, window_id: int) -> list[tuple[str, str, str]]:
+    """Tickets on hold (挂起) for ``window_id``: (id, number, service), the earliest first."""
+    rows = conn.execute(
+        select(T.c.id, T.c.prefix, T.c.seq, T.c.service)
+        .where(T.c.status == TicketStatus.HELD.value, T.c.target_window_id == window_id)
+        .order_by(T.c.issued_at)
+    )
+    return [(str(r.id), format_number(r.prefix, r.seq), str(r.service)) for r in rows]

@@ -32,6 +32,12 @@ class AlertKind(StrEnum):
     NO_SHOW_RATE = "no_show_rate"
     RECALL_RATE = "recall_rate"
     CHOSEN_CALLS = "chosen_calls"  # a window calls chosen tickets out of turn often
+    WEBHOOK_DISABLED = "webhook_disabled"  # a webhook receiver failed too often (issue 20)
+
+
+# Alerts raised by something other than the rules: the rules' round leaves them open until a
+# person acknowledges and clears them.
+RAISED_ELSEWHERE = frozenset({AlertKind.WEBHOOK_DISABLED.value})
 
 
 class Severity(StrEnum):
@@ -513,6 +519,8 @@ _ZH = {
     "no_show_rate": "{subject}号窗口今日过号率 {rate_pct}(其他窗口 {others_pct},叫号 {calls} 次)",
     "recall_rate": "{subject}号窗口今日重呼率 {rate_pct}(其他窗口 {others_pct},叫号 {calls} 次)",
     "chosen_calls": "{subject}号窗口今日指定叫号 {chosen} 次(上限 {limit} 次,叫号 {calls} 次)",
+    "webhook_disabled": "对接系统「{client}」的事件推送连续失败 {failures} 次,"
+    "已停用(订阅 {subject})",
 }
 _EN = {
     "wait_long": "{name}: {count} waiting over {threshold_minutes} min, "
@@ -534,6 +542,7 @@ _EN = {
     "{calls} calls)",
     "chosen_calls": "Window {subject}: {chosen} calls out of turn today (limit {limit}, "
     "{calls} calls)",
+    "webhook_disabled": "Webhook {subject} of {client} disabled after {failures} failures in a row",
 }
 
 

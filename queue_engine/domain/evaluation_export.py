@@ -66,6 +66,8 @@ class ExportRecord:
     follow_up_at: datetime | None
     excluded: bool
     case: CaseRecord | None
+    case_number: str | None = None  # 办件编号 of the matter, when attached (issue 20)
+    catalogue_code: str | None = None  # 实施编码 of the service, when imported (issue 20)
 
 
 def evaluation_number(hall: str, evaluation_id: int) -> str:
@@ -99,6 +101,10 @@ def export_record(record: ExportRecord, zone: Any) -> dict[str, Any]:
         "callback": None,
         "rectification": None,
     }
+    if record.case_number:
+        out["case_number"] = record.case_number
+    if record.catalogue_code:
+        out["catalogue_code"] = record.catalogue_code
     if record.follow_up_at is not None:
         out["follow_up"] = {
             "comment": mask_personal_data(record.follow_up_comment or ""),

@@ -42,6 +42,7 @@ class EventType(StrEnum):
     TICKET_HELD = "ticket.held"  # 挂起 at a window
     TICKET_RESUMED = "ticket.resumed"  # back at the window that held it
     TICKET_SERVICES_CHANGED = "ticket.services_changed"  # the clerk added/removed services
+    TICKET_CASE_NUMBER = "ticket.case_number"  # 办件编号 attached to a matter (issue 20)
     WINDOW_OPENED = "window.opened"
     WINDOW_PAUSED = "window.paused"
     WINDOW_RESUMED = "window.resumed"

@@ -198,6 +198,21 @@ class HallConfig:
     version: int = 1
     notice: str = ""
     clerk_many_windows: bool = False  # a clerk may keep several windows open at once
+    # 无声叫号 (issue 17): in these zones the board neither shows nor speaks a call; the
+    # citizen hears of it by SMS, WeChat or push (the ``called`` notice) and the phone page.
+    silent_zones: frozenset[str] = frozenset()
+
+    def silent_window(self, label: str | int | None) -> bool:
+        """Whether a call to this window (its number) is a silent one."""
+        if not self.silent_zones or label is None:
+            return False
+        found = next((w for w in self.windows if w.label == str(label)), None)
+        return found is not None and found.zone in self.silent_zones
+
+    @property
+    def zones(self) -> list[str]:
+        """Every zone of the hall's services and windows, in the order they come."""
+        return list(dict.fromkeys([s.zone for s in self.services] + [w.zone for w in self.windows]))
 
     @cached_property
     def zone(self) -> ZoneInfo:

@@ -55,8 +55,18 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "We received your rating; staff will call you back by {when}.",
     ),
     "rectified": (
-        "您反映的问题已整改:{summary}",
-        "The problem you reported has been rectified: {summary}",
+        "您反映的问题已整改,请对整改结果评价:{link}",
+        "The problem you reported has been put right. Please rate the rectification: {link}",
+    ),
+    "card_yellow": (
+        "【效能监察预警】{window} 号窗口{reason}(期限 {deadline}),请尽快处理",
+        "Efficiency warning (yellow card): window {window}, {reason_en} (due {deadline}). "
+        "Please act now.",
+    ),
+    "card_red": (
+        "【效能监察问责】{window} 号窗口{reason}(期限 {deadline}),已发红牌,请督办",
+        "Accountability (red card): window {window}, {reason_en} (due {deadline}). "
+        "Please supervise.",
     ),
 }
 
@@ -71,7 +81,9 @@ SAMPLES: dict[str, Any] = {
     "minutes": 12,
     "window": 5,
     "link": "https://hall.example/r/ZMD/abc",
-    "summary": "窗口已增加导办人员",
+    "reason": "差评整改逾期",
+    "reason_en": "rectification overdue",
+    "deadline": "2026-11-27",
 }
 
 

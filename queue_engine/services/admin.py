@@ -423,6 +423,9 @@ def _require_user_admin(actor: Actor, hall: str | None) -> None:
         raise Forbidden(f"you administer hall {actor.hall} only")
 
 
+require_user_admin = _require_user_admin  # for the staff contacts desk (issue 19)
+
+
 def _user_target(username: str, hall: str | None) -> str:
     return f"{hall}/user/{username}" if hall else f"user/{username}"
 

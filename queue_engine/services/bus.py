@@ -57,6 +57,8 @@ class MessageBus:
                 with uow.conn.begin_nested():
                     handler(uow, pending)
             except Exception:
+                if uow.conn.invalidated:  # the connection is gone: the command fails (503)
+                    raise
                 log.exception("in-transaction handler %r failed", handler)
         stored = uow.commit()
         uow.after_exit(lambda: self.publish(stored))

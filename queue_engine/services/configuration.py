@@ -106,6 +106,7 @@ def rules_data(hall: HallRecord, settings: AppointmentSettings) -> Data:
         "dispatch": DispatchRules.from_mapping(hall.dispatch).to_mapping(),
         "appointments": {name: appointments[name] for name in APPOINTMENT_FIELDS},
         "windows": {"clerk_many_windows": hall.clerk_many_windows},
+        "calling": {"silent_zones": list(hall.silent_zones)},
     }
 
 
@@ -125,12 +126,26 @@ def apply_rules(store: AdminStore, hall: HallRecord, data: Mapping[str, Any]) ->
         if not isinstance(many, bool):
             raise InvalidInput("clerk_many_windows is true or false", code="bad_rules")
         changes["clerk_many_windows"] = many
+    if "calling" in data:
+        changes["silent_zones"] = _silent_zones(store, hall, data["calling"])
     hall = store.update_hall(hall, changes)
     if "appointments" in data:
         current = store.appointment_settings(hall).to_mapping()
         merged = {**current, **{k: data["appointments"][k] for k in data["appointments"]}}
         store.save_appointment_settings(hall, AppointmentSettings.from_mapping(merged))
     return hall
+
+
+def _silent_zones(store: AdminStore, hall: HallRecord, calling: Mapping[str, Any]) -> list[str]:
+    """The 无声叫号 zones, each one the hall has (its services' or windows' zone)."""
+    zones = calling.get("silent_zones", list(hall.silent_zones))
+    if not isinstance(zones, list) or not all(isinstance(z, str) for z in zones):
+        raise InvalidInput("silent_zones is a list of zone names", code="bad_rules")
+    known = set(store.zones(hall))
+    unknown = [z for z in zones if z not in known]
+    if unknown:
+        raise InvalidInput(f"hall {hall.code} has no zone {unknown[0]}", code="unknown_zone")
+    return list(dict.fromkeys(zones))
 
 
 def configure(store: AdminStore, hall: HallRecord, data: Mapping[str, Any]) -> HallRecord:

@@ -106,6 +106,11 @@ class CounterDesk(Desk):
             engine.bus.commit(uow)
             return ticket
 
+    def held_at(self, window_id: int) -> list[tuple[str, str, str]]:
+        """The tickets this window has on hold: (id, number, service), for its resume buttons."""
+        with UnitOfWork(self.db, write=False) as uow:
+            return store.held_at(uow.conn, window_id)
+
     def find(self, hall: str, number: str) -> TicketView:
         """Today's ticket of a number (``F023``), for the clerk's look-up and reprint."""
         text = number.strip().upper()

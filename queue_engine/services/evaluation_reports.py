@@ -7,6 +7,7 @@ Read models only: they gather the month's ratings, finished visits and cases int
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from queue_engine.adapters import evaluation_store as store
+from queue_engine.adapters import integration_store
 from queue_engine.adapters import repository as repo
 from queue_engine.adapters.unit_of_work import Database, UnitOfWork
 from queue_engine.domain.case_deadlines import effective_rectification_rating, on_time
@@ -150,9 +152,19 @@ class EvaluationReports:
             start, end = _bounds(config, day, day)
             ratings = store.moved_between(uow.conn, hall_id, start, end)
             cases = store.cases_of_evaluations(uow.conn, [r.id for r in ratings])
+            numbers = integration_store.case_numbers(uow.conn, [r.ticket_id for r in ratings])
+            catalogue = integration_store.service_catalogue(uow.conn, hall_id)
         facts = _Facts(config, rules)
         records = [
-            export_record(facts.export(r, cases.get(r.id), now), config.zone) for r in ratings
+            export_record(
+                dataclasses.replace(
+                    facts.export(r, cases.get(r.id), now),
+                    case_number=numbers.get((r.ticket_id, r.segment)),
+                    catalogue_code=catalogue.get(r.service, (None, None))[0],
+                ),
+                config.zone,
+            )
+            for r in ratings
         ]
         return export_document(config.code, day, now, records, config.zone)
 

@@ -271,6 +271,24 @@ class EvaluationDesk(Desk):
             uow.commit()
         return self.case(case.id)
 
+    def rectification_open(self, ticket_id: str, segment: int = 0) -> bool:
+        """Whether the citizen may rate the rectification of this visit's bad review now
+        (the ticket page shows its card; the ``rectified`` notice links there)."""
+        now = self.engine.clock.now()
+        with UnitOfWork(self.db, write=False) as uow:
+            row = bookings.evaluation_of(uow.conn, ticket_id, segment)
+            case = None if row is None else store.case_of_evaluation(uow.conn, row.id)
+            if row is None or case is None:
+                return False
+            rules = store.rules(uow.conn, row.hall_id)
+        try:
+            check_rectification_rating(
+                case.resolved_at, case.rectification_rating is not None, now, rules
+            )
+        except Conflict:
+            return False
+        return True
+
     def _evaluation_row(self, uow: UnitOfWork, ticket_id: str, segment: int) -> Row[Any]:
         row = bookings.evaluation_of(uow.conn, ticket_id, segment)
         if row is None:

@@ -8,30 +8,49 @@ never queued twice (``kind:ref:channel``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from queue_engine.adapters import citizen_records as bookings
 from queue_engine.adapters import outbox_store as store
-from queue_engine.adapters import push_store
+from queue_engine.adapters import repository as repo
 from queue_engine.adapters.unit_of_work import UnitOfWork
+from queue_engine.domain.errors import InvalidInput
 from queue_engine.domain.events import DomainEvent, EventType
-from queue_engine.domain.model import HallConfig
+from queue_engine.domain.identity import check_phone, keyed_hash
+from queue_engine.domain.model import Channel, HallConfig, Ticket
 from queue_engine.domain.notice_templates import render
 from queue_engine.services.outbox import Outbox
 
 APPOINTMENT = "appointment"
 TICKET = "ticket"
 URGENT_KINDS = frozenset({"called", "turn_near", "missed", "remote_confirmed"})
+REMOTE_CHANNELS = frozenset({Channel.APP, Channel.WEB})
+OPENID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def check_contact(phone: str | None, openid: str | None) -> dict[str, str]:
+    """The addresses a citizen gave with a ticket, by channel (``InvalidInput`` if malformed)."""
+    contact: dict[str, str] = {}
+    if phone:
+        contact["sms"] = check_phone(phone)
+    if openid:
+        if not 6 <= len(openid) <= 64 or not set(openid) <= OPENID_CHARS:
+            raise InvalidInput("wechat_openid is not a WeChat openid", code="wechat_openid")
+        contact["wechat"] = openid
+    return contact
 
 
 class NoticeQueue:
     """Queues notices for appointments and tickets through the outbox."""
 
-    def __init__(self, outbox: Outbox, purge_days: int | None = None) -> None:
+    def __init__(
+        self, outbox: Outbox, purge_days: int | None = None, pepper: bytes | None = None
+    ) -> None:
         self.outbox = outbox
         self.purge_days = purge_days if purge_days is not None else outbox.rules.purge_days
+        self.pepper = pepper  # keys the phone hash of a ticket's phone (rate limits)
 
     def remember(
         self,
@@ -100,24 +119,6 @@ class NoticeQueue:
                     purge_after=contact.purge_after,
                 )
                 queued += 1
-            # Web Push opt-ins of the ticket/appointment page (channels17's push_subscriptions):
-            # sealed into the outbox row like any personal address.
-            subscription = None if "webpush" in seen else push_store.find(uow.conn, subject, ref)
-            if subscription:
-                seen.add("webpush")
-                self.outbox.enqueue(
-                    uow,
-                    channel="webpush",
-                    kind=kind,
-                    hall=hall,
-                    key=f"{key or kind + ':' + ref}:webpush",
-                    to=subscription,
-                    text=render(template or kind, params),
-                    params=params,
-                    urgent=kind in URGENT_KINDS,
-                    due_at=due_at,
-                )
-                queued += 1
         return queued
 
     def booked(
@@ -169,6 +170,40 @@ class NoticeQueue:
             )
         return queued
 
+    def ticket_contact(
+        self, uow: UnitOfWork, config: HallConfig, ticket: Ticket, contact: Mapping[str, str]
+    ) -> None:
+        """Keep the addresses given with a ticket (sealed); a remote ticket (app, web) is
+        confirmed to them at once (``remote_confirmed``), in the issue's transaction."""
+        for channel, to in contact.items():
+            phone_hash = None
+            if channel == "sms" and self.pepper is not None:
+                phone_hash = keyed_hash(to, self.pepper, "phone")
+            self.remember(
+                uow,
+                hall=config.code,
+                subject=TICKET,
+                ref=ticket.id,
+                channel=channel,
+                to=to,
+                visit_at=ticket.issued_at,
+                phone_hash=phone_hash,
+            )
+        if ticket.channel not in REMOTE_CHANNELS or not contact:
+            return
+        estimate = ticket.estimate
+        minutes = 0 if estimate is None else round(estimate.median_minutes)
+        params = {"number": ticket.number, "ahead": ticket.position or 0, "minutes": minutes}
+        key = f"remote_confirmed:{ticket.id}"
+        self.tell(
+            uow,
+            "remote_confirmed",
+            hall=config.code,
+            refs=[(TICKET, ticket.id)],
+            params=params,
+            key=key,
+        )
+
     def refs(self, code: str | None, ticket_id: str | None) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
         if ticket_id:
@@ -208,3 +243,46 @@ class TicketNotices:
                 params["link"] = f"{self.base_url}/t/{e.ticket_id}"
             key = f"{kind}:{e.ticket_id}:{int(e.ts.timestamp() * 1000)}"
             self.notices.tell(uow, kind, hall=e.hall, refs=refs, params=params, key=key)
+
+
+class CaseNotices:
+    """The 好差评 case's notices to the citizen who rated, in the case's transaction:
+    ``callback_scheduled`` when a bad review opens a case (回访 by its deadline) and
+    ``rectified`` when the problem is put right, with the link to rate the rectification.
+
+    ``link_of(ticket_id, ticket_channel)`` gives the ticket page address with the holder's
+    rating key in its fragment (the page's rectification card needs the key).
+    """
+
+    def __init__(self, notices: NoticeQueue, link_of: Callable[[str, str], str]) -> None:
+        self.notices = notices
+        self.link_of = link_of
+
+    def __call__(self, uow: UnitOfWork, events: Sequence[DomainEvent]) -> None:
+        for e in events:
+            if not e.ticket_id:
+                continue
+            if e.type is EventType.CASE_OPENED:
+                self._callback(uow, e)
+            elif e.type is EventType.CASE_CHANGED and e.payload.get("to") == "rectified":
+                self._rectified(uow, e)
+
+    def _refs(self, uow: UnitOfWork, ticket_id: str) -> list[tuple[str, str]]:
+        booking = bookings.by_ticket(uow.conn, ticket_id)
+        return self.notices.refs(None if booking is None else booking.code, ticket_id)
+
+    def _callback(self, uow: UnitOfWork, e: DomainEvent) -> None:
+        deadline = date.fromisoformat(str(e.payload["callback_deadline"]))
+        params = {"when": f"{deadline:%m月%d日}", "number": e.ticket_number or ""}
+        key = f"callback_scheduled:{e.payload['case']}"
+        assert e.ticket_id is not None
+        refs = self._refs(uow, e.ticket_id)
+        self.notices.tell(uow, "callback_scheduled", hall=e.hall, refs=refs, params=params, key=key)
+
+    def _rectified(self, uow: UnitOfWork, e: DomainEvent) -> None:
+        assert e.ticket_id is not None
+        row = repo.get_ticket_row(uow.conn, e.ticket_id)
+        params = {"number": e.ticket_number or "", "link": self.link_of(e.ticket_id, row.channel)}
+        key = f"rectified:{e.payload['case']}"
+        refs = self._refs(uow, e.ticket_id)
+        self.notices.tell(uow, "rectified", hall=e.hall, refs=refs, params=params, key=key)

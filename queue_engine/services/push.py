@@ -1,6 +1,8 @@
 """Web Push opt-in (issue 17): a citizen's ticket or appointment page stores its browser's
-subscription here; the delivery worker reads it back (``subscription``) as the address of a
-``webpush`` delivery. The VAPID key lives in the instance folder, generated on first use.
+subscription here, sealed in ``contacts`` (channel ``webpush``) beside the phone and openid:
+one place for a citizen's delivery addresses, purged with them N days after the visit. The
+notices read it there like any address. The VAPID key lives in the instance folder,
+generated on first use.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from queue_engine.adapters import push_store
+from queue_engine.adapters import outbox_store as store
 from queue_engine.adapters.channels.webpush import ensure_vapid_key, vapid_public_key
 from queue_engine.adapters.database import instance_folder
 from queue_engine.adapters.unit_of_work import UnitOfWork
 from queue_engine.domain.errors import InvalidInput
 from queue_engine.services.appointments import AppointmentDesk
+from queue_engine.services.notices import APPOINTMENT, TICKET, NoticeQueue
 from queue_engine.services.tickets import QueueEngine
 
 MAX_SUBSCRIPTION = 4096  # bytes of JSON; real ones are ~400
@@ -66,9 +69,11 @@ class PushDesk:
         engine: QueueEngine,
         appointments: AppointmentDesk,
         environ: Mapping[str, str] | None = None,
+        notices: NoticeQueue | None = None,
     ) -> None:
         self.engine = engine
         self.appointments = appointments
+        self.notices = notices
         self.environ = environ
         self._public_key: str | None = None
 
@@ -86,25 +91,41 @@ class PushDesk:
         return self._public_key
 
     def subscribe_ticket(self, ticket_id: str, subscription: Any) -> None:
-        hall = self.engine.ticket(ticket_id).ticket.hall  # NotFound for unknown tickets
-        self._save("ticket", ticket_id, hall, clean_subscription(subscription))
+        ticket = self.engine.ticket(ticket_id).ticket  # NotFound for unknown tickets
+        text = clean_subscription(subscription)
+        self._save(TICKET, ticket_id, ticket.hall, text, ticket.issued_at)
 
     def subscribe_appointment(self, code: str, subscription: Any) -> None:
-        hall = self.appointments.appointment(code).hall  # NotFound for unknown codes
-        self._save("appointment", code, hall, clean_subscription(subscription))
+        booking = self.appointments.appointment(code)  # NotFound for unknown codes
+        text = clean_subscription(subscription)
+        self._save(APPOINTMENT, code, booking.hall, text, booking.slot_start)
 
     def unsubscribe(self, kind: str, owner_id: str) -> bool:
         with UnitOfWork(self.engine.db) as uow:
-            removed = push_store.remove(uow.conn, kind, owner_id)
+            removed = store.remove_contact(uow.conn, kind, owner_id, "webpush")
             uow.commit()
         return removed
 
     def subscription(self, kind: str, owner_id: str) -> str | None:
-        """The stored subscription JSON (a webpush delivery's ``to``), if the citizen opted in."""
+        """The stored subscription JSON, opened (tests and tools; the worker opens its own)."""
         with UnitOfWork(self.engine.db, write=False) as uow:
-            return push_store.find(uow.conn, kind, owner_id)
+            found = [c for c in store.contacts(uow.conn, kind, owner_id) if c.channel == "webpush"]
+        if not found or self.notices is None:
+            return None
+        return self.notices.outbox.cipher.open(found[0].ciphertext, found[0].key_id, "webpush")
 
-    def _save(self, kind: str, owner_id: str, hall: str, text: str) -> None:
+    def _save(self, kind: str, owner_id: str, hall: str, text: str, visit_at: Any) -> None:
+        """The latest opt-in replaces an earlier one (one webpush address per owner)."""
+        if self.notices is None:
+            raise RuntimeError("Web Push opt-ins need the notice queue (bootstrap wires it)")
         with UnitOfWork(self.engine.db) as uow:
-            push_store.save(uow.conn, kind, owner_id, hall, text, self.engine.clock.now())
+            self.notices.remember(
+                uow,
+                hall=hall,
+                subject=kind,
+                ref=owner_id,
+                channel="webpush",
+                to=text,
+                visit_at=visit_at,
+            )
             uow.commit()

@@ -21,6 +21,7 @@ from queue_engine.adapters import alert_store as store
 from queue_engine.adapters.staff_store import record_audit
 from queue_engine.adapters.unit_of_work import UnitOfWork
 from queue_engine.domain.alerts import (
+    RAISED_ELSEWHERE,
     AlertSettings,
     Condition,
     HallPicture,
@@ -190,7 +191,7 @@ class SupervisionDesk(Desk):
             found = {c.key: c for c in evaluate(picture, settings)}
             with UnitOfWork(self.db, write=False) as uow:
                 hall_id, _ = self.db.hall_config(uow.conn, hall)
-                current = {r.key: r for r in store.open_alerts(uow.conn, hall_id)}
+                current = {r.key: r for r in _rules_alerts(store.open_alerts(uow.conn, hall_id))}
             if not _differs(found, current):
                 return Changes([], [])
             return self._apply(hall, found, picture.now)
@@ -204,7 +205,7 @@ class SupervisionDesk(Desk):
         with self.unit() as uow:
             hall_id, config = self.db.hall_config(uow.conn, hall)
             store.lock_hall(uow.conn, hall_id)
-            current = {r.key: r for r in store.open_alerts(uow.conn, hall_id)}
+            current = {r.key: r for r in _rules_alerts(store.open_alerts(uow.conn, hall_id))}
             for key, row in current.items():
                 if key not in found:
                     store.update_alert(uow.conn, row.id, cleared_at=now, updated_at=now)
@@ -290,6 +291,11 @@ def _check_windows(settings: AlertSettings, config: HallConfig) -> None:
 
 
 _RANK = {Severity.YELLOW.value: 1, Severity.RED.value: 2}
+
+
+def _rules_alerts(rows: list[Row[Any]]) -> list[Row[Any]]:
+    """The open alerts the rules own (not those raised elsewhere, e.g. a disabled webhook)."""
+    return [r for r in rows if r.kind not in RAISED_ELSEWHERE]
 
 
 def _escalated(before: str, now: Severity) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -45,6 +45,7 @@ from queue_engine.services.queries import HallQueries, TicketView
 
 log = logging.getLogger(__name__)
 
+ContactKeeper = Callable[[UnitOfWork, HallConfig, Ticket, Mapping[str, str]], None]
 CALL_RETRIES = 50
 
 
@@ -63,6 +64,9 @@ class QueueEngine(HallQueries, Desk):
         self.db = db
         self.clock: Clock = clock or SystemClock()
         self.bus = bus or MessageBus()
+        # Set by the composition root (issue 17): keeps the addresses given with a ticket, and
+        # confirms a remote ticket to them, inside the issue's transaction.
+        self.keep_contact: ContactKeeper | None = None
         # The open windows derived from the (briefly cached) window states, per hall.
         self._open: dict[int, tuple[object, HallConfig, list[OpenWindow]]] = {}
 
@@ -78,13 +82,16 @@ class QueueEngine(HallQueries, Desk):
         idempotency_key: str | None = None,
         slot_start: datetime | None = None,
         check_hours: bool = True,
+        contact: Mapping[str, str] | None = None,
     ) -> TicketView:
         """Give a citizen the next number of ``service``, with the people ahead and the estimate.
 
         A retry with the same ``idempotency_key`` gets the same ticket, in its current state.
+        ``contact`` (channel → address: ``sms`` phone, ``wechat`` openid) is kept sealed for
+        the ticket's notices.
         """
         ticket = self._issue_once(
-            hall, service, channel, priority, idempotency_key, slot_start, check_hours
+            hall, service, channel, priority, idempotency_key, slot_start, check_hours, contact
         )
         if ticket.status is TicketStatus.WAITING and ticket.position is not None:
             return TicketView(ticket, ticket.position, ticket.estimate)
@@ -99,13 +106,14 @@ class QueueEngine(HallQueries, Desk):
         idempotency_key: str | None,
         slot_start: datetime | None,
         check_hours: bool,
+        contact: Mapping[str, str] | None = None,
     ) -> Ticket:
         channel, priority = _parse_channel(channel), _parse_priority(priority)
         if idempotency_key is not None and not 0 < len(idempotency_key) <= 100:
             raise InvalidInput("Idempotency-Key must be 1 to 100 characters")
         try:
             return self._issue(
-                hall, service, channel, priority, idempotency_key, slot_start, check_hours
+                hall, service, channel, priority, idempotency_key, slot_start, check_hours, contact
             )
         except IntegrityError:
             if idempotency_key is None:
@@ -128,6 +136,7 @@ class QueueEngine(HallQueries, Desk):
         key: str | None,
         slot_start: datetime | None,
         check_hours: bool,
+        contact: Mapping[str, str] | None = None,
     ) -> Ticket:
         with self.unit() as uow:
             hall_id, config = self.db.hall_config(uow.conn, hall)
@@ -139,8 +148,20 @@ class QueueEngine(HallQueries, Desk):
             ticket = self.issue_in(
                 uow, hall_id, config, service_code, channel, priority, key, slot_start, check_hours
             )
+            self.remember_contact(uow, config, ticket, contact)
             self.bus.commit(uow)
             return ticket
+
+    def remember_contact(
+        self,
+        uow: UnitOfWork,
+        config: HallConfig,
+        ticket: Ticket,
+        contact: Mapping[str, str] | None,
+    ) -> None:
+        """Hand the addresses given with a new ticket to the notices (in the issue's unit)."""
+        if contact and self.keep_contact is not None:
+            self.keep_contact(uow, config, ticket, contact)
 
     def issue_in(
         self,

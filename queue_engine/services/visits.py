@@ -7,8 +7,9 @@ citizen's hash and masks, in the same transaction as the engine's step.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 from queue_engine.adapters import repository as repo
@@ -87,6 +88,7 @@ class VisitDesk(Desk):
         name: str | None = None,
         proxy_id_number: str | None = None,
         idempotency_key: str | None = None,
+        contact: Mapping[str, str] | None = None,
     ) -> TicketView:
         """A ticket for ``services`` in order, for the citizen of ``id_number`` (optional).
 
@@ -130,6 +132,7 @@ class VisitDesk(Desk):
             visit = Visit.of(codes)
             store.insert_visit(uow.conn, ticket.id, hall_id, today, visit, citizen, proxy)
             _describe_issue(uow, codes, citizen, proxy)
+            engine.remember_contact(uow, config, ticket, contact)
             engine.bus.commit(uow)
         assert ticket.position is not None
         return TicketView(ticket, ticket.position, ticket.estimate)
@@ -195,6 +198,26 @@ class VisitDesk(Desk):
             )
 
         return self.engine._ticket_command(ticket_id, clerk, act)
+
+    def identify(self, hall: str, id_number: str) -> tuple[Citizen, bool]:
+        """What the kiosk may learn of a card before the ticket: its age band, and whether the
+        citizen is old enough for the elderly priority (and the kiosk's 长辈版). Nothing is kept.
+        """
+        config = self.engine.config_for(hall)
+        citizen = Citizen.read(
+            id_number, None, self.pepper, config.business_date(self.engine.clock.now())
+        )
+        return citizen, citizen.age >= self.rule.elderly_age
+
+    def most_used(self, hall: str, days: int = 30) -> list[str]:
+        """The hall's service codes, the most used of the last ``days`` days first."""
+        config = self.engine.config_for(hall)
+        since = config.business_date(self.engine.clock.now()) - timedelta(days=days)
+        with UnitOfWork(self.db, write=False) as uow:
+            hall_id, _ = self.db.hall_config(uow.conn, hall)
+            use = store.service_use(uow.conn, hall_id, since)
+        codes = [s.code for s in config.services]
+        return sorted(codes, key=lambda code: -use.get(code, 0))
 
     def view(self, ticket: Ticket) -> VisitView:
         """The matters of a ticket (a plain ticket: its one service)."""

@@ -29,6 +29,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.fakes.card_reader import FakeCardReader
 from tests.helpers.display import HallServer
 
 # A loaded 2-core CI machine can take a few seconds for a page to react: wait up to 10 s.
@@ -80,6 +81,18 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
     pytest.fail(f"hall serve did not answer at {url}:\n{log.read_text()[-3000:]}")
 
 
+# The kiosk PC's card reader bridge the pages are configured with (a fake, ``card_reader``).
+CARD_READER_PORT = _free_port()
+
+
+@pytest.fixture(scope="session")
+def card_reader() -> Iterator[FakeCardReader]:
+    """The fake card reader at the address the session's server gives its kiosk pages."""
+    reader = FakeCardReader(CARD_READER_PORT)
+    yield reader
+    reader.close()
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a freshly initialised demo hall served by ``hall serve``."""
@@ -93,6 +106,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         # One address takes app tickets for many "citizens" here.
         "HALL_RATE_LIMIT_TICKETS": "10000 per minute",
         "HALL_RATE_LIMIT_LOGIN": "1000 per minute",  # every browser test signs in
+        "HALL_CARD_READER_URL": f"http://127.0.0.1:{CARD_READER_PORT}",
     }
     env.pop("HALL_MESSAGE_QUEUE", None)
     hall = _hall_command()

@@ -284,3 +284,27 @@ class FakePushService(FakeProvider):
 
     def messages(self) -> list[Received]:
         return [r for r in self.requests if r.method == "POST"]
+
+
+class FakeWebhookReceiver(FakeProvider):
+    """An integrator's endpoint (issue 20): verifies each Standard Webhooks signature with the
+    official ``standardwebhooks`` package and keeps each message once by its ``webhook-id``."""
+
+    def __init__(self, secret: str | None = None) -> None:
+        self.secret = secret
+        self.accepted: dict[str, Any] = {}  # webhook-id -> body: a retry is one message
+        self.rejected = 0
+        super().__init__()
+
+    def answer(self, request: Received) -> Answer:
+        from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+        if self.secret is None:
+            return _json_answer(500, {"error": "no secret yet"})
+        try:
+            body = Webhook(self.secret).verify(request.body, dict(request.headers))
+        except WebhookVerificationError:
+            self.rejected += 1
+            return _json_answer(401, {"error": "bad signature"})
+        self.accepted.setdefault(request.headers["webhook-id"], body)
+        return _json_answer(200, {"ok": True})

@@ -192,20 +192,84 @@ def test_closing_the_hall_cancels_that_days_bookings_and_tells_each(
     assert "close_day" in audit
 
 
-def test_a_web_push_opt_in_gets_the_call_sealed(services: HallServices) -> None:
-    from queue_engine.adapters import push_store
-    from queue_engine.adapters.unit_of_work import UnitOfWork
+def test_a_web_push_opt_in_is_sealed_with_the_contacts_and_gets_the_call(
+    services: HallServices,
+) -> None:
+    import base64
+    import json
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
     wid = _window(services)
     ticket = services.engine.issue("ZMD", "SOCIAL").ticket
-    sub = '{"endpoint":"http://127.0.0.1:9/p","keys":{"p256dh":"x","auth":"y"}}'
-    with UnitOfWork(services.db) as uow:
-        push_store.save(uow.conn, TICKET, ticket.id, "ZMD", sub, services.clock.now())
-        uow.commit()
+    browser = {"endpoint": "http://127.0.0.1:9/p", "keys": {"p256dh": b64(b"\x04" + b"k" * 64)}}
+    browser["keys"]["auth"] = b64(b"a" * 16)  # type: ignore[index]
+    services.push.subscribe_ticket(ticket.id, browser)
+    sub = json.dumps(browser, separators=(",", ":"))
+    assert services.push.subscription(TICKET, ticket.id) == sub
     services.engine.call_next(wid, "clerk10")
     with services.db.engine.connect() as conn:
         dump = " ".join(str(r) for r in conn.execute(text("SELECT * FROM outbox")))
-    assert "127.0.0.1:9" not in dump
+        dump += " ".join(str(r) for r in conn.execute(text("SELECT * FROM contacts")))
+        kinds = conn.execute(text("SELECT subject, channel FROM contacts")).all()
+    assert "127.0.0.1:9" not in dump and [tuple(k) for k in kinds] == [(TICKET, "webpush")]
     _worker(services).drain()
     [push] = services.channels["webpush"].sent  # type: ignore[attr-defined]
     assert push.kind == "called" and push.to == sub
+
+
+def test_a_remote_ticket_with_a_phone_is_confirmed_once_and_a_kiosk_ticket_is_not(
+    services: HallServices,
+) -> None:
+    remote = services.engine.issue("ZMD", "SOCIAL", "app", contact={"sms": PHONE}).ticket
+    services.engine.issue("ZMD", "SOCIAL", "kiosk", contact={"sms": "13900005678"})
+    _worker(services).drain()
+    sent = services.channels["sms"].sent  # type: ignore[attr-defined]
+    assert [(d.kind, d.to) for d in sent] == [("remote_confirmed", PHONE)]
+    assert sent[0].text == f"取号成功:{remote.number} 号,前面 0 人,约 0 分钟"
+    assert sent[0].params["number"] == remote.number
+    with services.db.engine.connect() as conn:
+        stored = conn.execute(text("SELECT ciphertext, phone_hash FROM contacts")).all()
+    assert len(stored) == 2 and all(PHONE.encode() not in r[0] and r[1] for r in stored)
+
+
+def test_a_kiosk_ticket_with_a_phone_hears_its_call_by_sms(services: HallServices) -> None:
+    wid = _window(services)
+    ticket = services.engine.issue("ZMD", "SOCIAL", "kiosk", contact={"sms": PHONE}).ticket
+    services.engine.call_next(wid, "clerk10")
+    _worker(services).drain()
+    sent = services.channels["sms"].sent  # type: ignore[attr-defined]
+    assert [(d.kind, d.params["number"]) for d in sent] == [("called", ticket.number)]
+
+
+def test_a_bad_review_tells_the_call_back_date_and_the_rectification_links_its_rating(
+    services: HallServices,
+) -> None:
+    wid = _window(services)
+    ticket = services.engine.issue("ZMD", "SOCIAL", "web", contact={"wechat": "oAbc_123456"})
+    engine = services.engine
+    engine.call_next(wid, "clerk10")
+    engine.finish(engine.start(ticket.ticket.id).id)
+    rated = services.evaluations.evaluate(ticket.ticket.id, 1, source="slip_qr")
+    case = services.evaluations.case(rated.case_id or 0)
+    services.evaluations.act(case.id, "call-back", "supervisor", "已电话回访")
+    assert not services.evaluations.rectification_open(ticket.ticket.id)
+    services.evaluations.act(case.id, "rectify", "supervisor", "已补充一次性告知单")
+    _worker(services).drain()
+    sent = services.channels["wechat"].sent  # type: ignore[attr-defined]
+    kinds = [d.kind for d in sent]
+    assert kinds.count("callback_scheduled") == 1 and kinds.count("rectified") == 1
+    callback = next(d for d in sent if d.kind == "callback_scheduled")
+    deadline = case.callback_deadline
+    assert callback.text == f"您的评价已收到,工作人员将于 {deadline:%m月%d日} 前回访"
+    assert all(d.to == "oAbc_123456" for d in sent)
+    rectified = next(d for d in sent if d.kind == "rectified")
+    link = rectified.params["link"]
+    assert rectified.text == f"您反映的问题已整改,请对整改结果评价:{link}"
+    assert f"/t/{ticket.ticket.id}#k=" in link
+    key = link.split("#k=", 1)[1]
+    assert services.evaluations.rectification_open(ticket.ticket.id)
+    done = services.evaluations.rate_rectification(ticket.ticket.id, key, "satisfied")
+    assert done.rectification_rating == "satisfied"
+    assert not services.evaluations.rectification_open(ticket.ticket.id)

@@ -247,6 +247,7 @@ def test_bad_configuration_is_a_clear_422_and_changes_nothing(
         ),
         ("PUT", "/halls/ZMD/rules", {"dispatch": {"guard": "ratio", "ratio_regular": 0}}, None),
         ("PUT", "/halls/ZMD/rules", {"no_show": {"mode": "forgive"}}, None),
+        ("PUT", "/halls/ZMD/rules", {"calling": {"silent_zones": ["月球区"]}}, "unknown_zone"),
         (
             "POST",
             "/users",

@@ -32,6 +32,8 @@ PAGES = [
     "/admin/ZMD/users",
     "/admin/ZMD/users/clerk10",
     "/admin/ZMD/history",
+    "/admin/ZMD/notices",
+    "/admin/ZMD/deliveries",
 ]
 
 
@@ -208,3 +210,37 @@ def test_the_whole_configuration_downloads_as_the_yaml_file_of_hall_config(site:
     assert config.hall.code == "ZMD" and len(config.windows) == 22
     assert "导出配置 (YAML)" in text(signed_in(site, "admin").get("/admin/ZMD/"))
     assert signed_in(site, "clerk10").get("/admin/ZMD/config.yaml").status_code == 403
+
+
+def test_silent_zones_are_ticked_on_the_rules_page_and_reach_the_hall(site: Any) -> None:
+    admin = signed_in(site, "admin")
+    page = text(admin.get("/admin/ZMD/rules"))
+    assert "无声叫号" in page and "社保医保公积金区" in page
+    rules = site.extensions["hall"].admin.rules(
+        site.extensions["hall"].accounts.find("admin"), "ZMD"
+    )
+    form = {f"no_show_{k}": str(v) for k, v in rules["no_show"].items()}
+    form |= {f"dispatch_{k}": str(v) for k, v in rules["dispatch"].items()}
+    form |= {f"appointments_{k}": str(v) for k, v in rules["appointments"].items()}
+    zones = site.extensions["hall"].engine.hall_config("ZMD").zones
+    form[f"calling_silent_{zones.index('社保医保公积金区')}"] = "on"
+    saved = admin.post("/admin/ZMD/rules", data=form)
+    assert saved.status_code == 302, text(saved)
+    config = site.extensions["hall"].engine.hall_config("ZMD")
+    assert config.silent_zones == {"社保医保公积金区"}
+    assert config.silent_window(13) and not config.silent_window(9)
+    again = text(admin.get("/admin/ZMD/rules"))
+    index = zones.index("社保医保公积金区")
+    assert re.search(rf'name="calling_silent_{index}" id="f-calling_silent_{index}" checked', again)
+
+
+def test_the_delivery_log_page_is_english_on_request_and_retries_for_admins_only(
+    site: Any,
+) -> None:
+    english = text(signed_in(site, "admin").get("/admin/ZMD/deliveries?lang=en"))
+    assert "Delivery log" in english and "Dead letters" in english and "发送记录" not in english
+    templates = text(signed_in(site, "admin").get("/admin/ZMD/notices?lang=en"))
+    assert "Notice templates" in templates and "Number A012, please go to window 5." in templates
+    supervisor = signed_in(site, "supervisor")
+    assert supervisor.post("/admin/ZMD/deliveries/1/retry").status_code == 403
+    assert signed_in(site, "admin").post("/admin/ZMD/deliveries/999/retry").status_code == 404

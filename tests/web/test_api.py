@@ -619,6 +619,7 @@ def test_a_window_shows_its_ticket_and_its_queue_in_call_order(
     assert body["current"] is None
     assert [e["number"] for e in body["queue"]] == ["F002", "F001", "G001"]
     assert body["queue"][0] == {
+        "id": elderly["id"],
         "number": "F002",
         "service": "SOCIAL",
         "priority": "priority",
@@ -1001,10 +1002,20 @@ def test_the_openapi_document_is_valid_and_lists_every_route(app: Any, client: F
             served.add((path, method))
     # 18 of the queue, 15 of appointments and 好差评, 8 of supervision, 18 of admin, 3 planner,
     # 6 of the window's own actions (issue 18), 16 of 好差评 to the national rules (issue 19),
-    # 5 of Web Push opt-in and 4 of notices administration (issue 17), 4 of next week's plan
-    # (issue 21)
-    assert len(served) == 97
+    # 5 of Web Push opt-in and 4 of notices administration (issue 17), 2 of staff contacts for
+    # escalation cards (issue 19), the kiosk's identity step (issue 18), 5 of integrations and 8
+    # of their administration (issue 20), 4 of next week's plan (issue 21), and more as issues
+    # add them: the set below must equal the document's, so a floor guards against lost routes.
+    assert len(served) >= 112
     assert served == documented
+    scheme = doc["components"]["securitySchemes"]["ClientCredentials"]
+    flow = scheme["flows"]["clientCredentials"]
+    assert scheme["type"] == "oauth2" and flow["tokenUrl"].endswith("/api/v1/auth/token")
+    assert set(flow["scopes"]) == {
+        "book", "tickets:remote", "queues:read", "events:subscribe", "cases:link"
+    }  # fmt: skip
+    token_body = doc["paths"]["/api/v1/auth/token"]["post"]["requestBody"]["content"]
+    assert {"application/json", "application/x-www-form-urlencoded"} <= set(token_body)
     for path, item in doc["paths"].items():
         for method, operation in item.items():
             assert operation.get("summary"), (method, path)

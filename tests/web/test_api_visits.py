@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from queue_engine.domain.identity import id_check_char
 from tests.helpers.api import API, Hall, assert_error
@@ -161,3 +162,20 @@ def test_the_clerk_adds_and_removes_services_still_to_come(hall: Hall) -> None:
     hall.act(ticket["id"], "start", "clerk10")
     moved = hall.act(ticket["id"], "finish", "clerk10", json={"outcome": "completed"})
     assert (moved["status"], moved["current_service"]) == ("waiting", "HPF")
+
+
+def test_the_window_lists_its_held_tickets_and_the_queue_carries_ticket_ids(
+    hall: Hall, auth: Any
+) -> None:
+    first, second = hall.issue("SOCIAL"), hall.issue("SOCIAL")
+    hall.open(10, "clerk10")
+    detail = f"{API}/windows/{hall.window_id(10)}"
+    queue = hall.client.get(detail, headers=auth("clerk10")).get_json()["queue"]
+    assert [q["id"] for q in queue] == [first["id"], second["id"]]
+    hall.call_next(10, "clerk10")
+    hall.act(first["id"], "hold", "clerk10")
+    window = hall.client.get(detail, headers=auth("clerk10")).get_json()
+    assert window["held"] == [{"id": first["id"], "number": first["number"], "service": "SOCIAL"}]
+    assert window["current"] is None
+    hall.act(first["id"], "resume", "clerk10")
+    assert hall.client.get(detail, headers=auth("clerk10")).get_json()["held"] == []

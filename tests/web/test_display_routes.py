@@ -217,3 +217,37 @@ def test_the_json_endpoints_answer_errors_in_json(client: FlaskClient) -> None:
         response = client.get(path)
         assert response.status_code == 404
         assert response.get_json()["error"] == "not_found"
+
+
+# -- the kiosk's 长辈版 (issue 18) ---------------------------------------------------------------
+
+
+def test_the_server_speaks_a_service_name_or_a_kiosk_phrase_for_the_elder_mode(
+    client: FlaskClient, fake_speech: Synthesizer
+) -> None:
+    service = client.get("/display/api/speech?hall=ZMD&service=SOCIAL").get_json()
+    assert service["text"] == "社会保障"
+    recording = client.get(service["audio"])
+    assert recording.data.startswith(b"RIFF")
+    recording.close()
+    phrase = client.get("/display/api/speech?hall=ZMD&phrase=take").get_json()
+    assert phrase["text"] == "确认取号"
+    assert phrase["audio"] != service["audio"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "hall=ZMD&service=NOPE",
+        "hall=ZMD&phrase=请随便说点什么",
+        "hall=ZMD",
+        "hall=NOPE&service=SOCIAL",
+        "hall=ZMD&text=随便",
+    ],
+)
+def test_the_kiosk_speech_says_nothing_but_the_halls_names_and_fixed_phrases(
+    client: FlaskClient, fake_speech: Synthesizer, query: str
+) -> None:
+    response = client.get(f"/display/api/speech?{query}")
+    assert response.status_code == 404
+    assert not list(fake_speech.cache_dir.glob("*.wav"))

@@ -198,12 +198,30 @@ OPERATIONS = [
     "POST /api/v1/tickets/{ticket_id}/resume",
     "PUT /api/v1/tickets/{ticket_id}/services",
     "GET /api/v1/halls/{hall}/tickets/by-number/{number}",
+    "POST /api/v1/halls/{hall}/kiosk/identity",
     # Web Push opt-in of the citizen's pages (issue 17)
     "GET /api/v1/push/public-key",
     "POST /api/v1/tickets/{ticket_id}/push-subscription",
     "DELETE /api/v1/tickets/{ticket_id}/push-subscription",
     "POST /api/v1/appointments/{code}/push-subscription",
     "DELETE /api/v1/appointments/{code}/push-subscription",
+    # staff addresses for escalation cards (issue 19)
+    "GET /api/v1/admin/users/{username}/contact",
+    "PUT /api/v1/admin/users/{username}/contact",
+    # integrations: API clients, webhooks, case numbers, today's queues (issue 20)
+    "PUT /api/v1/tickets/{ticket_id}/case-number",
+    "GET /api/v1/halls/{hall}/queues/today",
+    "GET /api/v1/webhooks",
+    "POST /api/v1/webhooks",
+    "DELETE /api/v1/webhooks/{subscription_id}",
+    "GET /api/v1/admin/clients",
+    "POST /api/v1/admin/clients",
+    "POST /api/v1/admin/clients/{client_id}/rotate",
+    "POST /api/v1/admin/clients/{client_id}/revoke",
+    "POST /api/v1/admin/clients/{client_id}/webhooks",
+    "GET /api/v1/admin/webhooks",
+    "POST /api/v1/admin/webhooks/{subscription_id}/enable",
+    "DELETE /api/v1/admin/webhooks/{subscription_id}",
 ]
 
 
@@ -272,6 +290,8 @@ OTHER_PATH_VALUES: dict[str, Any] = {
     "delivery_id": 1,
     "filename": "x.js",
     "name": "x",
+    "client_id": "hc_00000000000000000000",
+    "subscription_id": 1,
 }
 
 

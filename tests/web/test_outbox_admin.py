@@ -73,3 +73,26 @@ def test_close_day_needs_a_date_and_an_admin(
     assert client.post(url, json={"date": "x"}, headers=auth("admin")).status_code == 422
     ok = client.post(url, json={"date": "2026-11-30"}, headers=auth("admin"))
     assert ok.status_code == 200 and ok.get_json()["cancelled"] == 0
+
+
+def test_a_staff_accounts_card_addresses_are_set_by_admins_and_never_shown(
+    client: Any, auth: Any
+) -> None:
+    url = f"{ADMIN}/users/clerk10/contact"
+    body = {"phone": "13900001010", "heads_department": "人社局"}
+    response = client.put(url, json=body, headers=auth("admin"))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json() == {
+        "username": "clerk10",
+        "phone": True,
+        "wechat": False,
+        "heads_department": "人社局",
+    }
+    seen = client.get(url, headers=auth("supervisor"))
+    assert seen.status_code == 200 and "13900001010" not in seen.get_data(as_text=True)
+    assert client.put(url, json={"phone": None}, headers=auth("supervisor")).status_code == 403
+    bad = client.put(url, json={"phone": "12345"}, headers=auth("admin"))
+    assert bad.status_code == 422 and "12345" not in bad.get_data(as_text=True)
+    assert client.get(f"{ADMIN}/users/nobody/contact", headers=auth("admin")).status_code == 404
+    cleared = client.put(url, json={"phone": ""}, headers=auth("admin")).get_json()
+    assert cleared["phone"] is False and cleared["heads_department"] == "人社局"

@@ -67,6 +67,12 @@
     const w = state.windows.get(String(label));
     return Boolean(w && w.zone === state.zone);
   };
+  /* 无声叫号: a window of one of the hall's silent zones is called by SMS/WeChat/push only. */
+  const isSilent = (label) => {
+    const w = state.windows.get(String(label));
+    return Boolean(w && (state.hall.silent_zones || []).includes(w.zone));
+  };
+  const onBoard = (label) => inZone(label) && !isSilent(label);
   const callKey = (c) => `${c.type}|${c.number}|${c.window}|${c.ts}`;
   const windowName = (label) => (state.windows.get(String(label)) || {}).name || "";
   /* "第 2 项,共 3 项" for a call of a multi-service ticket, else "". */
@@ -122,6 +128,7 @@
     const fresh = (state.fresh.get(String(w.number)) || 0) > now;
     if (w.state === "paused") return { kind: "paused", big: "暂停服务", sub: w.paused_reason || "" };
     if (w.state !== "open") return { kind: "closed", big: "未开放", sub: "" };
+    if (isSilent(w.number)) return { kind: "silent", big: "无声叫号", sub: "请留意手机通知" };
     if (!w.current) return { kind: "idle", big: "空闲", sub: "等待叫号" };
     if (w.current.status === "called") {
       return { kind: "called", big: w.current.number, sub: "请到窗口", fresh };
@@ -259,7 +266,7 @@
     state.hall = snapshot.hall;
     state.windows = new Map(snapshot.windows.map((w) => [String(w.number), normalizeWindow(w)]));
     state.queues = snapshot.queues;
-    const calls = (snapshot.recent_calls || []).filter((c) => inZone(c.window));
+    const calls = (snapshot.recent_calls || []).filter((c) => onBoard(c.window));
     if (count > 1) catchUp(calls);
     for (const call of calls) state.seenCalls.add(callKey(call));
     state.recent = calls.slice(0, RECENT_SIZE);
@@ -268,7 +275,15 @@
     }
     state.day = hallClock.day(hallClock.now());
     renderHall();
+    renderSilent();
     renderAll();
+  }
+
+  /* A board of a silent zone (?zone=) says so where the calls would be. */
+  function renderSilent() {
+    const silent = Boolean(state.zone) && (state.hall.silent_zones || []).includes(state.zone);
+    $("silent-note").hidden = !silent;
+    $("now").hidden = silent;
   }
 
   /* Calls made while the board was away, still waiting for their citizen: say them now. */
@@ -301,7 +316,7 @@
     if (!call.number || !call.window) return;
     const w = state.windows.get(String(call.window));
     if (w) w.current = { number: call.number, status: "called" };
-    if (inZone(call.window) && !state.seenCalls.has(callKey(call))) {
+    if (onBoard(call.window) && !state.seenCalls.has(callKey(call))) {
       state.seenCalls.add(callKey(call));
       state.recent.unshift(call);
       state.recent.length = Math.min(state.recent.length, RECENT_SIZE);

@@ -181,6 +181,43 @@
       return url;
     }
 
+    /* Say a short text that is not a call (the kiosk's 长辈版 reads each choice aloud): the
+       browser's Mandarin voice, else the server's recording of it asked with `params` (a
+       service of the hall or a fixed kiosk phrase, never free text). What was being said
+       stops: a new touch speaks over the last one. */
+    async sayText(text, params, speechUrl = "/display/api/speech") {
+      if (this.silent) return sleep(SILENT_MS.say);
+      this.hush();
+      const voice = this.browserVoice();
+      if (voice) {
+        this.mode = "browser";
+        return this._speak(text, voice);
+      }
+      if (!params) return null;
+      const query = new URLSearchParams({ hall: this.hall, ...params });
+      const key = `text|${query}`;
+      if (!this.recordings.has(key)) {
+        this.recordings.set(key, fetch(`${speechUrl}?${query}`, { headers: { Accept: "application/json" } })
+          .then((response) => (response.ok ? response.json() : null))
+          .then((body) => (body && body.audio) || null)
+          .catch(() => null));
+      }
+      const url = await this.recordings.get(key);
+      if (!url) {
+        this.recordings.delete(key);
+        this.mode = "text";
+        return null;
+      }
+      this.mode = "server";
+      return this._play(url);
+    }
+
+    /* Stop what is being said (the kiosk only: a board never cuts a call short). */
+    hush() {
+      if ("speechSynthesis" in root && root.speechSynthesis.speaking) root.speechSynthesis.cancel();
+      if (this.audio && !this.audio.paused) this.audio.pause();
+    }
+
     _play(url) {
       return new Promise((resolve) => {
         const audio = this.audio;

@@ -60,6 +60,7 @@
 
     renderQueue();
     renderToday();
+    if (window.HallConsole.onRender) window.HallConsole.onRender(state);
   }
 
   function enable(action, on) {
@@ -90,6 +91,7 @@
     state.queue.slice(0, QUEUE_SHOWN).forEach(function (entry, index) {
       var li = document.createElement("li");
       li.className = "queue__item" + (index === 0 ? " queue__item--next" : "");
+      li.dataset.ticket = entry.id;
       var number = document.createElement("span");
       number.className = "queue__number";
       number.textContent = entry.number;
@@ -321,11 +323,18 @@
     });
   });
 
+  // the window's own actions of issue 18 (clerk-visit.js) plug in here
+  window.HallConsole = {
+    state: function () { return state; }, act: act, load: load, actions: actions,
+    serviceLabel: serviceLabel, handleError: handleError, onRender: null
+  };
+
   // -- live ----------------------------------------------------------------------------------
   load();
   var handlers = { snapshot: reload, "queue.changed": reload, "window.changed": reload };
   ["ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.finished",
-   "ticket.no_show", "ticket.transferred", "ticket.cancelled"].forEach(function (name) {
+   "ticket.no_show", "ticket.transferred", "ticket.cancelled", "ticket.held", "ticket.resumed",
+   "ticket.next_service", "ticket.services_changed"].forEach(function (name) {
     handlers[name] = reload;
   });
   H.live([{ window: data.window_id }, { hall: data.hall }], handlers);

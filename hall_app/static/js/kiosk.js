@@ -1,17 +1,27 @@
-/* The kiosk: live waiting figures per service, priority choice, idempotent ticket taking. */
+/* The kiosk: live waiting figures per service, up to 5 services on one ticket in order, an
+   optional identity (kiosk-identity.js), priority choice, idempotent ticket taking. */
 (function () {
   "use strict";
   var H = window.Hall, data = H.data, t = H.t;
   var SLIP_SECONDS = 30;
   var RETRY_DELAYS = [800, 2000, 4000];
+  var MAX = data.max_services || 5;
 
   var confirmBox = document.getElementById("confirm");
   var takeButton = document.getElementById("take-button");
   var confirmError = document.getElementById("confirm-error");
+  var heldBox = document.getElementById("already-held");
   var slipOverlay = document.getElementById("slip-overlay");
-  var chosen = null;       // service code in the confirm sheet
-  var pending = null;      // {service, priority, key} of a press not yet answered
+  var basket = document.getElementById("basket");
+  var chosen = [];         // service codes of this visit, in order
+  var adding = false;      // the start screen is open to add one more service
+  var pending = null;      // {signature, key} of a press not yet answered
   var countdown = null;
+  var kiosk = window.HallKiosk = {
+    showSlip: null, elder: false, identity: null,
+    say: function () {},  // the 长辈版 reads choices aloud (kiosk-elder.js)
+    emit: function (name, detail) { document.dispatchEvent(new CustomEvent("kiosk:" + name, { detail: detail })); }
+  };
 
   // -- clock --------------------------------------------------------------------------------
   function tickClock() {
@@ -29,13 +39,14 @@
 
   // -- tiles --------------------------------------------------------------------------------
   function renderTile(service) {
-    var tile = document.querySelector('.tile[data-service="' + service.code + '"]');
-    if (!tile) return;
-    tile.disabled = !service.active;
-    tile.querySelector('[data-field="waiting"]').textContent = service.active
-      ? t("waiting_count", { n: service.waiting }) : t("paused_service");
-    tile.querySelector('[data-field="estimate"]').textContent = service.active
-      ? H.estimate(service.estimated_wait, true) : "";
+    // a service's tile may show twice: in its zone, and among the 长辈版's most used
+    Array.prototype.forEach.call(document.querySelectorAll('.tile[data-service="' + service.code + '"]'), function (tile) {
+      tile.disabled = !service.active;
+      tile.querySelector('[data-field="waiting"]').textContent = service.active
+        ? t("waiting_count", { n: service.waiting }) : t("paused_service");
+      tile.querySelector('[data-field="estimate"]').textContent = service.active
+        ? H.estimate(service.estimated_wait, true) : "";
+    });
   }
 
   function updateQueues(queues) {
@@ -49,85 +60,212 @@
 
   document.querySelector(".kiosk-main").addEventListener("click", function (event) {
     var tile = event.target.closest(".tile");
-    if (tile && !tile.disabled) openConfirm(tile.dataset.service);
+    if (!tile || tile.disabled) return;
+    var code = tile.dataset.service;
+    kiosk.say(data.services[code].label, { service: code });
+    if (adding) {
+      if (chosen.indexOf(code) < 0 && chosen.length < MAX) chosen.push(code);
+      showBasket(false);
+      openConfirm();
+    } else {
+      chosen = [code];
+      openConfirm(true);
+    }
+  });
+
+  // -- the basket: the start screen while one more service is chosen --------------------------
+  function showBasket(visible) {
+    adding = visible;
+    basket.hidden = !visible;
+    document.body.classList.toggle("is-adding", visible);
+    Array.prototype.forEach.call(document.querySelectorAll(".tile"), function (tile) {
+      var at = chosen.indexOf(tile.dataset.service);
+      tile.classList.toggle("is-chosen", visible && at >= 0);
+      if (visible && at >= 0) tile.dataset.order = String(at + 1); else delete tile.dataset.order;
+    });
+    if (visible) {
+      document.getElementById("basket-list").textContent = chosen.map(function (code, i) {
+        return (i + 1) + ". " + data.services[code].label;
+      }).join("  ");
+      window.scrollTo({ top: 0 });
+    }
+  }
+  document.getElementById("basket-done").addEventListener("click", function () {
+    showBasket(false);
+    openConfirm();
   });
 
   // -- confirm sheet --------------------------------------------------------------------------
-  function openConfirm(code) {
-    var service = data.services[code];
-    chosen = code;
+  function openConfirm(fresh) {
+    var first = data.services[chosen[0]];
     pending = null;
-    document.getElementById("confirm-prefix").textContent = service.prefix;
-    document.getElementById("confirm-title").textContent = service.label;
+    document.getElementById("confirm-prefix").textContent = first.prefix;
+    document.getElementById("confirm-title").textContent = chosen.length > 1
+      ? t("visit_title", { first: first.label, n: chosen.length }) : first.label;
     document.getElementById("confirm-meta").textContent =
-      t("waiting_count", { n: service.waiting }) + " · " + H.estimate(service.estimated_wait);
-    confirmBox.querySelector('input[value="none"]').checked = true;
+      t("waiting_count", { n: first.waiting }) + " · " + H.estimate(first.estimated_wait);
+    renderVisit();
+    if (fresh) confirmBox.querySelector('input[value="none"]').checked = true;
     confirmError.hidden = true;
+    heldBox.hidden = true;
     setBusy(false);
-    H.openOverlay(confirmBox, function () { chosen = null; pending = null; });
+    H.openOverlay(confirmBox, function () {
+      if (adding) return;  // only stepped out to choose one more service
+      chosen = []; pending = null;
+      kiosk.emit("sheet-close");
+    });
+    kiosk.emit("sheet-open");
+  }
+
+  function renderVisit() {
+    var list = document.getElementById("visit-list");
+    list.textContent = "";
+    chosen.forEach(function (code, i) {
+      var service = data.services[code];
+      var item = document.createElement("li");
+      item.className = "visit__item";
+      item.dataset.service = code;
+      var order = document.createElement("span");
+      order.className = "visit__order";
+      order.textContent = String(i + 1);
+      var name = document.createElement("span");
+      name.className = "visit__name";
+      name.textContent = service.label;
+      var wait = document.createElement("span");
+      wait.className = "visit__wait";
+      wait.textContent = t("waiting_count", { n: service.waiting });
+      item.append(order, name, wait);
+      if (chosen.length > 1) {
+        var remove = document.createElement("button");
+        remove.type = "button";
+        remove.className = "button button--ghost visit__remove";
+        remove.dataset.remove = code;
+        remove.textContent = t("remove");
+        remove.setAttribute("aria-label", t("remove_named", { name: service.label }));
+        item.appendChild(remove);
+      }
+      list.appendChild(item);
+    });
+    var add = document.getElementById("visit-add");
+    add.hidden = chosen.length >= MAX;
+    document.querySelector(".visit").classList.toggle("visit--many", chosen.length > 1);
   }
 
   function setBusy(busy, text) {
-    takeButton.disabled = busy;
+    takeButton.disabled = busy || (data.identity_required && !kiosk.identity);
     takeButton.classList.toggle("is-busy", busy);
     takeButton.dataset.busyText = text || t("taking");
   }
+  document.addEventListener("kiosk:identity", function (event) {
+    kiosk.identity = event.detail;
+    if (kiosk.identity && kiosk.identity.elderly) {
+      confirmBox.querySelector('input[value="elderly"]').checked = true;
+    }
+    heldBox.hidden = true;
+    setBusy(false);
+  });
 
   confirmBox.addEventListener("click", function (event) {
+    var remove = event.target.closest("[data-remove]");
+    if (remove) {
+      chosen = chosen.filter(function (c) { return c !== remove.dataset.remove; });
+      openConfirm();
+      return;
+    }
     var button = event.target.closest("[data-action]");
     if (!button) return;
-    if (button.dataset.action === "cancel") H.closeOverlay(confirmBox);
+    if (button.dataset.action === "cancel") { kiosk.say(t("back"), { phrase: "back" }); H.closeOverlay(confirmBox); }
+    if (button.dataset.action === "add") { showBasket(true); H.closeOverlay(confirmBox); kiosk.say(t("choose_more"), { phrase: "choose" }); }
     if (button.dataset.action === "take") take();
   });
 
   function take() {
-    if (!chosen || takeButton.disabled) return;
+    if (!chosen.length || takeButton.disabled) return;
+    kiosk.say(t("take"), { phrase: "take" });
     var priority = confirmBox.querySelector('input[name="priority"]:checked').value;
-    // A retry of the same choice reuses its key, so a lost answer never yields two tickets.
-    if (!pending || pending.service !== chosen || pending.priority !== priority) {
-      pending = { service: chosen, priority: priority, key: H.randomKey() };
+    var body = { channel: "kiosk", priority: priority };
+    var identity = kiosk.identity;
+    if (chosen.length === 1 && !identity) body.service = chosen[0]; else body.services = chosen.slice();
+    if (identity) {
+      body.id_number = identity.id_number;
+      if (identity.name) body.id_name = identity.name;
     }
+    // A retry of the same choice reuses its key, so a lost answer never yields two tickets.
+    var signature = [chosen.join(","), priority, identity ? identity.masked_id : ""].join("|");
+    if (!pending || pending.signature !== signature) pending = { signature: signature, key: H.randomKey() };
     confirmError.hidden = true;
+    heldBox.hidden = true;
     setBusy(true);
-    send(pending, 0);
+    send(body, pending, 0);
   }
 
-  function send(attempt, tries) {
-    H.api("POST", data.issue_url, { service: attempt.service, channel: "kiosk", priority: attempt.priority },
-      { "Idempotency-Key": attempt.key })
+  function send(body, attempt, tries) {
+    H.api("POST", data.issue_url, body, { "Idempotency-Key": attempt.key })
       .then(function (ticket) {
         pending = null;
+        var fromCard = Boolean(kiosk.identity && kiosk.identity.source === "card");
+        body = null;  // the ID number lives no longer than the request
         setBusy(false);
+        kiosk.emit("taken", { fromCard: fromCard });
         H.closeOverlay(confirmBox);
-        showSlip(ticket);
+        showSlip(ticket, fromCard);
+        kiosk.say(t("slip_said", { number: ticket.number }), { phrase: "slip" });
       })
       .catch(function (error) {
         var transient = error instanceof H.ApiError && (error.status === 0 || error.status >= 500);
         if (transient && tries < RETRY_DELAYS.length) {
           setBusy(true, t("retrying"));
-          setTimeout(function () { send(attempt, tries + 1); }, RETRY_DELAYS[tries]);
+          setTimeout(function () { send(body, attempt, tries + 1); }, RETRY_DELAYS[tries]);
           return;
         }
         if (error instanceof H.ApiError && error.status === 401) {
           window.location.reload();  // the page's token expired: the session issues a new one
           return;
         }
+        body = null;
+        pending = null;
         setBusy(false);
+        if (error.code === "already_waiting") { showHeld(error.message); return; }
         var title = t("errors." + (error.code || "error"));
+        if (error.code === "id_number") title = t("checkin_errors.id_number");
         confirmError.textContent = title.indexOf("errors.") === 0 ? t("errors.error") : title;
         confirmError.hidden = false;
         H.apiError(error);
       });
   }
 
+  /* 409 already_waiting: the number the citizen already holds, large (一人一号). */
+  function showHeld(message) {
+    var found = /([A-Z]\d{3,})/.exec(message || "");
+    document.getElementById("already-number").textContent = found
+      ? t("already_number", { number: found[1] }) : t("already_unknown");
+    heldBox.hidden = false;
+    kiosk.say(found ? t("already_number", { number: found[1] }) : t("already_unknown"), null);
+  }
+
   // -- slip --------------------------------------------------------------------------------
-  function showSlip(ticket) {
+  function label(code, fallback) {
+    var service = data.services[code];
+    return service ? service.label : fallback || code;
+  }
+
+  function showSlip(ticket, fromCard) {
     document.getElementById("slip-appointment").hidden = true;
     var slip = document.getElementById("slip");
     slip.dataset.ticketId = ticket.id;
     document.getElementById("slip-number").textContent = ticket.number;
-    var service = data.services[ticket.service];
-    document.getElementById("slip-service").textContent = service ? service.label : ticket.service_name;
+    var segments = ticket.services || [];
+    var list = document.getElementById("slip-services");
+    list.textContent = "";
+    list.hidden = segments.length < 2;
+    document.getElementById("slip-service").textContent = segments.length > 1
+      ? t("slip_many", { n: segments.length }) : label(ticket.service, ticket.service_name);
+    segments.forEach(function (segment) {
+      if (segments.length < 2) return;
+      var item = document.createElement("li");
+      item.textContent = label(segment.service);
+      list.appendChild(item);
+    });
     var prio = document.getElementById("slip-priority");
     prio.hidden = ticket.priority === "none";
     prio.textContent = t("priority." + ticket.priority);
@@ -135,22 +273,27 @@
       ticket.position ? t("ahead_count", { n: ticket.position }) : t("you_are_next");
     document.getElementById("slip-estimate").textContent = H.estimate(ticket.estimated_wait);
     document.getElementById("slip-time").textContent = H.clock(ticket.issued_at, true);
+    document.getElementById("slip-identity-row").hidden = !ticket.identified;
+    document.getElementById("slip-identity").textContent = ticket.identified ? t("identified") : "";
+    document.getElementById("slip-card").hidden = !fromCard;
     // The QR code leads to the ticket's page with its rating key (in the address's fragment).
     var qr = data.qr_url.replace("TICKET_ID", encodeURIComponent(ticket.id));
     if (ticket.rating_key) qr += "?key=" + encodeURIComponent(ticket.rating_key);
     document.getElementById("slip-qr").src = qr;
-    H.openOverlay(slipOverlay, stopCountdown);
+    H.openOverlay(slipOverlay, function () { stopCountdown(); kiosk.emit("slip-closed"); });
     startCountdown();
   }
+  kiosk.showSlip = showSlip;
 
   function startCountdown() {
     var left = SLIP_SECONDS;
-    var label = document.getElementById("slip-countdown");
+    var countLabel = document.getElementById("slip-countdown");
     stopCountdown();
-    label.textContent = "(" + left + ")";
+    if (kiosk.elder) { countLabel.textContent = ""; return; }  // 长辈版: nobody is hurried
+    countLabel.textContent = "(" + left + ")";
     countdown = setInterval(function () {
       left -= 1;
-      label.textContent = "(" + left + ")";
+      countLabel.textContent = "(" + left + ")";
       if (left <= 0) H.closeOverlay(slipOverlay);
     }, 1000);
   }
@@ -159,6 +302,7 @@
     clearInterval(countdown);
     countdown = null;
   }
+  kiosk.stopCountdown = stopCountdown;
 
   slipOverlay.addEventListener("click", function (event) {
     var button = event.target.closest("[data-action]");
@@ -166,8 +310,6 @@
     if (button.dataset.action === "print") { window.print(); startCountdown(); }
     if (button.dataset.action === "done") H.closeOverlay(slipOverlay);
   });
-
-  window.HallKiosk = { showSlip: showSlip };
 
   // -- live -------------------------------------------------------------------------------
   H.live([{ hall: data.hall }], {

@@ -53,6 +53,8 @@
     var rateable = status === "done" && !data.rated;
     H.show(document.getElementById("rate-card"), rateable && Boolean(ratingKey));
     H.show(document.getElementById("rate-hint"), rateable && !ratingKey);
+    // the rectification of a bad review, rated from the link of the "rectified" notice
+    H.show(document.getElementById("rectify-card"), data.rectification.open && Boolean(ratingKey));
 
     if (status === "called" && lastStatus !== "called" && navigator.vibrate) {
       navigator.vibrate([300, 150, 300, 150, 600]);
@@ -166,6 +168,25 @@
       render();
     }, function (error) {
       if (error.code === "already_rated") { data.rated = true; render(); }
+      H.apiError(error);
+    });
+  });
+
+  document.getElementById("rectify-card").addEventListener("click", function (event) {
+    var button = event.target.closest("[data-rectification]");
+    if (!button) return;
+    var body = { key: ratingKey, rating: button.dataset.rectification };
+    H.api("POST", data.rectification.url, body).then(function () {
+      data.rectification.open = false;
+      var done = document.getElementById("rate-done");
+      done.textContent = t("rectification_thanks");
+      done.hidden = false;
+      render();
+    }, function (error) {
+      if (["already_rated", "rating_closed"].indexOf(error.code) >= 0) {
+        data.rectification.open = false;
+        render();
+      }
       H.apiError(error);
     });
   });

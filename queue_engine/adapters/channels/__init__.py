@@ -178,4 +178,7 @@ def build_channels(env: Mapping[str, str], *, instance_path: str | None = None) 
         else:
             by_name[name] = channel
             providers[name] = type(channel).__name__
+    # Staff without an address get their escalation cards on the staff board: a log line
+    # (issue 19); never a provider, so it is not listed as unconfigured.
+    by_name["log"] = LogChannel("log")
     return Channels(by_name, unconfigured, providers)

@@ -1,0 +1,50 @@
+"""The bus's in-transaction handlers: a failing one loses only its own writes, unless the
+connection itself is gone, when the whole command fails (and the API answers 503, not 500)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from queue_engine.adapters.unit_of_work import UnitOfWork
+from queue_engine.bootstrap import HallServices, bootstrap
+from queue_engine.domain.clock import FrozenClock
+from queue_engine.domain.events import DomainEvent
+
+
+@pytest.fixture
+def services(db_url: str, db: object, clock: FrozenClock) -> HallServices:
+    built = bootstrap(db_url, pepper=b"test-pepper-0123456789abcdef", clock=clock)
+    yield built  # type: ignore[misc]
+    built.close()
+
+
+def _tickets(services: HallServices) -> int:
+    with UnitOfWork(services.db, write=False) as uow:
+        return int(uow.conn.execute(text("SELECT count(*) FROM tickets")).scalar_one())
+
+
+def test_a_broken_handler_is_logged_and_the_ticket_stands(services: HallServices) -> None:
+    def broken(uow: UnitOfWork, events: Sequence[DomainEvent]) -> None:
+        raise RuntimeError("a bug in a notice template")
+
+    services.bus.within(broken)
+    before = _tickets(services)
+    services.engine.issue("ZMD", "RESIDENCE")
+    assert _tickets(services) == before + 1
+
+
+def test_a_lost_connection_in_a_handler_fails_the_command(services: HallServices) -> None:
+    def lost(uow: UnitOfWork, events: Sequence[DomainEvent]) -> None:
+        error = OperationalError("INSERT INTO outbox", {}, Exception("server closed"))
+        uow.conn.invalidate(error.orig)  # what SQLAlchemy does on a disconnect
+        raise error
+
+    services.bus.within(lost)
+    before = _tickets(services)
+    with pytest.raises(OperationalError):
+        services.engine.issue("ZMD", "RESIDENCE")
+    assert _tickets(services) == before

@@ -29,6 +29,7 @@ from .validation import Strict
 planner_api = APIBlueprint("planner_api", __name__, url_prefix="/api/v1", tag="Planner")
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "simulations" / "scenarios" / "weekday.yaml"
+STAFF_EXAMPLE = EXAMPLE.with_name("staff.yaml")
 MAX_DAYS = 31  # keeps a request to seconds; longer studies belong to `hall simulate`
 MAX_TEXT = 200_000
 MAX_CITIZENS = 2_000_000  # expected citizens × replications in one request (~10 s of work)
@@ -138,6 +139,10 @@ def planner_page() -> str:
         "example": EXAMPLE.read_text(encoding="utf-8"),
         "simulate_url": "/api/v1/planner/simulate",
         "staff_url": "/api/v1/planner/staff",
+        "forecast_url": "/api/v1/planner/forecast",
+        "plan_url": "/api/v1/planner/plan",
+        "xlsx_url": "/api/v1/planner/roster.xlsx",
+        "staff_example": STAFF_EXAMPLE.read_text(encoding="utf-8"),
         "strings": {**common_strings(), **planner_strings()},
     }
     return render_template("pages/planner.html", user=user, data=data)
@@ -163,4 +168,32 @@ def planner_strings() -> dict[str, str]:
         "hour": gettext("时段"),
         "ci": gettext("95% 置信区间"),
         "file_error": gettext("无法读取该文件"),
+        **week_strings(),
     }
+
+
+def week_strings() -> dict[str, str]:
+    """The "next week" tab (issue 21)."""
+    return {
+        "expected": gettext("预测到达"),
+        "band": gettext("80% 预测区间"),
+        "required": gettext("需要窗口"),
+        "rostered": gettext("排班窗口"),
+        "source_demo": gettext("大厅历史不足,使用演示历史数据"),
+        "source_hall": gettext("基于本大厅近一年取号记录"),
+        "status_OPTIMAL": gettext("已证明最优"),
+        "status_FEASIBLE": gettext("可行方案"),
+        "status_INFEASIBLE": gettext("无法排班"),
+        "status_UNKNOWN": gettext("限时内未找到方案"),
+        "gap": gettext("与下界差距"),
+        "clerk_hours": gettext("人员工时"),
+        "window_changes": gettext("换窗次数"),
+        "lunch": gettext("午休"),
+        "closed": gettext("休息日"),
+        "window": gettext("窗口"),
+        "planning": gettext("正在预测并排班…(约一分钟)"),
+        "exporting": gettext("正在导出…"),
+    }
+
+
+from . import week_plan as week_plan  # noqa: E402  (its routes join planner_api)

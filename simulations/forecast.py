@@ -341,10 +341,12 @@ def forecast(
     start: date | None = None,
     bookings: Iterable[tuple[datetime, str]] | None = None,
     show_rate: float = SHOW_RATE,
+    fits: dict[Any, ServiceModel | None] | None = None,
 ) -> Forecast:
     """Forecast ``horizon`` days from ``start`` (default: the day after the history ends),
     fitted on the history before ``start``. With ``bookings`` (local slot start, service) the
-    booked citizens × ``show_rate`` are the appointment arrivals of those days."""
+    booked citizens × ``show_rate`` are the appointment arrivals of those days. ``fits``: a
+    cache of fitted models (by series and last day of training) shared between calls."""
     start = start or history.days[-1] + timedelta(days=1)
     train = history.until(start - timedelta(days=1))
     if train.walk_ins.shape[0] == 0:
@@ -366,7 +368,13 @@ def forecast(
         for name, series in parts:
             if series.sum() == 0:
                 continue
-            model = fit_series(series, past)
+            key = (name, code, train.minutes, train.days[-1], train.first_day)
+            if fits is not None and key in fits:
+                model = fits[key]
+            else:
+                model = fit_series(series, past)
+                if fits is not None:
+                    fits[key] = model
             if model is None:
                 share = series.sum() / max(train.total[:, k].sum(), 1)
                 mu = naive[:, k] * share

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import yaml
@@ -515,7 +515,7 @@ def _window_changes(seat: np.ndarray) -> int:
 
 
 def write_xlsx(
-    roster: Roster, path: str | Path, window_names: dict[int, str] | None = None
+    roster: Roster, path: str | Path | IO[bytes], window_names: dict[int, str] | None = None
 ) -> None:
     """The roster sheet a hall prints: one sheet per open day, windows × intervals, clerk
     names in the cells (lunch breaks and free windows left blank)."""

@@ -77,3 +77,33 @@ def test_clerks_may_not_open_the_planner(new_context: Contexts, sign_in: SignIn)
     sign_in(page, "clerk01", "zmd-clerk-2026")
     response = page.goto("/planner")
     assert response is not None and response.status == 403
+
+
+def test_a_supervisor_plans_next_week_and_exports_the_roster(
+    new_context: Contexts, sign_in: SignIn, screenshots: Path, wait_until: WaitUntil
+) -> None:
+    page = new_context(accept_downloads=True, **DESKTOP).new_page()
+    sign_in(page, "supervisor", "zmd-super-2026")
+    page.goto("/planner")
+    page.click(".planner__tab[data-tab=week]")
+    expect(page.locator("[data-panel=week]")).to_be_visible()
+    expect(page.locator("[data-panel=scenario]")).to_be_hidden()
+    expect(page.locator("#week-staff")).to_have_value(re.compile("clerks:"))
+    page.fill("#week-days", "2")
+    page.select_option("#week-repair", "check")
+    page.click("#run-week")
+    expect(page.locator("#week-note")).to_contain_text("演示历史", timeout=120_000)
+    expect(page.locator("#roster-grid tbody tr")).to_have_count(22)
+    expect(page.locator("#week-stats .stat")).to_have_count(4)
+    assert page.locator("#roster-grid td.is-seated").count() > 50
+    wait_until(page, "document.querySelectorAll('#chart-forecast canvas').length > 0")
+    wait_until(page, "document.querySelectorAll('#chart-need canvas').length > 0")
+    page.wait_for_timeout(800)  # ECharts animations settle before the picture
+    page.screenshot(path=screenshots / "planner-next-week.png", full_page=True)
+    with page.expect_download() as download:
+        page.click("#export-week")
+    assert download.value.suggested_filename.endswith(".xlsx")
+
+    english = page.context.new_page()
+    english.goto("/planner?lang=en")
+    expect(english.locator(".planner__tab[data-tab=week]")).to_have_text("Next week")

@@ -54,6 +54,8 @@ def fuzz_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) ->
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HALL_INSTANCE_PATH", str(folder / "instance"))
         patch.setenv("HALL_SECRET_KEY", SECRET)
+        patch.setenv("HALL_PLANNER_REPAIR", "check")
+        patch.setenv("HALL_PLANNER_SOLVE_SECONDS", "1")
         patch.delenv("HALL_MESSAGE_QUEUE", raising=False)
         patch.setattr(LivePublisher, "ensure_refresher", lambda self: None)
         app = make_app(url, clock)
@@ -184,6 +186,11 @@ OPERATIONS = [
     "GET /api/v1/planner/example",
     "POST /api/v1/planner/simulate",
     "POST /api/v1/planner/staff",
+    # next week's plan (issue 21; bounded by HALL_PLANNER_REPAIR and _SOLVE_SECONDS below)
+    "POST /api/v1/planner/forecast",
+    "POST /api/v1/planner/plan",
+    "POST /api/v1/planner/roster.xlsx",
+    "GET /api/v1/planner/staff-example",
     # the window's own actions (issue 18)
     "POST /api/v1/windows/{window_id}/call",
     "POST /api/v1/windows/{window_id}/serve-walk-in",

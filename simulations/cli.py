@@ -109,8 +109,9 @@ def demo(
     until: datetime | None,
     out: str | None,
 ) -> None:
-    """Play simulated days against a running server through its HTTP API (a live demo), or
-    with --history DAYS write past months of the demo hall as an event log."""
+    """Play simulated days against a running server through its HTTP API (a live demo).
+
+    With --history DAYS, write past months of the demo hall as an event log instead."""
     if history is not None:
         _write_history(history, until, out, seed, per_day)
         return

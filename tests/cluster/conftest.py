@@ -45,6 +45,10 @@ def cluster() -> Iterator[Cluster]:
         processes=3,
         proxies=True,
         threads=64,
-        env={"HALL_RATE_LIMIT_TICKETS": "100000 per minute"},
+        env={
+            "HALL_RATE_LIMIT_TICKETS": "100000 per minute",
+            "HALL_PLANNER_REPAIR": "check",
+            "HALL_PLANNER_SOLVE_SECONDS": "2",
+        },
     ) as running:
         yield running

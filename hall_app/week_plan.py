@@ -13,7 +13,7 @@ import io
 import json
 import os
 from collections import OrderedDict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from threading import Lock
 from typing import Any, Literal
@@ -27,11 +27,13 @@ from queue_engine.domain.errors import NotFound
 from queue_engine.seed import DEMO_WINDOWS
 from simulations.forecast import Arrivals, arrivals_from_events, forecast
 from simulations.history import OPEN, generate
+from simulations.plan_actual import compare
 from simulations.planning import hall_template, handling_minutes
 from simulations.requirement import requirement
 from simulations.roster import Staff, StaffError, parse_staff, solve, write_xlsx
 
 from .auth import require_roles, signed_in_user
+from .http import staff_doc
 from .planner import PLANNERS, STAFF_EXAMPLE, _doc, planner_api
 from .state import hall_services
 from .validation import Strict
@@ -78,10 +80,32 @@ class ForecastOut(BaseModel):
 
 
 class PlanOut(BaseModel):
+    plan_id: int | None = Field(default=None, description="the kept plan (plan vs actual)")
     source: str
     forecast: dict[str, Any]
     requirement: dict[str, Any]
     roster: dict[str, Any]
+    targets: dict[str, Any] | None = None
+
+
+class KeptPlanOut(BaseModel):
+    id: int
+    first_day: date
+    last_day: date
+    interval_minutes: int
+    source: str
+    created_by: str
+    created_at: datetime
+
+
+class PlansOut(BaseModel):
+    plans: list[KeptPlanOut]
+
+
+class PlanActualOut(BaseModel):
+    plan: KeptPlanOut
+    today: date
+    comparison: dict[str, Any]
 
 
 class StaffExampleOut(BaseModel):
@@ -129,6 +153,28 @@ def _start(hall: str, start: date | None, default: date) -> date:
     return start
 
 
+def _booked(hall: str, start: date, days: int) -> Any:
+    """The hall's bookings (not cancelled) for the forecast days: known arrivals."""
+    return hall_services().appointments.booked(hall, start, start + timedelta(days=days - 1))
+
+
+def _forecast(arrivals: Arrivals, days: int, start: date, booked: Any) -> Any:
+    known_until = booked.bookable_until or start - timedelta(days=1)
+    return forecast(
+        arrivals, days, start, bookings=booked.slots, fits=_fitted(), known_until=known_until
+    )
+
+
+def _with_bookings(result: dict[str, Any], booked: Any) -> dict[str, Any]:
+    until = booked.bookable_until
+    result["appointments"] = {
+        "source": "database",
+        "booked": len(booked.slots),
+        "bookable_until": until.isoformat() if until else None,
+    }
+    return result
+
+
 def _fitted() -> dict[Any, Any]:
     if len(_fits) > 400:
         _fits.clear()
@@ -153,11 +199,12 @@ def forecast_route(body: ForecastIn) -> dict[str, Any]:
     hall = _hall()
     start = _start(hall, body.start, _today(hall) + timedelta(days=1))
     arrivals, _, source = _history(hall, _today(hall), body.interval)
+    booked = _booked(hall, start, body.days)
     try:
-        result = forecast(arrivals, body.days, start, fits=_fitted())
+        result = _forecast(arrivals, body.days, start, booked)
     except ValueError as exc:
         abort(422, str(exc))
-    return {"source": source, "forecast": result.as_json()}
+    return {"source": source, "forecast": _with_bookings(result.as_json(), booked)}
 
 
 def _staff(text: str | None) -> Staff:
@@ -177,8 +224,13 @@ def _plan(body: PlanIn) -> tuple[dict[str, Any], Any]:
     hall = _hall()
     today = _today(hall)
     start = _start(hall, body.start, today + timedelta(days=7 - today.weekday()))
+    booked = _booked(hall, start, body.days)
+    slots = [(t.isoformat(), s) for t, s in booked.slots]
+    database = hall_services().db.engine.url.render_as_string()  # each its own kept plans
     key = hashlib.sha256(
-        json.dumps([hall, start.isoformat(), body.model_dump(mode="json")]).encode()
+        json.dumps(
+            [database, hall, start.isoformat(), body.model_dump(mode="json"), slots]
+        ).encode()
     ).hexdigest()
     with _plans_lock:
         if key in _plans:
@@ -187,17 +239,23 @@ def _plan(body: PlanIn) -> tuple[dict[str, Any], Any]:
     arrivals, handling, source = _history(hall, today, 30)
     repair = "check" if repair_cap() == "check" else body.repair
     try:
-        fc = forecast(arrivals, body.days, start, fits=_fitted())
-        req = requirement(fc, hall_template(fc.services, handling), repair, body.replications)
+        fc = _forecast(arrivals, body.days, start, booked)
+        template = hall_template(fc.services, handling)
+        req = requirement(fc, template, repair, body.replications)
     except ValueError as exc:
         abort(422, str(exc))
     roster = solve(req, staff)
-    result = {
+    result: dict[str, Any] = {
         "source": source,
-        "forecast": fc.as_json(),
+        "forecast": _with_bookings(fc.as_json(), booked),
         "requirement": req.as_json(),
         "roster": roster.as_json(),
+        "targets": template.targets.model_dump(mode="json"),
     }
+    result["plan_id"] = hall_services().plans.keep(
+        hall, start, start + timedelta(days=body.days - 1), 30, source,
+        signed_in_user().username, result,
+    )  # fmt: skip
     with _plans_lock:
         _plans[key] = {"json": result, "roster": roster}
         while len(_plans) > 8:
@@ -244,3 +302,50 @@ def roster_xlsx(body: PlanIn) -> Response:
 @_doc("The example staff file (STAFF.yaml) of the demo hall")
 def staff_example() -> dict[str, Any]:
     return {"staff": STAFF_EXAMPLE.read_text(encoding="utf-8")}
+
+
+def _head(kept: Any) -> dict[str, Any]:
+    return {
+        "id": kept.id,
+        "first_day": kept.first_day,
+        "last_day": kept.last_day,
+        "interval_minutes": kept.interval_minutes,
+        "source": kept.source,
+        "created_by": kept.created_by,
+        "created_at": kept.created_at,
+    }
+
+
+@planner_api.get("/planner/plans")
+@require_roles(*PLANNERS)
+@planner_api.output(PlansOut)
+@_doc("The plans computed for the hall (kept for plan vs actual), newest first")
+def kept_plans() -> dict[str, Any]:
+    return {"plans": [_head(p) for p in hall_services().plans.plans(_hall())]}
+
+
+@planner_api.get("/planner/plans/<int:plan_id>/actual")
+@require_roles(*PLANNERS)
+@planner_api.output(PlanActualOut)
+@staff_doc(
+    planner_api,
+    "Plan vs actual: forecast vs arrivals, planned vs open windows, the waits per interval",
+    {"r404": "no such plan of the hall"},
+    {401: "no or invalid token", 403: "planners only"},
+)
+def plan_actual(plan_id: int) -> dict[str, Any]:
+    hall = _hall()
+    try:
+        kept = hall_services().plans.plan(hall, plan_id)
+    except NotFound as exc:
+        abort(404, str(exc))
+    today = _today(hall)
+    end = max(kept.first_day, min(kept.last_day, today - timedelta(days=1)))
+    events = read_events_db(hall_services().db, hall, kept.first_day, end)
+    plan = kept.plan or {}
+    targets = plan.get("targets") or hall_template([]).targets.model_dump(mode="json")
+    return {
+        "plan": _head(kept),
+        "today": today,
+        "comparison": compare(plan, events, today, targets),
+    }

@@ -39,6 +39,7 @@ from queue_engine.services.evaluations import EvaluationDesk
 from queue_engine.services.integrations import CaseNumbers, ClientDesk, WebhookDesk
 from queue_engine.services.notices import CaseNotices, NoticeQueue, TicketNotices
 from queue_engine.services.outbox import DeliveryLog, DeliveryWorker, Outbox, purge_contacts
+from queue_engine.services.plans import PlanBook
 from queue_engine.services.push import PushDesk
 from queue_engine.services.supervision import SupervisionDesk
 from queue_engine.services.tickets import QueueEngine
@@ -103,6 +104,7 @@ class HallServices:
     webhooks: WebhookDesk
     cases: CaseNumbers
     catalogue: CatalogueDesk  # 实施编码 and departments of services
+    plans: PlanBook  # the planner's kept plans (issue 21)
     jobs: list[PeriodicJob] = field(default_factory=list)
 
     def worker(self, name: str = "worker", batch: int = 20) -> DeliveryWorker:
@@ -131,6 +133,7 @@ class HallServices:
             webhooks=self.webhooks.acting(entry),
             cases=self.cases.acting(entry),
             catalogue=self.catalogue.acting(entry),
+            plans=self.plans.acting(entry),
         )
 
     def run_jobs(self, force: bool = False) -> None:
@@ -212,6 +215,7 @@ def bootstrap(
         webhooks=webhooks,
         cases=CaseNumbers(engine),
         catalogue=CatalogueDesk(engine),
+        plans=PlanBook(db, clock),
     )
     bus.within(TicketNotices(notices, public_url))
     bus.within(CardNotices(notices))

@@ -243,6 +243,8 @@ class Forecast:
     booked: np.ndarray  # known appointment arrivals counted in ``expected``
     models: dict[str, str]
     effects: dict[str, dict[str, float]]
+    bookings: np.ndarray | None = None  # booked citizens (days, services, intervals)
+    known_days: np.ndarray | None = None  # (days,): the appointments came from the bookings
 
     def as_json(self) -> dict[str, Any]:
         a = self.arrivals
@@ -277,16 +279,22 @@ class Forecast:
                             },
                         }
                     )
-            days.append(
-                {
-                    "date": d.day.isoformat(),
-                    "open": d.open,
-                    "kind": day_kind(d),
-                    "expected": round(float(self.day_expected[i].sum()), 1),
-                    "services": services,
-                    "intervals": intervals,
+            day: dict[str, Any] = {
+                "date": d.day.isoformat(),
+                "open": d.open,
+                "kind": day_kind(d),
+                "expected": round(float(self.day_expected[i].sum()), 1),
+                "services": services,
+                "intervals": intervals,
+            }
+            if self.bookings is not None and self.known_days is not None:
+                per = self.bookings[i].sum(axis=1)
+                day["bookings"] = {
+                    "used": bool(self.known_days[i]),
+                    "booked": int(per.sum()),
+                    "services": {c: int(per[k]) for k, c in enumerate(self.services) if per[k]},
                 }
-            )
+            days.append(day)
         return {
             "interval_minutes": a.minutes,
             "level": LEVEL,
@@ -342,11 +350,14 @@ def forecast(
     bookings: Iterable[tuple[datetime, str]] | None = None,
     show_rate: float = SHOW_RATE,
     fits: dict[Any, ServiceModel | None] | None = None,
+    known_until: date | None = None,
 ) -> Forecast:
     """Forecast ``horizon`` days from ``start`` (default: the day after the history ends),
     fitted on the history before ``start``. With ``bookings`` (local slot start, service) the
     booked citizens × ``show_rate`` are the appointment arrivals of those days. ``fits``: a
-    cache of fitted models (by series and last day of training) shared between calls."""
+    cache of fitted models (by series and last day of training) shared between calls.
+    ``known_until``: the bookings are complete only up to that day (the last day open for
+    booking); later days keep the appointment model (default: every day is complete)."""
     start = start or history.days[-1] + timedelta(days=1)
     train = history.until(start - timedelta(days=1))
     if train.walk_ins.shape[0] == 0:
@@ -360,6 +371,8 @@ def forecast(
     naive = seasonal_naive(train, [d.day for d in ahead])
     known = booked_counts(train, [d.day for d in ahead], bookings or [])
     known_days = np.full(len(ahead), bookings is not None)  # a booking book is complete
+    if known_until is not None:
+        known_days &= np.array([d.day <= known_until for d in ahead])
     models, effects = {}, {}
     for k, code in enumerate(train.services):
         parts = [("walk_ins", train.walk_ins[:, k]), ("appointments", train.appointments[:, k])]
@@ -367,6 +380,13 @@ def forecast(
         kinds = []
         for name, series in parts:
             if series.sum() == 0:
+                if name == "appointments" and (known[:, k] * known_days[:, None]).any():
+                    mu = known[:, k] * known_days[:, None] * show_rate  # booked, never seen
+                    mean[:, k] += mu
+                    var[:, k] += mu
+                    lo_sum += mu.sum(axis=1)
+                    hi_sum += mu.sum(axis=1)
+                    kinds.append("appointments: the bookings")
                 continue
             key = (name, code, train.minutes, train.days[-1], train.first_day)
             if fits is not None and key in fits:
@@ -405,9 +425,11 @@ def forecast(
         mean.sum(axis=2),
         day_lo,
         day_hi,
-        known * show_rate,
+        known * show_rate * known_days[:, None, None],
         models,
         effects,
+        known if bookings is not None else None,
+        known_days if bookings is not None else None,
     )
 
 

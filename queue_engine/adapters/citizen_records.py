@@ -202,6 +202,20 @@ def unattended(conn: Connection, slot_started_before: datetime, limit: int) -> l
     )
 
 
+def booked_between(conn: Connection, hall_id: int, first: date, last: date) -> list[Row[Any]]:
+    """The (slot start, service) of every booking of a hall for business dates ``first`` to
+    ``last`` that was not cancelled (the planner's known arrivals)."""
+    return list(
+        conn.execute(
+            select(A.c.slot_start, A.c.service).where(
+                A.c.hall_id == hall_id,
+                A.c.business_date.between(first, last),
+                A.c.status != AppointmentStatus.CANCELLED.value,
+            )
+        )
+    )
+
+
 def by_ticket(conn: Connection, ticket_id: str) -> Row[Any] | None:
     return conn.execute(select(A).where(A.c.ticket_id == ticket_id)).first()
 

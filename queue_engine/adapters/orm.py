@@ -641,3 +641,21 @@ class ServiceCatalogueRow(Base):
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
     catalogue_code: Mapped[str] = mapped_column(String(64))
     department: Mapped[str] = mapped_column(String(100))
+
+
+class PlannerPlanRow(Base):
+    """A plan the planner computed (forecast, requirement, roster: the API's answer, issue
+    21), kept so that it can be set against what happened once its days are over."""
+
+    __tablename__ = "planner_plans"
+    __table_args__ = (Index("ix_planner_plans_hall", "hall_id", "first_day"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    interval_minutes: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16))  # hall: its own history; demo
+    created_by: Mapped[str] = mapped_column(String(64))  # the staff username
+    created_at: Mapped[datetime]
+    plan: Mapped[dict[str, Any]]

@@ -111,6 +111,14 @@ class SlotView:
 
 
 @dataclass(frozen=True)
+class BookedSlots:
+    """Bookings of a hall's coming days, for the planner (no person in it)."""
+
+    slots: list[tuple[datetime, str]]  # local slot start (naive), service
+    bookable_until: date | None  # the last day open for booking today
+
+
+@dataclass(frozen=True)
 class DaySlots:
     hall: str
     service: str
@@ -194,6 +202,21 @@ class AppointmentDesk(Desk):
                 for s in slots
             ],
         )
+
+    def booked(self, hall: str, first: date, last: date) -> BookedSlots:
+        """What is booked (not cancelled) for ``first`` to ``last``: each booking's local slot
+        start and service, and the last day citizens can book today (days after it are not
+        yet open for booking, so their book says nothing)."""
+        now = self.clock.now()
+        with UnitOfWork(self.db, write=False) as uow:
+            hall_id, config = self.db.hall_config(uow.conn, hall)
+            rules = bookings.settings(uow.conn, hall_id)
+            rows = bookings.booked_between(uow.conn, hall_id, first, last)
+        days = bookable_days(config.hours, config.business_date(now), rules.horizon_working_days)
+        slots = [
+            (r.slot_start.astimezone(config.zone).replace(tzinfo=None), r.service) for r in rows
+        ]
+        return BookedSlots(sorted(slots), max(days) if days else None)
 
     def appointment(self, code: str) -> Appointment:
         with UnitOfWork(self.db, write=False) as uow:

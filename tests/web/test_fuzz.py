@@ -191,6 +191,9 @@ OPERATIONS = [
     "POST /api/v1/planner/plan",
     "POST /api/v1/planner/roster.xlsx",
     "GET /api/v1/planner/staff-example",
+    # plan vs actual (issue 21): the kept plans
+    "GET /api/v1/planner/plans",
+    "GET /api/v1/planner/plans/{plan_id}/actual",
     # the window's own actions (issue 18)
     "POST /api/v1/windows/{window_id}/call",
     "POST /api/v1/windows/{window_id}/serve-walk-in",
@@ -293,6 +296,7 @@ OTHER_PATH_VALUES: dict[str, Any] = {
     "name": "x",
     "client_id": "hc_00000000000000000000",
     "subscription_id": 1,
+    "plan_id": 1,
 }
 
 

@@ -142,6 +142,7 @@ def planner_page() -> str:
         "forecast_url": "/api/v1/planner/forecast",
         "plan_url": "/api/v1/planner/plan",
         "xlsx_url": "/api/v1/planner/roster.xlsx",
+        "plans_url": "/api/v1/planner/plans",
         "staff_example": STAFF_EXAMPLE.read_text(encoding="utf-8"),
         "strings": {**common_strings(), **planner_strings()},
     }
@@ -193,6 +194,24 @@ def week_strings() -> dict[str, str]:
         "window": gettext("窗口"),
         "planning": gettext("正在预测并排班…(约一分钟)"),
         "exporting": gettext("正在导出…"),
+        **actual_strings(),
+    }
+
+
+def actual_strings() -> dict[str, str]:
+    """The "plan vs actual" tab (issue 21)."""
+    return {
+        "actual_arrivals": gettext("实际到达"),
+        "open_windows": gettext("实际开放窗口"),
+        "forecast_error": gettext("预测误差"),
+        "no_plans": gettext("还没有保存的计划:请先在“下周排班”中预测并排班"),
+        "not_over": gettext("计划的日期尚未过去,还没有实际数据"),
+        "days_compared": gettext("已对比天数"),
+        "comparing": gettext("正在读取实际数据…"),
+        "rostered_hours": gettext("排班窗口·小时"),
+        "open_hours": gettext("实际开放窗口·小时"),
+        "plan_label": gettext("计划"),
+        "target_line": gettext("目标"),
     }
 
 

@@ -108,3 +108,12 @@ def test_a_plan_whose_days_are_ahead_has_no_actual_figures() -> None:
     result = compare(PLAN, events, date(2026, 11, 30), {})
     assert [d["happened"] for d in result["days"]] == [False, False]
     assert result["total"]["mean_wait"] is None and result["targets"]["within_minutes"] == 15
+
+
+def test_a_day_with_windows_open_but_nobody_coming() -> None:
+    log = "\n".join([HEADER, row(1, "08:30", "window.opened", window="1", clerk="c1"),
+                     row(2, "09:00", "window.closed", window="1", clerk="c1")])  # fmt: skip
+    events = read_events_csv(io.StringIO(log), "Asia/Shanghai")
+    monday = compare(PLAN, events, date(2026, 12, 1), {})["days"][0]
+    assert monday["arrivals"] == [0, 0, 0] and monday["open_windows"] == [1.0, 0.0, 0.0]
+    assert monday["mean_wait"] == [None, None, None] and monday["day"]["error_pct"] is None

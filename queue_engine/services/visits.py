@@ -17,9 +17,10 @@ from queue_engine.adapters import visit_store as store
 from queue_engine.adapters.unit_of_work import UnitOfWork
 from queue_engine.domain.errors import InvalidInput
 from queue_engine.domain.events import EventType
-from queue_engine.domain.model import Channel, Priority, Ticket, TicketStatus
+from queue_engine.domain.model import Channel, HallConfig, Priority, Ticket, TicketStatus
 from queue_engine.domain.visits import (
     Citizen,
+    IdentityMode,
     IdentityRule,
     Outcome,
     Segment,
@@ -72,6 +73,12 @@ class VisitDesk(Desk):
         self.pepper = pepper
         self.rule = rule or IdentityRule()
 
+    def rule_for(self, config: HallConfig) -> IdentityRule:
+        """The hall's identity rule as its admin set it (``rules.identity``), else the desk's."""
+        if config.identity is None:
+            return self.rule
+        return IdentityRule.from_mapping(config.identity)
+
     def acting(self, entry: Any) -> VisitDesk:
         clone = super().acting(entry)
         clone.engine = self.engine.acting(entry)
@@ -111,8 +118,17 @@ class VisitDesk(Desk):
             for code in codes:
                 config.service(code)
             today = config.business_date(engine.clock.now())
-            if id_number is None and self.rule.required:
-                raise InvalidInput("this hall issues tickets with an ID only", code="identity")
+            rule = self.rule_for(config)
+            mode = rule.mode_for(codes)
+            if id_number is None and mode is IdentityMode.REQUIRED:
+                raise InvalidInput(
+                    "this service issues tickets only with the citizen's ID number",
+                    code="identity_required",
+                )
+            if id_number is not None and mode is IdentityMode.OFF:
+                raise InvalidInput(
+                    "this hall takes no identity for these services", code="identity_off"
+                )
             citizen = (
                 None if id_number is None else Citizen.read(id_number, name, self.pepper, today)
             )
@@ -122,9 +138,9 @@ class VisitDesk(Desk):
             if citizen is not None:
                 store.lock_citizen(uow.conn, citizen.hash)
                 held = store.live_tickets_of(uow.conn, hall_id, today, citizen.hash)
-                self.rule.check_limits(held, codes)
+                rule.check_limits(held, codes)
                 zones = [config.service(c).zone for c in codes]
-                if priority is Priority.NONE and self.rule.elderly(citizen.age, zones):
+                if priority is Priority.NONE and rule.elderly(citizen.age, zones):
                     priority = Priority.ELDERLY
             ticket = engine.issue_in(
                 uow, hall_id, config, codes[0], channel, priority, idempotency_key
@@ -207,7 +223,7 @@ class VisitDesk(Desk):
         citizen = Citizen.read(
             id_number, None, self.pepper, config.business_date(self.engine.clock.now())
         )
-        return citizen, citizen.age >= self.rule.elderly_age
+        return citizen, citizen.age >= self.rule_for(config).elderly_age
 
     def most_used(self, hall: str, days: int = 30) -> list[str]:
         """The hall's service codes, the most used of the last ``days`` days first."""

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import current_app
 
-from queue_engine.adapters.eid import EidPlatform
 from queue_engine.domain.access import Role
 from queue_engine.domain.errors import NotFound
+from queue_engine.services.visits import identity_platform
 
 from ..auth import require_hall, require_roles
 from ..serialize import view_json
@@ -114,8 +114,7 @@ def kiosk_eid(hall: str, body: s.EidIn) -> dict[str, Any]:
     platform = eid_platform()
     if platform is None:
         raise NotFound("this hall takes no electronic IDs", code="eid_off")
-    found = platform.resolve(body.code)
-    citizen, elderly = hall_services().visits.identify(hall, found.id_number)
+    found, citizen, elderly = hall_services().visits.identify_code(hall, body.code, platform)
     return {
         "masked_id": citizen.masked_id,
         "age_band": citizen.band,
@@ -125,11 +124,13 @@ def kiosk_eid(hall: str, body: s.EidIn) -> dict[str, Any]:
     }
 
 
-def eid_platform() -> EidPlatform | None:
+def eid_platform() -> Any:
     """The identity platform of ``HALL_EID_URL`` (one client per app), None without one."""
-    found = current_app.extensions.get("hall_eid")
-    url = current_app.config.get("HALL_EID_URL") or ""
-    if found is None or found.url != url:
-        found = EidPlatform.from_config(current_app.config)
-        current_app.extensions["hall_eid"] = found
-    return found
+    config = current_app.config
+    wanted = tuple(
+        str(config.get(k) or "") for k in ("HALL_EID_URL", "HALL_EID_APP_ID", "HALL_EID_KEY")
+    )
+    cached = current_app.extensions.get("hall_eid")
+    if cached is None or cached[0] != wanted:
+        cached = current_app.extensions["hall_eid"] = (wanted, identity_platform(config))
+    return cached[1]

@@ -14,8 +14,9 @@ from typing import Any
 
 from queue_engine.adapters import repository as repo
 from queue_engine.adapters import visit_store as store
+from queue_engine.adapters.eid import EidIdentity, EidPlatform
 from queue_engine.adapters.unit_of_work import UnitOfWork
-from queue_engine.domain.errors import InvalidInput
+from queue_engine.domain.errors import InvalidInput, NotFound
 from queue_engine.domain.events import EventType
 from queue_engine.domain.model import Channel, HallConfig, Priority, Ticket, TicketStatus
 from queue_engine.domain.visits import (
@@ -215,6 +216,15 @@ class VisitDesk(Desk):
 
         return self.engine._ticket_command(ticket_id, clerk, act)
 
+    def requires_identity(self, hall: str, services: Sequence[str]) -> bool:
+        """Whether the hall's rule requires an identity for a ticket of ``services`` (a ticket
+        without one then goes through ``issue``, which refuses it)."""
+        try:
+            config = self.engine.config_for(hall)
+        except NotFound:
+            return False  # the engine's own path answers 404
+        return self.rule_for(config).mode_for(services) is IdentityMode.REQUIRED
+
     def identify(self, hall: str, id_number: str) -> tuple[Citizen, bool]:
         """What the kiosk may learn of a card before the ticket: its age band, and whether the
         citizen is old enough for the elderly priority (and the kiosk's 长辈版). Nothing is kept.
@@ -224,6 +234,16 @@ class VisitDesk(Desk):
             id_number, None, self.pepper, config.business_date(self.engine.clock.now())
         )
         return citizen, citizen.age >= self.rule_for(config).elderly_age
+
+    def identify_code(
+        self, hall: str, code: str, platform: EidPlatform
+    ) -> tuple[EidIdentity, Citizen, bool]:
+        """An electronic ID / app QR code resolved by the identity platform, then checked as a
+        card's number (``identify``). Nothing is kept; the caller hands the identity to the
+        kiosk page's memory only."""
+        found = platform.resolve(code)
+        citizen, elderly = self.identify(hall, found.id_number)
+        return found, citizen, elderly
 
     def most_used(self, hall: str, days: int = 30) -> list[str]:
         """The hall's service codes, the most used of the last ``days`` days first."""
@@ -285,3 +305,8 @@ def record_check_in(
     assert events and events[-1].type is EventType.TICKET_ISSUED
     payload = {**events[-1].payload, "services": [ticket.service], "citizen": id_hash}
     events[-1] = replace(events[-1], payload=payload)
+
+
+def identity_platform(config: Mapping[str, object]) -> EidPlatform | None:
+    """The identity platform of ``HALL_EID_URL`` (``adapters.eid``), None without one."""
+    return EidPlatform.from_config(config)

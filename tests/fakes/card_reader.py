@@ -10,10 +10,11 @@ kiosk page on loopback. The protocol is the one the kiosk page speaks:
   Access answer (``Access-Control-Allow-Private-Network: true``) to the browser's preflight.
 
 This fake adds what a person does with a card, for tests and demos: ``place(id_number, name)``
-and ``take()`` from Python, or ``POST /card {id_number, name}`` / ``DELETE /card`` over HTTP,
-``scan(code)`` or ``POST /qr {code}`` for a QR code held to the scanner, and a small page at
-``/`` with buttons to place a synthetic card and take it away, and a field to scan a code. It keeps only the
-card lying on it, logs no request and never writes anything down.
+and ``take()`` from Python, or ``POST /card {id_number, name}`` / ``DELETE /card`` over
+HTTP, ``scan(code)`` or ``POST /qr {code}`` for a QR code held to the scanner, and a small
+page at ``/`` with buttons to place a synthetic card and take it away, and a field to scan a
+code. It keeps only the card lying on it and the last scan, logs no request and never writes
+anything down.
 
     python -m tests.fakes.card_reader [--port 18650]
 """
@@ -42,7 +43,8 @@ button{font-size:18px;margin:.3em;padding:.4em 1em}</style>
 <button data-card="elder">放入长辈身份证 (1950)</button>
 <button data-card="adult">放入身份证 (1990)</button>
 <button data-card="">取走身份证</button>
-<p><input id="qr" size="40" placeholder="二维码内容 (QR code text)"> <button data-qr>扫码</button></p>
+<p><input id="qr" size="40" placeholder="二维码内容 (QR code text)">
+<button data-qr>扫码</button></p>
 <script src="/page.js"></script>"""
 
 PAGE_JS = """const s = document.getElementById("s");
@@ -54,7 +56,8 @@ async function state() {
 document.addEventListener("click", async (e) => {
   const b = e.target.closest("button"); if (!b) return;
   if (b.hasAttribute("data-qr")) {
-    await fetch("/qr", {method: "POST", body: JSON.stringify({code: document.getElementById("qr").value})});
+    const code = document.getElementById("qr").value;
+    await fetch("/qr", {method: "POST", body: JSON.stringify({code: code})});
     return;
   }
   const card = cards[b.dataset.card];

@@ -1,0 +1,177 @@
+"""Issue 18's remainders over HTTP: the hall's identity rule (admin API, engine, kiosk page),
+electronic ID / app QR codes through the identity platform, and 代办 tickets."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.fakes.eid_platform import APP_ID, KEY, FakeEidPlatform
+from tests.helpers.api import API, assert_error
+from tests.web.test_api_visits import synthetic_id
+from tests.web.test_kiosk_identity import kiosk_page
+
+Auth = Callable[[str], dict[str, str]]
+ADMIN = f"{API}/admin"
+RULES = f"{ADMIN}/halls/ZMD/identity-rules"
+TICKETS = f"{API}/halls/ZMD/tickets"
+EID = f"{API}/halls/ZMD/kiosk/eid"
+
+
+def put_rule(client: FlaskClient, auth: Auth, **rule: Any) -> dict[str, Any]:
+    response = client.put(RULES, json=rule, headers=auth("admin"))
+    assert response.status_code == 200, response.text
+    return response.get_json()  # type: ignore[no-any-return]
+
+
+def take(client: FlaskClient, auth: Auth, **body: Any) -> Any:
+    return client.post(TICKETS, json={"channel": "kiosk", **body}, headers=auth("kiosk"))
+
+
+@pytest.fixture
+def platform() -> Iterator[FakeEidPlatform]:
+    fake = FakeEidPlatform()
+    yield fake
+    fake.close()
+
+
+def use(app: Any, platform: FakeEidPlatform, key: str = KEY) -> None:
+    app.config.update(HALL_EID_URL=platform.url, HALL_EID_APP_ID=APP_ID, HALL_EID_KEY=key)
+
+
+def test_the_admin_sets_the_identity_rule_and_bad_values_get_4xx_json(
+    client: FlaskClient, auth: Auth
+) -> None:
+    default = client.get(RULES, headers=auth("supervisor")).get_json()
+    assert default == {
+        "mode": "optional",
+        "services": {},
+        "per_service": 1,
+        "total": 3,
+        "elderly_age": 70,
+        "zone_ages": {"老年服务专区": 60},
+    }
+    saved = put_rule(
+        client,
+        auth,
+        mode="required",
+        services={"TAX": "off"},
+        per_service=2,
+        total=4,
+        elderly_age=65,
+        zone_ages={"老年服务专区": 60},
+    )
+    assert saved["services"] == {"TAX": "off"} and saved["per_service"] == 2
+    rules = client.get(f"{ADMIN}/halls/ZMD/rules", headers=auth("admin")).get_json()
+    assert rules["identity"] == saved  # the same section of the hall's rules
+    for bad, code in (
+        ({"mode": "sometimes"}, None),
+        ({"per_service": 0}, None),
+        ({"per_service": 4, "total": 3}, None),
+        ({"elderly_age": 130}, None),
+        ({"zone_ages": {"老年服务专区": 10}}, None),
+        ({"services": {"NOPE": "required"}}, "unknown_service"),
+        ({"zone_ages": {"月球区": 60}}, "unknown_zone"),
+        ({"colour": "red"}, None),
+    ):
+        assert_error(client.put(RULES, json=bad, headers=auth("admin")), 422, code)
+    assert client.get(RULES, headers=auth("admin")).get_json() == saved  # nothing half-saved
+    assert_error(client.put(RULES, json={}, headers=auth("supervisor")), 403)
+    assert_error(client.get(RULES), 401)
+
+
+def test_a_required_service_refuses_a_ticket_without_an_id_and_off_refuses_one_with(
+    client: FlaskClient, auth: Auth
+) -> None:
+    put_rule(client, auth, services={"SOCIAL": "required", "TAX": "off"})
+    number = synthetic_id(date(1985, 6, 1))
+    assert_error(take(client, auth, service="SOCIAL"), 422, "identity_required")
+    assert_error(take(client, auth, services=["MEDICAL", "SOCIAL"]), 422, "identity_required")
+    assert take(client, auth, service="SOCIAL", id_number=number).status_code == 201
+    assert take(client, auth, service="MEDICAL").status_code == 201  # the hall: optional
+    assert_error(take(client, auth, service="TAX", id_number=number), 422, "identity_off")
+    assert take(client, auth, service="TAX").status_code == 201
+    _, data = kiosk_page(client)
+    assert data["identity"]["mode"] == "optional"
+    assert data["identity"]["services"]["SOCIAL"] == "required"
+    assert data["identity"]["services"]["TAX"] == "off"
+    assert data["identity"]["services"]["MEDICAL"] == "optional"
+
+
+def test_the_limits_and_the_ages_are_the_halls(client: FlaskClient, auth: Auth) -> None:
+    put_rule(client, auth, per_service=2, total=2, elderly_age=65)
+    number = synthetic_id(date(1960, 1, 1))  # 66 on 2026-11-26: elderly at 65, not at 70
+    first = take(client, auth, service="SOCIAL", id_number=number)
+    assert first.status_code == 201 and first.get_json()["priority"] == "elderly"
+    assert take(client, auth, service="SOCIAL", id_number=number).status_code == 201
+    again = assert_error(take(client, auth, service="MEDICAL", id_number=number), 409)
+    assert again["error"] == "already_waiting"
+    identity = client.post(
+        f"{API}/halls/ZMD/kiosk/identity", json={"id_number": number}, headers=auth("kiosk")
+    )
+    assert identity.get_json()["elderly"] is True
+    put_rule(client, auth)  # back to the defaults: 70
+    other = synthetic_id(date(1959, 1, 1))
+    assert take(client, auth, service="SOCIAL", id_number=other).get_json()["priority"] == "none"
+
+
+def test_a_qr_code_resolves_through_the_platform_and_bad_codes_get_a_clear_4xx(
+    app: Any,
+    client: FlaskClient,
+    auth: Auth,
+    platform: FakeEidPlatform,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    assert_error(client.post(EID, json={"code": "X"}, headers=auth("kiosk")), 404, "eid_off")
+    use(app, platform)
+    number = synthetic_id(date(1950, 3, 1))
+    code = platform.issue(number, "王秀英")
+    answer = client.post(EID, json={"code": code}, headers=auth("kiosk"))
+    assert answer.status_code == 200, answer.text
+    assert answer.get_json() == {
+        "masked_id": number[:4] + "*" * 10 + number[-4:],
+        "age_band": "70+",
+        "elderly": True,
+        "id_number": number,  # for the kiosk page's memory, until the ticket is taken
+        "name": "王秀英",
+    }
+    assert_error(client.post(EID, json={"code": code}, headers=auth("kiosk")), 422, "eid_invalid")
+    expired = platform.issue(number, "王秀英", ttl=-1)
+    assert_error(
+        client.post(EID, json={"code": expired}, headers=auth("kiosk")), 422, "eid_expired"
+    )
+    assert_error(client.post(EID, json={"code": "a b"}, headers=auth("kiosk")), 422, "eid_invalid")
+    assert_error(client.post(EID, json={"code": ""}, headers=auth("kiosk")), 422)
+    wrong = platform.issue("110101195003071230", "某某")  # a wrong check digit at the platform
+    assert_error(client.post(EID, json={"code": wrong}, headers=auth("kiosk")), 422, "id_number")
+    use(app, platform, key="not-the-platforms-key-0123456789abcdef")
+    refused = client.post(EID, json={"code": platform.issue(number, "王")}, headers=auth("kiosk"))
+    assert_error(refused, 503, "eid_unavailable")
+    assert platform.refused == 1
+    assert_error(client.post(EID, json={"code": code}), 401)
+    assert_error(client.post(EID, json={"code": code}, headers=auth("clerk10")), 403)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert number not in logged and "王秀英" not in logged and code not in logged
+
+
+def test_a_proxy_ticket_records_both_and_counts_the_person_served(
+    client: FlaskClient, auth: Auth
+) -> None:
+    agent, principal = synthetic_id(date(1990, 1, 1)), synthetic_id(date(1948, 1, 1))
+    put_rule(client, auth, services={"SOCIAL": "required"})
+    ticket = take(client, auth, service="SOCIAL", id_number=principal, proxy_id_number=agent)
+    assert ticket.status_code == 201, ticket.text
+    body = ticket.get_json()
+    assert body["proxy"] is True and body["identified"] is True
+    assert body["priority"] == "elderly"  # the principal's age, not the agent's
+    assert agent not in ticket.text and principal not in ticket.text
+    # the agent may still take a ticket of their own: the limits count the person served
+    own = take(client, auth, service="SOCIAL", id_number=agent)
+    assert own.status_code == 201 and own.get_json()["proxy"] is False
+    assert_error(take(client, auth, service="MEDICAL", proxy_id_number=agent), 422)

@@ -157,8 +157,8 @@
     proxyLine.textContent = identity.proxy ? t("proxy.for", { who: who(identity.proxy) }) : "";
     document.getElementById("identity-elder").hidden = !identity.elderly || Boolean(identity.proxy);
     setState("done");
-    showProxySteps();
     kiosk.emit("identity", identity);
+    showProxySteps();  // after the identity is the kiosk's: the proxy steps are complete
     kiosk.say(t("reader.read"), { phrase: "read" });
   }
 

@@ -87,9 +87,7 @@ def test_a_proxy_ticket_reads_the_agent_then_the_principal_and_the_slip_says_so(
     expect(kiosk.locator("#take-button")).to_be_disabled()  # not before both are read
     card_reader.place(*agent)
     expect(kiosk.locator("#proxy-agent-who")).to_have_text("李*  1101**********0025")
-    expect(kiosk.locator("#reader-prompt")).to_have_text(
-        "第 2 步:请放置被代办人(办事群众)的身份证"
-    )
+    expect(kiosk.locator("#reader-prompt")).to_have_text("第 2 步:请放置被代办人(办事群众)的身份证")
     expect(kiosk.locator("#take-button")).to_be_disabled()
     kiosk.wait_for_timeout(1200)  # the agent's card still lies there: not read again
     expect(kiosk.locator("#identity")).to_have_attribute("data-state", "reader")

@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.fakes.eid_platform import APP_ID, KEY, FakeEidPlatform
-from tests.helpers.api import API, assert_error
+from tests.helpers.api import API, Hall, assert_error
 from tests.web.test_api_visits import synthetic_id
 from tests.web.test_kiosk_identity import kiosk_page
 
@@ -161,7 +161,7 @@ def test_a_qr_code_resolves_through_the_platform_and_bad_codes_get_a_clear_4xx(
 
 
 def test_a_proxy_ticket_records_both_and_counts_the_person_served(
-    client: FlaskClient, auth: Auth
+    client: FlaskClient, auth: Auth, hall: Hall
 ) -> None:
     agent, principal = synthetic_id(date(1990, 1, 1)), synthetic_id(date(1948, 1, 1))
     put_rule(client, auth, services={"SOCIAL": "required"})
@@ -175,3 +175,9 @@ def test_a_proxy_ticket_records_both_and_counts_the_person_served(
     own = take(client, auth, service="SOCIAL", id_number=agent)
     assert own.status_code == 201 and own.get_json()["proxy"] is False
     assert_error(take(client, auth, service="MEDICAL", proxy_id_number=agent), 422)
+    hall.open(10, "clerk10")
+    assert hall.call_next(10, "clerk10")["id"] == body["id"]
+    hall.act(body["id"], "start", "clerk10")
+    hall.act(body["id"], "finish", "clerk10", json={"outcome": "completed"})
+    figures = client.get(f"{API}/halls/ZMD/one-visit", headers=auth("supervisor")).get_json()
+    assert figures["proxy_visits"] == 1 and figures["visits"] == 1  # a proxy visit, counted

@@ -181,3 +181,42 @@ def test_a_proxy_ticket_records_both_and_counts_the_person_served(
     hall.act(body["id"], "finish", "clerk10", json={"outcome": "completed"})
     figures = client.get(f"{API}/halls/ZMD/one-visit", headers=auth("supervisor")).get_json()
     assert figures["proxy_visits"] == 1 and figures["visits"] == 1  # a proxy visit, counted
+
+
+def test_the_admins_rules_page_has_the_identity_card_and_saves_it(
+    app: Any, client: FlaskClient
+) -> None:
+    app.config["WTF_CSRF_ENABLED"] = False  # the form's token is tested elsewhere
+    with client.session_transaction() as session:
+        session["username"] = "admin"
+    page = client.get("/admin/ZMD/rules").text
+    assert "身份核验与一人一号" in page and 'name="identity_service_SOCIAL"' in page
+    services = app.extensions["hall"]
+    rules = services.admin.rules(services.accounts.find("admin"), "ZMD")
+    form = {f"no_show_{k}": str(v) for k, v in rules["no_show"].items()}
+    form |= {f"dispatch_{k}": str(v) for k, v in rules["dispatch"].items()}
+    form |= {f"appointments_{k}": str(v) for k, v in rules["appointments"].items()}
+    zones = services.engine.hall_config("ZMD").zones
+    form |= {
+        "identity_mode": "required",
+        "identity_service_TAX": "off",
+        "identity_service_SOCIAL": "",
+        "identity_per_service": "2",
+        "identity_total": "5",
+        "identity_elderly_age": "65",
+        f"identity_zone_age_{zones.index(zones[0])}": "60",
+    }
+    saved = client.post("/admin/ZMD/rules", data=form)
+    assert saved.status_code == 302, saved.text
+    rule = services.admin.rules(services.accounts.find("admin"), "ZMD")["identity"]
+    assert rule == {
+        "mode": "required",
+        "services": {"TAX": "off"},
+        "per_service": 2,
+        "total": 5,
+        "elderly_age": 65,
+        "zone_ages": {zones[0]: 60},
+    }
+    refused = client.post("/admin/ZMD/rules", data={**form, "identity_total": "1"})
+    assert refused.status_code == 200 and 'id="form-errors"' in refused.text  # not saved
+    assert services.admin.rules(services.accounts.find("admin"), "ZMD")["identity"] == rule

@@ -132,3 +132,27 @@ def test_a_required_service_waits_for_an_identity_and_an_off_one_asks_none(
     expect(kiosk.locator("#identity")).to_be_hidden()
     expect(kiosk.locator("#take-button")).to_be_enabled()
     kiosk.click('#confirm [data-action="cancel"]')
+
+
+def test_the_admin_sets_the_identity_rule_on_the_rules_page(
+    new_context: Contexts,
+    sign_in: SignIn,
+    screenshots: Path,
+    identity_rules: Callable[..., None],
+) -> None:
+    admin = new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in(admin, "admin", "zmd-admin-2026")
+    admin.goto("/admin/ZMD/rules")
+    card = admin.locator("#identity-rules")
+    expect(card.locator("h2")).to_have_text("身份核验与一人一号")
+    admin.select_option('select[name="identity_service_SOCIAL"]', "required")
+    admin.fill('input[name="identity_per_service"]', "2")
+    admin.fill('input[name="identity_total"]', "4")
+    admin.click("#save")
+    expect(admin.locator('select[name="identity_service_SOCIAL"]')).to_have_value("required")
+    expect(admin.locator('input[name="identity_total"]')).to_have_value("4")
+    admin.goto("/admin/ZMD/rules")  # without the "已保存" toast
+    card.screenshot(path=screenshots / "admin-identity-rules.png", animations="disabled")
+    admin.fill('input[name="identity_total"]', "1")  # fewer in all than per service
+    admin.click("#save")
+    expect(admin.locator("#form-errors")).to_be_visible()

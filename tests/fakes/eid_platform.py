@@ -5,7 +5,9 @@ body ``{"app_id", "code", "nonce", "timestamp"}`` → ``200 {"id_number", "name"
 {"error": "expired"}`` for a code past its lifetime; ``404 {"error": "invalid"}`` for a code it
 never issued or already resolved (a code resolves once); ``401`` for a wrong app id or
 signature, a stale timestamp or a nonce seen before. ``issue(id_number, name, ttl)`` makes a
-code as the citizen's app would show it. It logs nothing.
+code as the citizen's app would show it; for demos, ``GET /demo-code?card=adult`` (or
+``elder``) answers a fresh code of a synthetic card of the fake reader as text, to paste into
+the fake reader's page. It logs nothing.
 
     python -m tests.fakes.eid_platform [--port 18651] [--key KEY]
 """
@@ -30,6 +32,7 @@ from queue_engine.adapters.eid import (
     TIMESTAMP_HEADER,
     signature,
 )
+from tests.fakes.card_reader import DEMO_CARDS
 
 DEFAULT_PORT = 18651
 APP_ID = "hall-demo"
@@ -58,6 +61,18 @@ class FakeEidPlatform:
                 data = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                if not self.path.startswith("/demo-code"):
+                    self._send(404, {"error": "not_found"})
+                    return
+                card = DEMO_CARDS["elder" if "card=elder" in self.path else "adult"]
+                data = platform.issue(*card).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

@@ -220,3 +220,19 @@ def test_the_admins_rules_page_has_the_identity_card_and_saves_it(
     refused = client.post("/admin/ZMD/rules", data={**form, "identity_total": "1"})
     assert refused.status_code == 200 and 'id="form-errors"' in refused.text  # not saved
     assert services.admin.rules(services.accounts.find("admin"), "ZMD")["identity"] == rule
+
+
+def test_a_platform_that_cannot_answer_is_a_503_and_a_bad_answer_too() -> None:
+    import socket
+
+    from queue_engine.adapters.eid import EidPlatform
+    from queue_engine.domain.errors import Busy
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]  # nobody listens here once the socket is closed
+    down = EidPlatform(f"http://127.0.0.1:{port}/resolve", APP_ID, KEY, timeout=1)
+    with pytest.raises(Busy) as error:
+        down.resolve("EID1.code")
+    assert error.value.code == "eid_unavailable"
+    assert EidPlatform.from_config({"HALL_EID_URL": ""}) is None

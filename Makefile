@@ -36,7 +36,11 @@ run: install
 	$(BIN)/hall init --demo --always-open
 	mkdir -p instance; $(BIN)/hall demo --wait 60 >instance/demo.log 2>&1 & DEMO=$$!; \
 		$(BIN)/python -m tests.fakes.card_reader >instance/card-reader.log 2>&1 & READER=$$!; \
-		trap 'kill $$DEMO $$READER 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/python -m tests.fakes.eid_platform >instance/eid-platform.log 2>&1 & EID=$$!; \
+		trap 'kill $$DEMO $$READER $$EID 2>/dev/null' EXIT INT TERM; \
+		HALL_EID_URL=$${HALL_EID_URL:-http://127.0.0.1:18651/resolve} \
+		HALL_EID_APP_ID=$${HALL_EID_APP_ID:-hall-demo} \
+		HALL_EID_KEY=$${HALL_EID_KEY:-demo-eid-key-0123456789abcdef0123456789} \
 		$(BIN)/hall serve
 
 lint: install

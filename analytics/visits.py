@@ -9,7 +9,9 @@ outcome closes the matter.
 * visits per matter = visits ÷ matters (citizens with an identity only);
 * share done in one visit = matters closed at their first visit ÷ matters;
 * returns for missing documents = segments finished ``needs_documents``, by service, window
-  and month (every ticket, identity or not).
+  and month (every ticket, identity or not);
+* proxy visits (代办) = visits of tickets taken by someone for the citizen (the ``proxy`` key
+  of ``ticket.issued``); they count for the citizen served, as every other visit.
 
 The citizen is the ``citizen`` key of the ``ticket.issued`` payload: the hall's keyed hash in
 the live log, a per-export pseudonym in a CSV file; both count returns the same way.
@@ -36,6 +38,7 @@ class Visit:
     ts: datetime
     outcome: str
     window: str | None
+    proxy: bool = False  # 代办: the ticket was taken by someone for the citizen
 
 
 def _payload(text: Any) -> dict[str, Any]:
@@ -60,17 +63,18 @@ def _text(value: Any) -> str | None:
 def identified_visits(events: pd.DataFrame) -> list[Visit]:
     """The finished segments of tickets with an identity, in time order."""
     issued = events[events["type"] == "ticket.issued"]
+    payloads = dict(zip(issued["ticket_id"], map(_payload, issued["payload"]), strict=True))
     citizens = {
-        tid: p["citizen"]
-        for tid, p in zip(issued["ticket_id"], map(_payload, issued["payload"]), strict=True)
-        if isinstance(p.get("citizen"), str)
+        tid: p["citizen"] for tid, p in payloads.items() if isinstance(p.get("citizen"), str)
     }
+    proxies = {tid for tid, p in payloads.items() if isinstance(p.get("proxy"), str)}
     finished = events[(events["type"] == "ticket.finished") & events["ticket_id"].isin(citizens)]
     out = []
     for tid, service, window, ts, payload in _rows(finished):
         outcome = _payload(payload).get("outcome")
         if isinstance(outcome, str):
-            out.append(Visit(citizens[tid], str(service), ts, outcome, _text(window)))
+            proxy = tid in proxies
+            out.append(Visit(citizens[tid], str(service), ts, outcome, _text(window), proxy))
     return sorted(out, key=lambda v: v.ts)
 
 
@@ -94,7 +98,8 @@ def matters(visits: Iterable[Visit]) -> list[list[Visit]]:
 
 def one_visit_report(events: pd.DataFrame) -> dict[str, Any]:
     """The 最多跑一次 figures as JSON-ready data (``hall kpis`` key ``one_visit``)."""
-    grouped = matters(identified_visits(events))
+    visits = identified_visits(events)
+    grouped = matters(visits)
     count = len(grouped)
     once = sum(1 for m in grouped if len(m) == 1 and m[0].outcome != RETURN_OUTCOME)
     by_service: dict[str, dict[str, Any]] = {}
@@ -112,6 +117,7 @@ def one_visit_report(events: pd.DataFrame) -> dict[str, Any]:
         "visits_per_matter": round(sum(len(m) for m in grouped) / count, 4) if count else None,
         "share_one_visit": round(once / count, 4) if count else None,
         "by_service": dict(sorted(by_service.items())),
+        "proxy_visits": sum(1 for v in visits if v.proxy),
         "returns_for_documents": returns_for_documents(events),
     }
 

@@ -87,6 +87,10 @@ class Settings:
     max_content_length: int = MAX_CONTENT_LENGTH
     # The kiosk PC's card-reader bridge (issue 18): the kiosk page polls ``GET {url}/card``.
     card_reader_url: str = DEFAULT_CARD_READER
+    # issue 18: the identity platform of electronic IDs / the app's QR codes (adapters.eid)
+    eid_url: str = ""
+    eid_app_id: str = ""
+    eid_key: str = ""
 
     @property
     def production(self) -> bool:
@@ -110,6 +114,9 @@ class Settings:
             "HALL_METRICS_TOKEN": self.metrics_token,
             "HALL_METRICS_ALLOW": self.metrics_allow,
             "HALL_CARD_READER_URL": self.card_reader_url,
+            "HALL_EID_URL": self.eid_url,
+            "HALL_EID_APP_ID": self.eid_app_id,
+            "HALL_EID_KEY": self.eid_key,
         }
 
     @classmethod
@@ -152,6 +159,9 @@ class Settings:
             card_reader_url=card_reader_origin(
                 env.get("HALL_CARD_READER_URL") or DEFAULT_CARD_READER
             ),
+            eid_url=eid_url(env.get("HALL_EID_URL") or ""),
+            eid_app_id=env.get("HALL_EID_APP_ID") or "",
+            eid_key=env.get("HALL_EID_KEY") or "",
         )
 
     def check(self, environ: dict[str, str] | None = None) -> None:
@@ -172,6 +182,10 @@ class Settings:
                 f"HALL_ENV=production needs HALL_PII_PEPPER (at least {MIN_SECRET_LENGTH} "
                 "characters) from the environment"
             )
+        if self.eid_url and len(self.eid_key) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                f"HALL_EID_URL needs HALL_EID_KEY (at least {MIN_SECRET_LENGTH} characters)"
+            )
         if pepper == self.secret_key:
             raise ConfigError("HALL_PII_PEPPER and HALL_SECRET_KEY must differ")
         if self.database_url.startswith("sqlite"):
@@ -189,6 +203,17 @@ def card_reader_origin(value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
         raise ConfigError(f"HALL_CARD_READER_URL must be http(s)://host[:port], not {value!r}")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def eid_url(value: str) -> str:
+    """``HALL_EID_URL``: empty (no QR codes at the kiosk) or an http(s) URL."""
+    value = value.strip()
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"HALL_EID_URL must be an http(s) URL, not {value!r}")
+    return value
 
 
 def instance_secret(instance: Path, name: str, configured: str | None = None) -> str:

@@ -92,6 +92,30 @@ def put_rules(hall: str, body: s.RulesIn) -> dict[str, Any]:
     return hall_services().admin.update_rules(signed_in_user(), hall, body.model_dump(mode="json"))
 
 
+@admin_api.get("/halls/<string:hall>/identity-rules")
+@admin_api.output(s.IdentityRulesIn)
+@require_roles(*READ)
+@doc("身份核验与一人一号: identity off/optional/required (hall, services), N, M, elderly ages")
+def get_identity_rules(hall: str) -> dict[str, Any]:
+    identity: dict[str, Any] = hall_services().admin.rules(signed_in_user(), hall)["identity"]
+    return identity
+
+
+@admin_api.put("/halls/<string:hall>/identity-rules")
+@admin_api.input(s.IdentityRulesIn, arg_name="body")
+@admin_api.output(s.IdentityRulesIn)
+@require_roles(*WRITE)
+@doc(
+    "Replace the identity rule (the rules' section ``identity``; audited as a rules change)",
+    r422="invalid, bad_rules, unknown_service, unknown_zone",
+)
+def put_identity_rules(hall: str, body: s.IdentityRulesIn) -> dict[str, Any]:
+    data = {"identity": body.model_dump(mode="json")}
+    after = hall_services().admin.update_rules(signed_in_user(), hall, data)
+    identity: dict[str, Any] = after["identity"]
+    return identity
+
+
 # -- services ------------------------------------------------------------------------------
 
 

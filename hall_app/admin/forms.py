@@ -78,7 +78,7 @@ def _field_of(loc: tuple[Any, ...]) -> str:
         return "skills"
     if parts[:1] == ["appointment"]:
         return f"slot_{parts[1]}" if len(parts) > 1 else "own_slots"
-    if parts and parts[0] in ("no_show", "dispatch", "appointments"):
+    if parts and parts[0] in ("no_show", "dispatch", "appointments", "identity"):
         return "_".join(parts[:2]) if len(parts) > 1 else parts[0]
     return parts[-1] if parts else "_form"
 
@@ -182,8 +182,13 @@ def window_form(form: Mapping[str, str], services: list[str]) -> dict[str, Any]:
 
 
 def rules_form(
-    form: Mapping[str, str], appointment_fields: list[str], zones: Sequence[str] = ()
+    form: Mapping[str, str],
+    appointment_fields: list[str],
+    zones: Sequence[str] = (),
+    services: Sequence[str] = (),
 ) -> dict[str, Any]:
+    modes = {code: form.get(f"identity_service_{code}", "") for code in services}
+    ages = {z: form.get(f"identity_zone_age_{i}", "").strip() for i, z in enumerate(zones)}
     return {
         "no_show": {
             "mode": text(form, "no_show_mode"),
@@ -201,7 +206,23 @@ def rules_form(
         "calling": {
             "silent_zones": [z for i, z in enumerate(zones) if checked(form, f"calling_silent_{i}")]
         },
+        "identity": _identity_form(form, modes, ages),
     }
+
+
+def _identity_form(
+    form: Mapping[str, str], modes: Mapping[str, str], ages: Mapping[str, str]
+) -> dict[str, Any]:
+    """The identity section; a field left out of the form keeps its default."""
+    found: dict[str, Any] = {
+        name: text(form, f"identity_{name}")
+        for name in ("mode", "per_service", "total", "elderly_age")
+        if text(form, f"identity_{name}")
+    }
+    found["services"] = {code: mode for code, mode in modes.items() if mode}  # "": the hall's
+    if any(f"identity_zone_age_{i}" in form for i in range(len(ages))):
+        found["zone_ages"] = {zone: age for zone, age in ages.items() if age}
+    return found
 
 
 def user_form(form: Mapping[str, str], *, create: bool) -> dict[str, Any]:

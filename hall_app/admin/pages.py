@@ -374,11 +374,14 @@ def _window_form(hall: str, window_id: int | None) -> ResponseReturnValue:
 @require_roles(Role.SUPERVISOR)
 def rules(hall: str) -> ResponseReturnValue:
     values = hall_services().admin.rules(signed_in_user(), hall)
-    zones = hall_services().engine.hall_config(hall).zones
+    config = hall_services().engine.hall_config(hall)
+    zones = config.zones
+    services = [(sv.code, hall_name(sv.name_zh, sv.name_en)) for sv in config.services]
     errors: forms.Errors = {}
     if request.method == "POST":
         _require_write(hall)
-        posted = forms.rules_form(request.form, list(APPOINTMENT_LABELS), zones)
+        codes = [code for code, _ in services]
+        posted = forms.rules_form(request.form, list(APPOINTMENT_LABELS), zones, codes)
         errors = _attempt(
             lambda: hall_services().admin.update_rules(
                 signed_in_user(), hall, s.RulesIn.model_validate(posted).model_dump()
@@ -395,6 +398,7 @@ def rules(hall: str) -> ResponseReturnValue:
         errors=errors,
         appointment_labels={k: gettext(v) for k, v in APPOINTMENT_LABELS.items()},
         zones=zones,
+        services=services,
     )
 
 

@@ -210,12 +210,42 @@ class CallingRulesIn(Strict):
     )
 
 
+IdentityModeIn = Literal["off", "optional", "required"]
+
+
+class IdentityRulesIn(Strict):
+    """身份核验 and 一人一号 (issue 18): off/optional/required for the hall and per service, the
+    limits per citizen and day, and the ages that give the elderly priority."""
+
+    mode: IdentityModeIn = Field(default="optional", description="the hall's default")
+    services: dict[Annotated[str, Field(pattern=CODE, max_length=32)], IdentityModeIn] = Field(
+        default_factory=dict, max_length=200, description="a service's own mode (code → mode)"
+    )
+    per_service: int = Field(default=1, ge=1, le=20, description="N: live tickets per service")
+    total: int = Field(default=3, ge=1, le=20, description="M: live tickets in all, per day")
+    elderly_age: int = Field(default=70, ge=50, le=120, description="elderly priority from")
+    zone_ages: dict[
+        Annotated[str, Field(min_length=1, max_length=50)], Annotated[int, Field(ge=50, le=120)]
+    ] = Field(
+        default_factory=lambda: {"老年服务专区": 60},
+        max_length=50,
+        description="a zone's own elderly age (老年人专区: 60)",
+    )
+
+    @model_validator(mode="after")
+    def _total_covers_per_service(self) -> IdentityRulesIn:
+        if self.total < self.per_service:
+            raise ValueError("total (M) must be at least per_service (N)")
+        return self
+
+
 class RulesIn(Strict):
     no_show: NoShowIn = Field(default_factory=NoShowIn)
     dispatch: DispatchIn = Field(default_factory=DispatchIn)
     appointments: AppointmentRulesIn = Field(default_factory=AppointmentRulesIn)
     windows: WindowRulesIn = Field(default_factory=WindowRulesIn)
     calling: CallingRulesIn = Field(default_factory=CallingRulesIn)
+    identity: IdentityRulesIn = Field(default_factory=IdentityRulesIn)
 
 
 class SlotsIn(Strict):

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
+
 from queue_engine.domain.access import Role
+from queue_engine.domain.errors import NotFound
+from queue_engine.services.visits import identity_platform
 
 from ..auth import require_hall, require_roles
 from ..serialize import view_json
@@ -92,3 +96,41 @@ def kiosk_identity(hall: str, body: s.IdentityIn) -> dict[str, Any]:
     require_hall(hall)
     citizen, elderly = hall_services().visits.identify(hall, body.id_number)
     return {"masked_id": citizen.masked_id, "age_band": citizen.band, "elderly": elderly}
+
+
+@api.post("/halls/<string:hall>/kiosk/eid")
+@api.input(s.EidIn, arg_name="body")
+@api.output(s.EidOut)
+@require_roles(Role.KIOSK)
+@staff_doc(
+    "The kiosk's identity step by an electronic ID / app QR code: the identity platform "
+    "(HALL_EID_URL) resolves it; nothing is kept",
+    r404="eid_off: no identity platform configured (HALL_EID_URL)",
+    r422="eid_expired, eid_invalid, or the platform's number not a valid resident ID",
+    r503="eid_unavailable: the platform cannot be reached now",
+)
+def kiosk_eid(hall: str, body: s.EidIn) -> dict[str, Any]:
+    require_hall(hall)
+    platform = eid_platform()
+    if platform is None:
+        raise NotFound("this hall takes no electronic IDs", code="eid_off")
+    found, citizen, elderly = hall_services().visits.identify_code(hall, body.code, platform)
+    return {
+        "masked_id": citizen.masked_id,
+        "age_band": citizen.band,
+        "elderly": elderly,
+        "id_number": found.id_number,
+        "name": found.name,
+    }
+
+
+def eid_platform() -> Any:
+    """The identity platform of ``HALL_EID_URL`` (one client per app), None without one."""
+    config = current_app.config
+    wanted = tuple(
+        str(config.get(k) or "") for k in ("HALL_EID_URL", "HALL_EID_APP_ID", "HALL_EID_KEY")
+    )
+    cached = current_app.extensions.get("hall_eid")
+    if cached is None or cached[0] != wanted:
+        cached = current_app.extensions["hall_eid"] = (wanted, identity_platform(config))
+    return cached[1]

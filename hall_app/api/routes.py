@@ -203,7 +203,7 @@ def issue(hall: str, body: s.TicketIn) -> Any:
         _verified_priority(hall)
     key = request.headers.get("Idempotency-Key")
     contact = check_contact(body.phone, body.wechat_openid)
-    if body.plain:
+    if body.plain and not hall_services().visits.requires_identity(hall, body.codes):
         view = _engine().issue(
             hall, body.service, body.channel, body.priority, idempotency_key=key, contact=contact
         )

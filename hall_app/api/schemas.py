@@ -243,7 +243,20 @@ class IdentityIn(Strict):
     id_number: str = Field(min_length=1, max_length=18, description="resident ID read or typed")
 
 
+class EidIn(Strict):
+    code: str = Field(
+        min_length=1, max_length=512, description="the QR code's text as the reader scanned it"
+    )
+
+
 class IdentityOut(BaseModel):
     masked_id: str = Field(description="4101**********1234")
     age_band: str = Field(description="0-17, 18-19, 20-29 … 60-69, 70+")
     elderly: bool = Field(description="old enough for the elderly priority and the 长辈版")
+
+
+class EidOut(IdentityOut):
+    id_number: str = Field(
+        description="for this kiosk page's memory only, until the ticket request is answered"
+    )
+    name: str | None = Field(default=None, description="the platform's name (kept masked only)")

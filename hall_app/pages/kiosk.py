@@ -28,6 +28,7 @@ def kiosk(hall: str) -> Response:
     visits = hall_services().visits
     config = engine.hall_config(hall)
     reader = str(current_app.config["HALL_CARD_READER_URL"])
+    rule = visits.rule_for(config)
     services = [queue_json(q, config) for q in engine.queues(hall)]
     notice = config.notice
     zones: dict[str, list[dict[str, Any]]] = {}
@@ -53,7 +54,14 @@ def kiosk(hall: str) -> Response:
         "max_services": MAX_SERVICES,
         "card_reader_url": reader,
         "identity_url": url_for("api.kiosk_identity", hall=config.code),
-        "identity_required": visits.rule.required,
+        "identity_required": rule.required,
+        # the hall's identity rule: off / optional / required, for the hall and each service
+        "identity": {
+            "mode": str(rule.mode),
+            "services": {s.code: str(rule.mode_of(s.code)) for s in config.services},
+        },
+        "eid_enabled": bool(current_app.config.get("HALL_EID_URL")),
+        "eid_url": url_for("api.kiosk_eid", hall=config.code),
         "most_used": visits.most_used(config.code),
         "speech_url": url_for("display.service_speech"),
     }
@@ -114,6 +122,19 @@ def kiosk_strings() -> dict[str, str]:
         "already_number": gettext("您已取 {number} 号"),
         "already_unknown": gettext("您今天已取号"),
         "keypad_hint": gettext("请输入 18 位身份证号码"),
+        "identity_first": gettext("请先核验身份,再取号"),
+        "identity_need": {
+            "required": gettext("(此事项取号需核验身份)"),
+            "optional": gettext("(可选,用于老年人优先和一人一号)"),
+        },
+        "proxy": {
+            "agent": gettext("第 1 步:请代办人将身份证放在读卡区"),
+            "principal": gettext("第 2 步:请放置被代办人(办事群众)的身份证"),
+            "agent_done": gettext("代办人 {who}"),
+            "for": gettext("代办人 {who}"),
+            "taken": gettext("请取走代办人的身份证,再放置被代办人的身份证"),
+        },
+        "card_prompt": gettext("请将身份证放在读卡区"),
         "elder_on": gettext("已切换到长辈版"),
         "elder_auto": gettext("您已年满七十周岁,已为您切换到长辈版"),
         "elder_sizes": {
@@ -129,6 +150,10 @@ def kiosk_strings() -> dict[str, str]:
             "error": gettext("读卡失败,请重新放置身份证"),
             "invalid": gettext("无法识别此证件,请取走后重试或手动输入"),
             "used": gettext("请取走身份证后重新放置"),
+            "qr_reading": gettext("正在核验二维码…"),
+            "qr_expired": gettext("二维码已过期,请在手机上刷新后重新扫码"),
+            "qr_invalid": gettext("无法识别此二维码,请刷新后重试或改用身份证"),
+            "qr_unavailable": gettext("电子证照暂不可用,请使用身份证或手动输入"),
         },
         "checkin_errors": {
             "too_early": gettext("还未到签到时间"),

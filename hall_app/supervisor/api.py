@@ -297,6 +297,7 @@ class OneVisitOut(BaseModel):
     share_one_visit: float | None
     returns: int = Field(description="segments finished 补正材料 in the period")
     by_service: dict[str, dict[str, Any]]
+    proxy_visits: int = Field(default=0, description="visits of 代办 tickets (for the citizen)")
 
 
 @supervision_api.get("/halls/<string:hall>/one-visit")

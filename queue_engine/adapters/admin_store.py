@@ -68,6 +68,7 @@ class HallRecord:
     config_version: int
     clerk_many_windows: bool = False
     silent_zones: tuple[str, ...] = ()
+    identity: Mapping[str, Any] | None = None  # issue 18: visits.IdentityRule, as stored
 
 
 def _hall(row: Row[Any]) -> HallRecord:
@@ -84,6 +85,7 @@ def _hall(row: Row[Any]) -> HallRecord:
         row.config_version,
         bool(row.clerk_many_windows),
         tuple(row.silent_zones or ()),
+        row.identity or None,
     )
 
 

@@ -72,6 +72,8 @@ class HallRow(Base):
     clerk_many_windows: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # 无声叫号 (issue 17): zones whose calls the board neither shows nor speaks.
     silent_zones: Mapped[list[str] | None] = mapped_column(JSON)
+    # issue 18: the identity rule (visits.IdentityRule.to_mapping); null: the defaults.
+    identity: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ServiceRow(Base):

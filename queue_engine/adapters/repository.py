@@ -151,6 +151,7 @@ def load_hall_config(conn: Connection, hall_id: int) -> HallConfig:
         notice=hall.notice,
         clerk_many_windows=hall.clerk_many_windows,
         silent_zones=frozenset(hall.silent_zones or ()),
+        identity=hall.identity or None,
     )
 
 

@@ -201,6 +201,9 @@ class HallConfig:
     # 无声叫号 (issue 17): in these zones the board neither shows nor speaks a call; the
     # citizen hears of it by SMS, WeChat or push (the ``called`` notice) and the phone page.
     silent_zones: frozenset[str] = frozenset()
+    # issue 18: the admin's identity rule as stored (``visits.IdentityRule.from_mapping``);
+    # None: the defaults of ``IdentityRule()``
+    identity: Mapping[str, Any] | None = None
 
     def silent_window(self, label: str | int | None) -> bool:
         """Whether a call to this window (its number) is a silent one."""

@@ -278,15 +278,124 @@ class Citizen:
         )
 
 
+class IdentityMode(StrEnum):
+    """Whether a hall (or one of its services) asks for the citizen's identity at the kiosk."""
+
+    OFF = "off"  # no identity step; a ticket request with an ID number is refused
+    OPTIONAL = "optional"  # the kiosk offers it (elderly priority, 一人一号), never needs it
+    REQUIRED = "required"  # no ticket without an ID number (422 ``identity_required``)
+
+
+DEFAULT_ZONE_AGES: Mapping[str, int] = {"老年服务专区": 60}
+LIMIT_RANGE = (1, 20)  # per_service and total: at least one ticket, at most twenty
+AGE_RANGE = (50, 120)  # the elderly age and a zone's age
+
+
 @dataclass(frozen=True)
 class IdentityRule:
-    """A hall's identity rule (一人一号 and priority from age)."""
+    """A hall's identity rule: off/optional/required (for the hall and per service), 一人一号
+    limits and the ages that give the ``elderly`` priority. Set by the hall's admin
+    (``rules.identity``); ``IdentityRule()`` is the default of every hall."""
 
     per_service: int = 1  # active tickets a citizen may hold per service and day
     total: int = 3  # active tickets a citizen may hold in all, per day
     elderly_age: int = 70
-    zone_elderly_age: Mapping[str, int] = field(default_factory=lambda: {"老年服务专区": 60})
-    required: bool = False  # every ticket needs an identity
+    zone_elderly_age: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_ZONE_AGES))
+    mode: IdentityMode = IdentityMode.OPTIONAL
+    services: Mapping[str, IdentityMode] = field(default_factory=dict)  # a service's own mode
+
+    def __init__(
+        self,
+        per_service: int = 1,
+        total: int = 3,
+        elderly_age: int = 70,
+        zone_elderly_age: Mapping[str, int] | None = None,
+        mode: IdentityMode | str = IdentityMode.OPTIONAL,
+        services: Mapping[str, IdentityMode | str] | None = None,
+        *,
+        required: bool = False,
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "per_service", per_service)
+        set_(self, "total", total)
+        set_(self, "elderly_age", elderly_age)
+        zones = DEFAULT_ZONE_AGES if zone_elderly_age is None else zone_elderly_age
+        set_(self, "zone_elderly_age", dict(zones))
+        set_(self, "mode", IdentityMode.REQUIRED if required else IdentityMode(mode))
+        modes = {code: IdentityMode(m) for code, m in (services or {}).items()}
+        set_(self, "services", modes)
+        self._check()
+
+    def _check(self) -> None:
+        low, high = LIMIT_RANGE
+        for name in ("per_service", "total"):
+            value = getattr(self, name)
+            if type(value) is not int or not low <= value <= high:
+                raise ValueError(f"{name} is a whole number from {low} to {high}")
+        if self.total < self.per_service:
+            raise ValueError("total must be at least per_service")
+        young, old = AGE_RANGE
+        ages = {"elderly_age": self.elderly_age, **self.zone_elderly_age}
+        for name, age in ages.items():
+            if type(age) is not int or not young <= age <= old:
+                raise ValueError(f"the age of {name} is a whole number from {young} to {old}")
+
+    @property
+    def required(self) -> bool:
+        """The hall's own mode is ``required`` (every service, unless it says otherwise)."""
+        return self.mode is IdentityMode.REQUIRED
+
+    def mode_of(self, service: str) -> IdentityMode:
+        return self.services.get(service, self.mode)
+
+    def mode_for(self, services: Sequence[str]) -> IdentityMode:
+        """A ticket's mode: required when one of its services requires an identity, off when
+        every one is off, else optional."""
+        modes = {self.mode_of(code) for code in services}
+        if IdentityMode.REQUIRED in modes:
+            return IdentityMode.REQUIRED
+        if modes == {IdentityMode.OFF}:
+            return IdentityMode.OFF
+        return IdentityMode.OPTIONAL
+
+    def to_mapping(self) -> dict[str, Any]:
+        return {
+            "mode": str(self.mode),
+            "services": {code: str(m) for code, m in sorted(self.services.items())},
+            "per_service": self.per_service,
+            "total": self.total,
+            "elderly_age": self.elderly_age,
+            "zone_ages": dict(self.zone_elderly_age),
+        }
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any] | None) -> IdentityRule:
+        """The rule stored or sent (``to_mapping``'s form; missing keys keep the defaults).
+        Raises ``ValueError`` for a value out of range or of the wrong kind."""
+        data = dict(data or {})
+        unknown = set(data) - {
+            "mode",
+            "services",
+            "per_service",
+            "total",
+            "elderly_age",
+            "zone_ages",
+        }
+        if unknown:
+            raise ValueError(f"unknown identity setting {sorted(unknown)[0]}")
+        services = data.get("services") or {}
+        zones = data.get("zone_ages", DEFAULT_ZONE_AGES)
+        if not isinstance(services, Mapping) or not isinstance(zones, Mapping):
+            raise ValueError("services and zone_ages map names to values")
+        default = cls()
+        return cls(
+            per_service=data.get("per_service", default.per_service),
+            total=data.get("total", default.total),
+            elderly_age=data.get("elderly_age", default.elderly_age),
+            zone_elderly_age={str(z): a for z, a in zones.items()},
+            mode=data.get("mode", default.mode),
+            services={str(c): m for c, m in services.items()},
+        )
 
     def elderly(self, age: int, zones: Sequence[str]) -> bool:
         """Old enough for the ``elderly`` priority, for a ticket of services in ``zones``."""

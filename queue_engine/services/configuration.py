@@ -21,6 +21,7 @@ from queue_engine.domain.errors import Conflict, InvalidInput, NotFound
 from queue_engine.domain.hours import OpeningHours
 from queue_engine.domain.model import NoShowRule, Service
 from queue_engine.domain.policy import DispatchRules
+from queue_engine.domain.visits import DEFAULT_ZONE_AGES, IdentityRule
 
 Data = dict[str, Any]
 HALL_FIELDS = ("name_zh", "name_en", "timezone", "notice", "hours")
@@ -107,6 +108,7 @@ def rules_data(hall: HallRecord, settings: AppointmentSettings) -> Data:
         "appointments": {name: appointments[name] for name in APPOINTMENT_FIELDS},
         "windows": {"clerk_many_windows": hall.clerk_many_windows},
         "calling": {"silent_zones": list(hall.silent_zones)},
+        "identity": IdentityRule.from_mapping(hall.identity).to_mapping(),
     }
 
 
@@ -128,6 +130,8 @@ def apply_rules(store: AdminStore, hall: HallRecord, data: Mapping[str, Any]) ->
         changes["clerk_many_windows"] = many
     if "calling" in data:
         changes["silent_zones"] = _silent_zones(store, hall, data["calling"])
+    if "identity" in data:
+        changes["identity"] = _identity(store, hall, data["identity"])
     hall = store.update_hall(hall, changes)
     if "appointments" in data:
         current = store.appointment_settings(hall).to_mapping()
@@ -146,6 +150,26 @@ def _silent_zones(store: AdminStore, hall: HallRecord, calling: Mapping[str, Any
     if unknown:
         raise InvalidInput(f"hall {hall.code} has no zone {unknown[0]}", code="unknown_zone")
     return list(dict.fromkeys(zones))
+
+
+def _identity(store: AdminStore, hall: HallRecord, data: Mapping[str, Any]) -> Data:
+    """The identity rule (issue 18), its services and zones the hall's own."""
+    if not isinstance(data, Mapping):
+        raise InvalidInput("identity is an object", code="bad_rules")
+    merged = {**IdentityRule.from_mapping(hall.identity).to_mapping(), **data}
+    try:
+        rule = IdentityRule.from_mapping(merged)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(str(exc), code="bad_rules") from None
+    codes = {s["code"] for s in store.services(hall)}
+    unknown = sorted(set(rule.services) - codes)
+    if unknown:
+        raise InvalidInput(f"hall {hall.code} has no service {unknown[0]}", code="unknown_service")
+    zones = set(store.zones(hall)) | set(DEFAULT_ZONE_AGES)
+    strange = sorted(set(rule.zone_elderly_age) - zones)
+    if strange:
+        raise InvalidInput(f"hall {hall.code} has no zone {strange[0]}", code="unknown_zone")
+    return rule.to_mapping()
 
 
 def configure(store: AdminStore, hall: HallRecord, data: Mapping[str, Any]) -> HallRecord:

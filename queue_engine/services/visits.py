@@ -14,12 +14,14 @@ from typing import Any
 
 from queue_engine.adapters import repository as repo
 from queue_engine.adapters import visit_store as store
+from queue_engine.adapters.eid import EidIdentity, EidPlatform
 from queue_engine.adapters.unit_of_work import UnitOfWork
-from queue_engine.domain.errors import InvalidInput
+from queue_engine.domain.errors import InvalidInput, NotFound
 from queue_engine.domain.events import EventType
-from queue_engine.domain.model import Channel, Priority, Ticket, TicketStatus
+from queue_engine.domain.model import Channel, HallConfig, Priority, Ticket, TicketStatus
 from queue_engine.domain.visits import (
     Citizen,
+    IdentityMode,
     IdentityRule,
     Outcome,
     Segment,
@@ -72,6 +74,12 @@ class VisitDesk(Desk):
         self.pepper = pepper
         self.rule = rule or IdentityRule()
 
+    def rule_for(self, config: HallConfig) -> IdentityRule:
+        """The hall's identity rule as its admin set it (``rules.identity``), else the desk's."""
+        if config.identity is None:
+            return self.rule
+        return IdentityRule.from_mapping(config.identity)
+
     def acting(self, entry: Any) -> VisitDesk:
         clone = super().acting(entry)
         clone.engine = self.engine.acting(entry)
@@ -111,8 +119,17 @@ class VisitDesk(Desk):
             for code in codes:
                 config.service(code)
             today = config.business_date(engine.clock.now())
-            if id_number is None and self.rule.required:
-                raise InvalidInput("this hall issues tickets with an ID only", code="identity")
+            rule = self.rule_for(config)
+            mode = rule.mode_for(codes)
+            if id_number is None and mode is IdentityMode.REQUIRED:
+                raise InvalidInput(
+                    "this service issues tickets only with the citizen's ID number",
+                    code="identity_required",
+                )
+            if id_number is not None and mode is IdentityMode.OFF:
+                raise InvalidInput(
+                    "this hall takes no identity for these services", code="identity_off"
+                )
             citizen = (
                 None if id_number is None else Citizen.read(id_number, name, self.pepper, today)
             )
@@ -122,9 +139,9 @@ class VisitDesk(Desk):
             if citizen is not None:
                 store.lock_citizen(uow.conn, citizen.hash)
                 held = store.live_tickets_of(uow.conn, hall_id, today, citizen.hash)
-                self.rule.check_limits(held, codes)
+                rule.check_limits(held, codes)
                 zones = [config.service(c).zone for c in codes]
-                if priority is Priority.NONE and self.rule.elderly(citizen.age, zones):
+                if priority is Priority.NONE and rule.elderly(citizen.age, zones):
                     priority = Priority.ELDERLY
             ticket = engine.issue_in(
                 uow, hall_id, config, codes[0], channel, priority, idempotency_key
@@ -199,6 +216,15 @@ class VisitDesk(Desk):
 
         return self.engine._ticket_command(ticket_id, clerk, act)
 
+    def requires_identity(self, hall: str, services: Sequence[str]) -> bool:
+        """Whether the hall's rule requires an identity for a ticket of ``services`` (a ticket
+        without one then goes through ``issue``, which refuses it)."""
+        try:
+            config = self.engine.config_for(hall)
+        except NotFound:
+            return False  # the engine's own path answers 404
+        return self.rule_for(config).mode_for(services) is IdentityMode.REQUIRED
+
     def identify(self, hall: str, id_number: str) -> tuple[Citizen, bool]:
         """What the kiosk may learn of a card before the ticket: its age band, and whether the
         citizen is old enough for the elderly priority (and the kiosk's 长辈版). Nothing is kept.
@@ -207,7 +233,17 @@ class VisitDesk(Desk):
         citizen = Citizen.read(
             id_number, None, self.pepper, config.business_date(self.engine.clock.now())
         )
-        return citizen, citizen.age >= self.rule.elderly_age
+        return citizen, citizen.age >= self.rule_for(config).elderly_age
+
+    def identify_code(
+        self, hall: str, code: str, platform: EidPlatform
+    ) -> tuple[EidIdentity, Citizen, bool]:
+        """An electronic ID / app QR code resolved by the identity platform, then checked as a
+        card's number (``identify``). Nothing is kept; the caller hands the identity to the
+        kiosk page's memory only."""
+        found = platform.resolve(code)
+        citizen, elderly = self.identify(hall, found.id_number)
+        return found, citizen, elderly
 
     def most_used(self, hall: str, days: int = 30) -> list[str]:
         """The hall's service codes, the most used of the last ``days`` days first."""
@@ -269,3 +305,8 @@ def record_check_in(
     assert events and events[-1].type is EventType.TICKET_ISSUED
     payload = {**events[-1].payload, "services": [ticket.service], "citizen": id_hash}
     events[-1] = replace(events[-1], payload=payload)
+
+
+def identity_platform(config: Mapping[str, object]) -> EidPlatform | None:
+    """The identity platform of ``HALL_EID_URL`` (``adapters.eid``), None without one."""
+    return EidPlatform.from_config(config)

@@ -30,6 +30,9 @@ from babel.messages.pofile import read_po
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.fakes.card_reader import FakeCardReader
+from tests.fakes.eid_platform import APP_ID as EID_APP_ID
+from tests.fakes.eid_platform import KEY as EID_KEY
+from tests.fakes.eid_platform import FakeEidPlatform
 from tests.helpers.display import HallServer
 
 # A loaded 2-core CI machine can take a few seconds for a page to react: wait up to 10 s.
@@ -93,6 +96,18 @@ def card_reader() -> Iterator[FakeCardReader]:
     reader.close()
 
 
+# The identity platform of electronic IDs / app QR codes the server asks (a fake on loopback).
+EID_PORT = _free_port()
+
+
+@pytest.fixture(scope="session")
+def eid_platform() -> Iterator[FakeEidPlatform]:
+    """The fake identity platform at the address the session's server is configured with."""
+    platform = FakeEidPlatform(EID_PORT)
+    yield platform
+    platform.close()
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a freshly initialised demo hall served by ``hall serve``."""
@@ -107,6 +122,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "HALL_RATE_LIMIT_TICKETS": "10000 per minute",
         "HALL_RATE_LIMIT_LOGIN": "1000 per minute",  # every browser test signs in
         "HALL_CARD_READER_URL": f"http://127.0.0.1:{CARD_READER_PORT}",
+        "HALL_EID_URL": f"http://127.0.0.1:{EID_PORT}/resolve",
+        "HALL_EID_APP_ID": EID_APP_ID,
+        "HALL_EID_KEY": EID_KEY,
     }
     env.pop("HALL_MESSAGE_QUEUE", None)
     hall = _hall_command()

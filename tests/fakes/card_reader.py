@@ -4,13 +4,17 @@ A real kiosk has a card reader (身份证阅读器) on USB and a small bridge pr
 kiosk page on loopback. The protocol is the one the kiosk page speaks:
 
 - ``GET /card`` → ``200 {"id_number", "name"}`` while a card lies on the reader, ``204`` when none;
+- ``GET /qr`` → ``200 {"code"}`` once for each QR code scanned (an electronic ID or the
+  government app's code, the text as scanned), ``204`` when nothing new was scanned;
 - CORS: any page origin may read (``Access-Control-Allow-Origin``), with the Private Network
   Access answer (``Access-Control-Allow-Private-Network: true``) to the browser's preflight.
 
 This fake adds what a person does with a card, for tests and demos: ``place(id_number, name)``
-and ``take()`` from Python, or ``POST /card {id_number, name}`` / ``DELETE /card`` over HTTP, and
-a small page at ``/`` with buttons to place a synthetic card and take it away. It keeps only the
-card lying on it, logs no request and never writes anything down.
+and ``take()`` from Python, or ``POST /card {id_number, name}`` / ``DELETE /card`` over
+HTTP, ``scan(code)`` or ``POST /qr {code}`` for a QR code held to the scanner, and a small
+page at ``/`` with buttons to place a synthetic card and take it away, and a field to scan a
+code. It keeps only the card lying on it and the last scan, logs no request and never writes
+anything down.
 
     python -m tests.fakes.card_reader [--port 18650]
 """
@@ -39,6 +43,8 @@ button{font-size:18px;margin:.3em;padding:.4em 1em}</style>
 <button data-card="elder">放入长辈身份证 (1950)</button>
 <button data-card="adult">放入身份证 (1990)</button>
 <button data-card="">取走身份证</button>
+<p><input id="qr" size="40" placeholder="二维码内容 (QR code text)">
+<button data-qr>扫码</button></p>
 <script src="/page.js"></script>"""
 
 PAGE_JS = """const s = document.getElementById("s");
@@ -49,6 +55,11 @@ async function state() {
 }
 document.addEventListener("click", async (e) => {
   const b = e.target.closest("button"); if (!b) return;
+  if (b.hasAttribute("data-qr")) {
+    const code = document.getElementById("qr").value;
+    await fetch("/qr", {method: "POST", body: JSON.stringify({code: code})});
+    return;
+  }
   const card = cards[b.dataset.card];
   await fetch("/card", card ? {method: "POST", body: JSON.stringify(
     {id_number: card[0], name: card[1]})} : {method: "DELETE"});
@@ -62,6 +73,7 @@ class FakeCardReader:
 
     def __init__(self, port: int = 0) -> None:
         self._card: dict[str, str] | None = None
+        self._scanned: str | None = None  # the last QR code scanned, until the page reads it
         self._lock = threading.Lock()
         self.reads = 0  # GET /card answered with a card
         reader = self
@@ -95,6 +107,12 @@ class FakeCardReader:
                     else:
                         reader.reads += 1
                         self._send(200, json.dumps(card).encode(), "application/json")
+                elif self.path == "/qr":
+                    code = reader.scanned()
+                    if code is None:
+                        self._send(204)
+                    else:
+                        self._send(200, json.dumps({"code": code}).encode(), "application/json")
                 elif self.path == "/":
                     self._send(200, PAGE.encode(), "text/html; charset=utf-8")
                 elif self.path == "/page.js":
@@ -107,6 +125,10 @@ class FakeCardReader:
                 length = int(self.headers.get("Content-Length") or 0)
                 try:
                     body = json.loads(self.rfile.read(length) or b"{}")
+                    if self.path == "/qr":
+                        reader.scan(str(body["code"]))
+                        self._send(204)
+                        return
                     reader.place(str(body["id_number"]), str(body.get("name") or ""))
                 except (ValueError, KeyError, TypeError):
                     self._send(400)
@@ -140,6 +162,17 @@ class FakeCardReader:
         """The citizen takes the card away."""
         with self._lock:
             self._card = None
+
+    def scan(self, code: str) -> None:
+        """A citizen holds an electronic ID's (or the app's) QR code to the scanner."""
+        with self._lock:
+            self._scanned = code
+
+    def scanned(self) -> str | None:
+        """The code scanned since the last call (a scan is read once), None when none."""
+        with self._lock:
+            code, self._scanned = self._scanned, None
+            return code
 
     def close(self) -> None:
         self._server.shutdown()

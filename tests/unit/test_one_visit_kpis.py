@@ -58,6 +58,23 @@ def test_share_done_in_one_visit_and_returns_per_service_are_exact() -> None:
     ]
 
 
+def test_a_proxy_ticket_is_a_proxy_visit_of_the_citizen_served() -> None:
+    events = log(
+        [
+            ("t1", "c1", "SOCIAL", 0, "needs_documents", "10"),
+            ("t2", "c1", "SOCIAL", 2, "completed", "10"),  # the return, taken by an agent
+            ("t3", "c2", "TAX", 0, "completed", "8"),
+        ]
+    )
+    issued = (events["type"] == "ticket.issued") & (events["ticket_id"] == "t2")
+    events.loc[issued, "payload"] = json.dumps(
+        {"services": ["SOCIAL"], "citizen": "c1", "proxy": "agent"}
+    )
+    report = one_visit_report(events)
+    assert report["proxy_visits"] == 1
+    assert report["matters"] == 2 and report["visits"] == 3  # the agent's visit is c1's
+
+
 def test_a_log_without_identities_has_no_matters() -> None:
     report = one_visit_report(log([("t1", None, "SOCIAL", 0, "completed", "10")]))
     assert report["matters"] == 0 and report["share_one_visit"] is None

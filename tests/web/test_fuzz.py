@@ -202,6 +202,9 @@ OPERATIONS = [
     "PUT /api/v1/tickets/{ticket_id}/services",
     "GET /api/v1/halls/{hall}/tickets/by-number/{number}",
     "POST /api/v1/halls/{hall}/kiosk/identity",
+    "POST /api/v1/halls/{hall}/kiosk/eid",
+    "GET /api/v1/admin/halls/{hall}/identity-rules",
+    "PUT /api/v1/admin/halls/{hall}/identity-rules",
     "GET /api/v1/halls/{hall}/one-visit",
     # Web Push opt-in of the citizen's pages (issue 17)
     "GET /api/v1/push/public-key",

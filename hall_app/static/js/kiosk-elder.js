@@ -67,7 +67,8 @@
     if (button) setSize(size + Number(button.dataset.size));
   });
   document.addEventListener("kiosk:identity", function (event) {
-    if (event.detail && event.detail.elderly && !kiosk.elder) {
+    // not for 代办: the agent, not the elderly citizen, stands at the kiosk
+    if (event.detail && event.detail.elderly && !event.detail.proxy && !kiosk.elder) {
       setElder(true, false);
       say(t("elder_auto"), { phrase: "elder" });
     }

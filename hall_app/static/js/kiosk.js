@@ -105,6 +105,7 @@
     document.getElementById("confirm-meta").textContent =
       t("waiting_count", { n: first.waiting }) + " · " + H.estimate(first.estimated_wait);
     renderVisit();
+    kiosk.emit("identity-mode", identityMode());
     if (fresh) confirmBox.querySelector('input[value="none"]').checked = true;
     confirmError.hidden = true;
     heldBox.hidden = true;
@@ -151,8 +152,20 @@
     document.querySelector(".visit").classList.toggle("visit--many", chosen.length > 1);
   }
 
+  /* The hall's rule for the chosen services, as the server applies it: required when one
+     requires an identity, off when every one is off, else optional. */
+  function identityMode() {
+    var rule = data.identity || { mode: "optional", services: {} };
+    var modes = chosen.map(function (code) { return rule.services[code] || rule.mode; });
+    if (modes.indexOf("required") >= 0) return "required";
+    if (modes.length && modes.every(function (m) { return m === "off"; })) return "off";
+    return "optional";
+  }
+
   function setBusy(busy, text) {
-    takeButton.disabled = busy || (data.identity_required && !kiosk.identity);
+    var needed = identityMode() === "required" && !kiosk.identity;
+    document.getElementById("identity-first").hidden = !needed;
+    takeButton.disabled = busy || needed || Boolean(kiosk.proxyPending);
     takeButton.classList.toggle("is-busy", busy);
     takeButton.dataset.busyText = text || t("taking");
   }
@@ -162,7 +175,10 @@
       confirmBox.querySelector('input[value="elderly"]').checked = true;
     }
     heldBox.hidden = true;
-    setBusy(false);
+    if (!takeButton.classList.contains("is-busy")) setBusy(false);
+  });
+  document.addEventListener("kiosk:identity-step", function () {
+    if (!takeButton.classList.contains("is-busy")) setBusy(false);
   });
 
   confirmBox.addEventListener("click", function (event) {
@@ -189,9 +205,11 @@
     if (identity) {
       body.id_number = identity.id_number;
       if (identity.name) body.id_name = identity.name;
+      if (identity.proxy) body.proxy_id_number = identity.proxy.id_number;  // 代办
     }
     // A retry of the same choice reuses its key, so a lost answer never yields two tickets.
-    var signature = [chosen.join(","), priority, identity ? identity.masked_id : ""].join("|");
+    var signature = [chosen.join(","), priority, identity ? identity.masked_id : "",
+      identity && identity.proxy ? identity.proxy.masked_id : ""].join("|");
     if (!pending || pending.signature !== signature) pending = { signature: signature, key: H.randomKey() };
     confirmError.hidden = true;
     heldBox.hidden = true;
@@ -203,7 +221,8 @@
     H.api("POST", data.issue_url, body, { "Idempotency-Key": attempt.key })
       .then(function (ticket) {
         pending = null;
-        var fromCard = Boolean(kiosk.identity && kiosk.identity.source === "card");
+        var id = kiosk.identity;
+        var fromCard = Boolean(id && (id.source === "card" || (id.proxy && id.proxy.source === "card")));
         body = null;  // the ID number lives no longer than the request
         setBusy(false);
         kiosk.emit("taken", { fromCard: fromCard });
@@ -228,6 +247,7 @@
         if (error.code === "already_waiting") { showHeld(error.message); return; }
         var title = t("errors." + (error.code || "error"));
         if (error.code === "id_number") title = t("checkin_errors.id_number");
+        if (error.code === "identity_required") title = t("identity_first");
         confirmError.textContent = title.indexOf("errors.") === 0 ? t("errors.error") : title;
         confirmError.hidden = false;
         H.apiError(error);
@@ -275,6 +295,7 @@
     document.getElementById("slip-time").textContent = H.clock(ticket.issued_at, true);
     document.getElementById("slip-identity-row").hidden = !ticket.identified;
     document.getElementById("slip-identity").textContent = ticket.identified ? t("identified") : "";
+    document.getElementById("slip-proxy-row").hidden = !ticket.proxy;
     document.getElementById("slip-card").hidden = !fromCard;
     // The QR code leads to the ticket's page with its rating key (in the address's fragment).
     var qr = data.qr_url.replace("TICKET_ID", encodeURIComponent(ticket.id));

@@ -4,8 +4,8 @@
 (identity optional everywhere, 1 ticket per service and 3 in all per day, elderly from 70, 60
 in the zone 老年服务专区).
 
-Revision ID: 0018_identity_rules
-Revises: 0015_integration
+Revision ID: 0019_identity_rules
+Revises: 0018_planner_plans
 Create Date: 2026-12-03 18:40:00
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_identity_rules"
-down_revision = "0015_integration"
+revision = "0019_identity_rules"
+down_revision = "0018_planner_plans"
 branch_labels = None
 depends_on = None
 

@@ -40,6 +40,7 @@ def ticket_page(ticket_id: str) -> Response:
         "cancel_url": url_for("api.cancel", ticket_id=ticket_id),
         "evaluation_url": url_for("api.evaluate", ticket_id=ticket_id),
         "rectification": {"url": url_for("api.rate_rectification", ticket_id=ticket_id)},
+        "follow_up_url": url_for("api.follow_up", ticket_id=ticket_id),
         "form": rating_form(config.code),
         "service_names": {s.code: {"zh": s.name_zh, "en": s.name_en} for s in config.services},
         "key_fragment": KEY_FRAGMENT,
@@ -73,6 +74,7 @@ def visit_services(ticket: Ticket, config: HallConfig) -> list[dict[str, Any]]:
                 "status": s["status"],
                 "rated": ratings.is_rated(ticket.id, index),
                 "rectification_open": ratings.rectification_open(ticket.id, index),
+                "follow_up_open": ratings.follow_up_open(ticket.id, index),
             }
         )
     return services
@@ -90,6 +92,7 @@ def rating_form(hall: str) -> dict[str, object]:
     return {
         "indicators": [{"code": str(i), "label": labels[str(i)]} for i in rules.indicators],
         "reasons": list(rules.reasons),
+        "follow_up_days": rules.follow_up_days,
     }
 
 
@@ -149,6 +152,8 @@ def citizen_strings() -> dict[str, str]:
         "rate_thanks": gettext("感谢您的评价!"),
         "rate_thanks_bad": gettext("感谢您的反馈,我们将尽快回访整改。"),
         "rectification_thanks": gettext("感谢您对整改结果的评价!"),
+        "follow_up_thanks": gettext("已收到您的追评,感谢您的反馈!"),
+        "follow_up_empty": gettext("请填写追评内容"),
     }
 
 

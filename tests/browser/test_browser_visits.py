@@ -172,9 +172,22 @@ def test_the_phone_rates_each_service_of_the_visit_one_after_another(
     card.locator('[data-score="4"]').click()
     expect(phone.locator("#rate-done")).to_have_text("感谢您的评价! 满意")
     expect(card).to_be_hidden()
-    phone.reload()  # rated per service on the server: nothing is offered again
+    expect(phone.locator("#follow-card")).to_be_hidden()  # 追评 is for coming back later
+    phone.reload()  # rated per service on the server: no rating is offered again
     expect(phone.locator("#t-status")).to_have_text("已办结")
     expect(card).to_be_hidden()
+    # 追评 per service, once: the card takes the first service, then the next
+    follow = phone.locator("#follow-card")
+    expect(follow).to_be_visible()
+    expect(phone.locator("#follow-service")).to_have_text("第 1 项(共 3 项):不动产登记")
+    phone.fill("#follow-comment", "材料一次就齐了,点赞")
+    phone.click("#follow-button")
+    expect(phone.locator("#rate-done")).to_have_text("已收到您的追评,感谢您的反馈!")
+    expect(phone.locator("#follow-service")).to_have_text("第 2 项(共 3 项):税务办理")
+    follow_up = f"{server.url}/api/v1/tickets/{ticket['id']}/evaluation/follow-up"
+    body = {"key": ticket["rating_key"], "segment": 0, "comment": "再追一次"}
+    again = requests.post(follow_up, json=body, timeout=10)
+    assert again.status_code == 409 and again.json()["error"] == "already_followed_up"
 
     day = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
     export = requests.get(
@@ -185,20 +198,21 @@ def test_the_phone_rates_each_service_of_the_visit_one_after_another(
     )
     assert export.status_code == 200, export.text
     rated = sorted(
-        (r["service_segment"], r["matter_code"], r["channel"], r["level"], r["bad_reasons"])
+        (
+            r["service_segment"],
+            r["matter_code"],
+            r["channel"],
+            r["level"],
+            r["bad_reasons"],
+            (r["follow_up"] or {}).get("comment"),
+        )
         for r in export.json()["records"]
         if r["matter_code"] in ("REALTY", "TAX", "ENT")
     )
     assert rated == [
-        (0, "REALTY", "ticket_page", 5, []),
-        (1, "TAX", "ticket_page", 2, ["效率"]),
-        (2, "ENT", "ticket_page", 4, []),
+        (0, "REALTY", "ticket_page", 5, [], "材料一次就齐了,点赞"),
+        (1, "TAX", "ticket_page", 2, ["效率"], None),
+        (2, "ENT", "ticket_page", 4, [], None),
     ]
-    # 追评 per service, once: the second service's rating takes one follow-up, not two
-    follow_up = f"{server.url}/api/v1/tickets/{ticket['id']}/evaluation/follow-up"
-    body = {"key": ticket["rating_key"], "segment": 1, "comment": "回访后已说明原因"}
-    assert requests.post(follow_up, json=body, timeout=10).status_code == 200
-    again = requests.post(follow_up, json=body, timeout=10)
-    assert again.status_code == 409 and again.json()["error"] == "already_followed_up"
     context.close()
     assert errors == []

@@ -61,10 +61,11 @@
   // -- 一次一评: each finished service of the visit is rated on its own, one after another ----
   // what the page knows of each service by its index: rated, its rectification open (a
   // refetched ticket brings the statuses only)
-  var rated = {}, rectifiable = {};
+  var rated = {}, rectifiable = {}, followable = {};
   (ticket.services || []).forEach(function (s) {
     rated[s.index] = s.rated;
     rectifiable[s.index] = s.rectification_open;
+    followable[s.index] = s.follow_up_open;  // 追评: rated before this page, once, within N days
   });
 
   function services() { return ticket.services || []; }
@@ -88,19 +89,34 @@
       document.getElementById("rate-done").hidden = true;
       thanksFor = null;
     }
-    var all = services();
     H.show(document.getElementById("rate-card"), Boolean(next) && Boolean(ratingKey));
     H.show(document.getElementById("rate-hint"), Boolean(next) && !ratingKey);
-    var line = document.getElementById("rate-service");
-    var multi = Boolean(next) && all.length > 1;
-    line.textContent = multi
-      ? t("rate_service", { n: next.index + 1, total: all.length, name: serviceName({
-          service_name: next.name, service_name_en: next.name_en }) })
-      : "";
-    line.hidden = !multi;
+    serviceLine(document.getElementById("rate-service"), next);
     document.getElementById("rate-card").dataset.segment = next ? String(next.index) : "";
     // the rectification of a bad review, rated from the link of the "rectified" notice
     H.show(document.getElementById("rectify-card"), Boolean(rectifying()) && Boolean(ratingKey));
+    renderFollowUp(next);
+  }
+
+  function serviceLine(line, segment) {
+    var all = services();
+    var multi = Boolean(segment) && all.length > 1;
+    line.textContent = multi
+      ? t("rate_service", { n: segment.index + 1, total: all.length, name: serviceName({
+          service_name: segment.name, service_name_en: segment.name_en }) })
+      : "";
+    line.hidden = !multi;
+  }
+
+  function followingUp() {
+    return services().filter(function (s) { return followable[s.index]; })[0];
+  }
+
+  function renderFollowUp(rating) {
+    var segment = followingUp();
+    // a rating to give comes first; the 追评 card offers the earliest service open to one
+    H.show(document.getElementById("follow-card"), !rating && Boolean(segment) && Boolean(ratingKey));
+    serviceLine(document.getElementById("follow-service"), segment);
   }
 
   function rectifying() {
@@ -247,6 +263,31 @@
       if (error.code === "already_rated") { rated[segment.index] = true; render(); }
       H.apiError(error);
     }).then(function () { buttons.forEach(function (b) { b.disabled = false; }); });
+  });
+
+  document.getElementById("follow-button").addEventListener("click", function () {
+    var segment = followingUp();
+    var box = document.getElementById("follow-comment");
+    if (!segment) return;
+    if (!box.value.trim()) { H.toast(t("follow_up_empty"), "error"); box.focus(); return; }
+    var button = this;
+    button.disabled = true;
+    var body = { key: ratingKey, segment: segment.index, comment: box.value.trim() };
+    H.api("POST", data.follow_up_url, body).then(function () {
+      followable[segment.index] = false;
+      box.value = "";
+      var done = document.getElementById("rate-done");
+      done.textContent = t("follow_up_thanks");
+      done.hidden = false;
+      thanksFor = toRate().length ? toRate()[0].index : -1;
+      render();
+    }, function (error) {
+      if (["already_followed_up", "follow_up_closed"].indexOf(error.code) >= 0) {
+        followable[segment.index] = false;
+        render();
+      }
+      H.apiError(error);
+    }).then(function () { button.disabled = false; });
   });
 
   document.getElementById("rectify-card").addEventListener("click", function (event) {

@@ -557,3 +557,22 @@ def test_a_visit_of_several_services_counts_each_finished_service_for_the_active
     assert (w10.ratings, w10.finished, w12.ratings, w12.finished) == (1, 2, 1, 1)
     social, medical = published.by_service["SOCIAL"], published.by_service["MEDICAL"]
     assert (social.ratings, social.finished, medical.ratings, medical.finished) == (1, 2, 1, 1)
+
+
+def test_the_ticket_page_offers_a_follow_up_only_while_one_may_be_given(
+    ratings: EvaluationDesk, visits: Visits, clock: FrozenClock
+) -> None:
+    ticket = visits.finish(10, "SOCIAL")
+    key = ratings.rating_key(ticket, RatingChannel.SLIP_QR)
+    assert not ratings.follow_up_open(ticket)  # nothing rated yet
+    ratings.evaluate_with_key(ticket, key, 4)
+    assert ratings.follow_up_open(ticket) and not ratings.follow_up_open(ticket, 1)
+    ratings.follow_up(ticket, key, "补充一句")
+    assert not ratings.follow_up_open(ticket)  # once only
+
+    late = visits.finish(10, "SOCIAL")
+    ratings.evaluate(late, 5, source="slip_qr")
+    clock.advance(days=15)
+    assert ratings.follow_up_open(late)
+    clock.advance(seconds=1)
+    assert not ratings.follow_up_open(late)  # the hall's 15 days are over

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
 from flask import Response, make_response, render_template, request, url_for
 from flask_babel import gettext
+
+from queue_engine.domain.model import HallConfig, Ticket
 
 from ..http import private_page
 from ..serialize import view_json
@@ -29,19 +32,17 @@ def ticket_page(ticket_id: str) -> Response:
     engine = hall_services().engine
     view = engine.ticket(ticket_id)
     config = engine.hall_config(view.ticket.hall)
-    ticket = view_json(view, config)
+    ticket = {**view_json(view, config), "services": visit_services(view.ticket, config)}
     data = {
         "ticket": ticket,
         "timezone": config.timezone,
         "ticket_url": url_for("api.get_ticket", ticket_id=ticket_id),
         "cancel_url": url_for("api.cancel", ticket_id=ticket_id),
         "evaluation_url": url_for("api.evaluate", ticket_id=ticket_id),
-        "rated": hall_services().evaluations.is_rated(ticket_id),
-        "rectification": {
-            "open": hall_services().evaluations.rectification_open(ticket_id),
-            "url": url_for("api.rate_rectification", ticket_id=ticket_id),
-        },
+        "rectification": {"url": url_for("api.rate_rectification", ticket_id=ticket_id)},
+        "follow_up_url": url_for("api.follow_up", ticket_id=ticket_id),
         "form": rating_form(config.code),
+        "service_names": {s.code: {"zh": s.name_zh, "en": s.name_en} for s in config.services},
         "key_fragment": KEY_FRAGMENT,
         "scores": score_labels(),
         "strings": {**common_strings(), **citizen_strings()},
@@ -56,6 +57,29 @@ def ticket_page(ticket_id: str) -> Response:
     )
 
 
+def visit_services(ticket: Ticket, config: HallConfig) -> list[dict[str, Any]]:
+    """The services of the visit, each rated on its own (一次一评): its index, names, status
+    and whether it is rated already, and whether its rectification waits for a rating."""
+    ratings = hall_services().evaluations
+    services = []
+    names = {s.code: s for s in config.services}
+    for s in hall_services().visits.view(ticket).to_json(ticket)["services"]:
+        service, index = names.get(s["service"]), s["index"]
+        services.append(
+            {
+                "index": index,
+                "service": s["service"],
+                "name": s["service"] if service is None else service.name_zh,
+                "name_en": s["service"] if service is None else service.name_en,
+                "status": s["status"],
+                "rated": ratings.is_rated(ticket.id, index),
+                "rectification_open": ratings.rectification_open(ticket.id, index),
+                "follow_up_open": ratings.follow_up_open(ticket.id, index),
+            }
+        )
+    return services
+
+
 def rating_form(hall: str) -> dict[str, object]:
     """The hall's indicators (with their labels) and bad-review reasons, for the rating card."""
     rules = hall_services().evaluations.rules(hall)
@@ -68,6 +92,7 @@ def rating_form(hall: str) -> dict[str, object]:
     return {
         "indicators": [{"code": str(i), "label": labels[str(i)]} for i in rules.indicators],
         "reasons": list(rules.reasons),
+        "follow_up_days": rules.follow_up_days,
     }
 
 
@@ -121,9 +146,14 @@ def citizen_strings() -> dict[str, str]:
         "cancelled_title": gettext("号码已取消"),
         "cancelled_text": gettext("如需办理,请重新取号。"),
         "cancelled_ok": gettext("已为您取消排队"),
+        "rate_service": gettext("第 {n} 项(共 {total} 项):{name}"),
+        "rate_next": gettext("已评价第 {n} 项,请继续评价下一项。"),
+        "rate_later_segments": gettext("下一项办结后,可在本页继续评价。"),
         "rate_thanks": gettext("感谢您的评价!"),
         "rate_thanks_bad": gettext("感谢您的反馈,我们将尽快回访整改。"),
         "rectification_thanks": gettext("感谢您对整改结果的评价!"),
+        "follow_up_thanks": gettext("已收到您的追评,感谢您的反馈!"),
+        "follow_up_empty": gettext("请填写追评内容"),
     }
 
 

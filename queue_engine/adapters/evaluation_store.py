@@ -24,6 +24,7 @@ from queue_engine.adapters.orm import (
     FollowUpCaseRow,
     InterviewRow,
     RatingInvitationRow,
+    TicketVisitRow,
 )
 from queue_engine.adapters.repository import T
 from queue_engine.domain.evaluation_rules import EvaluationRules
@@ -37,6 +38,7 @@ IR: Table = InterviewRow.__table__  # type: ignore[assignment]
 V: Table = EvaluationRow.__table__  # type: ignore[assignment]
 EV: Table = EventRow.__table__  # type: ignore[assignment]
 F: Table = FollowUpCaseRow.__table__  # type: ignore[assignment]
+TV: Table = TicketVisitRow.__table__  # type: ignore[assignment]
 
 
 # ---- rules ---------------------------------------------------------------------------------
@@ -90,20 +92,59 @@ def ratings_between(
     )
 
 
-def finished_between(conn: Connection, hall_id: int, first: date, last: date) -> list[Row[Any]]:
-    """Finished visits per business date, service and window (the 主动评价率's denominator)."""
-    return list(
-        conn.execute(
-            select(T.c.business_date, T.c.service, T.c.window_id, func.count().label("n"))
-            .where(
-                T.c.hall_id == hall_id,
-                T.c.status == "done",
-                T.c.business_date >= first,
-                T.c.business_date <= last,
-            )
-            .group_by(T.c.business_date, T.c.service, T.c.window_id)
+@dataclass(frozen=True)
+class FinishedCount:
+    """Services finished on a business date, of a service, at a window (by id, or by its
+    label for the services of a visit of several, from their ``ticket.finished``)."""
+
+    business_date: date
+    service: str
+    window_id: int | None
+    n: int
+    window: str | None = None
+
+
+def finished_between(
+    conn: Connection, hall_id: int, first: date, last: date
+) -> list[FinishedCount]:
+    """Finished services per business date, service and window (the 主动评价率's denominator):
+    a plain ticket counts once when done; a visit of several services once per service it
+    finished (一次一评), at the window that finished that service, whatever became of the
+    ticket afterwards."""
+    visits = conn.execute(
+        select(TV.c.ticket_id, TV.c.business_date, TV.c.segments).where(
+            TV.c.hall_id == hall_id, TV.c.business_date >= first, TV.c.business_date <= last
         )
     )
+    several = {v.ticket_id: v for v in visits if len(v.segments or ()) > 1}
+    plain = conn.execute(
+        select(T.c.business_date, T.c.service, T.c.window_id, func.count().label("n"))
+        .where(
+            T.c.hall_id == hall_id,
+            T.c.status == "done",
+            T.c.business_date >= first,
+            T.c.business_date <= last,
+            T.c.id.not_in(list(several)),
+        )
+        .group_by(T.c.business_date, T.c.service, T.c.window_id)
+    )
+    counts = [FinishedCount(r.business_date, r.service, r.window_id, r.n) for r in plain]
+    windows: dict[tuple[str, int], str | None] = {}
+    if several:
+        rows = conn.execute(
+            select(EV.c.ticket_id, EV.c.payload, EV.c.window, EV.c.clerk, EV.c.ts)
+            .where(EV.c.ticket_id.in_(list(several)), EV.c.type == "ticket.finished")
+            .order_by(EV.c.id)
+        )
+        windows = {(f.ticket_id, f.segment): f.window for f in map(_finish, rows)}
+    for ticket_id, visit in several.items():
+        for index, segment in enumerate(visit.segments):
+            if segment.get("status") == "done":
+                window = windows.get((ticket_id, index))
+                counts.append(
+                    FinishedCount(visit.business_date, str(segment["service"]), None, 1, window)
+                )
+    return counts
 
 
 def cases_of_evaluations(conn: Connection, evaluation_ids: Iterable[int]) -> dict[int, Row[Any]]:

@@ -185,8 +185,8 @@ class _Facts:
         where = self.where(self.config.business_date(r.created_at), r.window, r.service)
         return RatingFact(where, r.score, r.excluded)
 
-    def finished(self, r: Row[Any]) -> FinishedFact:
-        window = None if r.window_id is None else self.windows.get(r.window_id)
+    def finished(self, r: store.FinishedCount) -> FinishedFact:
+        window = r.window if r.window_id is None else self.windows.get(r.window_id)
         return FinishedFact(self.where(r.business_date, window, r.service), r.n)
 
     def case(self, rating: Row[Any], case: Row[Any]) -> CaseFact:

@@ -231,6 +231,20 @@ class EvaluationDesk(Desk):
             uow.commit()
         return self._evaluation(row)
 
+    def follow_up_open(self, ticket_id: str, segment: int = 0) -> bool:
+        """Whether this service's rating may still take its 追评 (the ticket page's card)."""
+        now = self.engine.clock.now()
+        with UnitOfWork(self.db, write=False) as uow:
+            row = bookings.evaluation_of(uow.conn, ticket_id, segment)
+            if row is None:
+                return False
+            rules = store.rules(uow.conn, row.hall_id)
+        try:
+            check_follow_up(row.created_at, now, row.follow_up_at is not None, rules)
+        except Conflict:
+            return False
+        return True
+
     def invite(self, ticket_id: str, channel: RatingChannel, by: str, segment: int = 0) -> None:
         """Record a rating invitation (SMS/push link, or the clerk's "rate later")."""
         if channel not in INVITED:

@@ -64,6 +64,7 @@ def test_the_slips_qr_code_rates_the_visit_and_the_bare_ticket_page_does_not(
 
     expect(phone.locator("#t-status")).to_have_text("已办结")
     expect(phone.locator("#rate-card")).to_be_visible()
+    expect(phone.locator("#rate-service")).to_be_hidden()  # one service: no "第 1 项(共 1 项)"
     bare.reload()
     expect(bare.locator("#t-status")).to_have_text("已办结")
     expect(bare.locator("#rate-card")).to_be_hidden()

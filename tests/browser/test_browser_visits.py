@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -105,3 +107,112 @@ def test_the_clerk_finishes_with_an_outcome_and_the_ticket_moves_on(
     after = clerk.context.request.get(f"/api/v1/tickets/{ticket['id']}").json()
     assert after["current_service"] == "MEDICAL"
     assert after["services"][0]["outcome"] == "needs_documents"
+
+
+def test_the_phone_rates_each_service_of_the_visit_one_after_another(
+    hall_server: HallServer, browser: Any
+) -> None:
+    """一次一评 from the phone's ticket page: a three-service ticket is rated once per service,
+    each as it is finished, with the ticket page's key (channel ``ticket_page``)."""
+    server = hall_server
+    taken = requests.post(
+        f"{server.url}/api/v1/halls/ZMD/tickets",
+        json={"services": ["REALTY", "TAX", "ENT"], "channel": "web"},
+        timeout=10,
+    )
+    assert taken.status_code == 201, taken.text
+    ticket = taken.json()
+    context = browser.new_context(
+        base_url=server.url,
+        locale="zh-CN",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+    )
+    errors: list[str] = []
+    phone = context.new_page()
+    phone.on("pageerror", lambda error: errors.append(str(error)))
+    phone.goto(f"/t/{ticket['id']}#k={ticket['rating_key']}")
+    expect(phone.locator("#live-state")).to_have_attribute("data-state", "online")
+    expect(phone.locator("#rate-card")).to_be_hidden()  # nothing finished yet
+
+    def serve(window: int) -> None:
+        post(server, f"/windows/{window}/open")
+        post(server, f"/windows/{window}/call", {"ticket": ticket["id"], "reason": "演示"})
+        post(server, f"/tickets/{ticket['id']}/start")
+        post(server, f"/tickets/{ticket['id']}/finish", {"outcome": "completed"})
+
+    card, line = phone.locator("#rate-card"), phone.locator("#rate-service")
+    serve(4)  # 不动产登记 done; the ticket waits for 税务办理
+    expect(card).to_be_visible()
+    expect(line).to_be_visible()
+    expect(line).to_have_text("第 1 项(共 3 项):不动产登记")
+    serve(8)  # 税务办理 done too before the citizen rates: the card takes them in turn
+    expect(phone.locator("#t-service")).to_have_text("企业开办")  # the page has seen it
+    card.locator('[data-score="5"]').click()
+    expect(phone.locator("#rate-done")).to_contain_text("感谢您的评价")
+    expect(phone.locator("#rate-done")).to_contain_text("已评价第 1 项,请继续评价下一项")
+    expect(line).to_have_text("第 2 项(共 3 项):税务办理")
+    expect(phone.locator("#rate-comment")).to_have_value("")
+    phone.check('#rate-reasons input[value="效率"]')
+    phone.fill("#rate-comment", "等候时间太长")
+    card.locator('[data-score="2"]').click()  # a bad review with a reason
+    expect(phone.locator("#rate-done")).to_contain_text("我们将尽快回访整改")
+    expect(phone.locator("#rate-done")).to_contain_text("下一项办结后,可在本页继续评价")
+    expect(card).to_be_hidden()  # 企业开办 is not finished yet
+
+    serve(1)  # 企业开办, the last: the ticket is done
+    expect(phone.locator("#t-status")).to_have_text("已办结")
+    expect(line).to_have_text("第 3 项(共 3 项):企业开办")
+    expect(phone.locator("#rate-done")).to_be_hidden()  # the thanks for the 2nd are said
+    expect(phone.locator('#rate-reasons input[value="效率"]')).not_to_be_checked()
+    phone.screenshot(
+        path=str(SCREENSHOTS / "ticket-rate-segments.png"), animations="disabled", full_page=True
+    )
+    card.locator('[data-score="4"]').click()
+    expect(phone.locator("#rate-done")).to_have_text("感谢您的评价! 满意")
+    expect(card).to_be_hidden()
+    expect(phone.locator("#follow-card")).to_be_hidden()  # 追评 is for coming back later
+    phone.reload()  # rated per service on the server: no rating is offered again
+    expect(phone.locator("#t-status")).to_have_text("已办结")
+    expect(card).to_be_hidden()
+    # 追评 per service, once: the card takes the first service, then the next
+    follow = phone.locator("#follow-card")
+    expect(follow).to_be_visible()
+    expect(phone.locator("#follow-service")).to_have_text("第 1 项(共 3 项):不动产登记")
+    phone.fill("#follow-comment", "材料一次就齐了,点赞")
+    phone.click("#follow-button")
+    expect(phone.locator("#rate-done")).to_have_text("已收到您的追评,感谢您的反馈!")
+    expect(phone.locator("#follow-service")).to_have_text("第 2 项(共 3 项):税务办理")
+    follow_up = f"{server.url}/api/v1/tickets/{ticket['id']}/evaluation/follow-up"
+    body = {"key": ticket["rating_key"], "segment": 0, "comment": "再追一次"}
+    again = requests.post(follow_up, json=body, timeout=10)
+    assert again.status_code == 409 and again.json()["error"] == "already_followed_up"
+
+    day = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    export = requests.get(
+        f"{server.url}/api/v1/halls/ZMD/evaluations/export",
+        params={"date": day},
+        headers=server.auth("supervisor", "zmd-super-2026"),
+        timeout=10,
+    )
+    assert export.status_code == 200, export.text
+    rated = sorted(
+        (
+            r["service_segment"],
+            r["matter_code"],
+            r["channel"],
+            r["level"],
+            r["bad_reasons"],
+            (r["follow_up"] or {}).get("comment"),
+        )
+        for r in export.json()["records"]
+        if r["matter_code"] in ("REALTY", "TAX", "ENT")
+    )
+    assert rated == [
+        (0, "REALTY", "ticket_page", 5, [], "材料一次就齐了,点赞"),
+        (1, "TAX", "ticket_page", 2, ["效率"], None),
+        (2, "ENT", "ticket_page", 4, [], None),
+    ]
+    context.close()
+    assert errors == []

@@ -510,3 +510,69 @@ def test_each_finished_service_of_a_visit_is_rated_at_its_own_windows_evaluator(
     ]
     case = ratings.case(first.case_id or 0)  # the bad review names the first window's clerk
     assert case.window == "10" and case.clerk == "clerk10"
+
+
+def test_a_visit_of_several_services_counts_each_finished_service_for_the_active_rate(
+    ratings: EvaluationDesk,
+    reports: EvaluationReports,
+    engine: QueueEngine,
+    db: Database,
+    clock: FrozenClock,
+) -> None:
+    """主动评价率 is ratings per finished service (一次一评): a visit of SOCIAL at window 10 then
+    MEDICAL at window 12, both rated, is 2 finished services, one at each window; a second
+    visit of SOCIAL then MEDICAL that misses its MEDICAL call finished 1 (SOCIAL, unrated).
+
+    Worked out: 2 ratings over 3 finished services → 2/3; window 10: 1 of 2, window 12: 1 of 1;
+    SOCIAL 1 of 2, MEDICAL 1 of 1.
+    """
+    from queue_engine.services.visits import VisitDesk
+
+    desk = VisitDesk(engine, b"test-pepper-0123456789abcdef")
+    with UnitOfWork(db, write=False) as uow:
+        ids = {w.number: w.id for w in db.hall_config(uow.conn, "ZMD")[1].windows}
+    engine.open_window(ids[10], "clerk10")
+    engine.open_window(ids[12], "clerk12")
+    clock.set(local(date(2026, 11, 2), "09:00"))
+    rated = desk.issue("ZMD", ["SOCIAL", "MEDICAL"]).ticket
+    left = desk.issue("ZMD", ["SOCIAL", "MEDICAL"]).ticket
+    for ticket in (rated, left):
+        called = engine.call_next(ids[10], "clerk10")
+        assert called is not None and called.id == ticket.id
+        engine.start(ticket.id, "clerk10")
+        desk.finish(ticket.id, "clerk10", "completed")
+    engine.call_next(ids[12], "clerk12")
+    engine.start(rated.id, "clerk12")
+    desk.finish(rated.id, "clerk12", "completed")
+    ratings.evaluate(rated.id, 5, rating=Rating(segment=0))
+    ratings.evaluate(rated.id, 4, rating=Rating(segment=1))
+    missed = engine.call_next(ids[12], "clerk12")
+    assert missed is not None and missed.id == left.id
+    engine.no_show(left.id, "clerk12")
+
+    published = reports.published("ZMD", "2026-11")
+    assert (published.overall.ratings, published.overall.finished) == (2, 3)
+    assert published.overall.active_rate == 2 / 3
+    w10, w12 = published.by_window["10"], published.by_window["12"]
+    assert (w10.ratings, w10.finished, w12.ratings, w12.finished) == (1, 2, 1, 1)
+    social, medical = published.by_service["SOCIAL"], published.by_service["MEDICAL"]
+    assert (social.ratings, social.finished, medical.ratings, medical.finished) == (1, 2, 1, 1)
+
+
+def test_the_ticket_page_offers_a_follow_up_only_while_one_may_be_given(
+    ratings: EvaluationDesk, visits: Visits, clock: FrozenClock
+) -> None:
+    ticket = visits.finish(10, "SOCIAL")
+    key = ratings.rating_key(ticket, RatingChannel.SLIP_QR)
+    assert not ratings.follow_up_open(ticket)  # nothing rated yet
+    ratings.evaluate_with_key(ticket, key, 4)
+    assert ratings.follow_up_open(ticket) and not ratings.follow_up_open(ticket, 1)
+    ratings.follow_up(ticket, key, "补充一句")
+    assert not ratings.follow_up_open(ticket)  # once only
+
+    late = visits.finish(10, "SOCIAL")
+    ratings.evaluate(late, 5, source="slip_qr")
+    clock.advance(days=15)
+    assert ratings.follow_up_open(late)
+    clock.advance(seconds=1)
+    assert not ratings.follow_up_open(late)  # the hall's 15 days are over

@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   var H = window.Hall, data = H.data, t = H.t;
-  var ticket = data.ticket;
+  var ticket = data.ticket;  // with its services: names, status, rated (一次一评)
   var root = document.getElementById("ticket");
   var lastStatus = ticket.status;
   var recalledAt = 0;
@@ -50,16 +50,98 @@
     H.show(document.getElementById("cancel-button"), waiting);
     H.show(document.getElementById("t-note"), ["waiting", "called", "serving"].indexOf(status) >= 0);
 
-    var rateable = status === "done" && !data.rated;
-    H.show(document.getElementById("rate-card"), rateable && Boolean(ratingKey));
-    H.show(document.getElementById("rate-hint"), rateable && !ratingKey);
-    // the rectification of a bad review, rated from the link of the "rectified" notice
-    H.show(document.getElementById("rectify-card"), data.rectification.open && Boolean(ratingKey));
+    renderRating();
 
     if (status === "called" && lastStatus !== "called" && navigator.vibrate) {
       navigator.vibrate([300, 150, 300, 150, 600]);
     }
     lastStatus = status;
+  }
+
+  // -- 一次一评: each finished service of the visit is rated on its own, one after another ----
+  // what the page knows of each service by its index: rated, its rectification open (a
+  // refetched ticket brings the statuses only)
+  var rated = {}, rectifiable = {}, followable = {};
+  (ticket.services || []).forEach(function (s) {
+    rated[s.index] = s.rated;
+    rectifiable[s.index] = s.rectification_open;
+    followable[s.index] = s.follow_up_open;  // 追评: rated before this page, once, within N days
+  });
+
+  function services() { return ticket.services || []; }
+
+  function finished(s) {
+    // a one-service ticket is done with its ticket (a live message may come before the refetch)
+    return s.status === "done" || (services().length === 1 && ticket.status === "done");
+  }
+
+  function toRate() {
+    return services().filter(function (s) { return finished(s) && !rated[s.index]; });
+  }
+
+  var thanksFor = null;  // the service the card showed when the thanks were said
+
+  function renderRating() {
+    var next = toRate()[0];
+    var shown = next ? next.index : -1;
+    // thanks for an earlier service go once the card asks for a service finished since
+    if (thanksFor !== null && shown !== thanksFor) {
+      document.getElementById("rate-done").hidden = true;
+      thanksFor = null;
+    }
+    H.show(document.getElementById("rate-card"), Boolean(next) && Boolean(ratingKey));
+    H.show(document.getElementById("rate-hint"), Boolean(next) && !ratingKey);
+    serviceLine(document.getElementById("rate-service"), next);
+    document.getElementById("rate-card").dataset.segment = next ? String(next.index) : "";
+    // the rectification of a bad review, rated from the link of the "rectified" notice
+    H.show(document.getElementById("rectify-card"), Boolean(rectifying()) && Boolean(ratingKey));
+    renderFollowUp(next);
+  }
+
+  function serviceLine(line, segment) {
+    var all = services();
+    var multi = Boolean(segment) && all.length > 1;
+    line.textContent = multi
+      ? t("rate_service", { n: segment.index + 1, total: all.length, name: serviceName({
+          service_name: segment.name, service_name_en: segment.name_en }) })
+      : "";
+    line.hidden = !multi;
+  }
+
+  function followingUp() {
+    return services().filter(function (s) { return followable[s.index]; })[0];
+  }
+
+  function renderFollowUp(rating) {
+    var segment = followingUp();
+    // a rating to give comes first; the 追评 card offers the earliest service open to one
+    H.show(document.getElementById("follow-card"), !rating && Boolean(segment) && Boolean(ratingKey));
+    serviceLine(document.getElementById("follow-service"), segment);
+  }
+
+  function rectifying() {
+    return services().filter(function (s) { return rectifiable[s.index]; })[0];
+  }
+
+  // A ticket from the API or a live message: the page names its services and keeps their
+  // list when the fresh one has none (a live message).
+  function take(fresh) {
+    var list = (fresh.services || services()).map(function (s, i) {
+      var names = data.service_names[s.service] || {};
+      return { index: i, service: s.service, status: s.status,
+        name: names.zh || s.service, name_en: names.en || "" };
+    });
+    ticket = Object.assign({}, fresh, { services: list });
+  }
+
+  function resetRateCard() {
+    document.getElementById("rate-comment").value = "";
+    document.querySelectorAll("#rate-indicators [data-indicator]").forEach(function (select) {
+      select.value = "";
+    });
+    document.querySelectorAll("#rate-reasons input:checked").forEach(function (box) {
+      box.checked = false;
+    });
   }
 
   function renderCallout(status) {
@@ -89,13 +171,13 @@
   }
 
   var refresh = H.debounce(function () {
-    H.api("GET", data.ticket_url).then(function (fresh) { ticket = fresh; render(); }, function () {});
+    H.api("GET", data.ticket_url).then(function (fresh) { take(fresh); render(); }, function () {});
   }, 120);
 
   function onEvent(event) {
     if (event.type === "ticket.called" && event.window) {
       // Show the call at once; the refetch below fills in the rest.
-      ticket = Object.assign({}, ticket, { status: "called", window: event.window, position: null });
+      take(Object.assign({}, ticket, { status: "called", window: event.window, position: null }));
       render();
     }
     if (event.type === "ticket.recalled") {
@@ -106,10 +188,10 @@
   }
 
   var events = ["ticket.called", "ticket.recalled", "ticket.started", "ticket.finished",
-                "ticket.no_show", "ticket.transferred", "ticket.cancelled"];
+                "ticket.no_show", "ticket.transferred", "ticket.cancelled", "ticket.next_service"];
   var handlers = {
-    snapshot: function (msg) { if (msg.ticket) { ticket = msg.ticket; render(); } },
-    "ticket.updated": function (msg) { if (msg.ticket) { ticket = msg.ticket; render(); } }
+    snapshot: function (msg) { if (msg.ticket) { take(msg.ticket); render(); } },
+    "ticket.updated": function (msg) { if (msg.ticket) { take(msg.ticket); render(); } }
   };
   events.forEach(function (name) { handlers[name] = onEvent; });
   H.live([{ ticket: ticket.id }], handlers);
@@ -126,7 +208,7 @@
     if (button.dataset.action === "confirm-cancel") {
       button.disabled = true;
       H.api("POST", data.cancel_url).then(function (fresh) {
-        ticket = fresh;
+        take(fresh);
         H.closeOverlay(confirmBox);
         render();
         H.toast(t("cancelled_ok"), "success");
@@ -142,9 +224,11 @@
   document.getElementById("rate-card").addEventListener("click", function (event) {
     var button = event.target.closest("[data-score]");
     if (!button) return;
+    var segment = toRate()[0];
+    if (!segment) return;
     var score = Number(button.dataset.score);
     var comment = document.getElementById("rate-comment").value;
-    var body = { score: score, comment: comment || null, key: ratingKey };
+    var body = { score: score, comment: comment || null, key: ratingKey, segment: segment.index };
     // the hall's indicators: all of them or none; reasons only for a bad review
     var indicators = {};
     var selects = document.querySelectorAll("#rate-indicators [data-indicator]");
@@ -160,31 +244,68 @@
       });
       if (reasons.length) body.reasons = reasons;
     }
+    var buttons = document.querySelectorAll("#rate-card [data-score]");
+    buttons.forEach(function (b) { b.disabled = true; });
     H.api("POST", data.evaluation_url, body).then(function () {
-      data.rated = true;
+      rated[segment.index] = true;
+      resetRateCard();
       var done = document.getElementById("rate-done");
-      done.textContent = t(score <= 2 ? "rate_thanks_bad" : "rate_thanks") + " " + data.scores[String(score)];
+      var thanks = t(score <= 2 ? "rate_thanks_bad" : "rate_thanks") + " " + data.scores[String(score)];
+      // more services of the visit to rate: say so, the card moves on to the next one
+      var later = services().some(function (s) { return s.status === "pending" || s.status === "current"; });
+      if (toRate().length) thanks += " " + t("rate_next", { n: segment.index + 1 });
+      else if (later && ticket.status !== "done") thanks += " " + t("rate_later_segments");
+      done.textContent = thanks;
       done.hidden = false;
+      thanksFor = toRate().length ? toRate()[0].index : -1;
       render();
     }, function (error) {
-      if (error.code === "already_rated") { data.rated = true; render(); }
+      if (error.code === "already_rated") { rated[segment.index] = true; render(); }
       H.apiError(error);
-    });
+    }).then(function () { buttons.forEach(function (b) { b.disabled = false; }); });
+  });
+
+  document.getElementById("follow-button").addEventListener("click", function () {
+    var segment = followingUp();
+    var box = document.getElementById("follow-comment");
+    if (!segment) return;
+    if (!box.value.trim()) { H.toast(t("follow_up_empty"), "error"); box.focus(); return; }
+    var button = this;
+    button.disabled = true;
+    var body = { key: ratingKey, segment: segment.index, comment: box.value.trim() };
+    H.api("POST", data.follow_up_url, body).then(function () {
+      followable[segment.index] = false;
+      box.value = "";
+      var done = document.getElementById("rate-done");
+      done.textContent = t("follow_up_thanks");
+      done.hidden = false;
+      thanksFor = toRate().length ? toRate()[0].index : -1;
+      render();
+    }, function (error) {
+      if (["already_followed_up", "follow_up_closed"].indexOf(error.code) >= 0) {
+        followable[segment.index] = false;
+        render();
+      }
+      H.apiError(error);
+    }).then(function () { button.disabled = false; });
   });
 
   document.getElementById("rectify-card").addEventListener("click", function (event) {
     var button = event.target.closest("[data-rectification]");
     if (!button) return;
-    var body = { key: ratingKey, rating: button.dataset.rectification };
+    var segment = rectifying();
+    if (!segment) return;
+    var body = { key: ratingKey, rating: button.dataset.rectification, segment: segment.index };
     H.api("POST", data.rectification.url, body).then(function () {
-      data.rectification.open = false;
+      rectifiable[segment.index] = false;
       var done = document.getElementById("rate-done");
       done.textContent = t("rectification_thanks");
       done.hidden = false;
+      thanksFor = toRate().length ? toRate()[0].index : -1;
       render();
     }, function (error) {
       if (["already_rated", "rating_closed"].indexOf(error.code) >= 0) {
-        data.rectification.open = false;
+        rectifiable[segment.index] = false;
         render();
       }
       H.apiError(error);

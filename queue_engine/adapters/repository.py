@@ -20,10 +20,12 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     func,
     insert,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session
@@ -57,7 +59,7 @@ from queue_engine.domain.model import (
     WindowState,
     WindowStatus,
 )
-from queue_engine.domain.policy import Candidate, DispatchRules
+from queue_engine.domain.policy import Candidate, DispatchRules, QueueKey
 
 # Hot paths use Core statements built once, with bound parameters: no per-call construction.
 T: Table = TicketRow.__table__  # type: ignore[assignment]
@@ -518,45 +520,169 @@ def waiting_for_window(
     return {r.id: r for r in _waiting_for_window(len(window.skills)).rows(conn, params)}
 
 
+PRIORITY_REASONS = tuple(p.value for p in Priority)
+_LINES_PER_STATEMENT = 60  # services per statement: SQLite allows 500 parts in a UNION
+
+
+def _ordered_head(part: Any, *order: Any) -> Any:
+    """One line's first ``k`` rows (a subquery, so that it may sit in a UNION)."""
+    head = part.order_by(*order).limit(bindparam("k")).subquery()
+    return select(*head.c)
+
+
 @functools.cache
-def _window_candidates(skills: int) -> Prepared:
-    """The waiting tickets that can decide a window's next call, for ``skills`` services."""
-    services = [bindparam(f"s{i}", type_=T.c.service.type) for i in range(skills)]
-    eligible = or_(
-        and_(T.c.target_window_id.is_(None), T.c.service.in_(services)),
-        T.c.target_window_id == bindparam("window"),
-    )
-    place = func.row_number().over(
-        partition_by=(T.c.service, T.c.priority, T.c.target_window_id),
-        order_by=(T.c.queued_at, T.c.seq, T.c.id),
-    )
-    ranked = select(T, place.label("place")).where(*_WAITING, eligible).subquery()
-    return Prepared(
-        select(*(ranked.c[c.key] for c in T.c)).where(
-            or_(
-                ranked.c.place == 1,
-                ranked.c.target_window_id.is_not(None),
-                ranked.c.slot_start <= bindparam("now", type_=UTCDateTime()),
-            )
-        )
-    )
+def _line_heads(services: int, window: bool) -> Prepared:
+    """The heads of ``services`` services' lines (and, for a window, its transfers)."""
+    untargeted = (T.c.target_window_id.is_(None),) if window else ()
+    now = bindparam("now", type_=UTCDateTime())
+    parts = []
+    for i in range(services):
+        waiting = (*_WAITING, T.c.service == bindparam(f"s{i}", type_=T.c.service.type))
+        for reason in PRIORITY_REASONS:
+            line = select(T).where(*waiting, T.c.priority == reason, *untargeted)
+            parts.append(_ordered_head(line, T.c.queued_at, T.c.seq, T.c.id))
+        begun = select(T).where(*waiting, T.c.slot_start <= now, *untargeted)
+        parts.append(_ordered_head(begun, T.c.slot_start, T.c.queued_at, T.c.seq, T.c.id))
+    if window:
+        parts.append(select(T).where(*_WAITING, T.c.target_window_id == bindparam("window")))
+    return Prepared(union_all(*parts))
 
 
-def window_candidates(
-    conn: Connection, hall_id: int, day: date, window: WindowConfig, now: datetime
+def line_heads(
+    conn: Connection,
+    hall_id: int,
+    day: date,
+    services: Sequence[str],
+    now: datetime,
+    per_line: int = 1,
+    window: int | None = None,
 ) -> dict[str, Any]:
-    """Full rows of the waiting tickets among which ``choose_next`` picks for this window.
+    """Full rows of the heads of today's lines, by ticket id: ``policy.line_heads`` in SQL.
 
-    ``choose_next`` takes begun appointments first, then tickets transferred to the window,
-    then the oldest ticket (aging guard), then by class, primary skills first, the first
-    queued. So it only ever picks one of: the first queued ticket of each service and
-    priority reason, a ticket transferred to this window, or a begun appointment. Those are
-    read (ordered in the database), not the whole queue: the same decision for a call,
-    whatever the queue's length. (Positions and a clerk's queue view use ``waiting_for_window``.)
+    Per service and priority reason its first ``per_line`` tickets in queued order, per
+    service its first ``per_line`` begun appointments, and with ``window`` (a window id) the
+    tickets transferred to that window, the lines then without transfers. Each line is an
+    index seek (``ix_tickets_line``, ``ix_tickets_slot``, ``ix_tickets_target``): the cost
+    does not grow with the queue. Lines split by reason are a finer split than the policy's
+    classes, so this is a superset of ``policy.line_heads`` within the queue: the same calls.
     """
-    params: dict[str, Any] = {"hall": hall_id, "day": day, "window": window.id, "now": now}
-    params.update((f"s{i}", service) for i, service in enumerate(window.skills))
-    return {r.id: r for r in _window_candidates(len(window.skills)).rows(conn, params)}
+    rows: dict[str, Any] = {}
+    for first in range(0, max(len(services), 1), _LINES_PER_STATEMENT):
+        chunk = services[first : first + _LINES_PER_STATEMENT]
+        params: dict[str, Any] = {"hall": hall_id, "day": day, "now": now, "k": per_line}
+        params.update((f"s{i}", service) for i, service in enumerate(chunk))
+        targeted = window is not None and first == 0
+        if targeted:
+            params["window"] = window
+        if not chunk and not targeted:
+            continue
+        for r in _line_heads(len(chunk), targeted).rows(conn, params):
+            rows[r.id] = r
+    return rows
+
+
+@dataclass(frozen=True)
+class LineCount:
+    """One service's line today: tickets waiting, how many are ahead of a key, the oldest."""
+
+    waiting: int
+    ahead: int
+    first_queued: datetime
+
+
+def _line_counts_statement() -> Prepared:
+    now = bindparam("now", type_=UTCDateTime())
+    begun = T.c.slot_start <= now
+    rank = case(
+        (begun, 0),
+        (T.c.queued_at <= bindparam("aged_before", type_=UTCDateTime()), 1),
+        (T.c.priority != Priority.NONE.value, 2),
+        else_=3,
+    )
+    first = case((begun, T.c.slot_start), else_=T.c.queued_at)
+    line = (
+        select(
+            T.c.service,
+            rank.label("rank"),
+            first.label("first"),
+            T.c.queued_at,
+            T.c.seq,
+            T.c.id,
+        )
+        .where(*_WAITING)
+        .subquery()
+    )
+    c = line.c
+
+    def at(name: str) -> Any:
+        return bindparam(name, type_=UTCDateTime())
+
+    # (rank, first, queued, seq, id) < the key's, spelled out (row values differ per database)
+    ahead = or_(
+        c.rank < bindparam("rank"),
+        and_(
+            c.rank == bindparam("rank"),
+            or_(
+                c.first < at("first"),
+                and_(
+                    c.first == at("first"),
+                    or_(
+                        c.queued_at < at("queued"),
+                        and_(
+                            c.queued_at == at("queued"),
+                            or_(
+                                c.seq < bindparam("seq"),
+                                and_(c.seq == bindparam("seq"), c.id < bindparam("id")),
+                            ),
+                        ),
+                    ),
+                ),
+            ),
+        ),
+    )
+    return Prepared(
+        select(
+            c.service,
+            func.count().label("waiting"),
+            func.sum(case((ahead, 1), else_=0)).label("ahead"),
+            func.min(c.queued_at).label("first_queued"),
+        ).group_by(c.service)
+    )
+
+
+_LINE_COUNTS = _line_counts_statement()
+
+
+def line_counts(
+    conn: Connection,
+    hall_id: int,
+    day: date,
+    key: QueueKey,
+    now: datetime,
+    aged_before: datetime | None,
+) -> dict[str, LineCount]:
+    """Per service: today's waiting tickets, those ahead of ``key`` in ``queue_order``, oldest.
+
+    ``key`` is ``policy.queue_key`` of the ticket asked about; ``aged_before`` the queued time
+    at or before which a ticket has waited past the aging guard (None: no aging guard). One
+    statement that counts from the line index, instead of reading the waiting tickets.
+    """
+    rank, first, queued, seq, ticket_id = key
+    params = {
+        "hall": hall_id,
+        "day": day,
+        "now": now,
+        "aged_before": aged_before,
+        "rank": rank,
+        "first": first,
+        "queued": queued,
+        "seq": seq,
+        "id": ticket_id,
+    }
+    return {
+        r.service: LineCount(int(r.waiting), int(r.ahead), r.first_queued)
+        for r in _LINE_COUNTS.rows(conn, params)
+    }
 
 
 def recent_handling_minutes(

@@ -211,10 +211,7 @@ class QueueEngine(HallQueries, Desk):
             queued_at=now,
             slot_start=slot_start,
         )
-        waiting = repo.waiting_candidates(uow.conn, hall_id, day)
-        ticket.position, ticket.estimate = self._estimate(
-            uow, hall_id, config, ticket, waiting, now
-        )
+        ticket.position, ticket.estimate = self._estimate(uow, hall_id, config, ticket, now)
         repo.insert_ticket(uow.conn, hall_id, ticket, key)
         uow.record(ticket.issued_event())
         return ticket
@@ -271,8 +268,12 @@ class QueueEngine(HallQueries, Desk):
         rule = hall.config.no_show
         if rule.mode is not NoShowMode.REQUEUE or ticket.requeues >= rule.max_requeues:
             return None
-        waiting = repo.waiting_candidates(uow.conn, hall.id, ticket.business_date, [ticket.service])
-        ordered = sorted(waiting, key=lambda c: (c.queued_at, c.seq))
+        # The first ``behind`` of the service's queue in queued order are among its heads.
+        heads = repo.line_heads(
+            uow.conn, hall.id, ticket.business_date, [ticket.service], now, max(rule.behind, 1)
+        )
+        waiting = [repo.candidate_from_row(r) for r in heads.values()]
+        ordered = sorted(waiting, key=lambda c: (c.queued_at, c.seq))[: max(rule.behind, 1)]
         if rule.behind == 0 or not ordered:
             return min([ticket.queued_at, *(c.queued_at for c in ordered)])
         if len(ordered) < rule.behind:
@@ -323,7 +324,9 @@ class QueueEngine(HallQueries, Desk):
                 window.require_ready_to_call()
                 now = self.clock.now()
                 day = config.business_date(now)
-                rows = repo.window_candidates(uow.conn, hall_id, day, window.config, now)
+                skills = list(window.config.skills)
+                # The policy picks among the heads of the lines only (``policy.line_heads``).
+                rows = repo.line_heads(uow.conn, hall_id, day, skills, now, 1, window_id)
                 candidates = [repo.candidate_from_row(r) for r in rows.values()]
                 view = window.config.view(window.cycle_position)
                 skipped: set[str] = set()
@@ -332,8 +335,10 @@ class QueueEngine(HallQueries, Desk):
                     locked = repo.lock_waiting_ticket(uow.conn, row.id)
                     if locked is None:  # being claimed by another window right now
                         skipped.add(row.id)
-                        if len(skipped) == 1:  # the next best may not have been read: read all
-                            rows = repo.waiting_for_window(uow.conn, hall_id, day, window.config)
+                        # k struck out: the heads k + 1 deep still hold the next best.
+                        rows = repo.line_heads(
+                            uow.conn, hall_id, day, skills, now, len(skipped) + 1, window_id
+                        )
                         candidates = [
                             repo.candidate_from_row(r) for r in rows.values() if r.id not in skipped
                         ]

@@ -213,7 +213,7 @@ def bootstrap(
         cases=CaseNumbers(engine),
         catalogue=CatalogueDesk(engine),
     )
-    bus.within(TicketNotices(notices, public_url))
+    bus.within(TicketNotices(notices, public_url), *TicketNotices.KINDS)
     bus.within(CardNotices(notices))
     bus.within(CaseNotices(notices, _rating_link(services.evaluations, public_url)))
     bus.within(webhooks)

@@ -137,7 +137,8 @@ class TicketRow(Base):
         UniqueConstraint("hall_id", "prefix", "business_date", "seq", name="uq_ticket_number"),
         UniqueConstraint("hall_id", "idempotency_key", name="uq_ticket_idempotency"),
         # The lines of a hall's day in queued order, with what positions are counted by
-        # (issue 16): a line's head is a seek, a count reads this index alone.
+        # (issue 16): a line's head is a seek (no sort: the id breaks ties), a count reads this
+        # index alone.
         Index(
             "ix_tickets_line",
             "hall_id",
@@ -147,6 +148,7 @@ class TicketRow(Base):
             "priority",
             "queued_at",
             "seq",
+            "id",
             "slot_start",
         ),
         # Appointment tickets by slot, and tickets transferred to a window: both few.
@@ -157,6 +159,9 @@ class TicketRow(Base):
             "business_date",
             "service",
             "slot_start",
+            "queued_at",
+            "seq",
+            "id",
             sqlite_where=text("slot_start IS NOT NULL"),
             postgresql_where=text("slot_start IS NOT NULL"),
         ),

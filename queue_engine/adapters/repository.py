@@ -425,6 +425,42 @@ def lock_waiting_ticket(conn: Connection, ticket_id: str) -> int | None:
     return None if row is None else int(row[0])
 
 
+_CLAIMABLE = T.alias("claimable")
+_CLAIM_TICKET = Prepared(
+    update(T)
+    .where(
+        T.c.id == bindparam("t_id"),
+        T.c.version == bindparam("t_version"),
+        T.c.id.in_(
+            select(_CLAIMABLE.c.id)
+            .where(
+                _CLAIMABLE.c.id == bindparam("t_id"),
+                _CLAIMABLE.c.status == TicketStatus.WAITING.value,
+            )
+            .with_for_update(skip_locked=True)
+        ),
+    )
+    .values(
+        version=bindparam("v_version"),
+        **{name: bindparam(f"v_{name}", type_=T.c[name].type) for name in _MUTABLE_TICKET_COLUMNS},
+    )
+)
+
+
+def claim_ticket(conn: Connection, ticket: Ticket, version: int) -> bool:
+    """Write a waiting ticket's call if it is still waiting at ``version`` and nobody else is
+    claiming it: ``lock_waiting_ticket`` and ``save_ticket`` in one statement (one round trip).
+
+    False: somebody was faster or is claiming it now (``lock_waiting_ticket`` tells which).
+    SQLite has no row locks (its write transactions are serialised): the version check alone.
+    """
+    if conn.dialect.name == "sqlite":
+        return save_ticket(conn, ticket, version)
+    params = {f"v_{k}": v for k, v in ticket_values(ticket).items()}
+    params.update(t_id=ticket.id, t_version=version, v_version=version + 1)
+    return _CLAIM_TICKET.rowcount(conn, params) == 1
+
+
 def save_ticket(conn: Connection, ticket: Ticket, version: int) -> bool:
     """Write a transition if the row is still at ``version``; False when somebody was faster."""
     params = {f"v_{k}": v for k, v in ticket_values(ticket).items()}
@@ -583,106 +619,141 @@ def line_heads(
 
 @dataclass(frozen=True)
 class LineCount:
-    """One service's line today: tickets waiting, how many are ahead of a key, the oldest."""
+    """One service's line today: tickets waiting and the one queued first."""
 
     waiting: int
-    ahead: int
     first_queued: datetime
 
 
-def _line_counts_statement() -> Prepared:
-    now = bindparam("now", type_=UTCDateTime())
-    begun = T.c.slot_start <= now
-    rank = case(
-        (begun, 0),
-        (T.c.queued_at <= bindparam("aged_before", type_=UTCDateTime()), 1),
-        (T.c.priority != Priority.NONE.value, 2),
-        else_=3,
-    )
-    first = case((begun, T.c.slot_start), else_=T.c.queued_at)
-    line = (
-        select(
-            T.c.service,
-            rank.label("rank"),
-            first.label("first"),
-            T.c.queued_at,
-            T.c.seq,
-            T.c.id,
-        )
-        .where(*_WAITING)
-        .subquery()
-    )
-    c = line.c
+def _at(name: str) -> Any:
+    return bindparam(name, type_=UTCDateTime())
 
-    def at(name: str) -> Any:
-        return bindparam(name, type_=UTCDateTime())
 
-    # (rank, first, queued, seq, id) < the key's, spelled out (row values differ per database)
-    ahead = or_(
-        c.rank < bindparam("rank"),
+def _key_compare(first: Any, greater: bool) -> Any:
+    """``(first, queued, seq, id)`` of a row against the key's: > (``greater``) or <."""
+
+    def cmp(column: Any, value: Any) -> Any:
+        return column > value if greater else column < value
+
+    return or_(
+        cmp(first, _at("first")),
         and_(
-            c.rank == bindparam("rank"),
+            first == _at("first"),
             or_(
-                c.first < at("first"),
+                cmp(T.c.queued_at, _at("queued")),
                 and_(
-                    c.first == at("first"),
+                    T.c.queued_at == _at("queued"),
                     or_(
-                        c.queued_at < at("queued"),
+                        cmp(T.c.seq, bindparam("seq")),
                         and_(
-                            c.queued_at == at("queued"),
-                            or_(
-                                c.seq < bindparam("seq"),
-                                and_(c.seq == bindparam("seq"), c.id < bindparam("id")),
-                            ),
+                            T.c.seq == bindparam("seq"),
+                            T.c.id >= bindparam("id") if greater else T.c.id < bindparam("id"),
                         ),
                     ),
                 ),
             ),
         ),
     )
+
+
+def _line_counts_statement() -> Prepared:
+    """Per service: waiting, first queued; and how many regular tickets stand at or behind a
+    regular key (a seek from the key's queued time along the regular line: few at issue)."""
+    service = T.c.service == bindparam("service", type_=T.c.service.type)
+    not_begun = or_(T.c.slot_start.is_(None), T.c.slot_start > _at("now"))
+    behind = (
+        select(func.count())
+        .where(
+            *_WAITING,
+            service,
+            T.c.priority == Priority.NONE.value,
+            T.c.queued_at >= _at("queued"),
+            not_begun,
+            _key_compare(T.c.queued_at, greater=True),
+        )
+        .correlate(None)
+        .scalar_subquery()
+    )
     return Prepared(
         select(
-            c.service,
+            T.c.service,
             func.count().label("waiting"),
-            func.sum(case((ahead, 1), else_=0)).label("ahead"),
-            func.min(c.queued_at).label("first_queued"),
-        ).group_by(c.service)
+            func.min(T.c.queued_at).label("first_queued"),
+            behind.label("behind"),
+        )
+        .where(*_WAITING)
+        .group_by(T.c.service)
+    )
+
+
+def _ahead_statement() -> Prepared:
+    """Tickets of a service ahead of any key in ``queue_order`` (one pass over its line)."""
+    begun = T.c.slot_start <= _at("now")
+    rank = case(
+        (begun, 0),
+        (T.c.queued_at <= _at("aged_before"), 1),
+        (T.c.priority != Priority.NONE.value, 2),
+        else_=3,
+    )
+    first = case((begun, T.c.slot_start), else_=T.c.queued_at)
+    ahead = or_(
+        rank < bindparam("rank"),
+        and_(rank == bindparam("rank"), _key_compare(first, greater=False)),
+    )
+    return Prepared(
+        select(func.count().label("ahead")).where(
+            *_WAITING, T.c.service == bindparam("service", type_=T.c.service.type), ahead
+        )
     )
 
 
 _LINE_COUNTS = _line_counts_statement()
+_AHEAD = _ahead_statement()
+REGULAR_RANK = 3
 
 
 def line_counts(
     conn: Connection,
     hall_id: int,
     day: date,
+    service: str,
     key: QueueKey,
     now: datetime,
     aged_before: datetime | None,
-) -> dict[str, LineCount]:
-    """Per service: today's waiting tickets, those ahead of ``key`` in ``queue_order``, oldest.
+) -> tuple[dict[str, LineCount], int]:
+    """Today's lines of a hall (waiting, first queued, per service), and how many tickets of
+    ``service`` stand ahead of ``key`` (``policy.queue_key``) in ``queue_order``.
 
-    ``key`` is ``policy.queue_key`` of the ticket asked about; ``aged_before`` the queued time
-    at or before which a ticket has waited past the aging guard (None: no aging guard). One
-    statement that counts from the line index, instead of reading the waiting tickets.
+    ``aged_before``: the queued time at or before which a ticket has waited past the aging
+    guard (None: no aging guard). Nothing is read but counts. For a regular key (a walk-in
+    ticket, or one being issued) the people ahead are the line's count less those at or
+    behind the key, who stand at the end of the regular line (none, at issue): one statement.
+    Other keys (priority, appointments, aged) count their service's line in a second one.
     """
     rank, first, queued, seq, ticket_id = key
-    params = {
+    params: dict[str, Any] = {
         "hall": hall_id,
         "day": day,
         "now": now,
-        "aged_before": aged_before,
-        "rank": rank,
+        "service": service,
         "first": first,
         "queued": queued,
         "seq": seq,
         "id": ticket_id,
     }
-    return {
-        r.service: LineCount(int(r.waiting), int(r.ahead), r.first_queued)
-        for r in _LINE_COUNTS.rows(conn, params)
-    }
+    lines: dict[str, LineCount] = {}
+    behind = 0
+    for r in _LINE_COUNTS.rows(conn, params):
+        lines[r.service] = LineCount(int(r.waiting), r.first_queued)
+        behind = int(r.behind)
+    mine = lines.get(service)
+    if mine is None:
+        return lines, 0
+    if rank == REGULAR_RANK:
+        return lines, mine.waiting - behind
+    params.update(aged_before=aged_before, rank=rank)
+    row = _AHEAD.first(conn, params)
+    return lines, int(row[0]) if row is not None else 0
 
 
 def recent_handling_minutes(
@@ -779,13 +850,22 @@ _INSERT_TICKET = Prepared(insert(T))
 
 def append_events(conn: Connection, events: Sequence[DomainEvent]) -> list[StoredEvent]:
     """Insert events into the append-only log (in the caller's transaction)."""
-    stored = [StoredEvent(new_id(), e) for e in events]
+    stored = stored_events(events)
+    insert_events(conn, stored)
+    return stored
+
+
+def stored_events(events: Sequence[DomainEvent]) -> list[StoredEvent]:
+    """Events with the ids they are logged under."""
+    return [StoredEvent(new_id(), e) for e in events]
+
+
+def insert_events(conn: Connection, stored: Sequence[StoredEvent]) -> None:
     rows = [_event_values(s) for s in stored]
     if len(rows) == 1:
         _INSERT_ONE_EVENT.rowcount(conn, rows[0])
     elif rows:
         conn.execute(_INSERT_EVENT, rows)
-    return stored
 
 
 def _event_values(s: StoredEvent) -> dict[str, Any]:

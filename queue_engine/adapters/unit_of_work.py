@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -123,6 +124,7 @@ class UnitOfWork:
         self._events: list[DomainEvent] = []
         self._session: Session | None = None
         self._after_exit: list[Callable[[], None]] = []
+        self._deferred: list[Callable[[], None]] = []
 
     def __enter__(self) -> UnitOfWork:
         self._gate = self.db.write_gate if self._engine is self.db.engine else None
@@ -169,6 +171,14 @@ class UnitOfWork:
         """Run ``callback`` once this unit has closed its connection and released its locks."""
         self._after_exit.append(callback)
 
+    def defer(self, write: Callable[[], None]) -> None:
+        """Run ``write`` (a statement whose result nobody reads) with the commit.
+
+        On PostgreSQL the deferred writes, the events and the COMMIT are sent together
+        (psycopg's pipeline mode): one wait for the server instead of one per statement.
+        """
+        self._deferred.append(write)
+
     def record(self, *events: DomainEvent) -> None:
         self._events.extend(events)
 
@@ -179,12 +189,24 @@ class UnitOfWork:
     def commit(self) -> list[StoredEvent]:
         if self._session is not None:
             self._session.flush()
-        stored = repo.append_events(self.conn, self._events)
+        stored = repo.stored_events(self._events)
         if stored:
             self.record_audit(stored[0].event.ts, {"events": [str(s.event.type) for s in stored]})
-        self._tx.commit()
+        with self._pipeline():
+            for write in self._deferred:
+                write()
+            repo.insert_events(self.conn, stored)
+            self._tx.commit()
         self._events = []
+        self._deferred = []
         return stored
+
+    def _pipeline(self) -> AbstractContextManager[object]:
+        """psycopg's pipeline mode for the last writes and the COMMIT (else nothing)."""
+        if self.conn.dialect.name != "postgresql":
+            return nullcontext()
+        driver: Any = self.conn.connection.dbapi_connection
+        return driver.pipeline() if hasattr(driver, "pipeline") else nullcontext()
 
     def record_audit(self, ts: datetime, detail: dict[str, Any]) -> bool:
         """Write this unit's audit entry with ``detail`` (once); False without an entry."""
@@ -211,3 +233,4 @@ class UnitOfWork:
             self._session = None
         self._tx.rollback()
         self._events = []
+        self._deferred = []

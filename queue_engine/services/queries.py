@@ -130,10 +130,11 @@ class HallQueries:
         ``stored``: the ticket is itself one of them (a waiting ticket looked up), not one
         being issued. Positions follow ``queue_order`` and are counted by one statement.
         """
-        lines = repo.line_counts(
+        lines, ahead = repo.line_counts(
             uow.conn,
             hall_id,
             ticket.business_date,
+            ticket.service,
             queue_key(candidate_of(ticket), now, config.dispatch),
             now,
             aged_before(now, config.dispatch),
@@ -141,8 +142,6 @@ class HallQueries:
         counts = {code: line.waiting for code, line in lines.items()}
         if stored and ticket.service in counts:
             counts[ticket.service] -= 1  # the others, this ticket left out
-        mine = lines.get(ticket.service)
-        ahead = mine.ahead if mine is not None else 0
         return ahead, self._wait(
             uow, hall_id, config, ticket.service, ahead, counts, now, open_windows
         )
@@ -211,20 +210,19 @@ class HallQueries:
             day = config.business_date(now)
             open_windows = self._open_windows(uow, hall_id, config)
             # A ticket taken now, of any service: regular, queued now, before every number.
-            probe = Candidate("~new", "", now)
-            lines = repo.line_counts(
-                uow.conn,
-                hall_id,
-                day,
-                queue_key(probe, now, config.dispatch),
-                now,
-                aged_before(now, config.dispatch),
-            )
+            probe = queue_key(Candidate("~new", "", now), now, config.dispatch)
+            lines: dict[str, repo.LineCount] = {}
+            ahead_of: dict[str, int] = {}
+            for service in config.services:  # the first call reads every line's count
+                if service.code in lines or not ahead_of:
+                    lines, ahead_of[service.code] = repo.line_counts(
+                        uow.conn, hall_id, day, service.code, probe, now, None
+                    )
             counts = {code: line.waiting for code, line in lines.items()}
             result = []
             for service in config.services:
                 line = lines.get(service.code)
-                ahead = line.ahead if line is not None else 0
+                ahead = ahead_of.get(service.code, 0)
                 estimate = self._wait(
                     uow, hall_id, config, service.code, ahead, counts, now, open_windows
                 )

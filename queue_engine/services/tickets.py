@@ -6,6 +6,7 @@ subscriber never fails the command (it is logged).
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -47,6 +48,9 @@ log = logging.getLogger(__name__)
 
 ContactKeeper = Callable[[UnitOfWork, HallConfig, Ticket, Mapping[str, str]], None]
 CALL_RETRIES = 50
+# After a claim lost to another window, the heads are read this much deeper, so that windows
+# racing for the same line find their next ticket without reading again.
+CLAIM_DEPTH = 8
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,17 @@ class QueueEngine(HallQueries, Desk):
                     ticket = repo.ticket_from_row(existing, config)
                     return _same_request(ticket, service_code, channel, priority)
             ticket = self.issue_in(
-                uow, hall_id, config, service_code, channel, priority, key, slot_start, check_hours
+                uow,
+                hall_id,
+                config,
+                service_code,
+                channel,
+                priority,
+                key,
+                slot_start,
+                check_hours,
+                # A key's race is settled by the insert's IntegrityError: not in the commit.
+                with_commit=key is None,
             )
             self.remember_contact(uow, config, ticket, contact)
             self.bus.commit(uow)
@@ -174,10 +188,14 @@ class QueueEngine(HallQueries, Desk):
         key: str | None = None,
         slot_start: datetime | None = None,
         check_hours: bool = True,
+        *,
+        with_commit: bool = False,
     ) -> Ticket:
         """The issue step inside another command's unit of work (an appointment's check-in).
 
-        The caller commits it through the bus with the rest of its command.
+        The caller commits it through the bus with the rest of its command. ``with_commit``:
+        the caller commits right after, nothing reads the new row before (the row is then
+        written with the commit, ``UnitOfWork.defer``).
         """
         now = self.clock.now()
         service = config.service(service_code)
@@ -212,7 +230,10 @@ class QueueEngine(HallQueries, Desk):
             slot_start=slot_start,
         )
         ticket.position, ticket.estimate = self._estimate(uow, hall_id, config, ticket, now)
-        repo.insert_ticket(uow.conn, hall_id, ticket, key)
+        if with_commit:
+            uow.defer(functools.partial(repo.insert_ticket, uow.conn, hall_id, ticket, key))
+        else:
+            repo.insert_ticket(uow.conn, hall_id, ticket, key)
         uow.record(ticket.issued_event())
         return ticket
 
@@ -330,28 +351,32 @@ class QueueEngine(HallQueries, Desk):
                 candidates = [repo.candidate_from_row(r) for r in rows.values()]
                 view = window.config.view(window.cycle_position)
                 skipped: set[str] = set()
+                depth = 1  # how deep the heads read are
                 while (decision := choose_next(view, candidates, now, config.dispatch)) is not None:
                     row = rows[decision.ticket_id]
-                    locked = repo.lock_waiting_ticket(uow.conn, row.id)
-                    if locked is None:  # being claimed by another window right now
+                    ticket = repo.ticket_from_row(row, config)
+                    called = ticket.call(window.config, window.clerk, now)
+                    if repo.claim_ticket(uow.conn, ticket, row.version):
+                        uow.record(called)
+                        window.current_ticket = ticket.id
+                        window.cycle_position = decision.next_cycle_position
+                        # Nothing reads the window again before the commit: it goes with it.
+                        uow.defer(functools.partial(repo.save_window, uow.conn, window))
+                        self.bus.commit(uow)
+                        return ticket
+                    if repo.lock_waiting_ticket(uow.conn, row.id) is None:
+                        # being claimed by another window right now, or no longer waiting
                         skipped.add(row.id)
-                        # k struck out: the heads k + 1 deep still hold the next best.
-                        rows = repo.line_heads(
-                            uow.conn, hall_id, day, skills, now, len(skipped) + 1, window_id
-                        )
+                        if len(skipped) >= depth:  # k struck out: heads k + 1 deep decide
+                            depth = len(skipped) + CLAIM_DEPTH
+                            rows = repo.line_heads(
+                                uow.conn, hall_id, day, skills, now, depth, window_id
+                            )
                         candidates = [
                             repo.candidate_from_row(r) for r in rows.values() if r.id not in skipped
                         ]
                         continue
-                    ticket = repo.ticket_from_row(row, config)
-                    uow.record(ticket.call(window.config, window.clerk, now))
-                    if not repo.save_ticket(uow.conn, ticket, row.version):
-                        break  # changed since we read it: read again
-                    window.current_ticket = ticket.id
-                    window.cycle_position = decision.next_cycle_position
-                    repo.save_window(uow.conn, window)
-                    self.bus.commit(uow)
-                    return ticket
+                    break  # changed since we read it: read again
                 if decision is None and not skipped:
                     return None  # nothing eligible (claims in flight elsewhere: look again)
             time.sleep(random.uniform(0, 0.002 * (attempt + 1)))

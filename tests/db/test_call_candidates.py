@@ -135,18 +135,21 @@ def test_positions_counted_in_the_database_are_those_of_the_whole_queue(
                 with UnitOfWork(db, write=False) as uow:
                     waiting = repo.waiting_candidates(uow.conn, hall_id, day)
                     for mine in rng.sample(waiting, 12):
-                        lines = repo.line_counts(
+                        lines, ahead = repo.line_counts(
                             uow.conn,
                             hall_id,
                             day,
+                            mine.service,
                             queue_key(mine, now, rules),
                             now,
                             aged_before(now, rules),
                         )
                         same = [c for c in waiting if c.service == mine.service]
-                        assert lines[mine.service].ahead == queue_order(same, now, rules).index(
-                            mine
-                        ), (round_, minutes, rules)
+                        assert ahead == queue_order(same, now, rules).index(mine), (
+                            round_,
+                            minutes,
+                            rules,
+                        )
                         assert lines[mine.service].waiting == len(same)
                         assert lines[mine.service].first_queued == min(c.queued_at for c in same)
                         compared += 1

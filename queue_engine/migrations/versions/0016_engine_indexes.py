@@ -15,7 +15,7 @@ down_revision = "0014_push_subscriptions"
 branch_labels = None
 depends_on = None
 
-LINE = ("hall_id", "status", "business_date", "service", "priority", "queued_at", "seq")
+LINE = ("hall_id", "status", "business_date", "service", "priority", "queued_at", "seq", "id")
 
 
 def upgrade() -> None:
@@ -26,7 +26,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_tickets_slot",
         "tickets",
-        ["hall_id", "status", "business_date", "service", "slot_start"],
+        ["hall_id", "status", "business_date", "service", "slot_start", "queued_at", "seq", "id"],
         sqlite_where=slot,
         postgresql_where=slot,
     )

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Row,
     Table,
     and_,
+    any_,
     bindparam,
     case,
     func,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from queue_engine.adapters.orm import (
@@ -423,6 +425,28 @@ def lock_waiting_ticket(conn: Connection, ticket_id: str) -> int | None:
         return -1
     row = _LOCK_WAITING.first(conn, {"id": ticket_id})
     return None if row is None else int(row[0])
+
+
+_PICKS = bindparam("ids", type_=ARRAY(T.c.id.type))
+_LOCK_FIRST_WAITING = Prepared(
+    select(T.c.id, T.c.version)
+    .where(T.c.id == any_(_PICKS), T.c.status == TicketStatus.WAITING.value)
+    .order_by(func.array_position(_PICKS, T.c.id))
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+
+
+def lock_first_waiting(conn: Connection, ticket_ids: Sequence[str]) -> tuple[str, int] | None:
+    """Lock the first of ``ticket_ids`` (in that order) that is still waiting and that no
+    other transaction holds: its id and version; None when every one is taken or gone.
+
+    One statement however many of them other windows are claiming at this moment, where a
+    claim per ticket would cost a round trip per ticket lost (PostgreSQL only: SQLite has no
+    row locks, its write transactions are serialised).
+    """
+    row = _LOCK_FIRST_WAITING.first(conn, {"ids": list(ticket_ids)})
+    return None if row is None else (str(row[0]), int(row[1]))
 
 
 _CLAIMABLE = T.alias("claimable")

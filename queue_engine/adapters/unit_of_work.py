@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from queue_engine.adapters import repository as repo
 from queue_engine.adapters.database import make_engine
+from queue_engine.adapters.fair_gate import FairGate
 from queue_engine.adapters.staff_store import record_audit
 from queue_engine.domain.access import AuditEntry
 from queue_engine.domain.errors import Busy
@@ -26,6 +27,7 @@ HANDLING_WINDOW = timedelta(hours=3)
 HANDLING_TTL_SECONDS = 30.0
 WINDOW_STATES_TTL_SECONDS = 1.0
 WRITE_GATE_SECONDS = 60.0
+POOL_GATE_SECONDS = 10.0  # as long as the pool itself would wait for a connection
 
 
 class Database:
@@ -51,6 +53,12 @@ class Database:
         # process's writers on a lock first is fairer and keeps pool connections free.
         self.write_gate: threading.Lock | None = (
             threading.Lock() if self.engine.dialect.name == "sqlite" else None
+        )
+        # On a database server, units of work take the pool's connections in the order they
+        # asked for them (``FairGate``): none waits out the pool's timeout while others keep
+        # taking the connections they have just given back.
+        self.pool_gate: FairGate | None = (
+            None if self.engine.dialect.name == "sqlite" else FairGate(pool_size + max_overflow)
         )
 
     def hall_config(self, conn: Connection, code: str) -> tuple[int, HallConfig]:
@@ -125,10 +133,16 @@ class UnitOfWork:
         self._session: Session | None = None
         self._after_exit: list[Callable[[], None]] = []
         self._deferred: list[Callable[[], None]] = []
+        self._pool_gate: FairGate | None = None
 
     def __enter__(self) -> UnitOfWork:
         self._gate = self.db.write_gate if self._engine is self.db.engine else None
         if self._gate is not None and not self._gate.acquire(timeout=WRITE_GATE_SECONDS):
+            raise Busy("the database is busy; try again")
+        self._pool_gate = self.db.pool_gate
+        if self._pool_gate is not None and not self._pool_gate.enter(POOL_GATE_SECONDS):
+            self._pool_gate = None
+            self._release()
             raise Busy("the database is busy; try again")
         try:
             self.conn: Connection = self._engine.connect()
@@ -139,6 +153,9 @@ class UnitOfWork:
         return self
 
     def _release(self) -> None:
+        if self._pool_gate is not None:
+            self._pool_gate.leave()
+            self._pool_gate = None
         if self._gate is not None:
             self._gate.release()
             self._gate = None

@@ -63,5 +63,10 @@ class FairGate:
                 self._free += 1
 
     @property
+    def free(self) -> int:
+        """Places nobody holds (all of them once every unit of work has closed)."""
+        return self._free
+
+    @property
     def waiting(self) -> int:
         return len(self._waiting)

@@ -209,14 +209,35 @@ class UnitOfWork:
         stored = repo.stored_events(self._events)
         if stored:
             self.record_audit(stored[0].event.ts, {"events": [str(s.event.type) for s in stored]})
-        with self._pipeline():
-            for write in self._deferred:
-                write()
-            repo.insert_events(self.conn, stored)
-            self._tx.commit()
+        try:
+            with self._pipeline():
+                for write in self._deferred:
+                    write()
+                repo.insert_events(self.conn, stored)
+                self._tx.commit()
+        except BaseException:
+            self._end_failed_commit()
+            raise
         self._events = []
         self._deferred = []
         return stored
+
+    def _end_failed_commit(self) -> None:
+        """Roll the server's transaction back after a failed commit, or drop the connection.
+
+        In pipeline mode a failing write aborts the pipeline: the COMMIT behind it is never
+        run, the server's transaction stays open and aborted, and SQLAlchemy (whose commit was
+        called) skips the pool's rollback on return. Without this the pool would hand the
+        aborted transaction to the next command ("current transaction is aborted").
+        """
+        if self.conn.invalidated or self.conn.closed:
+            return
+        try:
+            driver: Any = self.conn.connection.dbapi_connection
+            if driver is not None:
+                driver.rollback()
+        except Exception:  # the connection is unusable: the pool replaces it
+            self.conn.invalidate()
 
     def _pipeline(self) -> AbstractContextManager[object]:
         """psycopg's pipeline mode for the last writes and the COMMIT (else nothing)."""

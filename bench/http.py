@@ -9,7 +9,22 @@ same number of client threads with keep-alive connections, alternately, in one r
 Printed: requests/s of both, the ratio, hall visits (issue+call pairs)/s, and p50/p99 latency
 of the issue and call-next requests.
 
-    .venv/bin/python bench/http.py [--clients 8] [--seconds 10] [--rounds 2]
+    .venv/bin/python bench/http.py --workload mixed [--clients 8] [--seconds 10] [--rounds 2]
+
+``--workload peer`` (the default; issue 16) is the load another open-source queue system
+publishes for itself, against ``hall serve`` started as ``make run`` starts it (``hall init
+--demo --always-open``, then ``hall serve``; SQLite in the instance folder): 8 client threads,
+a new TCP connection for every request; first ``--tickets`` (2,000) tickets issued over three
+services (kiosk token, channel kiosk), then ``--calls`` (1,000) of them called by 8 clerks at
+their windows, each call a full cycle call-next + start + finish. Printed: tickets issued/s,
+full call cycles/s, p50/p99 of every request kind, and the issue latency of the first and last
+200 tickets (the cost of an issue with a long queue). ``--ref REV`` runs the same against the
+tree of REV first.
+
+    .venv/bin/python bench/http.py [--workload peer] [--tickets 2000] [--calls 1000] [--ref main]
+
+Run it as a script (as above) or as ``python -m bench.http``; either way this file keeps
+itself from shadowing the standard library's ``http``.
 """
 
 from __future__ import annotations
@@ -208,12 +223,196 @@ def minimal_round(base: str, clients: int, seconds: float) -> dict[str, float]:
     }
 
 
+PEER_SERVICES = ("SOCIAL", "MEDICAL", "HPF")
+PEER_WINDOWS = (10, 11, 12, 13, 14, 17, 18, 19)  # the windows serving those three
+
+
+def fresh_post(url: str, **kwargs) -> tuple[requests.Response, float]:
+    """POST on a new TCP connection (``Connection: close``), as the peer's clients do."""
+    headers = {**kwargs.pop("headers", {}), "Connection": "close"}
+    started = time.perf_counter()
+    response = requests.post(url, timeout=60, headers=headers, **kwargs)
+    return response, (time.perf_counter() - started) * 1000
+
+
+def share_out(total: int, clients: int, work) -> tuple[float, int]:
+    """Run ``work(i)`` for i in range(total) on ``clients`` threads; (seconds, errors)."""
+    next_item = iter(range(total))
+    lock = threading.Lock()
+    errors = [0]
+
+    def worker(index: int) -> None:
+        while True:
+            with lock:
+                item = next(next_item, None)
+            if item is None:
+                return
+            if not work(index, item):
+                with lock:
+                    errors[0] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started, errors[0]
+
+
+def peer_round(base: str, tokens: dict[int, str], tickets: int, calls: int) -> dict:
+    """The peer's workload once: ``tickets`` issued, then ``calls`` called (full cycles).
+
+    Tickets are issued as the hall's kiosks issue them (kiosk token, channel kiosk): public
+    app/web tickets are rate-limited per client address (``HALL_RATE_LIMIT_TICKETS``).
+    """
+    windows = list(tokens)
+    r = requests.post(
+        f"{base}/api/v1/auth/token",
+        json={"username": "kiosk", "password": "zmd-kiosk-2026"},
+        timeout=10,
+    )
+    r.raise_for_status()
+    kiosk = r.json()["token"]
+    issue_ms: list[tuple[int, float]] = []
+    lock = threading.Lock()
+
+    def issue(_index: int, item: int) -> bool:
+        service = PEER_SERVICES[item % len(PEER_SERVICES)]
+        r, ms = fresh_post(
+            f"{base}/api/v1/halls/ZMD/tickets",
+            json={"service": service, "channel": "kiosk"},
+            headers=auth(kiosk),
+        )
+        with lock:
+            issue_ms.append((item, ms))
+        return r.status_code == 201
+
+    for w in windows:
+        fresh_post(f"{base}/api/v1/windows/{w}/open", headers=auth(tokens[w]))
+    issue_seconds, issue_errors = share_out(tickets, len(windows), issue)
+    step_ms: dict[str, list[float]] = {"call-next": [], "start": [], "finish": []}
+
+    def cycle(index: int, _item: int) -> bool:
+        w = windows[index]
+        r, ms = fresh_post(f"{base}/api/v1/windows/{w}/call-next", headers=auth(tokens[w]))
+        with lock:
+            step_ms["call-next"].append(ms)
+        if r.status_code != 200:
+            return False
+        ticket = r.json()["id"]
+        for step in ("start", "finish"):
+            r, ms = fresh_post(f"{base}/api/v1/tickets/{ticket}/{step}", headers=auth(tokens[w]))
+            with lock:
+                step_ms[step].append(ms)
+            if r.status_code != 200:
+                return False
+        return True
+
+    call_seconds, call_errors = share_out(calls, len(windows), cycle)
+    for w in windows:
+        fresh_post(f"{base}/api/v1/windows/{w}/close", headers=auth(tokens[w]))
+    ordered = [ms for _, ms in sorted(issue_ms)]
+    every = [ms for _, ms in issue_ms] + [ms for v in step_ms.values() for ms in v]
+    return {
+        "issued_per_s": round(tickets / issue_seconds, 1),
+        "calls_per_s": round(calls / call_seconds, 1),
+        "issue_p50_ms": round(percentile(ordered, 0.5), 1),
+        "issue_p99_ms": round(percentile(ordered, 0.99), 1),
+        "first_200_issues_p50_ms": round(percentile(ordered[:200], 0.5), 1),
+        "last_200_issues_p50_ms": round(percentile(ordered[-200:], 0.5), 1),
+        **{
+            f"{step}_{q}_ms": round(percentile(values, p), 1)
+            for step, values in step_ms.items()
+            for q, p in (("p50", 0.5), ("p99", 0.99))
+        },
+        "every_request_p99_ms": round(percentile(every, 0.99), 1),
+        "errors": issue_errors + call_errors,
+    }
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def unpack(ref: str, into: Path) -> Path:
+    """The tree of ``ref`` (``git archive``: the repository's worktrees stay as they are)."""
+    import tarfile
+
+    archive = into / "ref.tar"
+    with archive.open("wb") as out:
+        subprocess.run(["git", "-C", str(ROOT), "archive", ref], stdout=out, check=True)
+    tree = into / "tree"
+    with tarfile.open(archive) as tar:
+        tar.extractall(tree, filter="data")
+    return tree
+
+
+def peer(args: argparse.Namespace) -> None:
+    """The peer workload against ``hall serve`` as ``make run`` starts it (this tree, --ref)."""
+    print(
+        f"bench/http.py --workload peer  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  "
+        f"{len(PEER_WINDOWS)} client threads, new connection per request, {args.tickets} issued "
+        f"over {', '.join(PEER_SERVICES)}, then {args.calls} called (call-next + start + finish)",
+        flush=True,
+    )
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        sides = [("after (this checkout)", ROOT)]
+        if args.ref:
+            sides.insert(0, (f"before ({args.ref})", unpack(args.ref, Path(tmp))))
+        for label, code in sides:
+            instance = Path(tmp) / f"instance-{len(results)}"
+            env = {k: v for k, v in os.environ.items() if not k.startswith("HALL_")} | {
+                "HALL_INSTANCE_PATH": str(instance),
+                "PYTHONPATH": str(code),
+            }
+            hall = [sys.executable, "-c", "from hall_app.cli import main; main()"]
+            subprocess.run(
+                [*hall, "init", "--demo", "--always-open"],
+                env=env,
+                cwd=code,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            port = free_port()
+            with server([*hall, "serve", "--port", str(port)], port, env) as base:
+                tokens = {}
+                for w in PEER_WINDOWS:
+                    r = requests.post(
+                        f"{base}/api/v1/auth/token",
+                        json={"username": f"clerk{w:02d}", "password": "zmd-clerk-2026"},
+                        timeout=10,
+                    )
+                    r.raise_for_status()
+                    tokens[w] = r.json()["token"]
+                row = {"code": label, **peer_round(base, tokens, args.tickets, args.calls)}
+            results.append(row)
+            print(
+                f"{label:<22} issued {row['issued_per_s']:>6}/s (p50 {row['issue_p50_ms']} ms, "
+                f"p99 {row['issue_p99_ms']} ms; first 200 p50 {row['first_200_issues_p50_ms']} "
+                f"ms, last 200 {row['last_200_issues_p50_ms']} ms)   called "
+                f"{row['calls_per_s']:>6}/s (call-next p50 {row['call-next_p50_ms']} ms, "
+                f"p99 {row['call-next_p99_ms']} ms)   every request p99 "
+                f"{row['every_request_p99_ms']} ms   errors {row['errors']}",
+                flush=True,
+            )
+    print(json.dumps(results))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workload", choices=("peer", "mixed"), default="peer")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--tickets", type=int, default=2000)
+    parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--ref", help="peer workload: also run the tree of this commit first")
     args = parser.parse_args()
+    if args.workload == "peer":
+        peer(args)
+        return
     args.clients = min(args.clients, 12)
     with tempfile.TemporaryDirectory() as tmp:
         env = {

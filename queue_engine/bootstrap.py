@@ -217,7 +217,7 @@ def bootstrap(
         catalogue=CatalogueDesk(engine),
         plans=PlanBook(db, clock),
     )
-    bus.within(TicketNotices(notices, public_url))
+    bus.within(TicketNotices(notices, public_url), *TicketNotices.KINDS)
     bus.within(CardNotices(notices))
     bus.within(CaseNotices(notices, _rating_link(services.evaluations, public_url)))
     bus.within(webhooks)

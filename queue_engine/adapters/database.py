@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -37,9 +39,10 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10, **kwar
     """
     url = normalize_url(url)
     if make_url(url).get_backend_name() != "sqlite":
-        kwargs.setdefault("pool_pre_ping", True)
         kwargs.setdefault("pool_timeout", 10)
-        return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, **kwargs)
+        engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow, **kwargs)
+        _ping_when_idle(engine)
+        return engine
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -66,6 +69,40 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10, **kwar
         connection.connection.driver_connection.execute(f"BEGIN {mode}")
 
     return engine
+
+
+PING_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it has sat idle for a while.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: one more round trip to the server
+    per command. A connection handed back a moment ago is alive (and if the server went away
+    since, the command's error invalidates the pool, as it would between ping and statement);
+    one idle longer than ``PING_IDLE_SECONDS`` is pinged, and replaced when the ping fails.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connected(_dbapi_connection: Any, record: Any) -> None:
+        record.info["hall_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["hall_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _taken(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("hall_idle_since", 0.0)
+        if time.monotonic() - idle_since <= PING_IDLE_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # any failure: let the pool connect afresh
+            raise DisconnectionError() from exc
+        if not alive:
+            raise DisconnectionError()
 
 
 def alembic_config(url: str) -> Any:

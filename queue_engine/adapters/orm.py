@@ -138,7 +138,42 @@ class TicketRow(Base):
     __table_args__ = (
         UniqueConstraint("hall_id", "prefix", "business_date", "seq", name="uq_ticket_number"),
         UniqueConstraint("hall_id", "idempotency_key", name="uq_ticket_idempotency"),
-        Index("ix_tickets_queue", "hall_id", "status", "business_date", "service"),
+        # The lines of a hall's day in queued order, with what positions are counted by
+        # (issue 16): a line's head is a seek (no sort: the id breaks ties), a count reads this
+        # index alone.
+        Index(
+            "ix_tickets_line",
+            "hall_id",
+            "status",
+            "business_date",
+            "service",
+            "priority",
+            "queued_at",
+            "seq",
+            "id",
+            "slot_start",
+        ),
+        # Appointment tickets by slot, and tickets transferred to a window: both few.
+        Index(
+            "ix_tickets_slot",
+            "hall_id",
+            "status",
+            "business_date",
+            "service",
+            "slot_start",
+            "queued_at",
+            "seq",
+            "id",
+            sqlite_where=text("slot_start IS NOT NULL"),
+            postgresql_where=text("slot_start IS NOT NULL"),
+        ),
+        Index(
+            "ix_tickets_target",
+            "target_window_id",
+            "status",
+            sqlite_where=text("target_window_id IS NOT NULL"),
+            postgresql_where=text("target_window_id IS NOT NULL"),
+        ),
         Index("ix_tickets_window", "window_id", "status"),
         Index("ix_tickets_day", "hall_id", "business_date"),
     )

@@ -14,7 +14,9 @@ A ``Prepared`` statement keeps what matters of ``Connection.execute`` and drops 
   ``UTCDateTime`` and dates are stored and read exactly as ``Connection.execute`` does;
 - driver errors become SQLAlchemy's exceptions (``IntegrityError``, ``OperationalError``…) and
   a lost connection is invalidated, as ``Connection.execute`` would do;
-- it runs on the caller's connection, inside the caller's transaction.
+- it runs on the caller's connection, inside the caller's transaction;
+- ``before_cursor_execute`` listeners see it (without an execution context), as they see
+  every other statement: a statement counter counts these too.
 
 Rows come back as named tuples with the statement's column names, read like ``Row`` objects.
 """
@@ -132,8 +134,12 @@ class Prepared:
         dbapi_connection = conn.connection.dbapi_connection
         assert dbapi_connection is not None
         cursor = dbapi_connection.cursor()
+        sql = compiled.sql
+        if conn._has_events or conn.engine._has_events:  # e.g. a statement counter
+            for listener in conn.dispatch.before_cursor_execute:
+                sql, args = listener(conn, cursor, sql, args, None, False)
         try:
-            cursor.execute(compiled.sql, args)
+            cursor.execute(sql, args)
         except conn.dialect.loaded_dbapi.Error as exc:
             cursor.close()
             raise _wrap(conn, compiled.sql, args, exc) from exc

@@ -19,13 +19,17 @@ from sqlalchemy import (
     Row,
     Table,
     and_,
+    any_,
     bindparam,
+    case,
     func,
     insert,
     or_,
     select,
+    union_all,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from queue_engine.adapters.orm import (
@@ -57,7 +61,7 @@ from queue_engine.domain.model import (
     WindowState,
     WindowStatus,
 )
-from queue_engine.domain.policy import Candidate, DispatchRules
+from queue_engine.domain.policy import Candidate, DispatchRules, QueueKey
 
 # Hot paths use Core statements built once, with bound parameters: no per-call construction.
 T: Table = TicketRow.__table__  # type: ignore[assignment]
@@ -424,6 +428,64 @@ def lock_waiting_ticket(conn: Connection, ticket_id: str) -> int | None:
     return None if row is None else int(row[0])
 
 
+_PICKS = bindparam("ids", type_=ARRAY(T.c.id.type))
+_LOCK_FIRST_WAITING = Prepared(
+    select(T.c.id, T.c.version)
+    .where(T.c.id == any_(_PICKS), T.c.status == TicketStatus.WAITING.value)
+    .order_by(func.array_position(_PICKS, T.c.id))
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+
+
+def lock_first_waiting(conn: Connection, ticket_ids: Sequence[str]) -> tuple[str, int] | None:
+    """Lock the first of ``ticket_ids`` (in that order) that is still waiting and that no
+    other transaction holds: its id and version; None when every one is taken or gone.
+
+    One statement however many of them other windows are claiming at this moment, where a
+    claim per ticket would cost a round trip per ticket lost (PostgreSQL only: SQLite has no
+    row locks, its write transactions are serialised).
+    """
+    row = _LOCK_FIRST_WAITING.first(conn, {"ids": list(ticket_ids)})
+    return None if row is None else (str(row[0]), int(row[1]))
+
+
+_CLAIMABLE = T.alias("claimable")
+_CLAIM_TICKET = Prepared(
+    update(T)
+    .where(
+        T.c.id == bindparam("t_id"),
+        T.c.version == bindparam("t_version"),
+        T.c.id.in_(
+            select(_CLAIMABLE.c.id)
+            .where(
+                _CLAIMABLE.c.id == bindparam("t_id"),
+                _CLAIMABLE.c.status == TicketStatus.WAITING.value,
+            )
+            .with_for_update(skip_locked=True)
+        ),
+    )
+    .values(
+        version=bindparam("v_version"),
+        **{name: bindparam(f"v_{name}", type_=T.c[name].type) for name in _MUTABLE_TICKET_COLUMNS},
+    )
+)
+
+
+def claim_ticket(conn: Connection, ticket: Ticket, version: int) -> bool:
+    """Write a waiting ticket's call if it is still waiting at ``version`` and nobody else is
+    claiming it: ``lock_waiting_ticket`` and ``save_ticket`` in one statement (one round trip).
+
+    False: somebody was faster or is claiming it now (``lock_waiting_ticket`` tells which).
+    SQLite has no row locks (its write transactions are serialised): the version check alone.
+    """
+    if conn.dialect.name == "sqlite":
+        return save_ticket(conn, ticket, version)
+    params = {f"v_{k}": v for k, v in ticket_values(ticket).items()}
+    params.update(t_id=ticket.id, t_version=version, v_version=version + 1)
+    return _CLAIM_TICKET.rowcount(conn, params) == 1
+
+
 def save_ticket(conn: Connection, ticket: Ticket, version: int) -> bool:
     """Write a transition if the row is still at ``version``; False when somebody was faster."""
     params = {f"v_{k}": v for k, v in ticket_values(ticket).items()}
@@ -519,45 +581,204 @@ def waiting_for_window(
     return {r.id: r for r in _waiting_for_window(len(window.skills)).rows(conn, params)}
 
 
+PRIORITY_REASONS = tuple(p.value for p in Priority)
+_LINES_PER_STATEMENT = 60  # services per statement: SQLite allows 500 parts in a UNION
+
+
+def _ordered_head(part: Any, *order: Any) -> Any:
+    """One line's first ``k`` rows (a subquery, so that it may sit in a UNION)."""
+    head = part.order_by(*order).limit(bindparam("k")).subquery()
+    return select(*head.c)
+
+
 @functools.cache
-def _window_candidates(skills: int) -> Prepared:
-    """The waiting tickets that can decide a window's next call, for ``skills`` services."""
-    services = [bindparam(f"s{i}", type_=T.c.service.type) for i in range(skills)]
-    eligible = or_(
-        and_(T.c.target_window_id.is_(None), T.c.service.in_(services)),
-        T.c.target_window_id == bindparam("window"),
-    )
-    place = func.row_number().over(
-        partition_by=(T.c.service, T.c.priority, T.c.target_window_id),
-        order_by=(T.c.queued_at, T.c.seq, T.c.id),
-    )
-    ranked = select(T, place.label("place")).where(*_WAITING, eligible).subquery()
-    return Prepared(
-        select(*(ranked.c[c.key] for c in T.c)).where(
+def _line_heads(services: int, window: bool) -> Prepared:
+    """The heads of ``services`` services' lines (and, for a window, its transfers)."""
+    untargeted = (T.c.target_window_id.is_(None),) if window else ()
+    now = bindparam("now", type_=UTCDateTime())
+    parts = []
+    for i in range(services):
+        waiting = (*_WAITING, T.c.service == bindparam(f"s{i}", type_=T.c.service.type))
+        for reason in PRIORITY_REASONS:
+            line = select(T).where(*waiting, T.c.priority == reason, *untargeted)
+            parts.append(_ordered_head(line, T.c.queued_at, T.c.seq, T.c.id))
+        begun = select(T).where(*waiting, T.c.slot_start <= now, *untargeted)
+        parts.append(_ordered_head(begun, T.c.slot_start, T.c.queued_at, T.c.seq, T.c.id))
+    if window:
+        parts.append(select(T).where(*_WAITING, T.c.target_window_id == bindparam("window")))
+    return Prepared(union_all(*parts))
+
+
+def line_heads(
+    conn: Connection,
+    hall_id: int,
+    day: date,
+    services: Sequence[str],
+    now: datetime,
+    per_line: int = 1,
+    window: int | None = None,
+) -> dict[str, Any]:
+    """Full rows of the heads of today's lines, by ticket id: ``policy.line_heads`` in SQL.
+
+    Per service and priority reason its first ``per_line`` tickets in queued order, per
+    service its first ``per_line`` begun appointments, and with ``window`` (a window id) the
+    tickets transferred to that window, the lines then without transfers. Each line is an
+    index seek (``ix_tickets_line``, ``ix_tickets_slot``, ``ix_tickets_target``): the cost
+    does not grow with the queue. Lines split by reason are a finer split than the policy's
+    classes, so this is a superset of ``policy.line_heads`` within the queue: the same calls.
+    """
+    rows: dict[str, Any] = {}
+    for first in range(0, max(len(services), 1), _LINES_PER_STATEMENT):
+        chunk = services[first : first + _LINES_PER_STATEMENT]
+        params: dict[str, Any] = {"hall": hall_id, "day": day, "now": now, "k": per_line}
+        params.update((f"s{i}", service) for i, service in enumerate(chunk))
+        targeted = window is not None and first == 0
+        if targeted:
+            params["window"] = window
+        if not chunk and not targeted:
+            continue
+        for r in _line_heads(len(chunk), targeted).rows(conn, params):
+            rows[r.id] = r
+    return rows
+
+
+@dataclass(frozen=True)
+class LineCount:
+    """One service's line today: tickets waiting and the one queued first."""
+
+    waiting: int
+    first_queued: datetime
+
+
+def _at(name: str) -> Any:
+    return bindparam(name, type_=UTCDateTime())
+
+
+def _key_compare(first: Any, greater: bool) -> Any:
+    """``(first, queued, seq, id)`` of a row against the key's: > (``greater``) or <."""
+
+    def cmp(column: Any, value: Any) -> Any:
+        return column > value if greater else column < value
+
+    return or_(
+        cmp(first, _at("first")),
+        and_(
+            first == _at("first"),
             or_(
-                ranked.c.place == 1,
-                ranked.c.target_window_id.is_not(None),
-                ranked.c.slot_start <= bindparam("now", type_=UTCDateTime()),
-            )
+                cmp(T.c.queued_at, _at("queued")),
+                and_(
+                    T.c.queued_at == _at("queued"),
+                    or_(
+                        cmp(T.c.seq, bindparam("seq")),
+                        and_(
+                            T.c.seq == bindparam("seq"),
+                            T.c.id >= bindparam("id") if greater else T.c.id < bindparam("id"),
+                        ),
+                    ),
+                ),
+            ),
+        ),
+    )
+
+
+def _line_counts_statement() -> Prepared:
+    """Per service: waiting, first queued; and how many regular tickets stand at or behind a
+    regular key (a seek from the key's queued time along the regular line: few at issue)."""
+    service = T.c.service == bindparam("service", type_=T.c.service.type)
+    not_begun = or_(T.c.slot_start.is_(None), T.c.slot_start > _at("now"))
+    behind = (
+        select(func.count())
+        .where(
+            *_WAITING,
+            service,
+            T.c.priority == Priority.NONE.value,
+            T.c.queued_at >= _at("queued"),
+            not_begun,
+            _key_compare(T.c.queued_at, greater=True),
+        )
+        .correlate(None)
+        .scalar_subquery()
+    )
+    return Prepared(
+        select(
+            T.c.service,
+            func.count().label("waiting"),
+            func.min(T.c.queued_at).label("first_queued"),
+            behind.label("behind"),
+        )
+        .where(*_WAITING)
+        .group_by(T.c.service)
+    )
+
+
+def _ahead_statement() -> Prepared:
+    """Tickets of a service ahead of any key in ``queue_order`` (one pass over its line)."""
+    begun = T.c.slot_start <= _at("now")
+    rank = case(
+        (begun, 0),
+        (T.c.queued_at <= _at("aged_before"), 1),
+        (T.c.priority != Priority.NONE.value, 2),
+        else_=3,
+    )
+    first = case((begun, T.c.slot_start), else_=T.c.queued_at)
+    ahead = or_(
+        rank < bindparam("rank"),
+        and_(rank == bindparam("rank"), _key_compare(first, greater=False)),
+    )
+    return Prepared(
+        select(func.count().label("ahead")).where(
+            *_WAITING, T.c.service == bindparam("service", type_=T.c.service.type), ahead
         )
     )
 
 
-def window_candidates(
-    conn: Connection, hall_id: int, day: date, window: WindowConfig, now: datetime
-) -> dict[str, Any]:
-    """Full rows of the waiting tickets among which ``choose_next`` picks for this window.
+_LINE_COUNTS = _line_counts_statement()
+_AHEAD = _ahead_statement()
+REGULAR_RANK = 3
 
-    ``choose_next`` takes begun appointments first, then tickets transferred to the window,
-    then the oldest ticket (aging guard), then by class, primary skills first, the first
-    queued. So it only ever picks one of: the first queued ticket of each service and
-    priority reason, a ticket transferred to this window, or a begun appointment. Those are
-    read (ordered in the database), not the whole queue: the same decision for a call,
-    whatever the queue's length. (Positions and a clerk's queue view use ``waiting_for_window``.)
+
+def line_counts(
+    conn: Connection,
+    hall_id: int,
+    day: date,
+    service: str,
+    key: QueueKey,
+    now: datetime,
+    aged_before: datetime | None,
+) -> tuple[dict[str, LineCount], int]:
+    """Today's lines of a hall (waiting, first queued, per service), and how many tickets of
+    ``service`` stand ahead of ``key`` (``policy.queue_key``) in ``queue_order``.
+
+    ``aged_before``: the queued time at or before which a ticket has waited past the aging
+    guard (None: no aging guard). Nothing is read but counts. For a regular key (a walk-in
+    ticket, or one being issued) the people ahead are the line's count less those at or
+    behind the key, who stand at the end of the regular line (none, at issue): one statement.
+    Other keys (priority, appointments, aged) count their service's line in a second one.
     """
-    params: dict[str, Any] = {"hall": hall_id, "day": day, "window": window.id, "now": now}
-    params.update((f"s{i}", service) for i, service in enumerate(window.skills))
-    return {r.id: r for r in _window_candidates(len(window.skills)).rows(conn, params)}
+    rank, first, queued, seq, ticket_id = key
+    params: dict[str, Any] = {
+        "hall": hall_id,
+        "day": day,
+        "now": now,
+        "service": service,
+        "first": first,
+        "queued": queued,
+        "seq": seq,
+        "id": ticket_id,
+    }
+    lines: dict[str, LineCount] = {}
+    behind = 0
+    for r in _LINE_COUNTS.rows(conn, params):
+        lines[r.service] = LineCount(int(r.waiting), r.first_queued)
+        behind = int(r.behind)
+    mine = lines.get(service)
+    if mine is None:
+        return lines, 0
+    if rank == REGULAR_RANK:
+        return lines, mine.waiting - behind
+    params.update(aged_before=aged_before, rank=rank)
+    row = _AHEAD.first(conn, params)
+    return lines, int(row[0]) if row is not None else 0
 
 
 def recent_handling_minutes(
@@ -654,13 +875,22 @@ _INSERT_TICKET = Prepared(insert(T))
 
 def append_events(conn: Connection, events: Sequence[DomainEvent]) -> list[StoredEvent]:
     """Insert events into the append-only log (in the caller's transaction)."""
-    stored = [StoredEvent(new_id(), e) for e in events]
+    stored = stored_events(events)
+    insert_events(conn, stored)
+    return stored
+
+
+def stored_events(events: Sequence[DomainEvent]) -> list[StoredEvent]:
+    """Events with the ids they are logged under."""
+    return [StoredEvent(new_id(), e) for e in events]
+
+
+def insert_events(conn: Connection, stored: Sequence[StoredEvent]) -> None:
     rows = [_event_values(s) for s in stored]
     if len(rows) == 1:
         _INSERT_ONE_EVENT.rowcount(conn, rows[0])
     elif rows:
         conn.execute(_INSERT_EVENT, rows)
-    return stored
 
 
 def _event_values(s: StoredEvent) -> dict[str, Any]:

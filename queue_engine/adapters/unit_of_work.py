@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from queue_engine.adapters import repository as repo
 from queue_engine.adapters.database import make_engine
+from queue_engine.adapters.fair_gate import FairGate
 from queue_engine.adapters.staff_store import record_audit
 from queue_engine.domain.access import AuditEntry
 from queue_engine.domain.errors import Busy
@@ -25,6 +27,7 @@ HANDLING_WINDOW = timedelta(hours=3)
 HANDLING_TTL_SECONDS = 30.0
 WINDOW_STATES_TTL_SECONDS = 1.0
 WRITE_GATE_SECONDS = 60.0
+POOL_GATE_SECONDS = 10.0  # as long as the pool itself would wait for a connection
 
 
 class Database:
@@ -50,6 +53,12 @@ class Database:
         # process's writers on a lock first is fairer and keeps pool connections free.
         self.write_gate: threading.Lock | None = (
             threading.Lock() if self.engine.dialect.name == "sqlite" else None
+        )
+        # On a database server, units of work take the pool's connections in the order they
+        # asked for them (``FairGate``): none waits out the pool's timeout while others keep
+        # taking the connections they have just given back.
+        self.pool_gate: FairGate | None = (
+            None if self.engine.dialect.name == "sqlite" else FairGate(pool_size + max_overflow)
         )
 
     def hall_config(self, conn: Connection, code: str) -> tuple[int, HallConfig]:
@@ -123,10 +132,17 @@ class UnitOfWork:
         self._events: list[DomainEvent] = []
         self._session: Session | None = None
         self._after_exit: list[Callable[[], None]] = []
+        self._deferred: list[Callable[[], None]] = []
+        self._pool_gate: FairGate | None = None
 
     def __enter__(self) -> UnitOfWork:
         self._gate = self.db.write_gate if self._engine is self.db.engine else None
         if self._gate is not None and not self._gate.acquire(timeout=WRITE_GATE_SECONDS):
+            raise Busy("the database is busy; try again")
+        self._pool_gate = self.db.pool_gate
+        if self._pool_gate is not None and not self._pool_gate.enter(POOL_GATE_SECONDS):
+            self._pool_gate = None
+            self._release()
             raise Busy("the database is busy; try again")
         try:
             self.conn: Connection = self._engine.connect()
@@ -137,6 +153,9 @@ class UnitOfWork:
         return self
 
     def _release(self) -> None:
+        if self._pool_gate is not None:
+            self._pool_gate.leave()
+            self._pool_gate = None
         if self._gate is not None:
             self._gate.release()
             self._gate = None
@@ -169,6 +188,14 @@ class UnitOfWork:
         """Run ``callback`` once this unit has closed its connection and released its locks."""
         self._after_exit.append(callback)
 
+    def defer(self, write: Callable[[], None]) -> None:
+        """Run ``write`` (a statement whose result nobody reads) with the commit.
+
+        On PostgreSQL the deferred writes, the events and the COMMIT are sent together
+        (psycopg's pipeline mode): one wait for the server instead of one per statement.
+        """
+        self._deferred.append(write)
+
     def record(self, *events: DomainEvent) -> None:
         self._events.extend(events)
 
@@ -179,12 +206,45 @@ class UnitOfWork:
     def commit(self) -> list[StoredEvent]:
         if self._session is not None:
             self._session.flush()
-        stored = repo.append_events(self.conn, self._events)
+        stored = repo.stored_events(self._events)
         if stored:
             self.record_audit(stored[0].event.ts, {"events": [str(s.event.type) for s in stored]})
-        self._tx.commit()
+        try:
+            with self._pipeline():
+                for write in self._deferred:
+                    write()
+                repo.insert_events(self.conn, stored)
+                self._tx.commit()
+        except BaseException:
+            self._end_failed_commit()
+            raise
         self._events = []
+        self._deferred = []
         return stored
+
+    def _end_failed_commit(self) -> None:
+        """Roll the server's transaction back after a failed commit, or drop the connection.
+
+        In pipeline mode a failing write aborts the pipeline: the COMMIT behind it is never
+        run, the server's transaction stays open and aborted, and SQLAlchemy (whose commit was
+        called) skips the pool's rollback on return. Without this the pool would hand the
+        aborted transaction to the next command ("current transaction is aborted").
+        """
+        if self.conn.invalidated or self.conn.closed:
+            return
+        try:
+            driver: Any = self.conn.connection.dbapi_connection
+            if driver is not None:
+                driver.rollback()
+        except Exception:  # the connection is unusable: the pool replaces it
+            self.conn.invalidate()
+
+    def _pipeline(self) -> AbstractContextManager[object]:
+        """psycopg's pipeline mode for the last writes and the COMMIT (else nothing)."""
+        if self.conn.dialect.name != "postgresql":
+            return nullcontext()
+        driver: Any = self.conn.connection.dbapi_connection
+        return driver.pipeline() if hasattr(driver, "pipeline") else nullcontext()
 
     def record_audit(self, ts: datetime, detail: dict[str, Any]) -> bool:
         """Write this unit's audit entry with ``detail`` (once); False without an entry."""
@@ -211,3 +271,4 @@ class UnitOfWork:
             self._session = None
         self._tx.rollback()
         self._events = []
+        self._deferred = []

@@ -115,6 +115,13 @@ def is_aged(candidate: Candidate, now: datetime, rules: DispatchRules) -> bool:
     )
 
 
+def aged_before(now: datetime, rules: DispatchRules) -> datetime | None:
+    """Tickets queued at or before this have waited past the aging guard (None: no guard)."""
+    if rules.guard is not GuardKind.AGING:
+        return None
+    return now - timedelta(minutes=rules.aging_minutes)
+
+
 def eligible(window: WindowView, candidates: Iterable[Candidate]) -> list[Candidate]:
     """Candidates this window may serve: its skills, and window transfers meant for it."""
     return [
@@ -169,6 +176,24 @@ def choose_next(
     return decide(min(group, key=lambda c: _fifo_key(window, c)), reason)
 
 
+QueueKey = tuple[int, datetime, datetime, int, str]
+
+
+def queue_key(c: Candidate, now: datetime, rules: DispatchRules) -> QueueKey:
+    """Where ``c`` stands in ``queue_order``: (rank, first time, queued, number, id), least first.
+
+    Ranks: 0 begun appointment (first time: its slot start), 1 waited past the aging guard,
+    2 priority class, 3 regular (first time: queued).
+    """
+    if is_begun_appointment(c, now):
+        assert c.slot_start is not None
+        return (0, c.slot_start, c.queued_at, c.seq, c.ticket_id)
+    if is_aged(c, now, rules):
+        return (1, c.queued_at, c.queued_at, c.seq, c.ticket_id)
+    rank = 2 if c.priority else 3
+    return (rank, c.queued_at, c.queued_at, c.seq, c.ticket_id)
+
+
 def queue_order(
     candidates: Iterable[Candidate], now: datetime, rules: DispatchRules
 ) -> list[Candidate]:
@@ -177,17 +202,53 @@ def queue_order(
     It ignores ratio cycles and window transfers, which depend on which window calls; it is the
     citizen-facing "people ahead of you" order, not a promise about a particular window.
     """
+    return sorted(candidates, key=lambda c: queue_key(c, now, rules))
 
-    def key(c: Candidate) -> tuple[int, datetime, datetime, int, str]:
+
+def line_heads(
+    candidates: Iterable[Candidate],
+    now: datetime,
+    per_line: int = 1,
+    window: WindowView | None = None,
+) -> list[Candidate]:
+    """The few tickets that can decide a call or the front of a queue: the head of each line.
+
+    A line is the tickets of one service and class (priority or regular) in queued order
+    (queued, number, id); its head is its first ``per_line`` tickets. Begun appointments form
+    one more line per service, by slot start. With ``window``: only what it may call, tickets
+    transferred to it all kept (they are few), the others' lines without transfers.
+
+    Why that is enough. ``choose_next`` takes the least of one group (begun appointments,
+    transfers to the window, aged tickets, a class) by a key that, within one service and
+    class, is the queued order, and aged tickets are a prefix of every line. So the least of a
+    group lies in some line's head, and ``choose_next(window, line_heads(...))`` equals
+    ``choose_next(window, all)``; with ``per_line = k + 1`` that holds even after any ``k`` of
+    them are struck out (a claim lost to another window). Without a window, everything ahead of
+    a ticket in ``queue_order`` is ahead of it in its own line, so the first ``per_line`` of
+    ``queue_order`` are the same from the heads. Any set between the heads and all tickets
+    gives the same answers too (the database reads lines per priority reason, a finer split).
+    """
+    lines: dict[tuple[str, bool, bool], list[Candidate]] = {}
+    kept: list[Candidate] = []
+    pool = candidates if window is None else eligible(window, candidates)
+    for c in pool:
+        if window is not None and c.target_window is not None:
+            kept.append(c)  # transferred to this very window
+            continue
+        lines.setdefault((c.service, c.priority, False), []).append(c)
         if is_begun_appointment(c, now):
-            assert c.slot_start is not None
-            return (0, c.slot_start, c.queued_at, c.seq, c.ticket_id)
-        if is_aged(c, now, rules):
-            return (1, c.queued_at, c.queued_at, c.seq, c.ticket_id)
-        rank = 2 if c.priority else 3
-        return (rank, c.queued_at, c.queued_at, c.seq, c.ticket_id)
-
-    return sorted(candidates, key=key)
+            lines.setdefault((c.service, False, True), []).append(c)
+    seen = {c.ticket_id for c in kept}
+    for (_, _, begun), line in lines.items():
+        if begun:
+            line.sort(key=lambda c: (c.slot_start, c.queued_at, c.seq, c.ticket_id))
+        else:
+            line.sort(key=lambda c: (c.queued_at, c.seq, c.ticket_id))
+        for c in line[:per_line]:
+            if c.ticket_id not in seen:
+                seen.add(c.ticket_id)
+                kept.append(c)
+    return kept
 
 
 def dispatch_sequence(

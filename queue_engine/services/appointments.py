@@ -738,9 +738,11 @@ class TurnNotices:
             ahead = self._ahead
             if ahead is None:
                 ahead = bookings.settings(uow.conn, hall_id).notify_ahead
-            waiting = repo.waiting_candidates(
-                uow.conn, hall_id, config.business_date(now), [service]
+            # The first ``ahead + 1`` of the queue are among its lines' heads that deep.
+            heads = repo.line_heads(
+                uow.conn, hall_id, config.business_date(now), [service], now, ahead + 1
             )
+            waiting = [repo.candidate_from_row(r) for r in heads.values()]
             order = queue_order(waiting, now, config.dispatch)
             if len(order) <= ahead or order[ahead].ticket_id in self._told:
                 return

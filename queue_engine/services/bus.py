@@ -23,15 +23,21 @@ class MessageBus:
 
     def __init__(self) -> None:
         self._handlers: list[tuple[frozenset[EventType] | None, Handler]] = []
-        self._within: list[Callable[[UnitOfWork, Sequence[DomainEvent]], None]] = []
+        self._within: list[
+            tuple[frozenset[EventType] | None, Callable[[UnitOfWork, Sequence[DomainEvent]], None]]
+        ] = []
 
-    def within(self, handler: Callable[[UnitOfWork, Sequence[DomainEvent]], None]) -> None:
+    def within(
+        self, handler: Callable[[UnitOfWork, Sequence[DomainEvent]], None], *types: EventType
+    ) -> None:
         """Call ``handler`` inside the command's transaction, just before it commits.
 
         For writes that must stand or fall with the change (outbox rows, issue 17). It runs in
         a savepoint: a failing handler loses its own writes and is logged, the command commits.
+        With ``types`` it runs only for commands with events of those types (no savepoint, no
+        round trips otherwise: issue 16).
         """
-        self._within.append(handler)
+        self._within.append((frozenset(types) if types else None, handler))
 
     def subscribe(self, handler: Handler, *types: EventType) -> None:
         """Call ``handler`` with the committed events of ``types`` (no types: of every type)."""
@@ -52,7 +58,9 @@ class MessageBus:
     def commit(self, uow: UnitOfWork) -> None:
         """Commit now; publish once the unit has let go of its connection and write lock."""
         pending = uow.pending()
-        for handler in self._within if pending else ():
+        for types, handler in self._within if pending else ():
+            if types is not None and not any(e.type in types for e in pending):
+                continue
             try:
                 with uow.conn.begin_nested():
                     handler(uow, pending)

@@ -19,9 +19,7 @@ from queue_engine.domain.errors import (
 from queue_engine.domain.estimate import HandlingStats, OpenWindow, estimate_wait
 from queue_engine.domain.kpi import summary
 from queue_engine.domain.model import (
-    Channel,
     HallConfig,
-    Priority,
     Ticket,
     TicketStatus,
     WaitEstimate,
@@ -29,7 +27,12 @@ from queue_engine.domain.model import (
     WindowStatus,
     format_number,
 )
-from queue_engine.domain.policy import Candidate, dispatch_sequence, queue_order
+from queue_engine.domain.policy import (
+    Candidate,
+    aged_before,
+    dispatch_sequence,
+    queue_key,
+)
 
 
 @dataclass(frozen=True)
@@ -86,12 +89,12 @@ class HallQueries:
     def tickets(self, ticket_ids: Iterable[str]) -> dict[str, TicketView]:
         """Several tickets at once, unknown ids left out (the live refresher's followed tickets).
 
-        A hall's waiting list and open windows are read once for all of its tickets.
+        A hall's open windows are read once for all of its tickets; each waiting ticket's place
+        is counted in the database (``_estimate``), not found in a read of the whole queue.
         """
         now = self.clock.now()
         views: dict[str, TicketView] = {}
         with UnitOfWork(self.db, write=False) as uow:
-            waiting: dict[tuple[int, date], list[Candidate]] = {}
             windows: dict[int, list[OpenWindow]] = {}
             for ticket_id in ticket_ids:
                 try:
@@ -103,13 +106,10 @@ class HallQueries:
                 if ticket.status is not TicketStatus.WAITING:
                     views[ticket_id] = TicketView(ticket, None, None)
                     continue
-                day = (row.hall_id, ticket.business_date)
-                if day not in waiting:
-                    waiting[day] = repo.waiting_candidates(uow.conn, *day)
                 if row.hall_id not in windows:
                     windows[row.hall_id] = self._open_windows(uow, row.hall_id, config)
                 position, estimate = self._estimate(
-                    uow, row.hall_id, config, ticket, waiting[day], now, windows[row.hall_id]
+                    uow, row.hall_id, config, ticket, now, windows[row.hall_id], stored=True
                 )
                 views[ticket_id] = TicketView(ticket, position, estimate)
         return views
@@ -120,25 +120,51 @@ class HallQueries:
         hall_id: int,
         config: HallConfig,
         ticket: Ticket,
-        waiting: list[Candidate],
         now: datetime,
         open_windows: list[OpenWindow] | None = None,
+        *,
+        stored: bool = False,
     ) -> tuple[int, WaitEstimate]:
-        """(people ahead, estimated wait) of ``ticket`` among the ``waiting`` candidates."""
-        mine = candidate_of(ticket)
-        others = [c for c in waiting if c.ticket_id != mine.ticket_id]
-        same_service = [c for c in others if c.service == ticket.service]
-        ahead = queue_order([*same_service, mine], now, config.dispatch).index(mine)
-        counts: dict[str, int] = {}
-        for c in others:
-            counts[c.service] = counts.get(c.service, 0) + 1
+        """(people ahead, estimated wait) of ``ticket`` among today's waiting tickets.
+
+        ``stored``: the ticket is itself one of them (a waiting ticket looked up), not one
+        being issued. Positions follow ``queue_order`` and are counted by one statement.
+        """
+        lines, ahead = repo.line_counts(
+            uow.conn,
+            hall_id,
+            ticket.business_date,
+            ticket.service,
+            queue_key(candidate_of(ticket), now, config.dispatch),
+            now,
+            aged_before(now, config.dispatch),
+        )
+        counts = {code: line.waiting for code, line in lines.items()}
+        if stored and ticket.service in counts:
+            counts[ticket.service] -= 1  # the others, this ticket left out
+        return ahead, self._wait(
+            uow, hall_id, config, ticket.service, ahead, counts, now, open_windows
+        )
+
+    def _wait(
+        self,
+        uow: UnitOfWork,
+        hall_id: int,
+        config: HallConfig,
+        service: str,
+        ahead: int,
+        counts: dict[str, int],
+        now: datetime,
+        open_windows: list[OpenWindow] | None,
+    ) -> WaitEstimate:
+        """The estimate for ``ahead`` people ahead, others waiting per service ``counts``."""
         if open_windows is None:
             open_windows = self._open_windows(uow, hall_id, config)
-        stats = self.db.handling(uow.conn, hall_id, now).get(ticket.service) or HandlingStats(
-            config.service(ticket.service).standard_minutes
+        stats = self.db.handling(uow.conn, hall_id, now).get(service) or HandlingStats(
+            config.service(service).standard_minutes
         )
-        skilled = sum(1 for w in config.windows if ticket.service in w.skills)
-        return ahead, estimate_wait(ticket.service, ahead, open_windows, counts, stats, skilled)
+        skilled = sum(1 for w in config.windows if service in w.skills)
+        return estimate_wait(service, ahead, open_windows, counts, stats, skilled)
 
     def _open_windows(self, uow: UnitOfWork, hall_id: int, config: HallConfig) -> list[OpenWindow]:
         rows = self.db.window_states(uow.conn, hall_id)
@@ -182,28 +208,27 @@ class HallQueries:
         with UnitOfWork(self.db, write=False) as uow:
             hall_id, config = self.db.hall_config(uow.conn, hall)
             day = config.business_date(now)
-            waiting = repo.waiting_candidates(uow.conn, hall_id, day)
             open_windows = self._open_windows(uow, hall_id, config)
+            # A ticket taken now, of any service: regular, queued now, before every number.
+            probe = queue_key(Candidate("~new", "", now), now, config.dispatch)
+            lines: dict[str, repo.LineCount] = {}
+            ahead_of: dict[str, int] = {}
+            for service in config.services:  # the first call reads every line's count
+                if service.code in lines or not ahead_of:
+                    lines, ahead_of[service.code] = repo.line_counts(
+                        uow.conn, hall_id, day, service.code, probe, now, None
+                    )
+            counts = {code: line.waiting for code, line in lines.items()}
             result = []
             for service in config.services:
-                mine = [c for c in waiting if c.service == service.code]
-                probe = Ticket(
-                    id="",
-                    hall=config.code,
-                    service=service.code,
-                    prefix=service.prefix,
-                    seq=0,
-                    business_date=day,
-                    channel=Channel.KIOSK,
-                    priority=Priority.NONE,
-                    issued_at=now,
-                    queued_at=now,
+                line = lines.get(service.code)
+                ahead = ahead_of.get(service.code, 0)
+                estimate = self._wait(
+                    uow, hall_id, config, service.code, ahead, counts, now, open_windows
                 )
-                _, estimate = self._estimate(
-                    uow, hall_id, config, probe, waiting, now, open_windows
-                )
-                longest = max(((now - c.queued_at).total_seconds() / 60 for c in mine), default=0)
-                result.append(ServiceQueue(service.code, len(mine), round(longest, 1), estimate))
+                longest = (now - line.first_queued).total_seconds() / 60 if line else 0
+                waiting = line.waiting if line is not None else 0
+                result.append(ServiceQueue(service.code, waiting, round(longest, 1), estimate))
             return result
 
     def windows(self, hall: str) -> list[tuple[WindowStatus, Ticket | None]]:

@@ -6,6 +6,7 @@ subscriber never fails the command (it is logged).
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -38,7 +39,7 @@ from queue_engine.domain.model import (
     TicketStatus,
     WindowStatus,
 )
-from queue_engine.domain.policy import choose_next
+from queue_engine.domain.policy import Candidate, Decision, DispatchRules, WindowView, choose_next
 from queue_engine.services.bus import MessageBus
 from queue_engine.services.desk import Desk
 from queue_engine.services.queries import HallQueries, TicketView
@@ -47,6 +48,9 @@ log = logging.getLogger(__name__)
 
 ContactKeeper = Callable[[UnitOfWork, HallConfig, Ticket, Mapping[str, str]], None]
 CALL_RETRIES = 50
+# After a claim lost to another window, the heads are read this much deeper, so that windows
+# racing for the same line find their next ticket without reading again.
+CLAIM_DEPTH = 8
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,17 @@ class QueueEngine(HallQueries, Desk):
                     ticket = repo.ticket_from_row(existing, config)
                     return _same_request(ticket, service_code, channel, priority)
             ticket = self.issue_in(
-                uow, hall_id, config, service_code, channel, priority, key, slot_start, check_hours
+                uow,
+                hall_id,
+                config,
+                service_code,
+                channel,
+                priority,
+                key,
+                slot_start,
+                check_hours,
+                # A key's race is settled by the insert's IntegrityError: not in the commit.
+                with_commit=key is None,
             )
             self.remember_contact(uow, config, ticket, contact)
             self.bus.commit(uow)
@@ -174,10 +188,14 @@ class QueueEngine(HallQueries, Desk):
         key: str | None = None,
         slot_start: datetime | None = None,
         check_hours: bool = True,
+        *,
+        with_commit: bool = False,
     ) -> Ticket:
         """The issue step inside another command's unit of work (an appointment's check-in).
 
-        The caller commits it through the bus with the rest of its command.
+        The caller commits it through the bus with the rest of its command. ``with_commit``:
+        the caller commits right after, nothing reads the new row before (the row is then
+        written with the commit, ``UnitOfWork.defer``).
         """
         now = self.clock.now()
         service = config.service(service_code)
@@ -211,11 +229,11 @@ class QueueEngine(HallQueries, Desk):
             queued_at=now,
             slot_start=slot_start,
         )
-        waiting = repo.waiting_candidates(uow.conn, hall_id, day)
-        ticket.position, ticket.estimate = self._estimate(
-            uow, hall_id, config, ticket, waiting, now
-        )
-        repo.insert_ticket(uow.conn, hall_id, ticket, key)
+        ticket.position, ticket.estimate = self._estimate(uow, hall_id, config, ticket, now)
+        if with_commit:
+            uow.defer(functools.partial(repo.insert_ticket, uow.conn, hall_id, ticket, key))
+        else:
+            repo.insert_ticket(uow.conn, hall_id, ticket, key)
         uow.record(ticket.issued_event())
         return ticket
 
@@ -271,8 +289,12 @@ class QueueEngine(HallQueries, Desk):
         rule = hall.config.no_show
         if rule.mode is not NoShowMode.REQUEUE or ticket.requeues >= rule.max_requeues:
             return None
-        waiting = repo.waiting_candidates(uow.conn, hall.id, ticket.business_date, [ticket.service])
-        ordered = sorted(waiting, key=lambda c: (c.queued_at, c.seq))
+        # The first ``behind`` of the service's queue in queued order are among its heads.
+        heads = repo.line_heads(
+            uow.conn, hall.id, ticket.business_date, [ticket.service], now, max(rule.behind, 1)
+        )
+        waiting = [repo.candidate_from_row(r) for r in heads.values()]
+        ordered = sorted(waiting, key=lambda c: (c.queued_at, c.seq))[: max(rule.behind, 1)]
         if rule.behind == 0 or not ordered:
             return min([ticket.queued_at, *(c.queued_at for c in ordered)])
         if len(ordered) < rule.behind:
@@ -311,46 +333,83 @@ class QueueEngine(HallQueries, Desk):
     def call_next(self, window_id: int, clerk: str | None = None) -> Ticket | None:
         """Claim the ticket the dispatch policy picks for this window, atomically.
 
-        On PostgreSQL the chosen ticket is locked with ``SKIP LOCKED``: when another window is
-        claiming it at this very moment, the policy picks again among the rest instead of
-        queueing behind that transaction. The write itself is guarded by the ticket's version;
-        when somebody was faster, the candidates are read again (a bounded number of times).
+        The pick is claimed in one statement (its version checked, ``SKIP LOCKED`` on
+        PostgreSQL). When another window is claiming it at this very moment, the policy's next
+        ``CLAIM_DEPTH`` picks are worked out here and one statement locks the first of them no
+        other window holds: windows racing for the same line cost a constant number of round
+        trips, not one per ticket lost (the connection is held that much less: issue 16).
+        When nothing could be claimed, the unit ends (its connection goes back to the pool) and
+        the heads are read again after a short pause, a bounded number of times.
         """
         for attempt in range(CALL_RETRIES):
-            with self.unit() as uow:
-                hall_id, config, window = self._window(uow, window_id)
-                _check_clerk(window, clerk)
-                window.require_ready_to_call()
-                now = self.clock.now()
-                day = config.business_date(now)
-                rows = repo.window_candidates(uow.conn, hall_id, day, window.config, now)
-                candidates = [repo.candidate_from_row(r) for r in rows.values()]
-                view = window.config.view(window.cycle_position)
-                skipped: set[str] = set()
-                while (decision := choose_next(view, candidates, now, config.dispatch)) is not None:
-                    row = rows[decision.ticket_id]
-                    locked = repo.lock_waiting_ticket(uow.conn, row.id)
-                    if locked is None:  # being claimed by another window right now
-                        skipped.add(row.id)
-                        if len(skipped) == 1:  # the next best may not have been read: read all
-                            rows = repo.waiting_for_window(uow.conn, hall_id, day, window.config)
-                        candidates = [
-                            repo.candidate_from_row(r) for r in rows.values() if r.id not in skipped
-                        ]
-                        continue
-                    ticket = repo.ticket_from_row(row, config)
-                    uow.record(ticket.call(window.config, window.clerk, now))
-                    if not repo.save_ticket(uow.conn, ticket, row.version):
-                        break  # changed since we read it: read again
-                    window.current_ticket = ticket.id
-                    window.cycle_position = decision.next_cycle_position
-                    repo.save_window(uow.conn, window)
-                    self.bus.commit(uow)
-                    return ticket
-                if decision is None and not skipped:
-                    return None  # nothing eligible (claims in flight elsewhere: look again)
+            try:
+                with self.unit() as uow:
+                    return self._claim_next(uow, window_id, clerk)
+            except _LookAgain:
+                pass
             time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
         raise Busy("too many windows are calling at once; try again")
+
+    def _claim_next(self, uow: UnitOfWork, window_id: int, clerk: str | None) -> Ticket | None:
+        """One attempt of ``call_next``: the called ticket, or None when nothing is eligible.
+
+        At most two claims (the pick, then the first free of the next picks) and two reads of
+        the heads: the connection is held for a bounded number of round trips. ``_LookAgain``
+        when every pick was taken by other windows or changed since read.
+        """
+        hall_id, config, window = self._window(uow, window_id)
+        _check_clerk(window, clerk)
+        window.require_ready_to_call()
+        now = self.clock.now()
+        day = config.business_date(now)
+        skills = list(window.config.skills)
+        # The policy picks among the heads of the lines only (``policy.line_heads``).
+        rows = repo.line_heads(uow.conn, hall_id, day, skills, now, 1, window_id)
+        view = window.config.view(window.cycle_position)
+        lost: dict[str, int] = {}  # ticket id → the version another window took it at
+        while True:
+            candidates = [
+                repo.candidate_from_row(r) for r in rows.values() if lost.get(r.id) != r.version
+            ]
+            picks = _picks(view, candidates, now, config.dispatch, CLAIM_DEPTH if lost else 1)
+            if not picks:
+                if lost:  # lost ones only: claims in flight elsewhere
+                    raise _LookAgain
+                return None
+            if not lost:  # the usual case: the pick claimed in one statement
+                decision, version = picks[0], rows[picks[0].ticket_id].version
+            else:  # one statement for the first of the next picks nobody else holds
+                locked = repo.lock_first_waiting(uow.conn, [p.ticket_id for p in picks])
+                if locked is None:
+                    # All taken: give the connection back and look again after a pause,
+                    # never read deeper and deeper while holding it (the pool's connections
+                    # are for the windows and kiosks that can make progress).
+                    raise _LookAgain
+                decision = next(p for p in picks if p.ticket_id == locked[0])
+                version = locked[1]
+                if version != rows[decision.ticket_id].version:
+                    raise _LookAgain  # changed since we read it: read again
+            row = rows[decision.ticket_id]
+            ticket = repo.ticket_from_row(row, config)
+            called = ticket.call(window.config, window.clerk, now)
+            claimed = (
+                repo.claim_ticket(uow.conn, ticket, version)
+                if not lost
+                else repo.save_ticket(uow.conn, ticket, version)
+            )
+            if claimed:
+                uow.record(called)
+                window.current_ticket = ticket.id
+                window.cycle_position = decision.next_cycle_position
+                # Nothing reads the window again before the commit: it goes with it.
+                uow.defer(functools.partial(repo.save_window, uow.conn, window))
+                self.bus.commit(uow)
+                return ticket
+            if uow.conn.dialect.name == "sqlite" or lost:
+                raise _LookAgain  # no row locks (SQLite): it changed since we read it
+            # Taken (or being taken) by another window: read the heads deeper, once.
+            lost[row.id] = row.version
+            rows = repo.line_heads(uow.conn, hall_id, day, skills, now, 1 + CLAIM_DEPTH, window_id)
 
     def recall(self, window_id: int, clerk: str | None = None) -> Ticket:
         """Announce the window's called ticket again."""
@@ -423,6 +482,22 @@ class QueueEngine(HallQueries, Desk):
             repo.save_window(uow.conn, window)
             self.bus.commit(uow)
             return window
+
+
+class _LookAgain(Exception):
+    """``_claim_next`` claimed nothing this time: roll back, wait a moment, read again."""
+
+
+def _picks(
+    view: WindowView, candidates: list[Candidate], now: datetime, rules: DispatchRules, n: int
+) -> list[Decision]:
+    """The policy's first ``n`` picks for ``view``: each the pick among those not picked yet."""
+    picks: list[Decision] = []
+    left = candidates
+    while len(picks) < n and (decision := choose_next(view, left, now, rules)) is not None:
+        picks.append(decision)
+        left = [c for c in left if c.ticket_id != decision.ticket_id]
+    return picks
 
 
 def _same_request(ticket: Ticket, service: str, channel: Channel, priority: Priority) -> Ticket:

@@ -9,7 +9,7 @@ Web Push subscriptions move from ``push_subscriptions`` (plain JSON) into ``cont
 instance folder's key, as the app reads it), and the old table is dropped.
 
 Revision ID: 0017_staff_contacts
-Revises: 0016_engine_indexes
+Revises: 0014_push_subscriptions
 Create Date: 2026-12-03 13:40:00
 """
 
@@ -26,7 +26,7 @@ from queue_engine.adapters.database import instance_folder
 from queue_engine.adapters.pii_crypto import cipher_from_env
 
 revision = "0017_staff_contacts"
-down_revision = "0016_engine_indexes"
+down_revision = "0014_push_subscriptions"
 branch_labels = None
 depends_on = None
 

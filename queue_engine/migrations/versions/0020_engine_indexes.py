@@ -1,7 +1,7 @@
 """The queue's lines as indexes: heads by seek, positions counted from the index (issue 16)
 
-Revision ID: 0016_engine_indexes
-Revises: 0014_push_subscriptions
+Revision ID: 0020_engine_indexes
+Revises: 0019_identity_rules
 Create Date: 2026-12-03 13:40:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_engine_indexes"
-down_revision = "0014_push_subscriptions"
+revision = "0020_engine_indexes"
+down_revision = "0019_identity_rules"
 branch_labels = None
 depends_on = None
 

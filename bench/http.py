@@ -374,8 +374,16 @@ gc.callbacks.append(_gc)
 
 
 def gc_summary(log: Path, since: float) -> dict[str, float]:
-    """Collections during the workload (after ``since``), per generation: count, total, max ms."""
+    """Collections during the workload (after ``since``), per generation: count, total, max ms.
+
+    Only the process that served (the one with the most collections: gunicorn's worker, not its
+    master, which only watches the worker).
+    """
     rows = [line.split() for line in log.read_text().splitlines()] if log.exists() else []
+    rows = [r for r in rows if float(r[1]) >= since]
+    pids = [r[0] for r in rows]
+    serving = max(set(pids), key=pids.count) if pids else ""
+    rows = [r for r in rows if r[0] == serving]
     out: dict[str, float] = {}
     for generation in ("0", "1", "2"):
         ms = [float(r[3]) for r in rows if r[2] == generation and float(r[1]) >= since]
@@ -444,7 +452,9 @@ def peer(args: argparse.Namespace) -> None:
             row["server_line"] = next(
                 (line for line in text.splitlines() if line.startswith("serving on")), ""
             )
-            row["dev_server_warning"] = "development server" in text.lower()
+            row["dev_server_warning"] = any(
+                words in text.lower() for words in ("development server", "production web server")
+            )
             if args.gc_stats:
                 row |= gc_summary(gc_log, since)
             results.append(row)

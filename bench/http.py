@@ -1,7 +1,8 @@
 """HTTP throughput: issue + call-next through `hall serve`, next to a minimal Flask endpoint.
 
-Both servers run the same way (Werkzeug, threaded; SQLite in WAL mode) and are loaded by the
-same number of client threads with keep-alive connections, alternately, in one run:
+``--workload mixed``: both servers run the same way (Werkzeug, threaded; SQLite in WAL mode)
+and are loaded by the same number of client threads with keep-alive connections, alternately,
+in one run:
 
 - hall: each client owns a window and loops issue (app channel) → call-next → start → finish;
 - minimal: each client loops POST /insert (one committed row per request).
@@ -18,10 +19,14 @@ a new TCP connection for every request; first ``--tickets`` (2,000) tickets issu
 services (kiosk token, channel kiosk), then ``--calls`` (1,000) of them called by 8 clerks at
 their windows, each call a full cycle call-next + start + finish. Printed: tickets issued/s,
 full call cycles/s, p50/p99 of every request kind, and the issue latency of the first and last
-200 tickets (the cost of an issue with a long queue). ``--ref REV`` runs the same against the
-tree of REV first.
+200 tickets (the cost of an issue with a long queue), and whether the server's log has a
+development-server warning. ``--ref REV`` runs the same against the tree of REV first;
+``--servers default,werkzeug`` runs each tree with plain ``hall serve`` (its default server:
+gunicorn since issue 16) and with ``hall serve --server werkzeug``; ``--gc-stats`` logs every
+garbage collection in the server processes and prints count, total and longest per generation.
 
     .venv/bin/python bench/http.py [--workload peer] [--tickets 2000] [--calls 1000] [--ref main]
+        [--servers default,werkzeug] [--gc-stats]
 
 Run it as a script (as above) or as ``python -m bench.http``; either way this file keeps
 itself from shadowing the standard library's ``http``.
@@ -64,10 +69,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(command: list[str], port: int, env: dict[str, str]) -> Iterator[str]:
-    with subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    ) as proc:
+def server(
+    command: list[str], port: int, env: dict[str, str], log: Path | None = None
+) -> Iterator[str]:
+    out = log.open("wb") if log else subprocess.DEVNULL
+    with subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT) as proc:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -80,7 +86,9 @@ def server(command: list[str], port: int, env: dict[str, str]) -> Iterator[str]:
             yield base
         finally:
             proc.terminate()
-            proc.wait(timeout=10)
+            proc.wait(timeout=15)
+            if log:
+                out.close()  # type: ignore[union-attr]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -348,26 +356,76 @@ def unpack(ref: str, into: Path) -> Path:
     return tree
 
 
+# Run before ``hall``'s own code in every server process (``--gc-stats``): each collection of
+# the cyclic garbage collector, its generation and how long it took, one line per collection
+# appended to $HALL_BENCH_GC_LOG (gunicorn's worker inherits it through the fork).
+GC_PRELUDE = """
+import gc, os, time
+_fd = os.open(os.environ["HALL_BENCH_GC_LOG"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+_t = [0.0]
+def _gc(phase, info):
+    if phase == "start":
+        _t[0] = time.perf_counter()
+    else:
+        ms = (time.perf_counter() - _t[0]) * 1000
+        os.write(_fd, f"{os.getpid()} {time.time():.3f} {info['generation']} {ms:.3f}\\n".encode())
+gc.callbacks.append(_gc)
+"""
+
+
+def gc_summary(log: Path, since: float) -> dict[str, float]:
+    """Collections during the workload (after ``since``), per generation: count, total, max ms.
+
+    Only the process that served (the one with the most collections: gunicorn's worker, not its
+    master, which only watches the worker).
+    """
+    rows = [line.split() for line in log.read_text().splitlines()] if log.exists() else []
+    rows = [r for r in rows if float(r[1]) >= since]
+    pids = [r[0] for r in rows]
+    serving = max(set(pids), key=pids.count) if pids else ""
+    rows = [r for r in rows if r[0] == serving]
+    out: dict[str, float] = {}
+    for generation in ("0", "1", "2"):
+        ms = [float(r[3]) for r in rows if r[2] == generation and float(r[1]) >= since]
+        out[f"gc{generation}_count"] = len(ms)
+        out[f"gc{generation}_total_ms"] = round(sum(ms), 1)
+        out[f"gc{generation}_max_ms"] = round(max(ms, default=0.0), 1)
+    return out
+
+
 def peer(args: argparse.Namespace) -> None:
-    """The peer workload against ``hall serve`` as ``make run`` starts it (this tree, --ref)."""
+    """The peer workload against ``hall serve`` as ``make run`` starts it (this tree, --ref).
+
+    ``--servers default,werkzeug``: each tree once with plain ``hall serve`` (its default
+    server) and once with ``hall serve --server werkzeug``, in this order.
+    """
+    servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     print(
         f"bench/http.py --workload peer  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  "
         f"{len(PEER_WINDOWS)} client threads, new connection per request, {args.tickets} issued "
-        f"over {', '.join(PEER_SERVICES)}, then {args.calls} called (call-next + start + finish)",
+        f"over {', '.join(PEER_SERVICES)}, then {args.calls} called (call-next + start + finish); "
+        f"servers: {', '.join(servers)}; load average {os.getloadavg()[0]:.1f}",
         flush=True,
     )
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        sides = [("after (this checkout)", ROOT)]
+        trees = [("this checkout", ROOT)]
         if args.ref:
-            sides.insert(0, (f"before ({args.ref})", unpack(args.ref, Path(tmp))))
-        for label, code in sides:
+            trees.insert(0, (args.ref, unpack(args.ref, Path(tmp))))
+        sides = [(tree, code, name) for tree, code in trees for name in servers]
+        for tree, code, name in sides:
+            label = f"{tree}, {'hall serve' if name == 'default' else '--server ' + name}"
             instance = Path(tmp) / f"instance-{len(results)}"
+            gc_log = Path(tmp) / f"gc-{len(results)}.log"
             env = {k: v for k, v in os.environ.items() if not k.startswith("HALL_")} | {
                 "HALL_INSTANCE_PATH": str(instance),
                 "PYTHONPATH": str(code),
             }
-            hall = [sys.executable, "-c", "from hall_app.cli import main; main()"]
+            prelude = ""
+            if args.gc_stats:
+                env["HALL_BENCH_GC_LOG"] = str(gc_log)
+                prelude = GC_PRELUDE
+            hall = [sys.executable, "-c", prelude + "from hall_app.cli import main; main()"]
             subprocess.run(
                 [*hall, "init", "--demo", "--always-open"],
                 env=env,
@@ -376,7 +434,9 @@ def peer(args: argparse.Namespace) -> None:
                 stdout=subprocess.DEVNULL,
             )
             port = free_port()
-            with server([*hall, "serve", "--port", str(port)], port, env) as base:
+            flags = [] if name == "default" else ["--server", name]
+            log = Path(tmp) / f"serve-{len(results)}.log"
+            with server([*hall, "serve", "--port", str(port), *flags], port, env, log) as base:
                 tokens = {}
                 for w in PEER_WINDOWS:
                     r = requests.post(
@@ -386,17 +446,38 @@ def peer(args: argparse.Namespace) -> None:
                     )
                     r.raise_for_status()
                     tokens[w] = r.json()["token"]
+                since = time.time()
                 row = {"code": label, **peer_round(base, tokens, args.tickets, args.calls)}
+            text = log.read_text(errors="replace")
+            row["server_line"] = next(
+                (line for line in text.splitlines() if line.startswith("serving on")), ""
+            )
+            row["dev_server_warning"] = any(
+                words in text.lower() for words in ("development server", "production web server")
+            )
+            if args.gc_stats:
+                row |= gc_summary(gc_log, since)
             results.append(row)
             print(
-                f"{label:<22} issued {row['issued_per_s']:>6}/s (p50 {row['issue_p50_ms']} ms, "
+                f"{label:<34} issued {row['issued_per_s']:>6}/s (p50 {row['issue_p50_ms']} ms, "
                 f"p99 {row['issue_p99_ms']} ms; first 200 p50 {row['first_200_issues_p50_ms']} "
                 f"ms, last 200 {row['last_200_issues_p50_ms']} ms)   called "
                 f"{row['calls_per_s']:>6}/s (call-next p50 {row['call-next_p50_ms']} ms, "
                 f"p99 {row['call-next_p99_ms']} ms)   every request p99 "
-                f"{row['every_request_p99_ms']} ms   errors {row['errors']}",
+                f"{row['every_request_p99_ms']} ms   errors {row['errors']}   "
+                f"dev-server warning in the log: {'yes' if row['dev_server_warning'] else 'no'}",
                 flush=True,
             )
+            if args.gc_stats:
+                print(
+                    "    collections during the workload: "
+                    + ", ".join(
+                        f"gen {g} {row[f'gc{g}_count']} (total {row[f'gc{g}_total_ms']} ms, "
+                        f"max {row[f'gc{g}_max_ms']} ms)"
+                        for g in "012"
+                    ),
+                    flush=True,
+                )
     print(json.dumps(results))
 
 
@@ -409,6 +490,17 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=2000)
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--ref", help="peer workload: also run the tree of this commit first")
+    parser.add_argument(
+        "--servers",
+        default="default",
+        help="peer workload: comma-separated, each 'default' (plain hall serve) or a --server "
+        "value (gunicorn, werkzeug); e.g. default,werkzeug",
+    )
+    parser.add_argument(
+        "--gc-stats",
+        action="store_true",
+        help="peer workload: log the servers' garbage collections and print them per generation",
+    )
     args = parser.parse_args()
     if args.workload == "peer":
         peer(args)
@@ -428,7 +520,8 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
         )
         hall_port, minimal_port = free_port(), free_port()
-        hall_cmd = [str(BIN / "hall"), "serve", "--port", str(hall_port)]
+        # The same server as the minimal app's (Werkzeug): the comparison is of the apps.
+        hall_cmd = [str(BIN / "hall"), "serve", "--port", str(hall_port), "--server", "werkzeug"]
         minimal_cmd = [
             sys.executable,
             str(ROOT / "bench" / "minimal_app.py"),

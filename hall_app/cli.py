@@ -20,9 +20,9 @@ from .config import Settings
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option(
     "--server",
-    type=click.Choice(["werkzeug", "gunicorn"]),
+    type=click.Choice(["gunicorn", "werkzeug"]),
     default=None,
-    help="Default: HALL_SERVER, else gunicorn when HALL_ENV=production, else werkzeug.",
+    help="Default: HALL_SERVER, else gunicorn (one worker, threads); werkzeug: the dev server.",
 )
 @click.option("--threads", default=None, type=int, help="gunicorn threads (HALL_THREADS, 200).")
 def serve(host: str, port: int, server: str | None, threads: int | None) -> None:
@@ -31,35 +31,28 @@ def serve(host: str, port: int, server: str | None, threads: int | None) -> None
 
     from queue_engine.adapters.database import migrate
 
-    from . import create_app
-    from .extensions import socketio
     from .observability import configure_logging
 
+    server = server or os.environ.get("HALL_SERVER") or "gunicorn"
+    if server not in ("gunicorn", "werkzeug"):
+        raise click.UsageError(f"HALL_SERVER must be gunicorn or werkzeug, not {server!r}")
     settings = Settings.from_env()
     settings.check()
     configure_logging(settings.log_format, settings.node)
     migrate(settings.database_url)
-    server = (
-        server
-        or os.environ.get("HALL_SERVER")
-        or ("gunicorn" if settings.production else "werkzeug")
-    )
     click.echo(
         f"serving on http://{host}:{port}/ with {server} (database: {_safe(settings.database_url)})"
     )
     if server == "gunicorn":
         from .server import run_gunicorn
 
-        run_gunicorn(host, port, threads or int(os.environ.get("HALL_THREADS") or 200))
+        threads = threads or int(os.environ.get("HALL_THREADS") or 200)
+        run_gunicorn(host, port, threads, settings.production, settings.node)
         return
-    app = create_app()
-    app.extensions["hall_live"].ensure_refresher()  # live figures and the periodic jobs
-    if os.environ.get("HALL_EMBEDDED_WORKER", "1") != "0":  # production runs ``hall worker``
-        services = app.extensions["hall"]
-        services.worker(f"{settings.node}-embedded").start_thread()
-        unconfigured = ", ".join(services.channels.unconfigured)
-        if unconfigured:
-            click.echo(f"notices: no provider for {unconfigured}; they go to the log channel")
+    from .extensions import socketio
+    from .server import start_app
+
+    app = start_app(settings.production, settings.node)
     socketio.run(
         app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False
     )

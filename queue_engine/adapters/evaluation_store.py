@@ -201,6 +201,16 @@ def insert_invitation(conn: Connection, values: dict[str, Any]) -> None:
     conn.execute(insert(INV).values(**values))
 
 
+def mark_left(conn: Connection, ticket_id: str, segment: int, at: datetime) -> bool:
+    """The clerk's "rate later" on a visit already invited by SMS: off the evaluator now."""
+    result = conn.execute(
+        update(INV)
+        .where(INV.c.ticket_id == ticket_id, INV.c.segment == segment, INV.c.left_at.is_(None))
+        .values(left_at=at)
+    )
+    return bool(result.rowcount == 1)
+
+
 # ---- appeals --------------------------------------------------------------------------------
 
 

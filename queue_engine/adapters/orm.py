@@ -431,6 +431,10 @@ class RatingInvitationRow(Base):
     channel: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(64))
+    # the link's key rates until then (the hall's ``invitation_days``; None: invited of old)
+    expires_at: Mapped[datetime | None]
+    # the clerk's "rate later" (the citizen left): only then is the visit off the evaluator
+    left_at: Mapped[datetime | None]
 
 
 class EfficiencyCardRow(Base):

@@ -150,6 +150,12 @@ def citizen_strings() -> dict[str, str]:
         "rate_next": gettext("已评价第 {n} 项,请继续评价下一项。"),
         "rate_later_segments": gettext("下一项办结后,可在本页继续评价。"),
         "rate_thanks": gettext("感谢您的评价!"),
+        "invitation_expired": gettext(
+            "抱歉,本次评价邀请已过期,无法再评价。如有意见,欢迎致电大厅或到服务台反映。"
+        ),
+        "invitation_wrong": gettext(
+            "抱歉,该评价链接无效。请使用短信中的完整链接,或扫描取号凭条上的二维码评价。"
+        ),
         "rate_thanks_bad": gettext("感谢您的反馈,我们将尽快回访整改。"),
         "rectification_thanks": gettext("感谢您对整改结果的评价!"),
         "follow_up_thanks": gettext("已收到您的追评,感谢您的反馈!"),

@@ -7,7 +7,7 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
-from flask import Response, make_response, render_template, request, url_for
+from flask import Response, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from queue_engine.domain.model import HallConfig, Ticket
@@ -94,6 +94,19 @@ def rating_form(hall: str) -> dict[str, object]:
         "reasons": list(rules.reasons),
         "follow_up_days": rules.follow_up_days,
     }
+
+
+@pages.get("/r/<key>")
+def invitation_link(key: str) -> Response:
+    """The short link of a rating invitation's SMS/push (``/r/<key>``, one SMS part): to the
+    ticket page with the key in its fragment, where the page reads it. A key no invitation
+    has is a 404. The access log names routes, never paths, so the key is in no log."""
+    ticket_id = hall_services().evaluations.invitation_ticket(key)
+    target = url_for("pages.ticket_page", ticket_id=ticket_id) + f"#{KEY_FRAGMENT}={key}"
+    response = redirect(target, code=303)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @pages.get("/t/<ticket_id>/qr.svg")

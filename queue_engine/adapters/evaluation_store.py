@@ -197,6 +197,10 @@ def invitation(conn: Connection, ticket_id: str, segment: int) -> Row[Any] | Non
     ).first()
 
 
+def invitation_by_key_hash(conn: Connection, key_hash: str) -> Row[Any] | None:
+    return conn.execute(select(INV).where(INV.c.key_hash == key_hash).limit(1)).first()
+
+
 def insert_invitation(conn: Connection, values: dict[str, Any]) -> None:
     conn.execute(insert(INV).values(**values))
 

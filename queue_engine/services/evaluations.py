@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +36,7 @@ from queue_engine.domain.evaluation_rules import (
 from queue_engine.domain.evaluations import (
     HANDOVER_CHANNEL,
     KEY_CHANNELS,
+    MAX_KEY_LENGTH,
     CaseAction,
     CaseStatus,
     CaseView,
@@ -86,6 +89,10 @@ class Rating:
     segment: int = 0
     indicators: dict[str, Any] | None = None
     reasons: tuple[str, ...] = ()
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def segments_of(ticket: Ticket, visit: Visit | None = None) -> list[str]:
@@ -318,9 +325,24 @@ class EvaluationDesk(Desk):
         return self.invitation_link(e.ticket_id, channel)
 
     def invitation_link(self, ticket_id: str, channel: RatingChannel) -> str:
-        """The ticket page with the invitation's key in its fragment (``#k=``: a fragment never
-        reaches a server, so the key is in no access log)."""
-        return f"{self.public_url}/t/{ticket_id}#k={self.rating_key(ticket_id, channel)}"
+        """The short link of an invitation, ``/r/<key>`` (keeps the SMS to one part); it
+        redirects to the ticket page with the key in its fragment (``invitation_ticket``)."""
+        return f"{self.public_url}/r/{self.rating_key(ticket_id, channel)}"
+
+    def invitation_ticket(self, key: str) -> str:
+        """The ticket an invitation's key was sent for (404 for a key no invitation has).
+
+        The key is found by its SHA-256, kept with the invitation; the key itself is made
+        again from the secret (HMAC), never stored."""
+        if not key or len(key) > MAX_KEY_LENGTH:
+            raise NotFound("no such rating invitation")
+        with UnitOfWork(self.db, write=False) as uow:
+            row = store.invitation_by_key_hash(uow.conn, _key_hash(key))
+        if row is None or not hmac.compare_digest(
+            self.rating_key(row.ticket_id, RatingChannel(row.channel)), key
+        ):
+            raise NotFound("no such rating invitation")
+        return str(row.ticket_id)
 
     def _record_invitation(
         self,
@@ -343,6 +365,7 @@ class EvaluationDesk(Desk):
                 "created_by": by,
                 "expires_at": now + timedelta(days=days),
                 "left_at": now if channel is RatingChannel.RATE_LATER else None,
+                "key_hash": _key_hash(self.rating_key(ticket_id, channel)),
             },
         )
 

@@ -22,7 +22,7 @@ from queue_engine.adapters.unit_of_work import UnitOfWork
 from queue_engine.bootstrap import HallServices, bootstrap
 from queue_engine.domain.access import Actor, Role
 from queue_engine.domain.clock import FrozenClock
-from queue_engine.domain.errors import Conflict, Forbidden
+from queue_engine.domain.errors import Conflict, Forbidden, NotFound
 from queue_engine.domain.evaluations import RatingChannel
 from queue_engine.domain.outbox import DeliveryRules
 from queue_engine.services.evaluations import Rating
@@ -33,7 +33,7 @@ from tests.helpers.outbox import Recorders, make_cipher
 PEPPER = b"test-pepper-0123456789abcdef"
 PHONE = "13900004321"
 CLERK10 = Actor("clerk10", Role.CLERK, "ZMD")
-LINK = re.compile(r"https://hall\.example\.cn/t/([0-9a-f]{32})#k=([A-Za-z0-9_\-=]+)")
+LINK = re.compile(r"https://hall\.example\.cn/r/([A-Za-z0-9_\-=]+)")
 
 
 @pytest.fixture
@@ -88,11 +88,15 @@ def test_a_finished_service_is_invited_by_sms_and_rated_once_through_its_link(
     ticket = _finish(services, wid)
     (invite,) = _invites(services)
     assert invite.to == PHONE
+    assert len(invite.text) <= 70, invite.text  # one SMS part (UCS-2)
     found = LINK.search(invite.text)
-    assert found is not None and found.group(1) == ticket, invite.text
-    key = found.group(2)
+    assert found is not None, invite.text
+    key = found.group(1)
     ratings = services.evaluations
     assert key == ratings.rating_key(ticket, RatingChannel.INVITATION)
+    assert ratings.invitation_ticket(key) == ticket  # the short link's lookup
+    with pytest.raises(NotFound):
+        ratings.invitation_ticket(ratings.rating_key(ticket, RatingChannel.SLIP_QR))
     row = _invitation(services, ticket)
     assert row.channel == "invitation" and row.left_at is None
     assert row.expires_at - row.created_at == timedelta(days=7)  # the hall's default
@@ -189,8 +193,8 @@ def test_rate_later_records_its_invitation_and_sends_the_link_when_there_is_a_co
     assert ratings.rate_later(wid, by=CLERK10) == reached
     (invite,) = _invites(services)
     found = LINK.search(invite.text)
-    assert found is not None and found.group(1) == reached
-    rated = ratings.evaluate_with_key(reached, found.group(2), 5)
+    assert found is not None and ratings.invitation_ticket(found.group(1)) == reached
+    rated = ratings.evaluate_with_key(reached, found.group(1), 5)
     assert rated.channel == "rate_later"
 
 

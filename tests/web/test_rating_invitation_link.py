@@ -19,7 +19,7 @@ from tests.helpers.api import API, Hall, assert_error, make_app
 
 PHONE = "13900007777"
 SECRET = "gateway-s3cret"
-LINK = re.compile(r"https://hall\.example\.cn(/t/([0-9a-f]{32}))#k=([A-Za-z0-9_\-=]+)")
+LINK = re.compile(r"https://hall\.example\.cn(/r/([A-Za-z0-9_\-=]+))")
 
 
 @pytest.fixture
@@ -77,10 +77,15 @@ def test_the_sms_link_opens_the_ticket_page_and_rates_by_invitation_once(
     assert len(invites) == 1, invites
     found = LINK.search(invites[0])
     assert found is not None, invites[0]
-    path, linked, key = found.groups()
-    assert linked == ticket
-    page = client.get(path)  # the fragment stays on the phone: the key reaches no server
+    path, key = found.groups()
+    assert len(invites[0]) <= 70  # one SMS part
+    short = client.get(path)
+    assert short.status_code == 303 and short.headers["Cache-Control"] == "no-store"
+    assert short.headers["Location"] == f"/t/{ticket}#k={key}"  # the fragment stays on the phone
+    page = client.get(short.headers["Location"].split("#")[0])
     assert page.status_code == 200 and "ticket.js" in page.get_data(as_text=True)
+    for wrong in ("A" * 20, "A" * 300):  # a page route: the site's 404 page
+        assert client.get("/r/" + wrong).status_code == 404
 
     url = f"{API}/tickets/{ticket}/evaluation"
     assert_error(client.post(url, json={"score": 5, "key": "A" * 20}), 403, "rating_key")
@@ -92,7 +97,7 @@ def test_the_sms_link_opens_the_ticket_page_and_rates_by_invitation_once(
     assert_error(client.post(url, json={"score": 5, "key": key}), 409, "already_rated")
 
     late = _served(client, hall)
-    late_key = LINK.findall(" ".join(_texts(app, gateway)))[-1][2]
+    late_key = LINK.findall(" ".join(_texts(app, gateway)))[-1][1]
     clock.advance(days=7, seconds=1)  # the hall's default invitation_days
     expired = client.post(f"{API}/tickets/{late}/evaluation", json={"score": 5, "key": late_key})
     assert_error(expired, 403, "invitation_expired")

@@ -1,5 +1,6 @@
 """Rating invitations with their link: an expiry, and the clerk's "rate later" told apart
-from an SMS invitation (only "rate later" takes the visit off the window's evaluator)
+from an SMS invitation (only "rate later" takes the visit off the window's evaluator), and
+the SHA-256 of the link's key, so that the short link ``/r/<key>`` finds its ticket
 
 Revision ID: 0021_invitation_links
 Revises: 0020_engine_indexes
@@ -25,11 +26,15 @@ def upgrade() -> None:
     with op.batch_alter_table("rating_invitations") as batch:
         batch.add_column(sa.Column("expires_at", UTC, nullable=True))
         batch.add_column(sa.Column("left_at", UTC, nullable=True))
+        batch.add_column(sa.Column("key_hash", sa.String(length=64), nullable=True))
+    op.create_index("ix_invitations_key_hash", "rating_invitations", ["key_hash"])
     # the invitations of old: a "rate later" took the visit off the evaluator, and never expires
     op.execute("UPDATE rating_invitations SET left_at = created_at WHERE channel = 'rate_later'")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_invitations_key_hash", table_name="rating_invitations")
     with op.batch_alter_table("rating_invitations") as batch:
+        batch.drop_column("key_hash")
         batch.drop_column("left_at")
         batch.drop_column("expires_at")

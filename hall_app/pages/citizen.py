@@ -103,7 +103,7 @@ def invitation_link(key: str) -> Response:
     has is a 404. The access log names routes, never paths, so the key is in no log."""
     ticket_id = hall_services().evaluations.invitation_ticket(key)
     target = url_for("pages.ticket_page", ticket_id=ticket_id) + f"#{KEY_FRAGMENT}={key}"
-    response = redirect(target, code=303)
+    response = make_response(redirect(target, code=303))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

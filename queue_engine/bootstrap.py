@@ -198,7 +198,9 @@ def bootstrap(
         accounts=AccountDesk(db, clock),
         admin=admin,
         appointments=appointments,
-        evaluations=EvaluationDesk(engine, subkey(pepper, "rating-keys")),
+        evaluations=EvaluationDesk(
+            engine, subkey(pepper, "rating-keys"), notices=notices, public_url=public_url
+        ),
         supervision=supervision,
         notifier=notifier,
         visits=VisitDesk(engine, pepper),
@@ -217,7 +219,8 @@ def bootstrap(
         catalogue=CatalogueDesk(engine),
         plans=PlanBook(db, clock),
     )
-    bus.within(TicketNotices(notices, public_url), *TicketNotices.KINDS)
+    invite = services.evaluations.invite_on_finish
+    bus.within(TicketNotices(notices, public_url, invite), *TicketNotices.KINDS)
     bus.within(CardNotices(notices))
     bus.within(CaseNotices(notices, _rating_link(services.evaluations, public_url)))
     bus.within(webhooks)

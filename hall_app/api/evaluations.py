@@ -63,7 +63,8 @@ def case_json(case: CaseView) -> dict[str, Any]:
     "one-service ticket); `indicators` are the hall's on-site indicators (all or none) and "
     "`reasons` the bad review's reasons from the hall's list (`GET /halls/{hall}/rating-form`).",
     responses={
-        403: "no or a wrong rating key (`rating_key`), or staff credentials (`staff_rating`)",
+        403: "no or a wrong rating key (`rating_key`), an invitation's key after the hall's "
+        "`invitation_days` (`invitation_expired`), or staff credentials (`staff_rating`)",
         404: "no such ticket",
         409: "not finished yet, or already rated",
     },

@@ -7,7 +7,7 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
-from flask import Response, make_response, render_template, request, url_for
+from flask import Response, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from queue_engine.domain.model import HallConfig, Ticket
@@ -96,6 +96,19 @@ def rating_form(hall: str) -> dict[str, object]:
     }
 
 
+@pages.get("/r/<key>")
+def invitation_link(key: str) -> Response:
+    """The short link of a rating invitation's SMS/push (``/r/<key>``, one SMS part): to the
+    ticket page with the key in its fragment, where the page reads it. A key no invitation
+    has is a 404. The access log names routes, never paths, so the key is in no log."""
+    ticket_id = hall_services().evaluations.invitation_ticket(key)
+    target = url_for("pages.ticket_page", ticket_id=ticket_id) + f"#{KEY_FRAGMENT}={key}"
+    response = make_response(redirect(target, code=303))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 @pages.get("/t/<ticket_id>/qr.svg")
 def ticket_qr(ticket_id: str) -> Response:
     """The QR code printed on the slip: the absolute address of the ticket's page.
@@ -150,6 +163,12 @@ def citizen_strings() -> dict[str, str]:
         "rate_next": gettext("已评价第 {n} 项,请继续评价下一项。"),
         "rate_later_segments": gettext("下一项办结后,可在本页继续评价。"),
         "rate_thanks": gettext("感谢您的评价!"),
+        "invitation_expired": gettext(
+            "抱歉,本次评价邀请已过期,无法再评价。如有意见,欢迎致电大厅或到服务台反映。"
+        ),
+        "invitation_wrong": gettext(
+            "抱歉,该评价链接无效。请使用短信中的完整链接,或扫描取号凭条上的二维码评价。"
+        ),
         "rate_thanks_bad": gettext("感谢您的反馈,我们将尽快回访整改。"),
         "rectification_thanks": gettext("感谢您对整改结果的评价!"),
         "follow_up_thanks": gettext("已收到您的追评,感谢您的反馈!"),

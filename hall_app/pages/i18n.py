@@ -98,6 +98,8 @@ def error_strings() -> dict[str, str]:
         "daily_cap_reached": gettext("该事项今日号源已取完"),
         "too_many_requests": gettext("操作过于频繁,请稍后再试"),
         "busy": gettext("系统繁忙,请稍后重试"),
+        "rating_key": gettext("评价链接无效"),
+        "invitation_expired": gettext("评价邀请已过期"),
         "error": gettext("操作失败"),
     }
 

@@ -197,8 +197,22 @@ def invitation(conn: Connection, ticket_id: str, segment: int) -> Row[Any] | Non
     ).first()
 
 
+def invitation_by_key_hash(conn: Connection, key_hash: str) -> Row[Any] | None:
+    return conn.execute(select(INV).where(INV.c.key_hash == key_hash).limit(1)).first()
+
+
 def insert_invitation(conn: Connection, values: dict[str, Any]) -> None:
     conn.execute(insert(INV).values(**values))
+
+
+def mark_left(conn: Connection, ticket_id: str, segment: int, at: datetime) -> bool:
+    """The clerk's "rate later" on a visit already invited by SMS: off the evaluator now."""
+    result = conn.execute(
+        update(INV)
+        .where(INV.c.ticket_id == ticket_id, INV.c.segment == segment, INV.c.left_at.is_(None))
+        .values(left_at=at)
+    )
+    return bool(result.rowcount == 1)
 
 
 # ---- appeals --------------------------------------------------------------------------------

@@ -425,12 +425,19 @@ class RatingInvitationRow(Base):
     """A rating invitation sent to a citizen (the SMS/push link, or the clerk's "rate later")."""
 
     __tablename__ = "rating_invitations"
+    __table_args__ = (Index("ix_invitations_key_hash", "key_hash"),)
 
     ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
     segment: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(64))
+    # the link's key rates until then (the hall's ``invitation_days``; None: invited of old)
+    expires_at: Mapped[datetime | None]
+    # the clerk's "rate later" (the citizen left): only then is the visit off the evaluator
+    left_at: Mapped[datetime | None]
+    # SHA-256 (hex) of the link's key: the short link /r/<key> finds its ticket by it
+    key_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class EfficiencyCardRow(Base):

@@ -79,6 +79,7 @@ class EvaluationRules:
     indicators: tuple[Indicator, ...] = ()
     reasons: tuple[str, ...] = DEFAULT_REASONS
     follow_up_days: int = 15  # 追评: once, within this many days of the rating
+    invitation_days: int = 7  # an invitation's link (SMS/push, "rate later") rates this long
     callback_working_days: int = 1  # 回访
     # 整改; None: the hall's follow-up setting of old (AppointmentSettings, default 15)
     rectify_working_days: int | None = None
@@ -98,6 +99,7 @@ class EvaluationRules:
             raise InvalidInput(f"reasons are distinct, 1 to {MAX_REASON_LABEL} characters")
         for name, value, top in (
             ("follow_up_days", self.follow_up_days, 90),
+            ("invitation_days", self.invitation_days, 30),
             ("callback_working_days", self.callback_working_days, 10),
             ("rectify_working_days", self.rectify_working_days or 1, 60),
             ("rectification_rating_days", self.rectification_rating_days, 30),
@@ -119,6 +121,7 @@ class EvaluationRules:
             "indicators": [str(i) for i in self.indicators],
             "reasons": list(self.reasons),
             "follow_up_days": self.follow_up_days,
+            "invitation_days": self.invitation_days,
             "callback_working_days": self.callback_working_days,
             "rectify_working_days": self.rectify_working_days,
             "rectification_rating_days": self.rectification_rating_days,
@@ -149,6 +152,7 @@ class EvaluationRules:
                 values["reasons"] = tuple(str(r).strip() for r in data["reasons"])
             for key in (
                 "follow_up_days",
+                "invitation_days",
                 "callback_working_days",
                 "rectify_working_days",
                 "rectification_rating_days",

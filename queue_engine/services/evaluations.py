@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +36,7 @@ from queue_engine.domain.evaluation_rules import (
 from queue_engine.domain.evaluations import (
     HANDOVER_CHANNEL,
     KEY_CHANNELS,
+    MAX_KEY_LENGTH,
     CaseAction,
     CaseStatus,
     CaseView,
@@ -55,6 +58,7 @@ from queue_engine.domain.events import DomainEvent, EventType
 from queue_engine.domain.model import HallConfig, Ticket, TicketStatus, format_number
 from queue_engine.domain.visits import SegmentStatus, Visit
 from queue_engine.services.desk import Desk
+from queue_engine.services.notices import NoticeQueue
 from queue_engine.services.tickets import QueueEngine
 
 EVALUATOR_MINUTES = 15  # how long after finishing the window's evaluator still offers a rating
@@ -87,6 +91,10 @@ class Rating:
     reasons: tuple[str, ...] = ()
 
 
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def segments_of(ticket: Ticket, visit: Visit | None = None) -> list[str]:
     """The services of a visit, one rating each (一次一评): one segment for a one-service ticket."""
     return list(visit.services) if visit is not None else [ticket.service]
@@ -115,14 +123,24 @@ class EvaluationDesk(Desk):
 
     ``secret`` keys the tickets' rating keys (``domain.evaluations.rating_key``); every process
     of a deployment must hold the same one (bootstrap derives it from the PII pepper).
+    ``notices`` (the outbox's queue) sends the ``rating_invite`` notice of an invitation, with
+    the ticket page's address under ``public_url`` and the invitation's key in its fragment.
     """
 
-    def __init__(self, engine: QueueEngine, secret: bytes) -> None:
+    def __init__(
+        self,
+        engine: QueueEngine,
+        secret: bytes,
+        notices: NoticeQueue | None = None,
+        public_url: str = "",
+    ) -> None:
         if len(secret) < 16:
             raise ValueError("the rating secret must be at least 16 bytes")
         self.engine = engine
         self.db: Database = engine.db
         self.secret = secret
+        self.notices = notices
+        self.public_url = public_url.rstrip("/")
 
     # -- rating keys -------------------------------------------------------------------------
 
@@ -179,11 +197,18 @@ class EvaluationDesk(Desk):
         An invitation's key (SMS/push link, the clerk's "rate later") rates only a visit that
         was invited that way.
         """
-        channel = self.checked_key(ticket_id, key, (rating or Rating()).segment)
+        segment = (rating or Rating()).segment
+        channel = self.checked_key(ticket_id, key, segment, rating=True)
         return self.evaluate(ticket_id, score, comment, source=channel, rating=rating)
 
-    def checked_key(self, ticket_id: str, key: str | None, segment: int = 0) -> RatingChannel:
-        """The channel of a citizen's key for this ticket (404 unknown ticket, 403 wrong key)."""
+    def checked_key(
+        self, ticket_id: str, key: str | None, segment: int = 0, *, rating: bool = False
+    ) -> RatingChannel:
+        """The channel of a citizen's key for this ticket (404 unknown ticket, 403 wrong key).
+
+        An invitation's key counts for the service segments invited that way, and a
+        ``rating`` with it only until the invitation expires (403 ``invitation_expired``;
+        a 追评 or the rectification's rating of a rating made in time still counts)."""
         with UnitOfWork(self.db, write=False) as uow:
             repo.get_ticket_row(uow.conn, ticket_id)  # 404 before anything is said of keys
             channel = self.key_channel(ticket_id, key)
@@ -191,6 +216,9 @@ class EvaluationDesk(Desk):
                 sent = store.invitation(uow.conn, ticket_id, segment)
                 if sent is None or sent.channel != channel:
                     raise Forbidden("this visit was not invited to be rated", code="rating_key")
+                expires = sent.expires_at
+                if rating and expires is not None and self.engine.clock.now() >= expires:
+                    raise Forbidden("this rating invitation has expired", code="invitation_expired")
         return channel
 
     def is_rated(self, ticket_id: str, segment: int = 0) -> bool:
@@ -245,8 +273,12 @@ class EvaluationDesk(Desk):
             return False
         return True
 
-    def invite(self, ticket_id: str, channel: RatingChannel, by: str, segment: int = 0) -> None:
-        """Record a rating invitation (SMS/push link, or the clerk's "rate later")."""
+    def invite(self, ticket_id: str, channel: RatingChannel, by: str, segment: int = 0) -> bool:
+        """Record a rating invitation (SMS/push link, or the clerk's "rate later") and send its
+        ``rating_invite`` notice when the citizen left a contact (True: a notice was queued).
+
+        One invitation per service segment: a "rate later" of a visit already invited by SMS
+        sends nothing again, it only takes the visit off the window's evaluator."""
         if channel not in INVITED:
             raise ValueError(f"{channel} is no invitation channel")
         with self.unit() as uow:
@@ -261,19 +293,103 @@ class EvaluationDesk(Desk):
                 raise Conflict("only a finished visit is invited to rate", code="not_finished")
             if bookings.evaluation_of(uow.conn, ticket_id, segment) is not None:
                 raise Conflict("this visit has already been rated", code="already_rated")
-            if store.invitation(uow.conn, ticket_id, segment) is not None:
+            now = self.engine.clock.now()
+            sent = store.invitation(uow.conn, ticket_id, segment)
+            if sent is not None:
+                if channel is RatingChannel.RATE_LATER and store.mark_left(
+                    uow.conn, ticket_id, segment, now
+                ):
+                    uow.commit()  # invited by SMS already: one invitation, one notice
+                    return False
                 raise Conflict("this visit has been invited already", code="already_invited")
-            store.insert_invitation(
-                uow.conn,
-                {
-                    "ticket_id": ticket_id,
-                    "segment": segment,
-                    "channel": channel.value,
-                    "created_at": self.engine.clock.now(),
-                    "created_by": by,
-                },
-            )
+            self._record_invitation(uow, row.hall_id, ticket_id, segment, channel, by)
+            queued = self._tell_invitation(uow, config.code, ticket, segment, channel)
             uow.commit()
+            return queued
+
+    def invite_on_finish(self, uow: UnitOfWork, e: DomainEvent) -> str | None:
+        """The SMS/push invitation of a service just finished, inside the finish's unit of
+        work: recorded (and its link given, for the ``rating_invite`` notice) only when the
+        citizen left a contact and the segment is not invited yet. It leaves the visit on the
+        window's evaluator (the citizen may still rate there)."""
+        assert e.ticket_id is not None
+        segment = e.payload.get("segment", 0)
+        segment = segment if isinstance(segment, int) and not isinstance(segment, bool) else 0
+        if self.notices is None or not self.notices.reachable(uow, self._refs(uow, e.ticket_id)):
+            return None
+        if store.invitation(uow.conn, e.ticket_id, segment) is not None:
+            return None
+        hall_id = repo.get_ticket_row(uow.conn, e.ticket_id).hall_id
+        channel = RatingChannel.INVITATION
+        self._record_invitation(uow, hall_id, e.ticket_id, segment, channel, "system")
+        return self.invitation_link(e.ticket_id, channel)
+
+    def invitation_link(self, ticket_id: str, channel: RatingChannel) -> str:
+        """The short link of an invitation, ``/r/<key>`` (keeps the SMS to one part); it
+        redirects to the ticket page with the key in its fragment (``invitation_ticket``)."""
+        return f"{self.public_url}/r/{self.rating_key(ticket_id, channel)}"
+
+    def invitation_ticket(self, key: str) -> str:
+        """The ticket an invitation's key was sent for (404 for a key no invitation has).
+
+        The key is found by its SHA-256, kept with the invitation; the key itself is made
+        again from the secret (HMAC), never stored."""
+        if not key or len(key) > MAX_KEY_LENGTH:
+            raise NotFound("no such rating invitation")
+        with UnitOfWork(self.db, write=False) as uow:
+            row = store.invitation_by_key_hash(uow.conn, _key_hash(key))
+        if row is None or not hmac.compare_digest(
+            self.rating_key(row.ticket_id, RatingChannel(row.channel)), key
+        ):
+            raise NotFound("no such rating invitation")
+        return str(row.ticket_id)
+
+    def _record_invitation(
+        self,
+        uow: UnitOfWork,
+        hall_id: int,
+        ticket_id: str,
+        segment: int,
+        channel: RatingChannel,
+        by: str,
+    ) -> None:
+        now = self.engine.clock.now()
+        days = store.rules(uow.conn, hall_id).invitation_days
+        store.insert_invitation(
+            uow.conn,
+            {
+                "ticket_id": ticket_id,
+                "segment": segment,
+                "channel": channel.value,
+                "created_at": now,
+                "created_by": by,
+                "expires_at": now + timedelta(days=days),
+                "left_at": now if channel is RatingChannel.RATE_LATER else None,
+                "key_hash": _key_hash(self.rating_key(ticket_id, channel)),
+            },
+        )
+
+    def _refs(self, uow: UnitOfWork, ticket_id: str) -> list[tuple[str, str]]:
+        assert self.notices is not None
+        booking = bookings.by_ticket(uow.conn, ticket_id)
+        return self.notices.refs(None if booking is None else booking.code, ticket_id)
+
+    def _tell_invitation(
+        self, uow: UnitOfWork, hall: str, ticket: Ticket, segment: int, channel: RatingChannel
+    ) -> bool:
+        if self.notices is None:
+            return False
+        params = {
+            "number": ticket.number,
+            "window": ticket.window_label or "",
+            "link": self.invitation_link(ticket.id, channel),
+        }
+        key = f"rating_invite:{ticket.id}:{segment}"
+        refs = self._refs(uow, ticket.id)
+        return (
+            self.notices.tell(uow, "rating_invite", hall=hall, refs=refs, params=params, key=key)
+            > 0
+        )
 
     def rate_later(self, window_id: int, *, by: Actor) -> str:
         """The clerk's "rate later" for a citizen who left before rating at the window: the
@@ -431,8 +547,9 @@ class EvaluationDesk(Desk):
         row = repo.get_ticket_row(uow.conn, finish.ticket_id)
         if bookings.evaluation_of(uow.conn, row.id, finish.segment) is not None:
             return None
-        if store.invitation(uow.conn, row.id, finish.segment) is not None:
-            return None
+        invited = store.invitation(uow.conn, row.id, finish.segment)
+        if invited is not None and invited.left_at is not None:
+            return None  # the clerk's "rate later": the citizen left (an SMS invite stays here)
         return row, finish.segment, finish.clerk
 
     def _rate(

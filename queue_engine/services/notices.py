@@ -204,6 +204,10 @@ class NoticeQueue:
             key=key,
         )
 
+    def reachable(self, uow: UnitOfWork, refs: list[tuple[str, str]]) -> bool:
+        """Whether any address is known for ``refs`` (a notice to them would be queued)."""
+        return any(store.contacts(uow.conn, subject, ref) for subject, ref in refs)
+
     def refs(self, code: str | None, ticket_id: str | None) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
         if ticket_id:
@@ -218,6 +222,9 @@ class TicketNotices:
 
     Registered with ``MessageBus.within``: the rows stand or fall with the call itself.
     ``base_url`` prefixes the ticket page link of the rating invitation (``HALL_PUBLIC_URL``).
+    ``invite(uow, finished)`` records the rating invitation of a finished service and gives
+    its link (with the invitation's key), or None: not invited (no contact, or invited
+    already), and then no ``rating_invite`` notice either.
     """
 
     KINDS = {  # noqa: RUF012
@@ -227,9 +234,15 @@ class TicketNotices:
         EventType.TICKET_FINISHED: "rating_invite",
     }
 
-    def __init__(self, notices: NoticeQueue, base_url: str = "") -> None:
+    def __init__(
+        self,
+        notices: NoticeQueue,
+        base_url: str = "",
+        invite: Callable[[UnitOfWork, DomainEvent], str | None] | None = None,
+    ) -> None:
         self.notices = notices
         self.base_url = base_url.rstrip("/")
+        self.invite = invite
 
     def __call__(self, uow: UnitOfWork, events: Sequence[DomainEvent]) -> None:
         for e in events:
@@ -240,8 +253,17 @@ class TicketNotices:
             refs = self.notices.refs(None if booking is None else booking.code, e.ticket_id)
             params: dict[str, Any] = {"number": e.ticket_number or "", "window": e.window or ""}
             if kind == "rating_invite":
-                params["link"] = f"{self.base_url}/t/{e.ticket_id}"
+                link = (
+                    f"{self.base_url}/t/{e.ticket_id}"
+                    if self.invite is None
+                    else self.invite(uow, e)
+                )
+                if link is None:
+                    continue
+                params["link"] = link
             key = f"{kind}:{e.ticket_id}:{int(e.ts.timestamp() * 1000)}"
+            if kind == "rating_invite":  # one per service segment (the clerk's too)
+                key = f"{kind}:{e.ticket_id}:{e.payload.get('segment', 0)}"
             self.notices.tell(uow, kind, hall=e.hall, refs=refs, params=params, key=key)
 
 

@@ -119,7 +119,8 @@ def test_called_missed_and_rating_invitation_reach_a_ticket_with_an_address(
     call_text = next(d.text for d in sent if d.kind == "called")
     assert "10 号窗口" in call_text
     invite = next(d for d in sent if d.kind == "rating_invite")
-    assert f"/t/{first.id}" in invite.text
+    key = invite.text.rsplit("/r/", 1)[1]  # the invitation's short link (issue 19)
+    assert services.evaluations.invitation_ticket(key) == first.id
 
 
 def test_ciphertexts_are_purged_after_the_visit_and_hashes_stay(

@@ -261,6 +261,13 @@
       render();
     }, function (error) {
       if (error.code === "already_rated") { rated[segment.index] = true; render(); }
+      if (error.code === "invitation_expired" || error.code === "rating_key") {
+        // the invitation's link is over (or not this visit's): say so on the card itself
+        var note = document.getElementById("rate-done");
+        note.textContent = t(error.code === "invitation_expired" ? "invitation_expired" : "invitation_wrong");
+        note.hidden = false;
+        thanksFor = segment.index;
+      }
       H.apiError(error);
     }).then(function () { buttons.forEach(function (b) { b.disabled = false; }); });
   });

@@ -327,7 +327,7 @@ def test_nginx_drops_idle_upstream_connections_before_the_servers_do() -> None:
     upstreams = re.findall(r"upstream \w+ \{\{(.*?)\}\}", template, re.S)
     assert len(upstreams) == 2
     with mock.patch.object(server, "HallServer") as hall_server:
-        server.run_gunicorn("127.0.0.1", 0, 4)
+        server.run_gunicorn("127.0.0.1", 0, 4, False, "test")
     backend = hall_server.call_args.args[0]["keepalive"]
     for block in upstreams:
         assert "keepalive " in block

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, and_, func, insert, select, update
+from sqlalchemy import Connection, Row, Table, and_, bindparam, func, insert, select, update
 
 from queue_engine.adapters.orm import (
     AppointmentRow,
@@ -23,6 +23,7 @@ from queue_engine.adapters.orm import (
     SlotCounterRow,
     UserRow,
 )
+from queue_engine.adapters.prepared import Prepared
 from queue_engine.adapters.repository import T
 from queue_engine.domain.appointments import AppointmentSettings, AppointmentStatus, MissedBooking
 from queue_engine.domain.evaluations import CaseStatus
@@ -35,9 +36,13 @@ S: Table = HallSettingsRow.__table__  # type: ignore[assignment]
 U: Table = UserRow.__table__  # type: ignore[assignment]
 
 
+_SETTINGS = Prepared(select(S.c.appointments).where(S.c.hall_id == bindparam("hall_id")))
+_BOOKING_OF_TICKET = Prepared(select(A).where(A.c.ticket_id == bindparam("ticket_id")))
+
+
 def settings(conn: Connection, hall_id: int) -> AppointmentSettings:
-    data = conn.execute(select(S.c.appointments).where(S.c.hall_id == hall_id)).scalar()
-    return AppointmentSettings.from_mapping(data)
+    row = _SETTINGS.first(conn, {"hall_id": hall_id})
+    return AppointmentSettings.from_mapping(None if row is None else row[0])
 
 
 def save_settings(conn: Connection, hall_id: int, value: AppointmentSettings) -> None:
@@ -216,8 +221,9 @@ def booked_between(conn: Connection, hall_id: int, first: date, last: date) -> l
     )
 
 
-def by_ticket(conn: Connection, ticket_id: str) -> Row[Any] | None:
-    return conn.execute(select(A).where(A.c.ticket_id == ticket_id)).first()
+def by_ticket(conn: Connection, ticket_id: str) -> Any | None:
+    """The booking a ticket was checked in from (read by attribute, like a ``Row``), or None."""
+    return _BOOKING_OF_TICKET.first(conn, {"ticket_id": ticket_id})
 
 
 # ---- evaluations and cases -----------------------------------------------------------------

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from queue_engine.adapters.orm import AppointmentRow, ContactRow, OutboxRow
+from queue_engine.adapters.prepared import Prepared
 from queue_engine.domain.outbox import OutboxStatus
 
 T: Table = OutboxRow.__table__  # type: ignore[assignment]
@@ -240,12 +241,22 @@ def save_contact(conn: Connection, values: dict[str, Any]) -> None:
     )
 
 
-def contacts(conn: Connection, subject: str, ref: str) -> Sequence[Any]:
-    """Every address kept for an appointment or a ticket (purged ones have no ciphertext)."""
-    rows = conn.execute(
-        select(C).where(C.c.subject == subject, C.c.ref == ref, C.c.ciphertext.is_not(None))
+_CONTACTS = Prepared(
+    select(C).where(
+        C.c.subject == bindparam("subject"),
+        C.c.ref == bindparam("ref"),
+        C.c.ciphertext.is_not(None),
     )
-    return list(rows)
+)
+
+
+def contacts(conn: Connection, subject: str, ref: str) -> Sequence[Any]:
+    """Every address kept for an appointment or a ticket (purged ones have no ciphertext).
+
+    Read for every ticket event with a notice (issue 16: compiled once); rows are read by
+    attribute, like ``Row`` objects.
+    """
+    return _CONTACTS.rows(conn, {"subject": subject, "ref": ref})
 
 
 def move_contacts(conn: Connection, subject: str, ref: str, to_subject: str, to_ref: str) -> None:

@@ -171,6 +171,28 @@ class Prepared:
             cursor.close()
 
 
+def run_sql(conn: Connection, sql: str) -> None:
+    """Run a statement without parameters or rows (``SAVEPOINT x``) on the caller's connection.
+
+    The same path as a ``Prepared`` statement: listeners see it, driver errors become
+    SQLAlchemy's and a lost connection is invalidated. ``Connection.begin_nested`` costs about
+    as much Python as a whole prepared read for each of its two statements (issue 16).
+    """
+    dbapi_connection = conn.connection.dbapi_connection
+    assert dbapi_connection is not None
+    cursor = dbapi_connection.cursor()
+    args: Any = ()
+    if conn._has_events or conn.engine._has_events:
+        for listener in conn.dispatch.before_cursor_execute:
+            sql, args = listener(conn, cursor, sql, args, None, False)
+    try:
+        cursor.execute(sql)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrap(conn, sql, args, exc) from exc
+    finally:
+        cursor.close()
+
+
 def _wrap(conn: Connection, sql: str, args: Any, exc: Any) -> BaseException:
     """The SQLAlchemy exception ``Connection.execute`` would raise for this driver error."""
     dialect = conn.dialect

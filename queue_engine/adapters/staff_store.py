@@ -7,9 +7,10 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from queue_engine.adapters.orm import AuditRow, HallRow, UserRow
+from queue_engine.adapters.prepared import Prepared
 from queue_engine.domain.access import Actor, Role
 from queue_engine.domain.accounts import hash_password, verify_password
 
@@ -26,19 +27,28 @@ def find_user(conn: Connection, username: str) -> Actor | None:
     return found[0] if found is not None else None
 
 
+_U: Table = UserRow.__table__  # type: ignore[assignment]
+_H: Table = HallRow.__table__  # type: ignore[assignment]
+_AUDIT: Table = AuditRow.__table__  # type: ignore[assignment]
+# Every staff request checks its credential: compiled once (issue 16).
+_CREDENTIAL = Prepared(
+    select(_U.c.username, _U.c.role, _H.c.code, _U.c.display_name, _U.c.credential_version)
+    .select_from(_U.outerjoin(_H, _H.c.id == _U.c.hall_id))
+    .where(_U.c.username == bindparam("username"), _U.c.active.is_(True))
+)
+_INSERT_AUDIT = Prepared(
+    insert(_AUDIT).values(
+        {
+            name: bindparam(name)
+            for name in ("ts", "actor", "role", "action", "target", "detail", "remote_addr")
+        }
+    )
+)
+
+
 def find_credential(conn: Connection, username: str) -> tuple[Actor, int] | None:
     """An active user by name, with the version its tokens and sessions must carry."""
-    row = conn.execute(
-        select(
-            UserRow.username,
-            UserRow.role,
-            HallRow.code,
-            UserRow.display_name,
-            UserRow.credential_version,
-        )
-        .outerjoin(HallRow, HallRow.id == UserRow.hall_id)
-        .where(UserRow.username == username, UserRow.active.is_(True))
-    ).first()
+    row = _CREDENTIAL.first(conn, {"username": username})
     if row is None:
         return None
     return Actor(row[0], Role(row[1]), row[2], row[3] or row[0]), row[4]
@@ -76,8 +86,8 @@ def record_audit(
     detail: dict[str, Any] | None = None,
     remote_addr: str = "",
 ) -> None:
-    conn.execute(
-        insert(AuditRow),
+    _INSERT_AUDIT.rowcount(
+        conn,
         {
             "ts": ts,
             "actor": actor,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from queue_engine.adapters import repository as repo
 from queue_engine.adapters.database import make_engine
 from queue_engine.adapters.fair_gate import FairGate
+from queue_engine.adapters.prepared import run_sql
 from queue_engine.adapters.staff_store import record_audit
 from queue_engine.domain.access import AuditEntry
 from queue_engine.domain.errors import Busy
@@ -134,6 +135,7 @@ class UnitOfWork:
         self._after_exit: list[Callable[[], None]] = []
         self._deferred: list[Callable[[], None]] = []
         self._pool_gate: FairGate | None = None
+        self._savepoints = 0
 
     def __enter__(self) -> UnitOfWork:
         self._gate = self.db.write_gate if self._engine is self.db.engine else None
@@ -198,6 +200,26 @@ class UnitOfWork:
 
     def record(self, *events: DomainEvent) -> None:
         self._events.extend(events)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A savepoint around the block: an error undoes the block's writes, not the unit's.
+
+        Plain ``SAVEPOINT``/``RELEASE`` on the driver (``run_sql``); the ORM session, if the
+        block uses one, nests its own savepoint inside. A lost connection is not rolled back
+        to the savepoint: the error goes on, and the unit fails.
+        """
+        self._savepoints += 1
+        name = f"hall_sp_{self._savepoints}"
+        run_sql(self.conn, f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            if not self.conn.invalidated:
+                run_sql(self.conn, f"ROLLBACK TO SAVEPOINT {name}")
+                run_sql(self.conn, f"RELEASE SAVEPOINT {name}")
+            raise
+        run_sql(self.conn, f"RELEASE SAVEPOINT {name}")
 
     def pending(self) -> list[DomainEvent]:
         """The events recorded and not yet committed."""

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, select, text, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, text, update
 
 from queue_engine.adapters.orm import TicketRow, TicketVisitRow
+from queue_engine.adapters.prepared import Prepared
 from queue_engine.domain.model import TicketStatus, format_number
 from queue_engine.domain.visits import Citizen, Visit
 
 V: Table = TicketVisitRow.__table__  # type: ignore[assignment]
+_VISIT = Prepared(select(V).where(V.c.ticket_id == bindparam("ticket_id")))  # every answer
 T: Table = TicketRow.__table__  # type: ignore[assignment]
 
 LIVE_STATUSES = (
@@ -92,7 +94,7 @@ def save_visit(conn: Connection, ticket_id: str, visit: Visit) -> None:
 
 
 def load_visit(conn: Connection, ticket_id: str) -> VisitRecord | None:
-    row = conn.execute(select(V).where(V.c.ticket_id == ticket_id)).first()
+    row = _VISIT.first(conn, {"ticket_id": ticket_id})
     return None if row is None else _record(row)
 
 

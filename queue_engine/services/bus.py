@@ -62,7 +62,7 @@ class MessageBus:
             if types is not None and not any(e.type in types for e in pending):
                 continue
             try:
-                with uow.conn.begin_nested():
+                with uow.savepoint():
                     handler(uow, pending)
             except Exception:
                 if uow.conn.invalidated:  # the connection is gone: the command fails (503)

@@ -749,17 +749,26 @@ class TurnNotices:
             target = order[ahead]
             row = bookings.by_ticket(uow.conn, target.ticket_id)
             number = format_number(config.service(service).prefix, target.seq)
+            notices = self.desk.notices
+            refs = (
+                []
+                if notices is None
+                else notices.refs(None if row is None else row.code, target.ticket_id)
+            )
+            # A write transaction only for a citizen who left an address (issue 16).
+            reachable = notices is not None and notices.reachable(uow, refs)
         self._told[target.ticket_id] = None
         while len(self._told) > self._memory:
             self._told.pop(next(iter(self._told)))
-        if self.desk.notices is not None:  # keyed per ticket: once, whichever process sees it
-            code = None if row is None else row.code
+        if notices is not None:  # keyed per ticket: once, whichever process sees it
+            if not reachable:
+                return
             with self.desk.unit() as wuow:
-                self.desk.notices.tell(
+                notices.tell(
                     wuow,
                     "turn_near",
                     hall=hall,
-                    refs=self.desk.notices.refs(code, target.ticket_id),
+                    refs=refs,
                     params={"number": number, "ahead": ahead},
                     key=f"turn_near:{target.ticket_id}",
                 )

@@ -16,6 +16,8 @@ from queue_engine.domain.events import DomainEvent, EventType, StoredEvent
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Sequence[StoredEvent]], None]
+Within = Callable[[UnitOfWork, Sequence[DomainEvent]], None]
+Wants = Callable[[UnitOfWork, Sequence[DomainEvent]], bool]
 
 
 class MessageBus:
@@ -23,21 +25,18 @@ class MessageBus:
 
     def __init__(self) -> None:
         self._handlers: list[tuple[frozenset[EventType] | None, Handler]] = []
-        self._within: list[
-            tuple[frozenset[EventType] | None, Callable[[UnitOfWork, Sequence[DomainEvent]], None]]
-        ] = []
+        self._within: list[tuple[frozenset[EventType] | None, Wants | None, Within]] = []
 
-    def within(
-        self, handler: Callable[[UnitOfWork, Sequence[DomainEvent]], None], *types: EventType
-    ) -> None:
+    def within(self, handler: Within, *types: EventType, when: Wants | None = None) -> None:
         """Call ``handler`` inside the command's transaction, just before it commits.
 
         For writes that must stand or fall with the change (outbox rows, issue 17). It runs in
         a savepoint: a failing handler loses its own writes and is logged, the command commits.
-        With ``types`` it runs only for commands with events of those types (no savepoint, no
-        round trips otherwise: issue 16).
+        With ``types`` it runs only for commands with events of those types, and with ``when``
+        only when ``when(uow, events)`` says it has something to do (no savepoint, no round
+        trips otherwise: issue 16).
         """
-        self._within.append((frozenset(types) if types else None, handler))
+        self._within.append((frozenset(types) if types else None, when, handler))
 
     def subscribe(self, handler: Handler, *types: EventType) -> None:
         """Call ``handler`` with the committed events of ``types`` (no types: of every type)."""
@@ -58,10 +57,12 @@ class MessageBus:
     def commit(self, uow: UnitOfWork) -> None:
         """Commit now; publish once the unit has let go of its connection and write lock."""
         pending = uow.pending()
-        for types, handler in self._within if pending else ():
+        for types, when, handler in self._within if pending else ():
             if types is not None and not any(e.type in types for e in pending):
                 continue
             try:
+                if when is not None and not when(uow, pending):
+                    continue
                 with uow.savepoint():
                     handler(uow, pending)
             except Exception:

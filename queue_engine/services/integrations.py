@@ -367,6 +367,17 @@ class WebhookDesk(Desk):
         self._cache = (time.monotonic(), found)
         return found
 
+    def interested(self, uow: UnitOfWork, events: Sequence[DomainEvent]) -> bool:
+        """Whether any active subscription takes any of ``events`` (else: no savepoint).
+
+        Answered from the cached subscriptions only: when they are due for a new read, yes, and
+        the handler reads them in its own savepoint (a failed read must not abort the command).
+        """
+        cached = self._cache
+        if cached is None or time.monotonic() - cached[0] >= SUBSCRIPTIONS_TTL:
+            return True
+        return any(wants(s.events, str(e.type)) for e in events for s, _ in cached[1])
+
     def __call__(self, uow: UnitOfWork, events: Sequence[DomainEvent]) -> None:
         """The ``MessageBus.within`` handler: queue each event for each subscription."""
         subscribers = self._active(uow)

@@ -38,16 +38,11 @@ def serve(host: str, port: int, server: str | None, threads: int | None) -> None
         raise click.UsageError(f"HALL_SERVER must be gunicorn or werkzeug, not {server!r}")
     settings = Settings.from_env()
     settings.check()
-    from .server import chosen_cpu
-
-    cpu = chosen_cpu()  # a wrong HALL_SERVE_CPU is refused here, before anything starts
     configure_logging(settings.log_format, settings.node)
     migrate(settings.database_url)
     click.echo(
         f"serving on http://{host}:{port}/ with {server} (database: {_safe(settings.database_url)})"
     )
-    if cpu is not None:
-        click.echo(f"one process serving alone: kept to CPU {cpu} (HALL_SERVE_CPU)")
     if server == "gunicorn":
         from .server import run_gunicorn
 

@@ -24,54 +24,6 @@ from gunicorn.workers.gthread import ThreadWorker
 log = logging.getLogger(__name__)
 
 
-def serving_cpu(setting: str, message_queue: str | None, allowed: set[int]) -> int | None:
-    """The CPU this serving process keeps to (``HALL_SERVE_CPU``), or None for any.
-
-    ``auto`` (the default): a process serving alone (no ``HALL_MESSAGE_QUEUE``: the embedded
-    default, ``make run``) keeps to one CPU, the highest-numbered it may use (CPU 0 takes most
-    of the interrupts); processes of a cluster share their machine's CPUs as the kernel sees
-    fit. ``none``: never; a number: that CPU.
-    """
-    setting = setting.strip().lower() or "auto"
-    if setting == "none" or len(allowed) < 2:
-        return None
-    if setting == "auto":
-        return None if message_queue else max(allowed)
-    try:
-        cpu = int(setting)
-    except ValueError:
-        raise click.BadParameter(
-            f"HALL_SERVE_CPU: auto, none or a CPU number, not {setting!r}"
-        ) from None
-    if cpu not in allowed:
-        raise click.BadParameter(f"HALL_SERVE_CPU: CPU {cpu} is not among {sorted(allowed)}")
-    return cpu
-
-
-def chosen_cpu() -> int | None:
-    """``serving_cpu`` for this process's environment (None where CPUs can't be chosen)."""
-    if not hasattr(os, "sched_setaffinity"):
-        return None
-    return serving_cpu(
-        os.environ.get("HALL_SERVE_CPU", "auto"),
-        os.environ.get("HALL_MESSAGE_QUEUE") or None,
-        os.sched_getaffinity(0),
-    )
-
-
-def keep_to_cpu(cpu: int) -> None:
-    """This process and every thread it has (new threads inherit it) run on ``cpu`` only.
-
-    One process of Python runs one thread at a time (the interpreter lock). Spread over two
-    cores, its threads hand the lock to each other across cores at every SQLite call and
-    socket read, each hand-over a cross-core wake-up: under the peer workload the serving
-    process spent 8.7–11.8 ms of CPU per call cycle unpinned and 5.0–5.3 ms kept to one core,
-    for 82–112 against 173–188 call cycles/s (README, "The server of ``hall serve``").
-    """
-    for task in os.listdir("/proc/self/task"):
-        os.sched_setaffinity(int(task), {cpu})
-
-
 def start_app(production: bool, node: str) -> Flask:
     """The app with its live refresher and (one-process default) the embedded outbox worker.
 
@@ -82,9 +34,6 @@ def start_app(production: bool, node: str) -> Flask:
     """
     from . import create_app
 
-    cpu = chosen_cpu()
-    if cpu is not None:
-        keep_to_cpu(cpu)
     app = create_app()
     app.extensions["hall_live"].ensure_refresher()  # live figures and the periodic jobs
     # Production runs ``hall worker`` processes; the one-process default delivers notices itself.

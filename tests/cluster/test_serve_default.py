@@ -7,7 +7,6 @@ their sessions and ends in seconds, not after gunicorn's whole graceful timeout.
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 import time
@@ -64,31 +63,6 @@ def test_the_default_server_is_gunicorn_without_a_development_warning(
     assert "with gunicorn" in log
     assert "development server" not in log.lower() and "werkzeug" not in log.lower()
     assert "delivery worker" in log  # the one-process default delivers notices itself
-
-
-def _cpus(pid: int) -> str:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return next(
-        line.split(":", 1)[1].strip() for line in status.splitlines() if "Cpus_allowed_list" in line
-    )
-
-
-@pytest.mark.skipif(
-    not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
-    reason="one CPU: nothing to keep to",
-)
-def test_serving_alone_its_worker_keeps_to_one_cpu(server: HallServer) -> None:
-    """Every thread of the worker (the interpreter lock's hand-overs stay on one core)."""
-    assert server.process is not None
-    master = server.process.pid
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    assert len(children) == 1  # one gunicorn worker
-    worker = int(children[0])
-    expected = str(max(os.sched_getaffinity(0)))
-    threads = [int(t) for t in os.listdir(f"/proc/{worker}/task")]
-    assert len(threads) > 1
-    assert {_cpus(t) for t in threads} == {expected}
-    assert f"kept to CPU {expected}" in server.log()
 
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])

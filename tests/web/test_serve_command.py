@@ -21,13 +21,7 @@ from hall_app import cli
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
     """Run ``serve`` without migrating or serving; record which server it would start."""
-    for name in (
-        "HALL_SERVER",
-        "HALL_THREADS",
-        "HALL_ENV",
-        "HALL_EMBEDDED_WORKER",
-        "HALL_SERVE_CPU",
-    ):
+    for name in ("HALL_SERVER", "HALL_THREADS", "HALL_ENV", "HALL_EMBEDDED_WORKER"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HALL_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("HALL_DATABASE_URL", f"sqlite:///{tmp_path / 'hall.db'}")
@@ -138,46 +132,3 @@ def test_start_app_starts_the_refresher_the_embedded_worker_and_freezes_the_heap
         assert gc.get_freeze_count() > frozen_before  # start-up objects out of the collector
     finally:
         gc.unfreeze()
-
-
-@pytest.mark.parametrize(
-    ("setting", "queue", "allowed", "expected"),
-    [
-        ("auto", None, {0, 1}, 1),  # serving alone: the highest-numbered CPU it may use
-        ("", None, {0, 2, 5}, 5),
-        ("AUTO", None, {3}, None),  # one CPU anyway
-        ("auto", "redis://127.0.0.1:6379/0", {0, 1}, None),  # one process of a cluster
-        ("none", None, {0, 1}, None),
-        ("0", None, {0, 1}, 0),
-        (" 1 ", "redis://127.0.0.1:6379/0", {0, 1}, 1),  # asked for: also in a cluster
-    ],
-)
-def test_the_cpu_a_serving_process_keeps_to(
-    setting: str, queue: str | None, allowed: set[int], expected: int | None
-) -> None:
-    assert hall_app.server.serving_cpu(setting, queue, allowed) == expected
-
-
-@pytest.mark.parametrize("setting", ["fast", "7", "-1"])
-def test_a_wrong_cpu_setting_is_refused_before_anything_starts(
-    calls: dict[str, Any], monkeypatch: pytest.MonkeyPatch, setting: str
-) -> None:
-    monkeypatch.setattr(hall_app.server.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    monkeypatch.setattr(hall_app.server.os, "sched_setaffinity", lambda *a: None, raising=False)
-    result = serve(HALL_SERVE_CPU=setting)
-    assert result.exit_code == 2, result.output
-    assert "HALL_SERVE_CPU" in result.output
-    assert not calls
-
-
-def test_serving_alone_says_which_cpu_it_keeps_to(
-    calls: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("HALL_MESSAGE_QUEUE", raising=False)
-    monkeypatch.setattr(hall_app.server.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    monkeypatch.setattr(hall_app.server.os, "sched_setaffinity", lambda *a: None, raising=False)
-    result = serve()
-    assert result.exit_code == 0, result.output
-    assert "kept to CPU 1" in result.output
-    result = serve(HALL_SERVE_CPU="none")
-    assert "kept to CPU" not in result.output

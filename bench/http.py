@@ -68,12 +68,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def process_cpu_ms(pid: int) -> float:
+    """CPU time (user + system) of a process and its children alive now (gunicorn's worker)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        for each in [str(pid), *children]:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    except OSError:
+        return float("nan")
+    return total * 1000 / tick
+
+
 @contextmanager
 def server(
-    command: list[str], port: int, env: dict[str, str], log: Path | None = None
+    command: list[str],
+    port: int,
+    env: dict[str, str],
+    log: Path | None = None,
+    started: list[subprocess.Popen] | None = None,
 ) -> Iterator[str]:
     out = log.open("wb") if log else subprocess.DEVNULL
     with subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT) as proc:
+        if started is not None:
+            started.append(proc)
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -268,7 +288,9 @@ def share_out(total: int, clients: int, work) -> tuple[float, int]:
     return time.perf_counter() - started, errors[0]
 
 
-def peer_round(base: str, tokens: dict[int, str], tickets: int, calls: int) -> dict:
+def peer_round(
+    base: str, tokens: dict[int, str], tickets: int, calls: int, cpu_ms=lambda: float("nan")
+) -> dict:
     """The peer's workload once: ``tickets`` issued, then ``calls`` called (full cycles).
 
     Tickets are issued as the hall's kiosks issue them (kiosk token, channel kiosk): public
@@ -298,7 +320,9 @@ def peer_round(base: str, tokens: dict[int, str], tickets: int, calls: int) -> d
 
     for w in windows:
         fresh_post(f"{base}/api/v1/windows/{w}/open", headers=auth(tokens[w]))
+    cpu_before = cpu_ms()
     issue_seconds, issue_errors = share_out(tickets, len(windows), issue)
+    issue_cpu = cpu_ms() - cpu_before
     step_ms: dict[str, list[float]] = {"call-next": [], "start": [], "finish": []}
 
     def cycle(index: int, _item: int) -> bool:
@@ -317,7 +341,9 @@ def peer_round(base: str, tokens: dict[int, str], tickets: int, calls: int) -> d
                 return False
         return True
 
+    cpu_before = cpu_ms()
     call_seconds, call_errors = share_out(calls, len(windows), cycle)
+    cycle_cpu = cpu_ms() - cpu_before
     for w in windows:
         fresh_post(f"{base}/api/v1/windows/{w}/close", headers=auth(tokens[w]))
     ordered = [ms for _, ms in sorted(issue_ms)]
@@ -335,6 +361,8 @@ def peer_round(base: str, tokens: dict[int, str], tickets: int, calls: int) -> d
             for q, p in (("p50", 0.5), ("p99", 0.99))
         },
         "every_request_p99_ms": round(percentile(every, 0.99), 1),
+        "server_cpu_ms_per_issue": round(issue_cpu / tickets, 2),
+        "server_cpu_ms_per_cycle": round(cycle_cpu / calls, 2),
         "errors": issue_errors + call_errors,
     }
 
@@ -436,7 +464,9 @@ def peer(args: argparse.Namespace) -> None:
             port = free_port()
             flags = [] if name == "default" else ["--server", name]
             log = Path(tmp) / f"serve-{len(results)}.log"
-            with server([*hall, "serve", "--port", str(port), *flags], port, env, log) as base:
+            started: list[subprocess.Popen] = []
+            command = [*hall, "serve", "--port", str(port), *flags]
+            with server(command, port, env, log, started) as base:
                 tokens = {}
                 for w in PEER_WINDOWS:
                     r = requests.post(
@@ -447,7 +477,13 @@ def peer(args: argparse.Namespace) -> None:
                     r.raise_for_status()
                     tokens[w] = r.json()["token"]
                 since = time.time()
-                row = {"code": label, **peer_round(base, tokens, args.tickets, args.calls)}
+                pid = started[0].pid
+                row = {
+                    "code": label,
+                    **peer_round(
+                        base, tokens, args.tickets, args.calls, lambda p=pid: process_cpu_ms(p)
+                    ),
+                }
             text = log.read_text(errors="replace")
             row["server_line"] = next(
                 (line for line in text.splitlines() if line.startswith("serving on")), ""
@@ -464,7 +500,9 @@ def peer(args: argparse.Namespace) -> None:
                 f"ms, last 200 {row['last_200_issues_p50_ms']} ms)   called "
                 f"{row['calls_per_s']:>6}/s (call-next p50 {row['call-next_p50_ms']} ms, "
                 f"p99 {row['call-next_p99_ms']} ms)   every request p99 "
-                f"{row['every_request_p99_ms']} ms   errors {row['errors']}   "
+                f"{row['every_request_p99_ms']} ms   server CPU per issue "
+                f"{row['server_cpu_ms_per_issue']} ms, per call cycle "
+                f"{row['server_cpu_ms_per_cycle']} ms   errors {row['errors']}   "
                 f"dev-server warning in the log: {'yes' if row['dev_server_warning'] else 'no'}",
                 flush=True,
             )

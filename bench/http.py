@@ -89,9 +89,13 @@ def server(
     env: dict[str, str],
     log: Path | None = None,
     started: list[subprocess.Popen] | None = None,
+    cwd: Path | None = None,
 ) -> Iterator[str]:
+    """``command`` serving on ``port``. ``cwd``: the tree to serve (``python -c`` puts the
+    working directory first on ``sys.path``, before ``PYTHONPATH``: without it a ``--ref`` run
+    would serve this checkout's code)."""
     out = log.open("wb") if log else subprocess.DEVNULL
-    with subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT) as proc:
+    with subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd) as proc:
         if started is not None:
             started.append(proc)
         base = f"http://127.0.0.1:{port}"
@@ -466,7 +470,7 @@ def peer(args: argparse.Namespace) -> None:
             log = Path(tmp) / f"serve-{len(results)}.log"
             started: list[subprocess.Popen] = []
             command = [*hall, "serve", "--port", str(port), *flags]
-            with server(command, port, env, log, started) as base:
+            with server(command, port, env, log, started, cwd=code) as base:
                 tokens = {}
                 for w in PEER_WINDOWS:
                     r = requests.post(

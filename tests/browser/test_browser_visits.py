@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -216,3 +217,52 @@ def test_the_phone_rates_each_service_of_the_visit_one_after_another(
     ]
     context.close()
     assert errors == []
+
+
+def test_a_service_finished_before_the_phone_joined_its_room_is_offered_for_rating(
+    hall_server: HallServer, browser: Any
+) -> None:
+    """The join's snapshot carries no services: the page reads the ticket again on it, so a
+    service finished before its join (a slow connection, a reconnect after being offline) is
+    offered for rating. The page's join is held back while the first service is served."""
+    server = hall_server
+    taken = requests.post(
+        f"{server.url}/api/v1/halls/ZMD/tickets",
+        json={"services": ["REALTY", "TAX"], "channel": "web"},
+        timeout=10,
+    )
+    assert taken.status_code == 201, taken.text
+    ticket = taken.json()
+    context = browser.new_context(base_url=server.url, locale="zh-CN", is_mobile=True)
+    held: list[tuple[Any, Any]] = []  # (link to the server, the page's join message)
+    holding = {"join": True}
+
+    def websocket(ws: Any) -> None:
+        upstream = ws.connect_to_server()
+
+        def to_server(message: Any) -> None:
+            if holding["join"] and '"join"' in str(message):
+                held.append((upstream, message))
+            else:
+                upstream.send(message)
+
+        ws.on_message(to_server)
+
+    context.route_web_socket(re.compile(r".*/socket\.io/.*"), websocket)
+    phone = context.new_page()
+    phone.goto(f"/t/{ticket['id']}#k={ticket['rating_key']}")
+    expect(phone.locator("#live-state")).to_have_attribute("data-state", "online")
+    post(server, "/windows/4/open")
+    post(server, "/windows/4/call", {"ticket": ticket["id"], "reason": "演示"})
+    post(server, f"/tickets/{ticket['id']}/start")
+    post(server, f"/tickets/{ticket['id']}/finish", {"outcome": "completed"})
+    phone.wait_for_timeout(1500)  # the page heard none of it: it had not joined
+    expect(phone.locator("#rate-card")).to_be_hidden()
+    assert held, "the page's join was not seen"
+    holding["join"] = False
+    for upstream, message in held:
+        upstream.send(message)
+    expect(phone.locator("#t-service")).to_have_text("税务办理")
+    expect(phone.locator("#rate-card")).to_be_visible()
+    expect(phone.locator("#rate-service")).to_have_text("第 1 项(共 2 项):不动产登记")
+    context.close()

@@ -190,7 +190,9 @@
   var events = ["ticket.called", "ticket.recalled", "ticket.started", "ticket.finished",
                 "ticket.no_show", "ticket.transferred", "ticket.cancelled", "ticket.next_service"];
   var handlers = {
-    snapshot: function (msg) { if (msg.ticket) { take(msg.ticket); render(); } },
+    // The join's snapshot carries no services: what happened before the join (the page was
+    // still connecting, or offline for a while) is read again, statuses and all.
+    snapshot: function (msg) { if (msg.ticket) { take(msg.ticket); render(); } refresh(); },
     "ticket.updated": function (msg) { if (msg.ticket) { take(msg.ticket); render(); } }
   };
   events.forEach(function (name) { handlers[name] = onEvent; });

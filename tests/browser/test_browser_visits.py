@@ -150,6 +150,8 @@ def test_the_phone_rates_each_service_of_the_visit_one_after_another(
     expect(line).to_have_text("第 1 项(共 3 项):不动产登记")
     serve(8)  # 税务办理 done too before the citizen rates: the card takes them in turn
     expect(phone.locator("#t-service")).to_have_text("企业开办")  # the page has seen it
+    # … and read the ticket again (a live message names the service, not the statuses)
+    expect(card).to_have_attribute("data-to-rate", "2")
     card.locator('[data-score="5"]').click()
     expect(phone.locator("#rate-done")).to_contain_text("感谢您的评价")
     expect(phone.locator("#rate-done")).to_contain_text("已评价第 1 项,请继续评价下一项")

@@ -93,6 +93,8 @@
     H.show(document.getElementById("rate-hint"), Boolean(next) && !ratingKey);
     serviceLine(document.getElementById("rate-service"), next);
     document.getElementById("rate-card").dataset.segment = next ? String(next.index) : "";
+    // how many finished services wait for a rating, as the page knows them now
+    document.getElementById("rate-card").dataset.toRate = String(toRate().length);
     // the rectification of a bad review, rated from the link of the "rectified" notice
     H.show(document.getElementById("rectify-card"), Boolean(rectifying()) && Boolean(ratingKey));
     renderFollowUp(next);

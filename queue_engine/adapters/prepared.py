@@ -130,20 +130,7 @@ class Prepared:
 
     def _run(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Compiled, Any]:
         compiled = self._compiled(conn.dialect)
-        args = compiled.args(params)
-        dbapi_connection = conn.connection.dbapi_connection
-        assert dbapi_connection is not None
-        cursor = dbapi_connection.cursor()
-        sql = compiled.sql
-        if conn._has_events or conn.engine._has_events:  # e.g. a statement counter
-            for listener in conn.dispatch.before_cursor_execute:
-                sql, args = listener(conn, cursor, sql, args, None, False)
-        try:
-            cursor.execute(sql, args)
-        except conn.dialect.loaded_dbapi.Error as exc:
-            cursor.close()
-            raise _wrap(conn, compiled.sql, args, exc) from exc
-        return compiled, cursor
+        return compiled, _execute(conn, compiled.sql, compiled.args(params))
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
         """Every row of the result, processed."""
@@ -178,19 +165,27 @@ def run_sql(conn: Connection, sql: str) -> None:
     SQLAlchemy's and a lost connection is invalidated. ``Connection.begin_nested`` costs about
     as much Python as a whole prepared read for each of its two statements (issue 16).
     """
+    _execute(conn, sql, ()).close()
+
+
+def _execute(conn: Connection, sql: str, args: Any) -> Any:
+    """``sql`` with ``args`` on a new cursor of the caller's connection: the cursor, executed.
+
+    ``before_cursor_execute`` listeners see it (e.g. a statement counter); a driver error
+    closes the cursor and becomes SQLAlchemy's exception.
+    """
     dbapi_connection = conn.connection.dbapi_connection
     assert dbapi_connection is not None
     cursor = dbapi_connection.cursor()
-    args: Any = ()
     if conn._has_events or conn.engine._has_events:
         for listener in conn.dispatch.before_cursor_execute:
             sql, args = listener(conn, cursor, sql, args, None, False)
     try:
-        cursor.execute(sql)
+        cursor.execute(sql, args)
     except conn.dialect.loaded_dbapi.Error as exc:
-        raise _wrap(conn, sql, args, exc) from exc
-    finally:
         cursor.close()
+        raise _wrap(conn, sql, args, exc) from exc
+    return cursor
 
 
 def _wrap(conn: Connection, sql: str, args: Any, exc: Any) -> BaseException:
